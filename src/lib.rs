@@ -1,0 +1,12 @@
+//! ecsh: drive Alibaba Cloud ECS from Rhai scripts and a REPL, safely.
+//!
+//! Layers look only down (see ARCHITECTURE.md):
+//! - [`ops`]: the registry of every ECS/VPC action; everything else derives from it.
+//! - [`secret`]: the redacted `Secret` type for AccessKeySecrets and tokens.
+//! - [`rpc`]: the client: signing, transport, retries, errors, credentials, endpoints.
+//! - [`sim`]: the embedded simulator of the ECS and VPC APIs.
+
+pub mod ops;
+pub mod rpc;
+pub mod secret;
+pub mod sim;

@@ -1,0 +1,180 @@
+//! The table of actions. Add an action here and the client, host, guard, ledger, help and
+//! simulator all learn of it; the simulator's tests fail until it has a handler.
+
+use super::Product::{Ecs, Vpc};
+use super::ResourceKind as K;
+use super::{Action, Effect, Paging, Product};
+
+const fn read(
+    product: Product,
+    name: &'static str,
+    required: &'static [&'static str],
+    doc: &'static str,
+) -> Action {
+    Action {
+        product,
+        name,
+        effect: Effect::Read,
+        chargeable: false,
+        client_token: false,
+        required,
+        json_params: &[],
+        paging: Paging::None,
+        list_path: None,
+        paging_root: None,
+        doc,
+    }
+}
+
+const fn pages(mut a: Action, list: &'static str, max_size: u32) -> Action {
+    a.paging = Paging::Pages {
+        max_size,
+        default_size: 10,
+    };
+    a.list_path = Some(list);
+    a
+}
+
+const fn tokens(mut a: Action, list: &'static str, max_size: u32, default_size: u32) -> Action {
+    a.paging = Paging::Token {
+        max_size,
+        default_size,
+    };
+    a.list_path = Some(list);
+    a
+}
+
+const fn json(mut a: Action, params: &'static [&'static str]) -> Action {
+    a.json_params = params;
+    a
+}
+
+const fn create(
+    product: Product,
+    name: &'static str,
+    kind: K,
+    id_path: &'static str,
+    required: &'static [&'static str],
+    doc: &'static str,
+) -> Action {
+    Action {
+        effect: Effect::Create { kind, id_path },
+        client_token: true,
+        ..read(product, name, required, doc)
+    }
+}
+
+const fn charged(mut a: Action) -> Action {
+    a.chargeable = true;
+    a
+}
+
+const fn no_token(mut a: Action) -> Action {
+    a.client_token = false;
+    a
+}
+
+const fn delete(
+    product: Product,
+    name: &'static str,
+    kind: K,
+    required: &'static [&'static str],
+    doc: &'static str,
+) -> Action {
+    Action {
+        effect: Effect::Delete(kind),
+        ..read(product, name, required, doc)
+    }
+}
+
+const fn mutate(
+    product: Product,
+    name: &'static str,
+    required: &'static [&'static str],
+    doc: &'static str,
+) -> Action {
+    Action {
+        effect: Effect::Mutate,
+        ..read(product, name, required, doc)
+    }
+}
+
+const R: &[&str] = &["RegionId"];
+
+pub static ACTIONS: &[Action] = &[
+    // --- Discovery -------------------------------------------------------------------------
+    read(Ecs, "DescribeRegions", &[], "Lists the regions, with their endpoints and status."),
+    read(Ecs, "DescribeZones", R, "Lists the zones of a region with the instance types and disk categories each offers."),
+    read(Ecs, "DescribeRecommendInstanceType", &["RegionId", "NetworkType"],
+        "Recommends instance types for a vCPU/memory requirement, sorted by stock, price or newness."),
+    tokens(read(Ecs, "DescribeInstanceTypes", &[], "Lists instance types with vCPU, memory (GiB) and GPU details."),
+        "InstanceTypes.InstanceType", 1600, 1600),
+    read(Ecs, "DescribeInstanceTypeFamilies", R, "Lists the instance families of a region, by generation."),
+    read(Ecs, "DescribeAvailableResource", &["RegionId", "DestinationResource"],
+        "Shows what can be bought in each zone: instance types, disk categories, with their stock status."),
+    read(Ecs, "DescribePrice", R, "Quotes the price of a configuration (instance type, disks, bandwidth, amount, period)."),
+    pages(read(Ecs, "DescribeImages", R, "Lists images; ImageFamily returns the latest image of a family."),
+        "Images.Image", 100),
+    // --- Security groups -------------------------------------------------------------------
+    create(Ecs, "CreateSecurityGroup", K::SecurityGroup, "SecurityGroupId", R, "Creates a security group in a VPC."),
+    mutate(Ecs, "AuthorizeSecurityGroup", &["RegionId", "SecurityGroupId"], "Adds inbound rules to a security group."),
+    mutate(Ecs, "AuthorizeSecurityGroupEgress", &["RegionId", "SecurityGroupId"], "Adds outbound rules to a security group."),
+    mutate(Ecs, "RevokeSecurityGroup", &["RegionId", "SecurityGroupId"], "Removes inbound rules from a security group."),
+    tokens(json(read(Ecs, "DescribeSecurityGroups", R, "Lists security groups (no rules; see DescribeSecurityGroupAttribute)."),
+        &["SecurityGroupIds"]), "SecurityGroups.SecurityGroup", 100, 10),
+    read(Ecs, "DescribeSecurityGroupAttribute", &["RegionId", "SecurityGroupId"], "Shows a security group with its rules."),
+    delete(Ecs, "DeleteSecurityGroup", K::SecurityGroup, &["RegionId", "SecurityGroupId"],
+        "Deletes a security group; fails with DependencyViolation while instances are still in it."),
+    // --- Instances ---------------------------------------------------------------------------
+    charged(create(Ecs, "RunInstances", K::Instance, "InstanceIdSets.InstanceIdSet", R,
+        "Creates and starts instances (Pending -> Starting -> Running). Costs money.")),
+    charged(create(Ecs, "CreateInstance", K::Instance, "InstanceId", &["RegionId", "InstanceType"],
+        "Creates one instance in the Stopped state (legacy; prefer RunInstances). Costs money.")),
+    tokens(json(read(Ecs, "DescribeInstances", R, "Lists instances with their status, network and tags."),
+        &["InstanceIds", "PrivateIpAddresses", "PublicIpAddresses", "EipAddresses"]), "Instances.Instance", 100, 10),
+    pages(read(Ecs, "DescribeInstanceStatus", R, "Lists the status of instances; lighter than DescribeInstances."),
+        "InstanceStatuses.InstanceStatus", 50),
+    mutate(Ecs, "StartInstance", &["InstanceId"], "Starts a Stopped instance."),
+    mutate(Ecs, "StopInstance", &["InstanceId"], "Stops a Running instance."),
+    mutate(Ecs, "RebootInstance", &["InstanceId"], "Reboots a Running instance."),
+    delete(Ecs, "DeleteInstance", K::Instance, &["InstanceId"],
+        "Releases one instance; Force=true releases a Running one."),
+    delete(Ecs, "DeleteInstances", K::Instance, &["RegionId", "InstanceId.N"],
+        "Releases up to 100 instances; Force=true releases Running ones."),
+    charged(no_token(create(Ecs, "AllocatePublicIpAddress", K::PublicIp, "IpAddress", &["InstanceId"],
+        "Gives an instance a public IP (needs InternetMaxBandwidthOut > 0). Costs money."))),
+    // --- Disks -------------------------------------------------------------------------------
+    charged(create(Ecs, "CreateDisk", K::Disk, "DiskId", R, "Creates a pay-as-you-go data disk. Costs money.")),
+    pages(json(read(Ecs, "DescribeDisks", R, "Lists disks."), &["DiskIds"]), "Disks.Disk", 100),
+    delete(Ecs, "DeleteDisk", K::Disk, &["DiskId"], "Releases a data disk that is not attached."),
+    // --- Cloud Assistant ---------------------------------------------------------------------
+    mutate(Ecs, "RunCommand", &["RegionId", "Type", "CommandContent", "InstanceId.N"],
+        "Runs a shell or PowerShell script on instances through Cloud Assistant; returns an InvokeId."),
+    pages(read(Ecs, "DescribeInvocations", R, "Shows the status of command invocations (one row per invoke)."),
+        "Invocations.Invocation", 50),
+    Action {
+        paging_root: Some("Invocation"),
+        ..pages(read(Ecs, "DescribeInvocationResults", R, "Shows per-instance results: status, exit code, Base64 output."),
+            "Invocation.InvocationResults.InvocationResult", 50)
+    },
+    pages(read(Ecs, "DescribeCloudAssistantStatus", R, "Shows whether the Cloud Assistant agent is online on instances."),
+        "InstanceCloudAssistantStatusSet.InstanceCloudAssistantStatus", 50),
+    // --- Tags --------------------------------------------------------------------------------
+    mutate(Ecs, "TagResources", &["RegionId", "ResourceType", "ResourceId.N", "Tag.N.Key"], "Adds or overwrites tags on resources."),
+    mutate(Ecs, "UntagResources", &["RegionId", "ResourceType", "ResourceId.N"], "Removes tags from resources."),
+    tokens(read(Ecs, "ListTagResources", &["RegionId", "ResourceType"], "Lists the tags of resources, or the resources with given tags."),
+        "TagResources.TagResource", 50, 50),
+    // --- VPC ---------------------------------------------------------------------------------
+    create(Vpc, "CreateVpc", K::Vpc, "VpcId", R, "Creates a VPC (Pending -> Available)."),
+    create(Vpc, "CreateVSwitch", K::VSwitch, "VSwitchId", &["RegionId", "VpcId", "ZoneId", "CidrBlock"],
+        "Creates a vswitch in a VPC and zone; its CIDR must be inside the VPC's and not overlap another."),
+    pages(read(Vpc, "DescribeVpcs", R, "Lists VPCs; VpcId takes up to 20 comma-separated ids."), "Vpcs.Vpc", 50),
+    read(Vpc, "DescribeVpcAttribute", &["VpcId"], "Shows one VPC, with what it still contains."),
+    pages(read(Vpc, "DescribeVSwitches", &[], "Lists vswitches."), "VSwitches.VSwitch", 50),
+    read(Vpc, "DescribeVSwitchAttributes", &["VSwitchId"], "Shows one vswitch."),
+    delete(Vpc, "DeleteVSwitch", K::VSwitch, &["VSwitchId"], "Deletes an empty vswitch."),
+    delete(Vpc, "DeleteVpc", K::Vpc, &["VpcId"], "Deletes an empty VPC (no vswitches or security groups left)."),
+    charged(create(Vpc, "AllocateEipAddress", K::Eip, "AllocationId", R, "Allocates an elastic IP address. Costs money.")),
+    pages(read(Vpc, "DescribeEipAddresses", R, "Lists elastic IP addresses."), "EipAddresses.EipAddress", 100),
+    delete(Vpc, "ReleaseEipAddress", K::Eip, &["AllocationId"], "Releases an elastic IP address."),
+];
