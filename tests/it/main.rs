@@ -1,0 +1,4 @@
+//! The one integration-test binary: one module per area. Every test talks only to 127.0.0.1.
+
+mod rpc;
+mod sim;

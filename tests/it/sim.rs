@@ -1,0 +1,1 @@
+//! The simulator over loopback HTTP: protocol, signatures, errors, lifecycles, paging.
