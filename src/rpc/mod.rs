@@ -5,3 +5,4 @@
 //! advice). `credentials` and `endpoint` resolve where to send and as whom.
 
 pub mod sign;
+pub mod sign_v3;
