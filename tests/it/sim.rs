@@ -248,6 +248,21 @@ async fn security_tokens_plain_keys_accept_them_sts_keys_require_the_right_one()
         .await
         .assert_error(400, "InvalidSecurityToken.MismatchWithAccessKey");
     assert_reached_model(&send_query(&sim, "GET", &encode(&sts(Some("the-token")))).await);
+
+    let host = sim.addr().to_string();
+    let v3_sts = |token: &str| {
+        let mut r = v3(&sim, "sts-secret");
+        r.access_key_id = "STS.test";
+        r.extra_headers
+            .push(("x-acs-security-token".into(), token.into()));
+        r.build(&host)
+    };
+    let (query, body, headers) = v3_sts("the-token");
+    assert_reached_model(&send_v3(&sim, &query, body, &headers).await);
+    let (query, body, headers) = v3_sts("stolen");
+    send_v3(&sim, &query, body, &headers)
+        .await
+        .assert_error(400, "InvalidSecurityToken.MismatchWithAccessKey");
 }
 
 fn v3<'a>(sim: &'a RunningSim, secret: &'a str) -> V3Request<'a> {
