@@ -178,9 +178,9 @@ pub fn advice_for(code: &str) -> Option<&'static str> {
 /// Anything that can go wrong with an API call.
 #[derive(Debug, thiserror::Error)]
 pub enum CallError {
-    /// The service answered with an error.
+    /// The service answered with an error (boxed: it is the largest variant).
     #[error("{0}")]
-    Api(ApiError),
+    Api(Box<ApiError>),
     /// The request did not get an answer: DNS, connection, TLS, reset.
     #[error("could not reach the API endpoint: {message}; check the network connection, proxy settings and the endpoint (--endpoint or ALIBABA_CLOUD_ENDPOINT)")]
     Transport { message: String },
@@ -215,7 +215,7 @@ impl CallError {
 
 impl From<ApiError> for CallError {
     fn from(e: ApiError) -> CallError {
-        CallError::Api(e)
+        CallError::Api(Box::new(e))
     }
 }
 

@@ -88,7 +88,7 @@ mod tests {
     use rand::rngs::mock::StepRng;
 
     fn api(code: &str, status: u16) -> CallError {
-        CallError::Api(ApiError {
+        CallError::from(ApiError {
             code: code.into(),
             message: String::new(),
             request_id: None,

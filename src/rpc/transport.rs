@@ -71,7 +71,7 @@ fn classify(status: u16, body: &[u8], creds: &Credentials) -> Result<Value, Call
         Some(mut e) => {
             e.message = creds.scrub(&e.message);
             e.recommend = e.recommend.map(|r| creds.scrub(&r));
-            Err(CallError::Api(e))
+            Err(e.into())
         }
         None => Err(invalid(status, &text, creds)),
     }

@@ -1,2 +1,10 @@
 //! The RPC client against loopback HTTP servers: signing on the wire, retries and backoff,
 //! error parsing, credential resolution, redaction.
+
+mod credentials;
+mod errors;
+mod redaction;
+mod retries;
+mod server;
+mod vectors;
+mod wire;
