@@ -252,3 +252,20 @@ async fn flattened_arguments_reach_the_server_intact() {
     assert_eq!(r.param("PageSize"), Some("50"));
     assert_eq!(r.param("DryRun"), Some("false"));
 }
+
+#[tokio::test]
+async fn calls_can_run_on_spawned_tasks_in_parallel() {
+    let server = TestServer::start(vec![]).await;
+    let client = server.client(Method::Post, 1, false);
+    let tasks: Vec<_> = (0..4)
+        .map(|_| {
+            let c = client.clone();
+            tokio::spawn(async move { c.call(Product::Ecs, "DescribeRegions", vec![]).await })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    assert_eq!(client.stats().calls, 4, "clones share one set of counters");
+    assert_eq!(server.requests().len(), 4);
+}
