@@ -23,6 +23,7 @@ pub mod error;
 pub mod params;
 pub mod retry;
 pub mod sign;
+pub mod sign_v3;
 mod transport;
 
 pub use crate::ops::Product;
