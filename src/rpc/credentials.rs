@@ -209,6 +209,12 @@ pub fn resolve(
                 let current = file
                     .as_ref()
                     .and_then(|f| f.current_profile().ok().flatten());
+                if let Some(p) = &current {
+                    sources.profile = Some(format!(
+                        "'{}' (current in {}; credentials come from the environment)",
+                        p.name, p.path
+                    ));
+                }
                 (current, Some(creds))
             }
             None => match &file {
@@ -234,6 +240,11 @@ pub fn resolve(
         config_path: path,
         sources,
     })
+}
+
+/// [`resolve`] with the process environment and the user's home directory.
+pub fn resolve_default(flags: &Overrides) -> Result<Resolved, ConfigError> {
+    resolve(flags, &ProcessEnv, dirs::home_dir().as_deref())
 }
 
 fn first_of(candidates: &[(&str, Option<String>)]) -> Option<(String, String)> {

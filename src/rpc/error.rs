@@ -52,6 +52,12 @@ impl ApiError {
         advice_for(&self.code)
     }
 
+    /// True when the code says a dry run passed (`DryRunOperation`, `DRYRUN.SUCCESS`): the
+    /// real request would have succeeded.
+    pub fn is_dry_run_pass(&self) -> bool {
+        matches!(self.code.as_str(), "DryRunOperation" | "DRYRUN.SUCCESS")
+    }
+
     /// True for the `Throttling` family (`Throttling`, `Throttling.User`, `Throttling.Api`, …).
     pub fn is_throttling(&self) -> bool {
         self.code == "Throttling" || self.code.starts_with("Throttling.")
@@ -288,6 +294,10 @@ mod tests {
             ("Throttling.User", "slow")
         );
         assert!(e.is_throttling());
+        assert!(!e.is_dry_run_pass());
+        assert!(ApiError::from_body(400, r#"{"Code":"DryRunOperation"}"#)
+            .unwrap()
+            .is_dry_run_pass());
         assert!(ApiError::from_body(500, "<html>").is_none());
         assert!(ApiError::from_body(500, r#"{"Message":"no code"}"#).is_none());
     }

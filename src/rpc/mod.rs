@@ -33,7 +33,8 @@ pub use clock::{
     SystemClock,
 };
 pub use credentials::{
-    mask_key_id, resolve, whoami_report, Credentials, Env, Overrides, ProcessEnv, Resolved, Sources,
+    mask_key_id, resolve, resolve_default, whoami_report, Credentials, Env, Overrides, ProcessEnv,
+    Resolved, Sources,
 };
 pub use endpoint::endpoint;
 pub use error::{advice_for, ApiError, CallError, ConfigError};

@@ -83,6 +83,12 @@ fn env_beats_the_current_profile() {
         "{}",
         r.sources.region
     );
+    let rows = whoami_report(&r);
+    let profile = &rows.iter().find(|(k, _)| k == "profile").unwrap().1;
+    assert!(
+        profile.contains("credentials come from the environment"),
+        "{profile}"
+    );
 }
 
 #[test]
