@@ -258,7 +258,8 @@ impl Client {
         }
         let all: Vec<&(String, String)> = common.iter().chain(params.iter()).collect();
         let pairs: Vec<(&str, &str)> = all.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        let signature = sign::sign_v1(config.method.as_str(), &pairs, creds.secret.expose());
+        let string_to_sign = sign::string_to_sign(config.method.as_str(), &pairs);
+        let signature = sign::hmac_sha1_base64(creds.secret.expose(), &string_to_sign);
         let (mut query, body) = match config.method {
             Method::Get => (all.into_iter().cloned().collect(), Vec::new()),
             Method::Post => (common, params.clone()),
@@ -271,6 +272,7 @@ impl Client {
             base_url: self.base_url(product),
             query,
             body,
+            string_to_sign,
         }
     }
 }
@@ -285,6 +287,8 @@ pub struct PreparedRequest {
     base_url: String,
     query: Params,
     body: Params,
+    /// Holds the token (encoded): kept for diagnosing `SignatureDoesNotMatch`, never printed.
+    string_to_sign: String,
 }
 
 impl PreparedRequest {
@@ -331,6 +335,11 @@ impl PreparedRequest {
     /// The real URL, token included: for the transport only.
     pub(crate) fn url(&self) -> String {
         format!("{}/?{}", self.base_url, encode_pairs(&self.query))
+    }
+
+    /// What was signed, token included: for the transport only.
+    pub(crate) fn string_to_sign(&self) -> &str {
+        &self.string_to_sign
     }
 
     /// The real form body: for the transport only.

@@ -118,7 +118,7 @@ static ADVICE: &[(Pattern, &str)] = &[
     (Prefix("InvalidSystemDiskSize"), "the system disk size is out of range or smaller than the image: raise SystemDisk.Size to at least the image size (usually 20-40 GiB)"),
     (Prefix("InvalidResourceType."), "this resource is not offered in this zone: check DescribeAvailableResource and pick another zone"),
     // Signature and authentication.
-    (Exact("SignatureDoesNotMatch"), "the AccessKeySecret does not belong to the AccessKeyId: check ALIBABA_CLOUD_ACCESS_KEY_SECRET or the profile's access_key_secret; `ecsh whoami` shows which source is used"),
+    (Exact("SignatureDoesNotMatch"), "the signature was rejected: check the AccessKeySecret (ALIBABA_CLOUD_ACCESS_KEY_SECRET or the profile's access_key_secret; `ecsh whoami` shows which source is used), and that no proxy rewrites requests"),
     (Exact("InvalidAccessKeySecret"), "the AccessKeySecret does not belong to the AccessKeyId: check ALIBABA_CLOUD_ACCESS_KEY_SECRET or the profile's access_key_secret; `ecsh whoami` shows which source is used"),
     (Exact("InvalidAccessKeyId.NotFound"), "this AccessKeyId is unknown (an expired STS token looks the same): check the key, or get fresh STS credentials; `ecsh whoami` shows which credentials are in use and where they came from"),
     (Exact("InvalidAccessKeyId.Inactive"), "this AccessKey is disabled: enable it in the RAM console or use another key"),

@@ -147,3 +147,41 @@ fn common_codes_have_advice() {
         .unwrap()
         .contains("still being created"));
 }
+
+#[tokio::test]
+async fn signature_mismatches_are_diagnosed_from_the_servers_string_to_sign() {
+    let reply = |quoted: &str| {
+        Reply::raw(
+            400,
+            &format!(
+                r#"{{"Code":"SignatureDoesNotMatch","Message":"Specified signature is not matched with our calculation. server string to sign is:{quoted}","RequestId":"r-s"}}"#
+            ),
+        )
+    };
+    let server = TestServer::start(vec![
+        reply("{sts}"),
+        reply("POST&%2F&Action%3DSomethingElse"),
+        Reply::error(400, "SignatureDoesNotMatch"),
+    ])
+    .await;
+    let client = server.client(Method::Post, 1, false);
+    let mut next = || client.call(Product::Ecs, "DescribeRegions", vec![]);
+
+    let same = next().await.unwrap_err();
+    assert_eq!(same.code(), Some("InvalidAccessKeySecret"), "{same}");
+    assert!(same.to_string().contains("AccessKeySecret"), "{same}");
+
+    let different = next().await.unwrap_err();
+    assert_eq!(different.code(), Some("SignatureDoesNotMatch"));
+    assert!(
+        different.to_string().contains("different string to sign"),
+        "{different}"
+    );
+
+    let unquoted = next().await.unwrap_err();
+    assert_eq!(unquoted.code(), Some("SignatureDoesNotMatch"));
+    assert_eq!(
+        unquoted.api().unwrap().message,
+        "scripted SignatureDoesNotMatch"
+    );
+}
