@@ -165,7 +165,7 @@ async fn signature_mismatches_are_diagnosed_from_the_servers_string_to_sign() {
     ])
     .await;
     let client = server.client(Method::Post, 1, false);
-    let mut next = || client.call(Product::Ecs, "DescribeRegions", vec![]);
+    let next = || client.call(Product::Ecs, "DescribeRegions", vec![]);
 
     let same = next().await.unwrap_err();
     assert_eq!(same.code(), Some("InvalidAccessKeySecret"), "{same}");
