@@ -15,6 +15,7 @@
 //! order). Nothing in this module prints; the secret and the token never appear in Debug
 //! output or errors.
 
+mod aliyun_config;
 pub mod client;
 pub mod clock;
 pub mod credentials;
