@@ -75,8 +75,10 @@ impl fmt::Display for ApiError {
         if let Some(id) = &self.request_id {
             write!(f, " (request id {id})")?;
         }
-        if let Some(advice) = self.advice() {
-            write!(f, " — {advice}")?;
+        match (self.advice(), &self.recommend) {
+            (Some(advice), _) => write!(f, " — {advice}")?,
+            (None, Some(url)) => write!(f, " — the service's diagnosis: {url}")?,
+            (None, None) => {}
         }
         Ok(())
     }
@@ -249,7 +251,7 @@ pub enum ConfigError {
     },
     #[error("cannot use {path}: {reason}; fix the file or move it aside")]
     ConfigFile { path: String, reason: String },
-    #[error("{set} is set but no {missing} is: set {missing_var} as well, or unset {set}")]
+    #[error("{set} is set without {missing}: set {missing_var} as well, or unset {set}")]
     HalfSetEnv {
         set: String,
         missing: &'static str,
@@ -265,7 +267,7 @@ pub enum ConfigError {
         source_name: String,
         reason: String,
     },
-    #[error("cannot set up the HTTP client: {reason}")]
+    #[error("cannot set up the HTTP client: {reason}; check the system's TLS and proxy settings (HTTPS_PROXY, NO_PROXY)")]
     HttpClient { reason: String },
 }
 
@@ -329,5 +331,14 @@ mod tests {
         let text = e.to_string();
         assert!(text.starts_with("DependencyViolation: There are instances (request id r-9) — "));
         assert!(!text.contains('\n'));
+        let unknown = ApiError::from_body(
+            400,
+            r#"{"Code":"Brand.New","Message":"m","Recommend":"https://diag"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            unknown.to_string(),
+            "Brand.New: m — the service's diagnosis: https://diag"
+        );
     }
 }
