@@ -9,6 +9,8 @@
 //! The model is deterministic given its clock, so tests can be exact; persistence is a JSON
 //! snapshot of the model.
 
+pub mod catalog;
+pub mod clock;
 pub mod model;
 
 use crate::ops::Product;

@@ -1,0 +1,1 @@
+//! Unit tests of the model, driving World::handle with SimRequests (no HTTP).
