@@ -404,14 +404,14 @@ fn matching_invocations(w: &World, p: &Params, region: &str) -> Vec<String> {
         .values()
         .filter(|i| {
             i.region == region
-                && invoke.is_none_or(|v| v == i.invoke_id)
-                && command.is_none_or(|v| v == i.command_id)
-                && ctype.is_none_or(|v| v == i.command_type)
-                && instance.is_none_or(|v| i.results.iter().any(|r| r.instance_id == v))
+                && invoke.map_or(true, |v| v == i.invoke_id)
+                && command.map_or(true, |v| v == i.command_id)
+                && ctype.map_or(true, |v| v == i.command_type)
+                && instance.map_or(true, |v| i.results.iter().any(|r| r.instance_id == v))
         })
         .map(|i| (i.seq, i.invoke_id.clone()))
         .collect();
-    list.sort_by(|a, b| b.0.cmp(&a.0));
+    list.sort_by_key(|(seq, _)| std::cmp::Reverse(*seq));
     list.into_iter().map(|(_, id)| id).collect()
 }
 
@@ -426,7 +426,7 @@ pub fn describe_invocations(w: &mut World, p: &Params) -> Result<Value, SimError
     let ids: Vec<&Invocation> = ids
         .iter()
         .filter_map(|id| w.invocations.get(id))
-        .filter(|i| status.is_none_or(|s| s == i.overall() || s == old_status(i.overall())))
+        .filter(|i| status.map_or(true, |s| s == i.overall() || s == old_status(i.overall())))
         .collect();
     paging::page(
         p,
@@ -494,8 +494,8 @@ pub fn describe_invocation_results(w: &mut World, p: &Params) -> Result<Value, S
         .filter_map(|id| w.invocations.get(id))
         .flat_map(|inv| inv.results.iter().map(move |r| (inv, r)))
         .filter(|(_, r)| {
-            instance.is_none_or(|i| i == r.instance_id)
-                && record.is_none_or(|s| s == record_status(&r.status))
+            instance.map_or(true, |i| i == r.instance_id)
+                && record.map_or(true, |s| s == record_status(&r.status))
         })
         .collect();
     let mut body = Map::new();
@@ -547,7 +547,7 @@ pub fn describe_agent_status(w: &mut World, p: &Params) -> Result<Value, SimErro
             let image_os = Catalog::get()
                 .image(&i.image_id)
                 .map_or("linux", |m| m.os_type.as_str());
-            os.is_none_or(|o| o.eq_ignore_ascii_case(image_os))
+            os.map_or(true, |o| o.eq_ignore_ascii_case(image_os))
         })
         .collect();
     paging::page(

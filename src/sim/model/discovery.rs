@@ -131,10 +131,11 @@ pub fn describe_zones(w: &mut World, p: &Params) -> Result<Value, SimError> {
     Ok(json!({ "Zones": { "Zone": zones } }))
 }
 
+/// Cores, memory (GiB) and instance type named by a request (each optional).
+type Shape = (Option<u32>, Option<f64>, Option<&'static InstanceType>);
+
 /// Cores and memory (GiB) asked for, either directly or as "like this type".
-fn requested_shape(
-    p: &Params,
-) -> Result<(Option<u32>, Option<f64>, Option<&'static InstanceType>), SimError> {
+fn requested_shape(p: &Params) -> Result<Shape, SimError> {
     let itype = match p.str("InstanceType") {
         Some(_) => Some(resolve_type(p)?),
         None => None,
@@ -206,14 +207,14 @@ pub fn recommend_instance_type(w: &mut World, p: &Params) -> Result<Value, SimEr
     for z in region
         .zones
         .iter()
-        .filter(|z| zone_filter.is_none_or(|f| f == z.zone_id))
+        .filter(|z| zone_filter.map_or(true, |f| f == z.zone_id))
     {
         for t in zone_types(region_id, &z.zone_id) {
             let fits = t.cores == cores
                 && same_memory(t.memory, memory)
                 && (families.is_empty() || families.contains(&t.family.as_str()))
-                && level.is_none_or(|l| l == t.level)
-                && disk.is_none_or(|d| t.disk_categories.iter().any(|c| c == d));
+                && level.map_or(true, |l| l == t.level)
+                && disk.map_or(true, |d| t.disk_categories.iter().any(|c| c == d));
             if !fits {
                 continue;
             }
@@ -346,18 +347,18 @@ pub fn describe_instance_types(_w: &mut World, p: &Params) -> Result<Value, SimE
             let cores = i64::from(t.cores);
             let gpus = i64::from(t.gpu_amount);
             (names.is_empty() || names.contains(&t.id.as_str()))
-                && family.is_none_or(|f| f == t.family)
+                && family.map_or(true, |f| f == t.family)
                 && (families.is_empty() || families.contains(&t.family.as_str()))
-                && arch.is_none_or(|a| a == t.arch)
-                && min_cores.is_none_or(|m| cores >= m)
-                && max_cores.is_none_or(|m| cores <= m)
-                && min_mem.is_none_or(|m| t.memory >= m)
-                && max_mem.is_none_or(|m| t.memory <= m)
-                && gpu_spec.is_none_or(|g| g == t.gpu_spec)
-                && min_gpu.is_none_or(|m| gpus >= m)
-                && max_gpu.is_none_or(|m| gpus <= m)
-                && level.is_none_or(|l| l == t.level)
-                && category.is_none_or(|c| c == category_of(t))
+                && arch.map_or(true, |a| a == t.arch)
+                && min_cores.map_or(true, |m| cores >= m)
+                && max_cores.map_or(true, |m| cores <= m)
+                && min_mem.map_or(true, |m| t.memory >= m)
+                && max_mem.map_or(true, |m| t.memory <= m)
+                && gpu_spec.map_or(true, |g| g == t.gpu_spec)
+                && min_gpu.map_or(true, |m| gpus >= m)
+                && max_gpu.map_or(true, |m| gpus <= m)
+                && level.map_or(true, |l| l == t.level)
+                && category.map_or(true, |c| c == category_of(t))
         })
         .collect();
     paging::page(p, list, instance_type_json, Map::new())
@@ -372,7 +373,7 @@ pub fn describe_families(_w: &mut World, p: &Params) -> Result<Value, SimError> 
         for z in &region.zones {
             for t in zone_types(region_id, &z.zone_id) {
                 let pair = (t.family.as_str(), t.generation.as_str());
-                if generation.is_none_or(|g| g == pair.1) && !seen.contains(&pair) {
+                if generation.map_or(true, |g| g == pair.1) && !seen.contains(&pair) {
                     seen.push(pair);
                 }
             }
@@ -422,16 +423,16 @@ pub fn describe_available_resource(w: &mut World, p: &Params) -> Result<Value, S
     for z in region
         .zones
         .iter()
-        .filter(|z| zone_filter.is_none_or(|f| f == z.zone_id))
+        .filter(|z| zone_filter.map_or(true, |f| f == z.zone_id))
     {
         let types: Vec<(&InstanceType, Stock, u32)> = zone_types(region_id, &z.zone_id)
             .into_iter()
             .filter(|t| {
-                itype.is_none_or(|i| i.id == t.id)
-                    && cores.is_none_or(|c| c == t.cores)
-                    && memory.is_none_or(|m| same_memory(m, t.memory))
-                    && sys_disk.is_none_or(|d| t.disk_categories.iter().any(|c| c == d))
-                    && data_disk.is_none_or(|d| t.disk_categories.iter().any(|c| c == d))
+                itype.map_or(true, |i| i.id == t.id)
+                    && cores.map_or(true, |c| c == t.cores)
+                    && memory.map_or(true, |m| same_memory(m, t.memory))
+                    && sys_disk.map_or(true, |d| t.disk_categories.iter().any(|c| c == d))
+                    && data_disk.map_or(true, |d| t.disk_categories.iter().any(|c| c == d))
             })
             .map(|t| {
                 (
@@ -647,7 +648,7 @@ pub fn describe_price(_w: &mut World, p: &Params) -> Result<Value, SimError> {
             .push(json!({ "RuleId": 1_000_001u64, "Description": "Yearly subscription: 15% off" }));
     }
     if p.str("InternetChargeType")
-        .is_none_or(|c| c.eq_ignore_ascii_case("PayByTraffic"))
+        .map_or(true, |c| c.eq_ignore_ascii_case("PayByTraffic"))
         && resource != "disk"
     {
         rules.push(json!({
@@ -744,15 +745,15 @@ pub fn describe_images(_w: &mut World, p: &Params) -> Result<Value, SimError> {
         .iter()
         .filter(|i| {
             status_ok
-                && owner.is_none_or(|o| o == "system")
+                && owner.map_or(true, |o| o == "system")
                 && ids
                     .as_ref()
-                    .is_none_or(|ids| ids.contains(&i.image_id.as_str()))
-                && name.is_none_or(|n| n == i.image_name)
-                && family.is_none_or(|f| f == i.image_family)
-                && os_type.is_none_or(|o| o == i.os_type)
-                && arch.is_none_or(|a| a == i.architecture)
-                && itype.is_none_or(|t| {
+                    .map_or(true, |ids| ids.contains(&i.image_id.as_str()))
+                && name.map_or(true, |n| n == i.image_name)
+                && family.map_or(true, |f| f == i.image_family)
+                && os_type.map_or(true, |o| o == i.os_type)
+                && arch.map_or(true, |a| a == i.architecture)
+                && itype.map_or(true, |t| {
                     t.image_arch() == i.architecture && (i.os_type != "windows" || t.memory >= 2.0)
                 })
         })

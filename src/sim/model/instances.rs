@@ -172,7 +172,7 @@ impl World {
     fn instance_in(&mut self, p: &Params, id: &str) -> Result<&mut Instance, SimError> {
         let region = p.str("RegionId");
         match self.instance(id) {
-            Some(i) if region.is_none_or(|r| r == i.region) => Ok(i),
+            Some(i) if region.map_or(true, |r| r == i.region) => Ok(i),
             _ => Err(not_found("InvalidInstanceId.NotFound", "InstanceId", id)),
         }
     }
@@ -504,7 +504,7 @@ fn system_disk(
     let category = p
         .str("SystemDisk.Category")
         .map_or_else(|| default_category(itype), str::to_string);
-    if !itype.disk_categories.iter().any(|c| *c == category) {
+    if !itype.disk_categories.contains(&category) {
         return Err(SimError::new(
             400,
             "InvalidSystemDiskCategory.ValueNotSupported",
@@ -564,7 +564,7 @@ fn data_disks(
                 .map_or_else(|| default_category(itype), |c| c.to_string());
             let spec = catalog
                 .disk(&category)
-                .filter(|_| itype.disk_categories.iter().any(|c| *c == category))
+                .filter(|_| itype.disk_categories.contains(&category))
                 .ok_or_else(|| {
                     SimError::new(
                         400,
@@ -1033,27 +1033,27 @@ pub fn describe_instances(w: &mut World, p: &Params) -> Result<Value, SimError> 
         } else {
             i.status
         };
-        ids.as_ref().is_none_or(|ids| ids.contains(&i.id))
-            && status.is_none_or(|s| s == shown.as_str())
-            && vpc.is_none_or(|v| v == i.vpc_id)
-            && vsw.is_none_or(|v| v == i.vswitch_id)
-            && zone.is_none_or(|z| z == i.zone)
-            && sg.is_none_or(|s| i.sg_ids.iter().any(|x| x == s))
-            && name.is_none_or(|n| wildcard(n, &i.name))
-            && itype.is_none_or(|t| t == i.instance_type)
-            && family.is_none_or(|fam| {
+        ids.as_ref().map_or(true, |ids| ids.contains(&i.id))
+            && status.map_or(true, |s| s == shown.as_str())
+            && vpc.map_or(true, |v| v == i.vpc_id)
+            && vsw.map_or(true, |v| v == i.vswitch_id)
+            && zone.map_or(true, |z| z == i.zone)
+            && sg.map_or(true, |s| i.sg_ids.iter().any(|x| x == s))
+            && name.map_or(true, |n| wildcard(n, &i.name))
+            && itype.map_or(true, |t| t == i.instance_type)
+            && family.map_or(true, |fam| {
                 i.instance_type.starts_with(&format!("{fam}."))
                     || i.instance_type.starts_with(&format!("{fam}-"))
             })
-            && image.is_none_or(|m| m == i.image_id)
-            && charge.is_none_or(|c| c == i.charge_type)
-            && net.is_none_or(|n| n == i.internet_charge_type)
+            && image.map_or(true, |m| m == i.image_id)
+            && charge.map_or(true, |c| c == i.charge_type)
+            && net.map_or(true, |n| n == i.internet_charge_type)
             && private
                 .as_ref()
-                .is_none_or(|ips| ips.contains(&i.private_ip))
-            && public
-                .as_ref()
-                .is_none_or(|ips| i.public_ip.as_ref().is_some_and(|ip| ips.contains(ip)))
+                .map_or(true, |ips| ips.contains(&i.private_ip))
+            && public.as_ref().map_or(true, |ips| {
+                i.public_ip.as_ref().is_some_and(|ip| ips.contains(ip))
+            })
             && tags::matches(&i.tags, &filter)
     });
     let w = &*w;
@@ -1080,7 +1080,7 @@ pub fn describe_instance_status(w: &mut World, p: &Params) -> Result<Value, SimE
     }
     let zone = p.str("ZoneId");
     let list = observe(w, &region, |i| {
-        (ids.is_empty() || ids.contains(&i.id.as_str())) && zone.is_none_or(|z| z == i.zone)
+        (ids.is_empty() || ids.contains(&i.id.as_str())) && zone.map_or(true, |z| z == i.zone)
     });
     let w = &*w;
     paging::page(
@@ -1391,12 +1391,12 @@ pub fn describe_disks(w: &mut World, p: &Params) -> Result<Value, SimError> {
                 "In_use"
             };
             d.region == region
-                && ids.as_ref().is_none_or(|ids| ids.contains(&d.id))
-                && instance.is_none_or(|i| i == d.instance_id)
-                && zone.is_none_or(|z| z == d.zone)
+                && ids.as_ref().map_or(true, |ids| ids.contains(&d.id))
+                && instance.map_or(true, |i| i == d.instance_id)
+                && zone.map_or(true, |z| z == d.zone)
                 && (kind == "all" || kind == d.disk_type)
-                && category.is_none_or(|c| c == d.category)
-                && status.is_none_or(|s| s == "All" || s == st)
+                && category.map_or(true, |c| c == d.category)
+                && status.map_or(true, |s| s == "All" || s == st)
                 && tags::matches(&d.tags, &filter)
         })
         .collect();
@@ -1438,7 +1438,7 @@ pub fn delete_disk(w: &mut World, p: &Params) -> Result<Value, SimError> {
     let Some(d) = w
         .disks
         .get(id)
-        .filter(|d| region.is_none_or(|r| r == d.region))
+        .filter(|d| region.map_or(true, |r| r == d.region))
     else {
         return Err(not_found("InvalidDiskId.NotFound", "DiskId", id));
     };

@@ -216,7 +216,7 @@ impl World {
     fn vpc_in(&mut self, p: &Params, id: &str) -> Result<&mut Vpc, SimError> {
         let region = p.str("RegionId");
         match self.vpc(id) {
-            Some(v) if region.is_none_or(|r| r == v.region) => Ok(v),
+            Some(v) if region.map_or(true, |r| r == v.region) => Ok(v),
             _ => Err(not_found("InvalidVpcId.NotFound", "VpcId", id)),
         }
     }
@@ -224,7 +224,7 @@ impl World {
     fn vswitch_in(&mut self, p: &Params, id: &str) -> Result<&mut VSwitch, SimError> {
         let region = p.str("RegionId");
         match self.vswitch(id) {
-            Some(v) if region.is_none_or(|r| r == v.region) => Ok(v),
+            Some(v) if region.map_or(true, |r| r == v.region) => Ok(v),
             _ => Err(not_found("InvalidVSwitchId.NotFound", "VSwitchId", id)),
         }
     }
@@ -392,8 +392,10 @@ pub fn describe_vpcs(w: &mut World, p: &Params) -> Result<Value, SimError> {
         |v| v.seq,
         |v| {
             v.region == region
-                && ids.as_ref().is_none_or(|ids| ids.contains(&v.id.as_str()))
-                && name.is_none_or(|n| n == v.name)
+                && ids
+                    .as_ref()
+                    .map_or(true, |ids| ids.contains(&v.id.as_str()))
+                && name.map_or(true, |n| n == v.name)
                 && is_default != Some(true)
                 && tags::matches(&v.tags, &filter)
         },
@@ -648,10 +650,10 @@ pub fn describe_vswitches(w: &mut World, p: &Params) -> Result<Value, SimError> 
         |v| v.seq,
         |s| {
             s.region == region
-                && vpc_id.is_none_or(|v| v == s.vpc_id)
-                && id.is_none_or(|i| i == s.id)
-                && zone.is_none_or(|z| z == s.zone_id)
-                && name.is_none_or(|n| n == s.name)
+                && vpc_id.map_or(true, |v| v == s.vpc_id)
+                && id.map_or(true, |i| i == s.id)
+                && zone.map_or(true, |z| z == s.zone_id)
+                && name.map_or(true, |n| n == s.name)
                 && is_default != Some(true)
                 && tags::matches(&s.tags, &filter)
         },
@@ -758,9 +760,11 @@ pub fn describe_eips(w: &mut World, p: &Params) -> Result<Value, SimError> {
         .values()
         .filter(|e| {
             e.region == region
-                && ids.as_ref().is_none_or(|ids| ids.contains(&e.id.as_str()))
-                && address.is_none_or(|a| a == e.ip)
-                && status.is_none_or(|s| s == "Available")
+                && ids
+                    .as_ref()
+                    .map_or(true, |ids| ids.contains(&e.id.as_str()))
+                && address.map_or(true, |a| a == e.ip)
+                && status.map_or(true, |s| s == "Available")
         })
         .collect();
     list.sort_by_key(|e| e.seq);
@@ -792,7 +796,7 @@ pub fn release_eip(w: &mut World, p: &Params) -> Result<Value, SimError> {
     let id = p.need("AllocationId")?;
     let region = p.str("RegionId");
     match w.eips.get(id) {
-        Some(e) if region.is_none_or(|r| r == e.region) => {
+        Some(e) if region.map_or(true, |r| r == e.region) => {
             w.eips.remove(id);
             Ok(json!({}))
         }

@@ -202,7 +202,7 @@ impl<'a> Params<'a> {
         let mut out: Vec<(String, String)> = Vec::new();
         for t in self.structs("Tag")? {
             let Some(key) = t.get("Key").copied().filter(|k| !k.is_empty()) else {
-                if t.get("Value").is_some() {
+                if t.contains_key("Value") {
                     return Err(SimError::missing("Tag.N.Key"));
                 }
                 continue;

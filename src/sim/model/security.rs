@@ -107,7 +107,7 @@ pub fn create(w: &mut World, p: &Params) -> Result<Value, SimError> {
 fn group_in<'w>(w: &'w mut World, p: &Params, id: &str) -> Result<&'w mut SecurityGroup, SimError> {
     let region = p.str("RegionId");
     match w.groups.get_mut(id) {
-        Some(g) if region.is_none_or(|r| r == g.region) => Ok(g),
+        Some(g) if region.map_or(true, |r| r == g.region) => Ok(g),
         _ => Err(not_found(
             "InvalidSecurityGroupId.NotFound",
             "SecurityGroupId",
@@ -345,11 +345,11 @@ pub fn describe(w: &mut World, p: &Params) -> Result<Value, SimError> {
             .values()
             .filter(|g| {
                 g.region == region
-                    && ids.as_ref().is_none_or(|ids| ids.contains(&g.id))
-                    && id.is_none_or(|i| i == g.id)
-                    && vpc.is_none_or(|v| v == g.vpc_id)
-                    && name.is_none_or(|n| n == g.name)
-                    && group_type.is_none_or(|t| t == g.group_type)
+                    && ids.as_ref().map_or(true, |ids| ids.contains(&g.id))
+                    && id.map_or(true, |i| i == g.id)
+                    && vpc.map_or(true, |v| v == g.vpc_id)
+                    && name.map_or(true, |n| n == g.name)
+                    && group_type.map_or(true, |t| t == g.group_type)
                     && tags::matches(&g.tags, &filter)
             })
             .collect();
