@@ -159,7 +159,7 @@ pub enum Stock {
 }
 
 /// Stock of an in-stock pair when the catalogue does not limit it.
-pub const PLENTY: u32 = 500;
+pub const PLENTY: u32 = 100_000;
 
 impl Catalog {
     /// The embedded catalogue, parsed once.

@@ -536,13 +536,12 @@ pub fn describe_agent_status(w: &mut World, p: &Params) -> Result<Value, SimErro
         return Err(SimError::invalid("InstanceId.N", "at most 50 instance ids"));
     }
     let os = p.choice("OSType", &["Linux", "Windows", "FreeBSD"])?;
-    let list = super::instances::observe(w, &region, |i| {
-        i.released.is_none() && (ids.is_empty() || ids.contains(&i.id.as_str()))
-    });
+    let keep =
+        |i: &Instance| i.released.is_none() && (ids.is_empty() || ids.contains(&i.id.as_str()));
+    super::instances::observe(w, &region, &keep);
     let w = &*w;
-    let rows: Vec<&Instance> = list
-        .iter()
-        .filter_map(|id| w.instances.get(id))
+    let rows: Vec<&Instance> = super::instances::matching(w, &region, &keep)
+        .into_iter()
         .filter(|i| {
             let image_os = Catalog::get()
                 .image(&i.image_id)

@@ -184,3 +184,26 @@ fn kill_group(child: &mut std::process::Child) {
     }
     let _ = child.kill();
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_run_past_its_timeout_is_killed_with_its_children() {
+        let dir = std::env::temp_dir().join(format!("ecsh-exec-test-{}", std::process::id()));
+        let o = run(dir, b"echo started; sleep 30 & sleep 30".to_vec(), 1);
+        assert!(o.timed_out);
+        assert_eq!(o.output, b"started\n");
+    }
+
+    #[test]
+    fn output_beyond_the_cap_is_counted_as_dropped() {
+        let dir = std::env::temp_dir().join(format!("ecsh-exec-cap-{}", std::process::id()));
+        let o = run(dir, b"head -c 30000 /dev/zero".to_vec(), 10);
+        assert_eq!(
+            (o.exit_code, o.output.len(), o.dropped),
+            (0, OUTPUT_CAP, 30000 - OUTPUT_CAP as u64)
+        );
+    }
+}

@@ -308,7 +308,6 @@ pub(super) fn resolve_type(p: &Params) -> Result<&'static InstanceType, SimError
 }
 
 fn spec(w: &mut World, p: &Params, many: bool) -> Result<Spec, SimError> {
-    let catalog = Catalog::get();
     let region = p.region()?.to_string();
     let image = resolve_image(p)?.ok_or_else(|| SimError::missing("ImageId"))?;
     let itype = resolve_type(p)?;
@@ -459,7 +458,6 @@ fn spec(w: &mut World, p: &Params, many: bool) -> Result<Spec, SimError> {
         None => None,
         Some(ud) => Some(check_user_data(ud)?),
     };
-    let _ = catalog;
     Ok(Spec {
         region,
         zone,
@@ -877,16 +875,11 @@ pub fn create_instance(w: &mut World, p: &Params) -> Result<Value, SimError> {
 
 // ---- describing ----------------------------------------------------------------------------
 
-fn instance_json(w: &World, i: &Instance) -> Value {
+fn instance_json(i: &Instance) -> Value {
     let catalog = Catalog::get();
     let itype = catalog.instance_type(&i.instance_type);
     let image = catalog.image(&i.image_id);
-    let status = if i.released.is_some() {
-        Status::Stopping
-    } else {
-        i.status
-    };
-    let _ = w;
+    let status = shown_status(i);
     let base = json!({
         "InstanceId": i.id,
         "InstanceName": i.name,
@@ -962,34 +955,44 @@ fn mac(id: &str) -> String {
     format!("00:16:3e:{:02x}:{:02x}:{:02x}", h[0], h[1], h[2])
 }
 
-/// Visible instances in a region matching `keep`, oldest first, each observed once.
-pub(super) fn observe(
-    w: &mut World,
-    region: &str,
-    keep: impl Fn(&Instance) -> bool,
-) -> Vec<String> {
-    let mut ids: Vec<(u64, String)> = w
-        .instances
-        .values()
-        .filter(|i| i.region == region && i.visible())
-        .map(|i| (i.seq, i.id.clone()))
-        .collect();
-    ids.sort();
+/// Observes (moves along) the visible instances of a region that `keep` selects. Criteria
+/// that depend on the state (Status) belong in [`matching`], so that polling with a status
+/// filter still observes the instances it waits for.
+pub(super) fn observe(w: &mut World, region: &str, keep: &impl Fn(&Instance) -> bool) {
     let clock = &w.clock;
-    let mut out = Vec::new();
-    for (_, id) in ids {
-        let Some(inst) = w.instances.get_mut(&id) else {
-            continue;
-        };
-        if !inst.settle(clock) {
-            w.instances.remove(&id);
-            continue;
-        }
-        if inst.visible() && keep(inst) {
-            out.push(id);
+    let mut gone = Vec::new();
+    for inst in w.instances.values_mut() {
+        if inst.region == region && inst.visible() && keep(inst) && !inst.settle(clock) {
+            gone.push(inst.id.clone());
         }
     }
-    out
+    for id in gone {
+        w.instances.remove(&id);
+    }
+}
+
+/// The visible instances of a region that `keep` selects, oldest first.
+pub(super) fn matching<'w>(
+    w: &'w World,
+    region: &str,
+    keep: &impl Fn(&Instance) -> bool,
+) -> Vec<&'w Instance> {
+    let mut list: Vec<&Instance> = w
+        .instances
+        .values()
+        .filter(|i| i.region == region && i.visible() && keep(i))
+        .collect();
+    list.sort_unstable_by_key(|i| i.seq);
+    list
+}
+
+/// The status an instance shows (a released one is `Stopping` until it vanishes).
+fn shown_status(i: &Instance) -> Status {
+    if i.released.is_some() {
+        Status::Stopping
+    } else {
+        i.status
+    }
 }
 
 fn wildcard(pattern: &str, text: &str) -> bool {
@@ -1027,14 +1030,8 @@ pub fn describe_instances(w: &mut World, p: &Params) -> Result<Value, SimError> 
         f("InstanceChargeType"),
         f("InternetChargeType"),
     );
-    let list = observe(w, &region, |i| {
-        let shown = if i.released.is_some() {
-            Status::Stopping
-        } else {
-            i.status
-        };
+    let keep = |i: &Instance| {
         ids.as_ref().map_or(true, |ids| ids.contains(&i.id))
-            && status.map_or(true, |s| s == shown.as_str())
             && vpc.map_or(true, |v| v == i.vpc_id)
             && vsw.map_or(true, |v| v == i.vswitch_id)
             && zone.map_or(true, |z| z == i.zone)
@@ -1055,18 +1052,12 @@ pub fn describe_instances(w: &mut World, p: &Params) -> Result<Value, SimError> 
                 i.public_ip.as_ref().is_some_and(|ip| ips.contains(ip))
             })
             && tags::matches(&i.tags, &filter)
-    });
-    let w = &*w;
-    paging::page(
-        p,
-        list,
-        |id| {
-            w.instances
-                .get(&id)
-                .map_or(Value::Null, |i| instance_json(w, i))
-        },
-        Map::new(),
-    )
+    };
+    observe(w, &region, &keep);
+    let with_status =
+        |i: &Instance| keep(i) && status.map_or(true, |s| s == shown_status(i).as_str());
+    let list = matching(w, &region, &with_status);
+    paging::page(p, list, instance_json, Map::new())
 }
 
 pub fn describe_instance_status(w: &mut World, p: &Params) -> Result<Value, SimError> {
@@ -1079,23 +1070,14 @@ pub fn describe_instance_status(w: &mut World, p: &Params) -> Result<Value, SimE
         ));
     }
     let zone = p.str("ZoneId");
-    let list = observe(w, &region, |i| {
+    let keep = |i: &Instance| {
         (ids.is_empty() || ids.contains(&i.id.as_str())) && zone.map_or(true, |z| z == i.zone)
-    });
-    let w = &*w;
+    };
+    observe(w, &region, &keep);
     paging::page(
         p,
-        list,
-        |id| {
-            let status = w.instances.get(&id).map_or("Stopping", |i| {
-                if i.released.is_some() {
-                    "Stopping"
-                } else {
-                    i.status.as_str()
-                }
-            });
-            json!({ "InstanceId": id, "Status": status })
-        },
+        matching(w, &region, &keep),
+        |i| json!({ "InstanceId": i.id, "Status": shown_status(i).as_str() }),
         Map::new(),
     )
 }
@@ -1128,9 +1110,6 @@ pub fn start_instance(w: &mut World, p: &Params) -> Result<Value, SimError> {
     }
     i.status = Status::Starting;
     i.timer = timer;
-    if i.from_run || i.public_ip.is_some() {
-        // A public IP allocated at creation stays; nothing to do.
-    }
     Ok(json!({}))
 }
 

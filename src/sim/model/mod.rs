@@ -125,6 +125,42 @@ impl World {
             .insert((instance_type.to_string(), zone_id.to_string()));
     }
 
+    /// Checks a `--fault no-stock TYPE@ZONE` pair against the catalogue, so a typo is an error
+    /// rather than a fault that never fires.
+    pub fn check_stock_pair(instance_type: &str, zone_id: &str) -> Result<(), String> {
+        let catalog = Catalog::get();
+        if catalog.instance_type(instance_type).is_none() {
+            let near = catalog
+                .instance_types
+                .iter()
+                .map(|t| (ops::edit_distance(&t.id, instance_type), t.id.as_str()))
+                .min()
+                .map(|(_, n)| format!("; did you mean {n}?"))
+                .unwrap_or_default();
+            return Err(format!("unknown instance type `{instance_type}`{near}"));
+        }
+        if catalog.region_of_zone(zone_id).is_none() {
+            return Err(format!(
+                "unknown zone `{zone_id}`; zones look like cn-hangzhou-j (DescribeZones lists them)"
+            ));
+        }
+        Ok(())
+    }
+
+    /// The JSON snapshot that `--state` stores (the clock is saved as elapsed virtual time;
+    /// running local commands are not).
+    pub fn snapshot(&self) -> serde_json::Result<String> {
+        serde_json::to_string(self)
+    }
+
+    /// A world restored from a snapshot, with the given options replacing the saved ones.
+    pub fn restore(json: &str, opts: WorldOptions) -> Result<World, String> {
+        let mut world: World = serde_json::from_str(json)
+            .map_err(|e| format!("the simulator state is not a valid snapshot: {e}"))?;
+        world.set_options(opts);
+        Ok(world)
+    }
+
     /// Serves one request. Every parameter (common ones included) is in `req.params`.
     pub fn handle(&mut self, req: &SimRequest) -> Result<Value, SimError> {
         let action = ops::find(req.product, &req.action).ok_or_else(|| unknown_action(req))?;

@@ -1343,4 +1343,55 @@ fn a_snapshot_restores_the_world() {
         exec: ExecMode::Simulated,
     });
     assert_eq!(back.options().time, TimeMode::Scaled(0.0));
+    let restored = World::restore(&back.snapshot().unwrap(), WorldOptions::default()).unwrap();
+    assert_eq!(restored.instances.len(), 1);
+    assert!(World::restore("{\"nope\": 1}", WorldOptions::default()).is_err());
+}
+
+#[test]
+fn stock_pairs_are_checked() {
+    assert!(World::check_stock_pair("ecs.g7.large", "cn-hangzhou-j").is_ok());
+    let e = World::check_stock_pair("ecs.g7.larg", "cn-hangzhou-j").unwrap_err();
+    assert!(e.contains("did you mean ecs.g7.large"), "{e}");
+    assert!(World::check_stock_pair("ecs.g7.large", "cn-hangzhou-z").is_err());
+}
+
+#[test]
+fn zero_time_scale_makes_every_transition_immediate() {
+    let mut w = World::new(WorldOptions {
+        time: TimeMode::Scaled(0.0),
+        exec: ExecMode::Simulated,
+    });
+    let (_, vsw, sg) = network(&mut w);
+    let id = run(&mut w, &vsw, &sg, &[]).unwrap().remove(0);
+    assert_eq!(status(&mut w, &id), "Running");
+    ok(
+        &mut w,
+        "DeleteInstance",
+        &[("InstanceId", &id), ("Force", "true")],
+    );
+    ok(
+        &mut w,
+        "DeleteSecurityGroup",
+        &[HZ, ("SecurityGroupId", &sg)],
+    );
+}
+
+#[test]
+fn polling_with_a_status_filter_still_observes() {
+    let mut w = world(1);
+    let (_, vsw, sg) = network(&mut w);
+    run(&mut w, &vsw, &sg, &[]).unwrap();
+    let mut polls = 0;
+    while ok(&mut w, "DescribeInstances", &[HZ, ("Status", "Running")])["TotalCount"] == 0 {
+        polls += 1;
+        assert!(
+            polls < 10,
+            "a Status=Running poll never saw the instance start"
+        );
+    }
+    assert_eq!(
+        polls, 2,
+        "one poll sees Pending, one Starting, the third Running"
+    );
 }
