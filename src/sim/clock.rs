@@ -109,7 +109,7 @@ impl Clock {
     /// the resource on and starts a fresh timer for the next transition, if any.
     pub fn due(&self, timer: &mut Timer, duration: f64) -> bool {
         match self.mode {
-            TimeMode::Scaled(f) if f <= 0.0 => true,
+            TimeMode::Scaled(f) if f.is_nan() || f <= 0.0 => true,
             TimeMode::Scaled(_) => self.now() - timer.since >= duration,
             TimeMode::Steps(n) => {
                 if timer.seen >= n {

@@ -995,16 +995,29 @@ fn shown_status(i: &Instance) -> Status {
     }
 }
 
+/// Glob match with `*` (InstanceName filters), linear-time with single-star backtracking so a
+/// pattern of many stars cannot blow up.
 fn wildcard(pattern: &str, text: &str) -> bool {
-    match pattern.split_once('*') {
-        None => pattern == text,
-        Some((head, rest)) => {
-            text.starts_with(head)
-                && (0..=text.len() - head.len())
-                    .filter(|i| text.is_char_boundary(head.len() + i))
-                    .any(|i| wildcard(rest, &text[head.len() + i..]))
+    let p: Vec<char> = pattern.chars().collect();
+    let t: Vec<char> = text.chars().collect();
+    let (mut pi, mut ti) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        if pi < p.len() && p[pi] == '*' {
+            star = Some((pi, ti));
+            pi += 1;
+        } else if pi < p.len() && p[pi] == t[ti] {
+            pi += 1;
+            ti += 1;
+        } else if let Some((sp, st)) = star {
+            pi = sp + 1;
+            ti = st + 1;
+            star = Some((sp, st + 1));
+        } else {
+            return false;
         }
     }
+    p[pi..].iter().all(|c| *c == '*')
 }
 
 pub fn describe_instances(w: &mut World, p: &Params) -> Result<Value, SimError> {

@@ -86,6 +86,11 @@ pub fn page<T>(
         Style::Token => {
             root.insert("NextToken".into(), next_token(end, total).into());
             root.insert("MaxResults".into(), size.into());
+            if !token_asked {
+                // Asked nothing: the real service also reports the first page's number and size.
+                root.insert("PageNumber".into(), 1.into());
+                root.insert("PageSize".into(), size.into());
+            }
         }
     }
     Ok(Value::Object(body))

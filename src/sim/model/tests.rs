@@ -1395,3 +1395,108 @@ fn polling_with_a_status_filter_still_observes() {
         "one poll sees Pending, one Starting, the third Running"
     );
 }
+
+#[test]
+fn disks_create_describe_delete() {
+    let mut w = world(0);
+    let (_, vsw, sg) = network(&mut w);
+    let id = run(
+        &mut w,
+        &vsw,
+        &sg,
+        &[
+            ("DataDisk.1.Category", "cloud_essd"),
+            ("DataDisk.1.Size", "100"),
+            ("DataDisk.1.DeleteWithInstance", "false"),
+        ],
+    )
+    .unwrap()
+    .remove(0);
+    let d = ok(&mut w, "DescribeDisks", &[HZ, ("InstanceId", &id)]);
+    assert_eq!(d["TotalCount"], 2);
+    let data = s(
+        &ok(
+            &mut w,
+            "DescribeDisks",
+            &[HZ, ("InstanceId", &id), ("DiskType", "data")],
+        ),
+        "Disks.Disk.0.DiskId",
+    );
+    let e = err(&mut w, "DeleteDisk", &[("DiskId", &data)]);
+    assert_eq!((e.status, e.code.as_str()), (403, "IncorrectDiskStatus"));
+    ok(
+        &mut w,
+        "DeleteInstance",
+        &[("InstanceId", &id), ("Force", "true")],
+    );
+    let ids = format!("[\"{data}\"]");
+    let d = ok(&mut w, "DescribeDisks", &[HZ, ("DiskIds", &ids)]);
+    assert_eq!(
+        s(&d, "Disks.Disk.0.Status"),
+        "Available",
+        "kept: DeleteWithInstance=false"
+    );
+    ok(&mut w, "DeleteDisk", &[("DiskId", &data)]);
+    let fresh = s(
+        &ok(
+            &mut w,
+            "CreateDisk",
+            &[
+                HZ,
+                ("ZoneId", "cn-hangzhou-j"),
+                ("Size", "20"),
+                ("DiskCategory", "cloud_auto"),
+            ],
+        ),
+        "DiskId",
+    );
+    assert!(fresh.starts_with("d-"));
+    assert_eq!(
+        err(
+            &mut w,
+            "CreateDisk",
+            &[
+                HZ,
+                ("ZoneId", "cn-hangzhou-j"),
+                ("Size", "1"),
+                ("DiskCategory", "cloud_essd")
+            ]
+        )
+        .code,
+        "InvalidParameter"
+    );
+    assert_eq!(
+        ok(&mut w, "DescribeDisks", &[HZ])["TotalCount"],
+        1,
+        "the system disk went with its instance"
+    );
+}
+
+#[test]
+fn instance_name_wildcards_are_linear() {
+    let mut w = world(0);
+    let (_, vsw, sg) = network(&mut w);
+    run(&mut w, &vsw, &sg, &[("InstanceName", "web-01")]).unwrap();
+    for (pattern, hits) in [
+        ("web-*", 1),
+        ("*-01", 1),
+        ("w*b*1", 1),
+        ("db-*", 0),
+        ("*", 1),
+    ] {
+        assert_eq!(
+            ok(
+                &mut w,
+                "DescribeInstances",
+                &[HZ, ("InstanceName", pattern)]
+            )["TotalCount"],
+            hits,
+            "{pattern}"
+        );
+    }
+    let stars = "*a".repeat(200);
+    assert_eq!(
+        ok(&mut w, "DescribeInstances", &[HZ, ("InstanceName", &stars)])["TotalCount"],
+        0
+    );
+}
