@@ -11,6 +11,8 @@
 //! [`serve_until_signal`] (`ecsh sim`), configured by a [`SimConfig`].
 
 pub mod auth;
+pub mod catalog;
+pub mod clock;
 pub mod faults;
 pub mod model;
 pub mod persist;
