@@ -7,8 +7,8 @@
 //! - [`sim`]: the embedded simulator of the ECS and VPC APIs.
 //! - [`host`]: the Rhai host: seed functions, stdlib flows, script runner, doc search.
 
+pub mod host;
 pub mod ops;
 pub mod rpc;
 pub mod secret;
 pub mod sim;
-pub mod host;

@@ -52,7 +52,10 @@ pub fn to_json(v: &Dynamic, what: &str) -> Result<Value, HostError> {
         return Ok(Value::String(v.to_string()));
     }
     if v.is_array() {
-        let arr = v.read_lock::<rhai::Array>().map(|a| a.clone()).unwrap_or_default();
+        let arr = v
+            .read_lock::<rhai::Array>()
+            .map(|a| a.clone())
+            .unwrap_or_default();
         return arr
             .iter()
             .enumerate()

@@ -75,14 +75,18 @@ fn build_index() -> Vec<Doc> {
                 a.product.code().to_uppercase(),
                 a.name,
                 a.product.version(),
-                if required.is_empty() { "none" } else { &required }
+                if required.is_empty() {
+                    "none"
+                } else {
+                    &required
+                }
             ),
             link: action_link(a.product, a.name),
         });
     }
-    for (code, advice) in crate::rpc::ADVICE {
+    for (code, advice) in crate::rpc::advice_entries() {
         docs.push(Doc {
-            title: code.to_string(),
+            title: code.clone(),
             kind: "error",
             product: "ecs",
             summary: advice.to_string(),
@@ -175,7 +179,11 @@ pub fn search(query: &str, product: Option<&str>, limit: usize) -> Result<Vec<Do
         .filter(|(s, _)| *s > 0)
         .collect();
     hits.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.title.cmp(&b.1.title)));
-    Ok(hits.into_iter().take(limit).map(|(_, d)| d.clone()).collect())
+    Ok(hits
+        .into_iter()
+        .take(limit)
+        .map(|(_, d)| d.clone())
+        .collect())
 }
 
 /// The hits as text, as the seed's `search_and_format` prints them.
@@ -220,7 +228,10 @@ mod tests {
         let hits = search("DescribeVpcs", Some("vpc"), 5).unwrap();
         assert!(hits.iter().all(|h| h.product == "vpc"));
         assert!(search("  ", None, 5).is_err());
-        assert!(search("x", Some("rds"), 5).unwrap_err().to_string().contains("valid: ecs, vpc, ecsh"));
+        assert!(search("x", Some("rds"), 5)
+            .unwrap_err()
+            .to_string()
+            .contains("valid: ecs, vpc, ecsh"));
     }
 
     #[test]

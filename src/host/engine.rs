@@ -13,7 +13,9 @@ use super::functions::{self, Handler, HostFn, TABLE};
 use super::gateway::parse_product;
 use super::{docs, options, Host};
 use rhai::module_resolvers::DummyModuleResolver;
-use rhai::{Dynamic, Engine, EvalAltResult, FuncRegistration, Map, Module, NativeCallContext, Scope, AST};
+use rhai::{
+    Dynamic, Engine, EvalAltResult, FuncRegistration, Map, Module, NativeCallContext, Scope, AST,
+};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::rc::Rc;
@@ -24,9 +26,18 @@ type RResult<T> = Result<T, Box<EvalAltResult>>;
 
 /// The stdlib sources, embedded in the binary, in load order.
 pub const STDLIB: &[(&str, &str)] = &[
-    ("stdlib/network.rhai", include_str!("../../stdlib/network.rhai")),
-    ("stdlib/instances.rhai", include_str!("../../stdlib/instances.rhai")),
-    ("stdlib/commands.rhai", include_str!("../../stdlib/commands.rhai")),
+    (
+        "stdlib/network.rhai",
+        include_str!("../../stdlib/network.rhai"),
+    ),
+    (
+        "stdlib/instances.rhai",
+        include_str!("../../stdlib/instances.rhai"),
+    ),
+    (
+        "stdlib/commands.rhai",
+        include_str!("../../stdlib/commands.rhai"),
+    ),
 ];
 
 /// Names a script sees besides the table's functions.
@@ -116,7 +127,11 @@ pub fn reserved_names() -> BTreeSet<String> {
 }
 
 /// Builds the engine of a session. The engine must be used on this thread only.
-pub fn build(host: Rc<Host>, cancel: Arc<AtomicBool>, limits: &EngineLimits) -> Result<HostEngine, String> {
+pub fn build(
+    host: Rc<Host>,
+    cancel: Arc<AtomicBool>,
+    limits: &EngineLimits,
+) -> Result<HostEngine, String> {
     let mut engine = bare_engine(limits);
     let stop = cancel;
     engine.on_progress(move |_| {
@@ -158,7 +173,14 @@ pub fn invoke(host: &Host, spec: &HostFn, opts: &Map) -> Result<Value, HostError
 }
 
 fn check_spec(host: &Host, spec: &HostFn, opts: &Map) -> Result<options::Checked, HostError> {
-    let checked = options::check(spec.name, spec.options, spec.paged(), spec.refused, opts, &host.region)?;
+    let checked = options::check(
+        spec.name,
+        spec.options,
+        spec.paged(),
+        spec.refused,
+        opts,
+        &host.region,
+    )?;
     if let Some(rule) = spec.validate {
         rule(&checked)?;
     }
@@ -172,11 +194,14 @@ fn register_op(engine: &mut Engine, host: &Rc<Host>, spec: &'static HostFn) {
         .with_comments(&docs)
         .with_params_info(["opts: Map", spec.returns])
         .with_volatility(true)
-        .register_into_engine(engine, move |ctx: NativeCallContext, opts: Map| -> RResult<Dynamic> {
-            invoke(&h, spec, &opts)
-                .map(|v| to_dynamic(&v))
-                .map_err(|e| e.into_rhai(ctx.call_position()))
-        });
+        .register_into_engine(
+            engine,
+            move |ctx: NativeCallContext, opts: Map| -> RResult<Dynamic> {
+                invoke(&h, spec, &opts)
+                    .map(|v| to_dynamic(&v))
+                    .map_err(|e| e.into_rhai(ctx.call_position()))
+            },
+        );
     let h = host.clone();
     FuncRegistration::new(spec.name)
         .with_comments(&docs)
@@ -197,23 +222,32 @@ fn register_search(engine: &mut Engine, spec: &'static HostFn) {
         Ok(if formatted {
             docs::format_hits(query, &hits).into()
         } else {
-            hits.iter().map(|h| Dynamic::from(h.to_map())).collect::<rhai::Array>().into()
+            hits.iter()
+                .map(|h| Dynamic::from(h.to_map()))
+                .collect::<rhai::Array>()
+                .into()
         })
     };
     FuncRegistration::new(spec.name)
         .with_comments(&docs)
         .with_params_info(["query: &str", spec.returns])
         .with_volatility(true)
-        .register_into_engine(engine, move |ctx: NativeCallContext, q: &str| -> RResult<Dynamic> {
-            run(q, None).map_err(|e| e.into_rhai(ctx.call_position()))
-        });
+        .register_into_engine(
+            engine,
+            move |ctx: NativeCallContext, q: &str| -> RResult<Dynamic> {
+                run(q, None).map_err(|e| e.into_rhai(ctx.call_position()))
+            },
+        );
     FuncRegistration::new(spec.name)
         .with_comments(&docs)
         .with_params_info(["query: &str", "product: &str", spec.returns])
         .with_volatility(true)
-        .register_into_engine(engine, move |ctx: NativeCallContext, q: &str, p: &str| -> RResult<Dynamic> {
-            run(q, Some(p)).map_err(|e| e.into_rhai(ctx.call_position()))
-        });
+        .register_into_engine(
+            engine,
+            move |ctx: NativeCallContext, q: &str, p: &str| -> RResult<Dynamic> {
+                run(q, Some(p)).map_err(|e| e.into_rhai(ctx.call_position()))
+            },
+        );
 }
 
 fn raw_call(host: &Host, product: &str, action: &str, params: &Map) -> Result<Value, HostError> {
@@ -236,21 +270,27 @@ fn register_call(engine: &mut Engine, host: &Rc<Host>) {
         .with_comments(docs)
         .with_params_info(["product: &str", "action: &str", "params: Map", "Map"])
         .with_volatility(true)
-        .register_into_engine(engine, move |ctx: NativeCallContext, p: &str, a: &str, params: Map| -> RResult<Dynamic> {
-            raw_call(&h, p, a, &params)
-                .map(|v| to_dynamic(&v))
-                .map_err(|e| e.into_rhai(ctx.call_position()))
-        });
+        .register_into_engine(
+            engine,
+            move |ctx: NativeCallContext, p: &str, a: &str, params: Map| -> RResult<Dynamic> {
+                raw_call(&h, p, a, &params)
+                    .map(|v| to_dynamic(&v))
+                    .map_err(|e| e.into_rhai(ctx.call_position()))
+            },
+        );
     let h = host.clone();
     FuncRegistration::new("call")
         .with_comments(docs)
         .with_params_info(["product: &str", "action: &str", "Map"])
         .with_volatility(true)
-        .register_into_engine(engine, move |ctx: NativeCallContext, p: &str, a: &str| -> RResult<Dynamic> {
-            raw_call(&h, p, a, &Map::new())
-                .map(|v| to_dynamic(&v))
-                .map_err(|e| e.into_rhai(ctx.call_position()))
-        });
+        .register_into_engine(
+            engine,
+            move |ctx: NativeCallContext, p: &str, a: &str| -> RResult<Dynamic> {
+                raw_call(&h, p, a, &Map::new())
+                    .map(|v| to_dynamic(&v))
+                    .map_err(|e| e.into_rhai(ctx.call_position()))
+            },
+        );
 }
 
 fn register_helpers(engine: &mut Engine, host: &Rc<Host>) {
@@ -287,7 +327,8 @@ fn load_stdlib(engine: &mut Engine) -> Result<(), String> {
         ast = ast.merge(&part);
     }
     ast.set_source("stdlib");
-    let module = Module::eval_ast_as_new(Scope::new(), &ast, engine).map_err(|e| format!("stdlib: {e}"))?;
+    let module =
+        Module::eval_ast_as_new(Scope::new(), &ast, engine).map_err(|e| format!("stdlib: {e}"))?;
     engine.register_global_module(module.into());
     Ok(())
 }

@@ -86,7 +86,10 @@ impl HostError {
         m.insert("code".into(), self.code().into());
         m.insert("message".into(), self.message().into());
         if let HostError::Api(e) = self {
-            m.insert("request_id".into(), e.request_id.clone().into());
+            m.insert(
+                "request_id".into(),
+                e.request_id.clone().map_or(Dynamic::UNIT, Dynamic::from),
+            );
             m.insert("http_status".into(), (e.http_status as i64).into());
             m.insert(
                 "recommend".into(),
@@ -94,7 +97,8 @@ impl HostError {
             );
             m.insert(
                 "advice".into(),
-                e.advice().map_or(Dynamic::UNIT, |a| Dynamic::from(a.to_string())),
+                e.advice()
+                    .map_or(Dynamic::UNIT, |a| Dynamic::from(a.to_string())),
             );
         }
         m
@@ -103,7 +107,9 @@ impl HostError {
     /// Converts to a Rhai error at `pos`. Interrupts terminate the script (not catchable).
     pub fn into_rhai(self, pos: Position) -> Box<EvalAltResult> {
         match self {
-            HostError::Interrupted => EvalAltResult::ErrorTerminated(INTERRUPTED.into(), pos).into(),
+            HostError::Interrupted => {
+                EvalAltResult::ErrorTerminated(INTERRUPTED.into(), pos).into()
+            }
             other => EvalAltResult::ErrorRuntime(other.to_map().into(), pos).into(),
         }
     }

@@ -64,8 +64,7 @@ pub struct HostFn {
 impl HostFn {
     /// True when the function's action pages, so it takes `page_size` / `max_items`.
     pub fn paged(&self) -> bool {
-        self.action()
-            .is_some_and(|a| a.paging != ops::Paging::None)
+        self.action().is_some_and(|a| a.paging != ops::Paging::None)
     }
 
     pub fn action(&self) -> Option<&'static ops::Action> {
@@ -150,32 +149,80 @@ const ECS: Product = Product::Ecs;
 const VPC: Product = Product::Vpc;
 
 const CHARGE: Opt = def(
-    api("instance_charge_type", Kind::Str, "InstanceChargeType", "PostPaid | PrePaid."),
+    api(
+        "instance_charge_type",
+        Kind::Str,
+        "InstanceChargeType",
+        "PostPaid | PrePaid.",
+    ),
     D::Str("PostPaid"),
 );
 const DISK_CATEGORY: Opt = def(
-    api("system_disk_category", Kind::Str, "SystemDisk.Category", "System disk type."),
+    api(
+        "system_disk_category",
+        Kind::Str,
+        "SystemDisk.Category",
+        "System disk type.",
+    ),
     D::Str("cloud_essd"),
 );
 const DISK_SIZE: Opt = def(
-    api("system_disk_size", Kind::Int, "SystemDisk.Size", "System disk size (GB)."),
+    api(
+        "system_disk_size",
+        Kind::Int,
+        "SystemDisk.Size",
+        "System disk size (GB).",
+    ),
     D::Int(40),
 );
 const BANDWIDTH: Opt = def(
-    api("internet_max_bandwidth_out", Kind::Int, "InternetMaxBandwidthOut",
-        "Public bandwidth (Mbps); 0 = no public IP, >0 = allocate a public IP."),
+    api(
+        "internet_max_bandwidth_out",
+        Kind::Int,
+        "InternetMaxBandwidthOut",
+        "Public bandwidth (Mbps); 0 = no public IP, >0 = allocate a public IP.",
+    ),
     D::Int(0),
 );
-const AMOUNT: Opt = def(api("amount", Kind::Int, "Amount", "Number of instances."), D::Int(1));
-const ZONE: Opt = api("zone_id", Kind::Str, "ZoneId", "Restrict to a zone, e.g. \"cn-hangzhou-h\".");
+const AMOUNT: Opt = def(
+    api("amount", Kind::Int, "Amount", "Number of instances."),
+    D::Int(1),
+);
+const ZONE: Opt = api(
+    "zone_id",
+    Kind::Str,
+    "ZoneId",
+    "Restrict to a zone, e.g. \"cn-hangzhou-h\".",
+);
 const TIMEOUT: Opt = local("timeout", Kind::Int, "Time limit in seconds.");
 const COMMAND_OPTS: &[Opt] = &[
     req(local("instance_id", Kind::Str, "The instance to run on.")),
-    local("command_content", Kind::Str, "The script text (or give script_path)."),
-    local("script_path", Kind::Str, "A local script file to send instead of command_content."),
-    def(local("command_type", Kind::Str, "RunShellScript | RunPowerShellScript | RunBatScript."),
-        D::Str("RunShellScript")),
-    def(local("timeout", Kind::Int, "Seconds the command may run (killed after)."), D::Int(600)),
+    local(
+        "command_content",
+        Kind::Str,
+        "The script text (or give script_path).",
+    ),
+    local(
+        "script_path",
+        Kind::Str,
+        "A local script file to send instead of command_content.",
+    ),
+    def(
+        local(
+            "command_type",
+            Kind::Str,
+            "RunShellScript | RunPowerShellScript | RunBatScript.",
+        ),
+        D::Str("RunShellScript"),
+    ),
+    def(
+        local(
+            "timeout",
+            Kind::Int,
+            "Seconds the command may run (killed after).",
+        ),
+        D::Int(600),
+    ),
 ];
 const NO_USER_DATA: (&str, &str) = (
     "user_data",
@@ -535,6 +582,12 @@ pub static TABLE: &[HostFn] = &[
         "the instances (array of maps, as in DescribeInstances)",
         "wait_instances(#{ instance_ids: [id], status: \"Running\" });",
         Handler::Custom(wait_instances)),
+    f("wait_cloud_assistant", SX, None,
+        "Waits until the Cloud Assistant agent is online on instances (it comes up a little after Running; run_command_and_wait does this itself).",
+        &[req(local("instance_ids", Kind::StrList, "Instance ids.")), TIMEOUT],
+        "() once every agent is online",
+        "wait_cloud_assistant(#{ instance_ids: [id] });",
+        Handler::Custom(wait_cloud_assistant)),
     f("wait_vpc", SX, None,
         "Waits until a VPC is Available.",
         &[req(local("vpc_id", Kind::Str, "The VPC.")), TIMEOUT],
@@ -565,7 +618,8 @@ fn type_or_cores(c: &Checked) -> Result<(), HostError> {
     let by_size = c.get("cores").is_some() || c.get("memory").is_some();
     if by_size && c.get("instance_type").is_some() {
         return Err(HostError::InvalidOption(
-            "describe_recommend_instance_type takes either instance_type or cores/memory, not both".into(),
+            "describe_recommend_instance_type takes either instance_type or cores/memory, not both"
+                .into(),
         ));
     }
     Ok(())
@@ -634,16 +688,17 @@ pub fn call_api(host: &Host, spec: &HostFn, c: &Checked, post: Post) -> Result<V
         Post::Whole => {}
         Post::MemoryGb => add_memory_gb(&mut resp),
         Post::DecodedOutput => {
-            if let Some(Value::Array(items)) = resp
-                .pointer_mut("/Invocation/InvocationResults/InvocationResult")
+            if let Some(Value::Array(items)) =
+                resp.pointer_mut("/Invocation/InvocationResults/InvocationResult")
             {
                 items.iter_mut().for_each(add_decoded_output);
             }
         }
         Post::Field(name) => {
-            return resp.get(name).cloned().ok_or_else(|| {
-                HostError::Transport(format!("{} returned no {name}", action.name))
-            })
+            return resp
+                .get(name)
+                .cloned()
+                .ok_or_else(|| HostError::Transport(format!("{} returned no {name}", action.name)))
         }
     }
     Ok(resp)
@@ -702,13 +757,26 @@ fn run_instances(host: &Host, c: &Checked) -> Result<Value, HostError> {
     let resp = host.gateway.call(ECS, "RunInstances", params)?;
     let ids: Vec<String> = get_path(&resp, "InstanceIdSets.InstanceIdSet")
         .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(|v| v.as_str().map(String::from)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(String::from))
+                .collect()
+        })
         .unwrap_or_default();
     if ids.is_empty() {
-        return Err(HostError::Transport("RunInstances returned no instance ids".into()));
+        return Err(HostError::Transport(
+            "RunInstances returned no instance ids".into(),
+        ));
     }
-    wait::instances_status(&host.gateway, &host.wait, timeout(host, c), c.region(), &ids, "Running")
-        .map_err(|e| e.context("run_instances created the instances but they did not start"))?;
+    wait::instances_status(
+        &host.gateway,
+        &host.wait,
+        timeout(host, c),
+        c.region(),
+        &ids,
+        "Running",
+    )
+    .map_err(|e| e.context("run_instances created the instances but they did not start"))?;
     Ok(resp)
 }
 
@@ -756,27 +824,50 @@ fn delete_instances(host: &Host, c: &Checked) -> Result<Value, HostError> {
     }
     let params = c.api_params();
     let what = format!("instances {} to accept the release", ids.join(", "));
-    let resp = wait::until(&host.gateway, &host.wait, timeout(host, c), &what, || {
-        match host.gateway.call(ECS, "DeleteInstances", params.clone()) {
+    let resp = wait::until(
+        &host.gateway,
+        &host.wait,
+        timeout(host, c),
+        &what,
+        || match host.gateway.call(ECS, "DeleteInstances", params.clone()) {
             Ok(v) => Ok(wait::Poll::Done(v)),
             Err(HostError::Api(e)) if e.code == "IncorrectInstanceStatus.Initializing" => {
                 Ok(wait::Poll::Pending("still initializing".into()))
             }
             Err(e) => Err(e),
-        }
-    })?;
+        },
+    )?;
     if c.bool("wait").unwrap_or(true) {
-        wait::gone(&host.gateway, &host.wait, timeout(host, c), c.region(), ResourceKind::Instance, &ids)?;
+        wait::gone(
+            &host.gateway,
+            &host.wait,
+            timeout(host, c),
+            c.region(),
+            ResourceKind::Instance,
+            &ids,
+        )?;
     }
     Ok(resp)
 }
 
-fn delete_network(host: &Host, c: &Checked, kind: ResourceKind, id_opt: &str) -> Result<Value, HostError> {
+fn delete_network(
+    host: &Host,
+    c: &Checked,
+    kind: ResourceKind,
+    id_opt: &str,
+) -> Result<Value, HostError> {
     let id = c.str(id_opt).unwrap_or_default().to_string();
     let action = kind.release().map(|r| r.action).unwrap_or_default();
     let resp = host.gateway.call(VPC, action, c.api_params())?;
     if c.bool("wait").unwrap_or(true) {
-        wait::gone(&host.gateway, &host.wait, timeout(host, c), c.region(), kind, &[id])?;
+        wait::gone(
+            &host.gateway,
+            &host.wait,
+            timeout(host, c),
+            c.region(),
+            kind,
+            &[id],
+        )?;
     }
     Ok(resp)
 }
@@ -792,24 +883,64 @@ fn delete_vpc(host: &Host, c: &Checked) -> Result<Value, HostError> {
 fn wait_instances(host: &Host, c: &Checked) -> Result<Value, HostError> {
     let ids = c.str_list("instance_ids");
     let status = c.str("status").unwrap_or("Running");
-    wait::instances_status(&host.gateway, &host.wait, timeout(host, c), c.region(), &ids, status)
-        .map(Value::Array)
+    wait::instances_status(
+        &host.gateway,
+        &host.wait,
+        timeout(host, c),
+        c.region(),
+        &ids,
+        status,
+    )
+    .map(Value::Array)
+}
+
+fn wait_cloud_assistant(host: &Host, c: &Checked) -> Result<Value, HostError> {
+    let ids = c.str_list("instance_ids");
+    wait::cloud_assistant(
+        &host.gateway,
+        &host.wait,
+        timeout(host, c),
+        c.region(),
+        &ids,
+    )
+    .map(|()| Value::Null)
 }
 
 fn wait_vpc(host: &Host, c: &Checked) -> Result<Value, HostError> {
     let id = c.str("vpc_id").unwrap_or_default();
-    wait::network_available(&host.gateway, &host.wait, timeout(host, c), c.region(), NetKind::Vpc, id)
+    wait::network_available(
+        &host.gateway,
+        &host.wait,
+        timeout(host, c),
+        c.region(),
+        NetKind::Vpc,
+        id,
+    )
 }
 
 fn wait_vswitch(host: &Host, c: &Checked) -> Result<Value, HostError> {
     let id = c.str("vswitch_id").unwrap_or_default();
-    wait::network_available(&host.gateway, &host.wait, timeout(host, c), c.region(), NetKind::VSwitch, id)
+    wait::network_available(
+        &host.gateway,
+        &host.wait,
+        timeout(host, c),
+        c.region(),
+        NetKind::VSwitch,
+        id,
+    )
 }
 
 fn wait_invocation(host: &Host, c: &Checked) -> Result<Value, HostError> {
     let invoke = c.str("invoke_id").unwrap_or_default();
     let instance = c.str("instance_id").unwrap_or_default();
-    wait::invocation(&host.gateway, &host.wait, timeout(host, c), c.region(), invoke, instance)
+    wait::invocation(
+        &host.gateway,
+        &host.wait,
+        timeout(host, c),
+        c.region(),
+        invoke,
+        instance,
+    )
 }
 
 #[cfg(test)]
@@ -823,25 +954,55 @@ mod tests {
         for f in TABLE {
             assert!(seen.insert(f.name), "duplicate {}", f.name);
             if let Some((p, a)) = f.action {
-                assert!(ops::find(p, a).is_some(), "{}: {a} not in ops::ACTIONS", f.name);
+                assert!(
+                    ops::find(p, a).is_some(),
+                    "{}: {a} not in ops::ACTIONS",
+                    f.name
+                );
             }
-            assert!(!f.doc.is_empty() && !f.example.is_empty(), "{} lacks docs", f.name);
-            assert!(f.example.contains(f.name), "{}: example does not call it", f.name);
+            assert!(
+                !f.doc.is_empty() && !f.example.is_empty(),
+                "{} lacks docs",
+                f.name
+            );
+            assert!(
+                f.example.contains(f.name),
+                "{}: example does not call it",
+                f.name
+            );
         }
     }
 
     #[test]
     fn every_seed_operation_is_in_the_table() {
         for name in [
-            "describe_recommend_instance_type", "describe_instance_types",
-            "describe_instance_type_families", "describe_regions", "describe_zones",
-            "describe_available_resource", "describe_price", "ensure_vpc_and_vswitch",
-            "setup_security_group", "create_security_group", "authorize_security_group",
-            "authorize_security_group_egress", "describe_images", "find_available_instance_type",
-            "create_instance_with_infra", "run_instances", "describe_instances",
-            "run_command_and_cleanup", "run_command_and_wait", "run_command",
-            "describe_invocations", "describe_invocation_results", "delete_instances",
-            "delete_security_group", "delete_vswitch", "delete_vpc", "search_and_format",
+            "describe_recommend_instance_type",
+            "describe_instance_types",
+            "describe_instance_type_families",
+            "describe_regions",
+            "describe_zones",
+            "describe_available_resource",
+            "describe_price",
+            "ensure_vpc_and_vswitch",
+            "setup_security_group",
+            "create_security_group",
+            "authorize_security_group",
+            "authorize_security_group_egress",
+            "describe_images",
+            "find_available_instance_type",
+            "create_instance_with_infra",
+            "run_instances",
+            "describe_instances",
+            "run_command_and_cleanup",
+            "run_command_and_wait",
+            "run_command",
+            "describe_invocations",
+            "describe_invocation_results",
+            "delete_instances",
+            "delete_security_group",
+            "delete_vswitch",
+            "delete_vpc",
+            "search_and_format",
             "doc_search",
         ] {
             assert!(find(name).is_some(), "{name} missing");
@@ -863,8 +1024,12 @@ mod tests {
         let mut r = json!({"Output": "aGVsbG8K"});
         add_decoded_output(&mut r);
         assert_eq!(r["DecodedOutput"], "hello\n");
-        let mut resp = json!({"Data": {"RecommendInstanceType": [{"InstanceType": {"Memory": 8192}}]}});
+        let mut resp =
+            json!({"Data": {"RecommendInstanceType": [{"InstanceType": {"Memory": 8192}}]}});
         add_memory_gb(&mut resp);
-        assert_eq!(resp["Data"]["RecommendInstanceType"][0]["InstanceType"]["MemoryGB"], 8.0);
+        assert_eq!(
+            resp["Data"]["RecommendInstanceType"][0]["InstanceType"]["MemoryGB"],
+            8.0
+        );
     }
 }

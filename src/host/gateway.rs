@@ -22,7 +22,7 @@ use tokio::runtime::Handle;
 const CANCEL_POLL: Duration = Duration::from_millis(25);
 
 pub struct Gateway {
-    client: Arc<Client>,
+    client: Client,
     runtime: Handle,
     cancel: Arc<AtomicBool>,
     calls: Cell<u64>,
@@ -31,7 +31,7 @@ pub struct Gateway {
 impl Gateway {
     /// `runtime` must be a handle to a multi-thread runtime, and the gateway must not be used
     /// from inside one of its workers (`block_on` would panic there).
-    pub fn new(client: Arc<Client>, runtime: Handle, cancel: Arc<AtomicBool>) -> Gateway {
+    pub fn new(client: Client, runtime: Handle, cancel: Arc<AtomicBool>) -> Gateway {
         Gateway {
             client,
             runtime,
@@ -152,12 +152,17 @@ mod tests {
         assert!(validate_action(Product::Ecs, "DescribeDedicatedHosts").is_ok());
         let e = validate_action(Product::Ecs, "describe instances").unwrap_err();
         assert_eq!(e.code(), "UnknownAction");
-        assert!(e.to_string().contains("did you mean 'DescribeInstances'"), "{e}");
+        assert!(
+            e.to_string().contains("did you mean 'DescribeInstances'"),
+            "{e}"
+        );
     }
 
     #[test]
     fn an_action_of_the_other_product_is_pointed_out() {
-        let e = validate_action(Product::Ecs, "CreateVpc").unwrap_err().to_string();
+        let e = validate_action(Product::Ecs, "CreateVpc")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("is a vpc action"), "{e}");
     }
 

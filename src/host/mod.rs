@@ -63,7 +63,7 @@ impl Output {
 /// Everything a script run needs from the caller.
 #[derive(Clone)]
 pub struct Session {
-    pub client: Arc<Client>,
+    pub client: Client,
     /// The default region of every function (`region` option).
     pub region: String,
     /// A handle to a multi-thread runtime; the script runs on the calling (non-runtime) thread.

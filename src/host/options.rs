@@ -221,7 +221,12 @@ pub fn check(
         .iter()
         .copied()
         .chain([REGION])
-        .chain(paged.then_some([PAGE_SIZE, MAX_ITEMS]).into_iter().flatten())
+        .chain(
+            paged
+                .then_some([PAGE_SIZE, MAX_ITEMS])
+                .into_iter()
+                .flatten(),
+        )
         .collect();
     for key in given.keys() {
         if let Some((_, why)) = refused
@@ -329,7 +334,10 @@ mod tests {
 
     const OPTS: &[Opt] = &[
         req(api("instance_type", Kind::Str, "InstanceType", "Type.")),
-        def(api("period", Kind::Int, "Period", "Period."), Default::Int(1)),
+        def(
+            api("period", Kind::Int, "Period", "Period."),
+            Default::Int(1),
+        ),
         api("memory", Kind::Float, "Memory", "GiB."),
         api("ids", Kind::StrList, "Ids", "Ids."),
     ];
@@ -342,7 +350,14 @@ mod tests {
     }
 
     fn run(given: Map) -> Result<Checked, HostError> {
-        check("describe_price", OPTS, false, &[("UserData", "no")], &given, "cn-hangzhou")
+        check(
+            "describe_price",
+            OPTS,
+            false,
+            &[("UserData", "no")],
+            &given,
+            "cn-hangzhou",
+        )
     }
 
     #[test]
@@ -358,20 +373,39 @@ mod tests {
 
     #[test]
     fn a_typo_names_the_near_miss_and_the_valid_keys() {
-        let e = run(map(&[("instance_typ", "x".into())])).unwrap_err().to_string();
-        assert!(e.contains("unknown option 'instance_typ' for describe_price; did you mean 'instance_type'?"), "{e}");
-        assert!(e.contains("valid: instance_type, period, memory, ids, region"), "{e}");
+        let e = run(map(&[("instance_typ", "x".into())]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains(
+                "unknown option 'instance_typ' for describe_price; did you mean 'instance_type'?"
+            ),
+            "{e}"
+        );
+        assert!(
+            e.contains("valid: instance_type, period, memory, ids, region"),
+            "{e}"
+        );
     }
 
     #[test]
     fn wrong_types_name_the_expected_type() {
-        let e = run(map(&[("instance_type", "x".into()), ("period", Dynamic::from(1.5))]))
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("'period' of describe_price must be an integer, got number"), "{e}");
-        let e = run(map(&[("instance_type", "x".into()), ("ids", Dynamic::from("i-1"))]))
-            .unwrap_err()
-            .to_string();
+        let e = run(map(&[
+            ("instance_type", "x".into()),
+            ("period", Dynamic::from(1.5)),
+        ]))
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("'period' of describe_price must be an integer, got number"),
+            "{e}"
+        );
+        let e = run(map(&[
+            ("instance_type", "x".into()),
+            ("ids", Dynamic::from("i-1")),
+        ]))
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("must be an array of strings, got string"), "{e}");
     }
 
@@ -390,7 +424,10 @@ mod tests {
     #[test]
     fn missing_required_and_refused_keys_are_errors() {
         let e = run(Map::new()).unwrap_err().to_string();
-        assert!(e.contains("missing required option 'instance_type' for describe_price"), "{e}");
+        assert!(
+            e.contains("missing required option 'instance_type' for describe_price"),
+            "{e}"
+        );
         let e = run(map(&[("userdata", "x".into())])).unwrap_err();
         assert_eq!(e.code(), "Refused");
     }

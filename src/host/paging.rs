@@ -152,7 +152,11 @@ mod tests {
     #[test]
     fn paths_read_and_write_nested_lists() {
         let mut v = json!({"Invocation": {"TotalCount": 3}});
-        set_path(&mut v, "Invocation.InvocationResults.InvocationResult", json!([1]));
+        set_path(
+            &mut v,
+            "Invocation.InvocationResults.InvocationResult",
+            json!([1]),
+        );
         assert_eq!(
             get_path(&v, "Invocation.InvocationResults.InvocationResult"),
             Some(&json!([1]))

@@ -35,7 +35,11 @@ pub struct Diagnostic {
 
 impl std::fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}:{}:{}: {}", self.file, self.line, self.column, self.message)
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.file, self.line, self.column, self.message
+        )
     }
 }
 
@@ -99,21 +103,41 @@ impl ScriptFailure {
 }
 
 /// Runs the script at `path` with `args` as its `ARGS`.
-pub fn run_file(path: &Path, args: Vec<String>, session: Session) -> Result<RunReport, ScriptFailure> {
+pub fn run_file(
+    path: &Path,
+    args: Vec<String>,
+    session: Session,
+) -> Result<RunReport, ScriptFailure> {
     let name = path.display().to_string();
     let source = std::fs::read_to_string(path).map_err(|e| {
-        ScriptFailure::plain(FailureKind::Io, &name, Position::NONE, format!("cannot read {name}: {e}"))
+        ScriptFailure::plain(
+            FailureKind::Io,
+            &name,
+            Position::NONE,
+            format!("cannot read {name}: {e}"),
+        )
     })?;
     run_source(&name, &source, args, session)
 }
 
 /// Runs `source` (named `name` in errors) with `args` as its `ARGS`.
-pub fn run_source(name: &str, source: &str, args: Vec<String>, session: Session) -> Result<RunReport, ScriptFailure> {
+pub fn run_source(
+    name: &str,
+    source: &str,
+    args: Vec<String>,
+    session: Session,
+) -> Result<RunReport, ScriptFailure> {
     let start = Instant::now();
     let host = Rc::new(Host::new(&session));
-    let built = engine::build(host.clone(), session.cancel.clone(), &session.limits).map_err(|e| {
-        ScriptFailure::plain(FailureKind::Runtime, "stdlib", Position::NONE, format!("the stdlib failed to load: {e}"))
-    })?;
+    let built =
+        engine::build(host.clone(), session.cancel.clone(), &session.limits).map_err(|e| {
+            ScriptFailure::plain(
+                FailureKind::Runtime,
+                "stdlib",
+                Position::NONE,
+                format!("the stdlib failed to load: {e}"),
+            )
+        })?;
     let ast = compile(&built.engine, name, source).map_err(|diags| parse_failure(name, diags))?;
     let mut scope = Scope::new();
     let argv: rhai::Array = args.into_iter().map(Dynamic::from).collect();
@@ -132,7 +156,12 @@ pub fn run_source(name: &str, source: &str, args: Vec<String>, session: Session)
 pub fn check_file(path: &Path) -> Result<(), Vec<Diagnostic>> {
     let name = path.display().to_string();
     let source = std::fs::read_to_string(path).map_err(|e| {
-        vec![Diagnostic { file: name.clone(), line: 0, column: 0, message: format!("cannot read {name}: {e}") }]
+        vec![Diagnostic {
+            file: name.clone(),
+            line: 0,
+            column: 0,
+            message: format!("cannot read {name}: {e}"),
+        }]
     })?;
     check_source(&name, &source)
 }
@@ -185,9 +214,7 @@ fn find_fn_definition(source: &str, name: &str) -> (usize, usize) {
         let mut offset = 0;
         while let Some(at) = rest.find("fn ") {
             let after = rest[at + 3..].trim_start();
-            if after.starts_with(name)
-                && after[name.len()..].trim_start().starts_with('(')
-            {
+            if after.starts_with(name) && after[name.len()..].trim_start().starts_with('(') {
                 return (i + 1, offset + at + 1);
             }
             offset += at + 3;
@@ -227,7 +254,9 @@ pub fn runtime_failure(file: &str, err: &EvalAltResult) -> ScriptFailure {
     }
     trace.reverse();
     let kind = match cur {
-        EvalAltResult::ErrorTerminated(v, _) if v.to_string() == INTERRUPTED => FailureKind::Interrupted,
+        EvalAltResult::ErrorTerminated(v, _) if v.to_string() == INTERRUPTED => {
+            FailureKind::Interrupted
+        }
         EvalAltResult::ErrorTooManyOperations(_)
         | EvalAltResult::ErrorStackOverflow(_)
         | EvalAltResult::ErrorDataTooLarge(..)
@@ -248,7 +277,10 @@ pub fn runtime_failure(file: &str, err: &EvalAltResult) -> ScriptFailure {
         failure.message = "interrupted (Ctrl-C)".into();
     }
     if kind == FailureKind::Limit {
-        failure.message = format!("{}: the script hit an engine limit (runaway loop, recursion or a huge value)", failure.message);
+        failure.message = format!(
+            "{}: the script hit an engine limit (runaway loop, recursion or a huge value)",
+            failure.message
+        );
     }
     failure
 }
@@ -349,7 +381,11 @@ mod tests {
         let d = check_source("s.rhai", src).unwrap_err();
         assert_eq!(d.len(), 1);
         assert_eq!((d[0].line, d[0].column), (2, 3));
-        assert!(d[0].message.contains("fn describe_price"), "{}", d[0].message);
+        assert!(
+            d[0].message.contains("fn describe_price"),
+            "{}",
+            d[0].message
+        );
         assert!(check_source("ok.rhai", "fn mine() { 2 }\nmine();").is_ok());
     }
 
@@ -361,11 +397,24 @@ mod tests {
             recommend: Some("https://r".into()),
             advice: Some("Switch zone".into()),
             trace: vec!["create_instance_with_infra (stdlib:3:4)".into()],
-            ..ScriptFailure::plain(FailureKind::Runtime, "q.rhai", Position::new(7, 9), "sold out".into())
+            ..ScriptFailure::plain(
+                FailureKind::Runtime,
+                "q.rhai",
+                Position::new(7, 9),
+                "sold out".into(),
+            )
         };
         let text = render_error(&f);
-        assert!(text.starts_with("error: q.rhai:7:9: OperationDenied.NoStock: sold out\n"), "{text}");
-        for want in ["request id: REQ-1", "recommend: https://r", "advice: Switch zone", "in create_instance_with_infra"] {
+        assert!(
+            text.starts_with("error: q.rhai:7:9: OperationDenied.NoStock: sold out\n"),
+            "{text}"
+        );
+        for want in [
+            "request id: REQ-1",
+            "recommend: https://r",
+            "advice: Switch zone",
+            "in create_instance_with_infra",
+        ] {
             assert!(text.contains(want), "{text}");
         }
         assert_eq!(f.exit_code(), 1);

@@ -107,8 +107,7 @@ pub fn instances_status(
             }
             states.push(format!("{id}={st}"));
         }
-        if listed.len() >= ids.len()
-            && listed.iter().all(|i| i["Status"].as_str() == Some(status))
+        if listed.len() >= ids.len() && listed.iter().all(|i| i["Status"].as_str() == Some(status))
         {
             Ok(Poll::Done(listed))
         } else {
@@ -150,7 +149,12 @@ pub fn gone(
             .and_then(Value::as_array)
             .map_or(0, |a| {
                 a.iter()
-                    .filter(|x| x.as_object().is_some_and(|o| o.values().any(|v| v.as_str().is_some_and(|s| ids.iter().any(|i| i == s)))))
+                    .filter(|x| {
+                        x.as_object().is_some_and(|o| {
+                            o.values()
+                                .any(|v| v.as_str().is_some_and(|s| ids.iter().any(|i| i == s)))
+                        })
+                    })
                     .count()
             });
         Ok(match left {
@@ -213,6 +217,36 @@ pub enum NetKind {
     VSwitch,
 }
 
+/// Waits until the Cloud Assistant agent is online on every instance in `ids` (a freshly
+/// started instance reports it a little after Running; a command sent earlier is Aborted).
+pub fn cloud_assistant(
+    gw: &Gateway,
+    policy: &WaitPolicy,
+    timeout: Duration,
+    region: &str,
+    ids: &[String],
+) -> Result<(), HostError> {
+    let what = format!("the Cloud Assistant agent on {}", ids.join(", "));
+    until(gw, policy, timeout, &what, || {
+        let params = json!({ "RegionId": region, "InstanceId": ids });
+        let resp = gw.call(Product::Ecs, "DescribeCloudAssistantStatus", object(params))?;
+        let online = get_path(
+            &resp,
+            "InstanceCloudAssistantStatusSet.InstanceCloudAssistantStatus",
+        )
+        .and_then(Value::as_array)
+        .map_or(0, |a| {
+            a.iter()
+                .filter(|s| s["CloudAssistantStatus"] == "true")
+                .count()
+        });
+        Ok(match online >= ids.len() {
+            true => Poll::Done(()),
+            false => Poll::Pending(format!("{online} of {} agents online", ids.len())),
+        })
+    })
+}
+
 /// Per-instance invocation statuses after which the command did not run to its end.
 const INVOCATION_BROKEN: &[&str] = &[
     "Invalid",
@@ -238,7 +272,8 @@ pub fn invocation(
 ) -> Result<Value, HostError> {
     let what = format!("invocation {invoke_id} on {instance_id} to finish");
     until(gw, policy, timeout, &what, || {
-        let params = json!({ "RegionId": region, "InvokeId": invoke_id, "InstanceId": instance_id });
+        let params =
+            json!({ "RegionId": region, "InvokeId": invoke_id, "InstanceId": instance_id });
         let resp = gw.call(Product::Ecs, "DescribeInvocationResults", object(params))?;
         let Some(mut result) = get_path(&resp, "Invocation.InvocationResults.InvocationResult")
             .and_then(Value::as_array)
@@ -247,7 +282,10 @@ pub fn invocation(
         else {
             return Ok(Poll::Pending("no result yet".into()));
         };
-        let status = result["InvocationStatus"].as_str().unwrap_or("").to_string();
+        let status = result["InvocationStatus"]
+            .as_str()
+            .unwrap_or("")
+            .to_string();
         if INVOCATION_BROKEN.contains(&status.as_str()) {
             return Ok(Poll::Failed(HostError::UnexpectedState(format!(
                 "invocation {invoke_id} on {instance_id} ended {status}: {} {}",

@@ -36,6 +36,6 @@ pub use credentials::{
     mask_key_id, resolve, whoami_report, Credentials, Env, Overrides, ProcessEnv, Resolved, Sources,
 };
 pub use endpoint::endpoint;
-pub use error::{advice_for, ApiError, CallError, ConfigError};
+pub use error::{advice_entries, advice_for, ApiError, CallError, ConfigError};
 pub use params::{flatten, ParamError, Params};
 pub use retry::RetryPolicy;
