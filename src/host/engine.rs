@@ -1,5 +1,5 @@
 //! Builds the Rhai engine of a session: limits, lockdown, the seed functions from the table
-//! (one registration loop), the raw `call`, and the Rhai stdlib as a global module.
+//! (one registration loop), the raw `call_api`, and the Rhai stdlib as a global module.
 //!
 //! Lockdown: no `eval`, no module resolver that reads files, `print`/`debug` to the session's
 //! output, every limit set explicitly (debug builds otherwise allow a call depth of 8), and the
@@ -41,7 +41,10 @@ pub const STDLIB: &[(&str, &str)] = &[
 ];
 
 /// Names a script sees besides the table's functions.
-const EXTRA_NAMES: &[&str] = &["call", "check_options", "warn"];
+const EXTRA_NAMES: &[&str] = &["call_api", "check_options", "warn"];
+
+/// The raw API function. (Not `call`: Rhai reserves `call(fn_ptr, …)` for function pointers.)
+pub const RAW_CALL: &str = "call_api";
 
 /// Resource limits of the engine, so a runaway script stops with an error.
 #[derive(Clone, Copy, Debug)]
@@ -261,12 +264,12 @@ fn raw_call(host: &Host, product: &str, action: &str, params: &Map) -> Result<Va
 
 fn register_call(engine: &mut Engine, host: &Rc<Host>) {
     let docs = [
-        "/// Calls any ECS or VPC API action directly: call(\"ecs\", \"DescribeInstances\", #{ InstanceIds: [\"i-1\"] }).",
+        "/// Calls any ECS or VPC API action directly: call_api(\"ecs\", \"DescribeInstances\", #{ InstanceIds: [\"i-1\"] }).",
         "/// Parameters use the API's names; arrays and maps are flattened as the API expects (Tag.1.Key).",
         "/// RegionId defaults to the session's region. Goes through the same guard and ledger as every function.",
     ];
     let h = host.clone();
-    FuncRegistration::new("call")
+    FuncRegistration::new(RAW_CALL)
         .with_comments(docs)
         .with_params_info(["product: &str", "action: &str", "params: Map", "Map"])
         .with_volatility(true)
@@ -279,7 +282,7 @@ fn register_call(engine: &mut Engine, host: &Rc<Host>) {
             },
         );
     let h = host.clone();
-    FuncRegistration::new("call")
+    FuncRegistration::new(RAW_CALL)
         .with_comments(docs)
         .with_params_info(["product: &str", "action: &str", "Map"])
         .with_volatility(true)

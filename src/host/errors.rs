@@ -26,7 +26,7 @@ pub enum HostError {
     InvalidOption(String),
     /// A host policy refused the request (UserData, image_id in create_instance_with_infra).
     Refused(String),
-    /// `call` named a product or action that is not valid.
+    /// `call_api` named a product or action that is not valid.
     UnknownAction(String),
     /// A wait ended without reaching the wanted state in time.
     WaitTimeout(String),

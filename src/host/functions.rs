@@ -195,6 +195,14 @@ const ZONE: Opt = api(
     "Restrict to a zone, e.g. \"cn-hangzhou-h\".",
 );
 const TIMEOUT: Opt = local("timeout", Kind::Int, "Time limit in seconds.");
+const RETRY: Opt = def(
+    local(
+        "retry_seconds",
+        Kind::Int,
+        "Retry DependencyViolation (members still being released) for this long; 0 fails at once.",
+    ),
+    D::Int(120),
+);
 const COMMAND_OPTS: &[Opt] = &[
     req(local("instance_id", Kind::Str, "The instance to run on.")),
     local(
@@ -523,17 +531,18 @@ pub static TABLE: &[HostFn] = &[
         "delete_instances(#{ instance_ids: [\"i-xxx\"], force: true });",
         Handler::Custom(delete_instances)),
     f("delete_security_group", S9, Some((ECS, "DeleteSecurityGroup")),
-        "Deletes a security group (only possible after its instances are released).",
-        &[req(api("security_group_id", Kind::Str, "SecurityGroupId", "The security group."))],
+        "Deletes a security group, retrying while just-released instances still hold it.",
+        &[req(api("security_group_id", Kind::Str, "SecurityGroupId", "The security group.")), RETRY],
         "the API map (RequestId)",
         "delete_security_group(#{ security_group_id: \"sg-xxx\" });",
-        Handler::Api(Post::Whole)),
+        Handler::Custom(delete_security_group)),
     f("delete_vswitch", S9, Some((VPC, "DeleteVSwitch")),
         "Deletes an empty vswitch; by default waits until it is gone.",
         &[
             req(api("vswitch_id", Kind::Str, "VSwitchId", "The vswitch.")),
             def(local("wait", Kind::Bool, "Wait until the deletion completed."), D::Bool(true)),
             TIMEOUT,
+            RETRY,
         ],
         "the API map (RequestId)",
         "delete_vswitch(#{ vswitch_id: \"vsw-xxx\" });",
@@ -544,6 +553,7 @@ pub static TABLE: &[HostFn] = &[
             req(api("vpc_id", Kind::Str, "VpcId", "The VPC.")),
             def(local("wait", Kind::Bool, "Wait until the deletion completed."), D::Bool(true)),
             TIMEOUT,
+            RETRY,
         ],
         "the API map (RequestId)",
         "delete_vpc(#{ vpc_id: \"vpc-xxx\" });",
@@ -850,6 +860,46 @@ fn delete_instances(host: &Host, c: &Checked) -> Result<Value, HostError> {
     Ok(resp)
 }
 
+/// Codes that mean "something being released still holds this"; they clear by themselves.
+fn is_transient_dependency(code: &str) -> bool {
+    code.starts_with("DependencyViolation")
+        || code.starts_with("IncorrectVpcStatus")
+        || code.starts_with("IncorrectVSwitchStatus")
+        || matches!(
+            code,
+            "OperationConflict" | "OperationDenied.OtherSubnetProcessing" | "TaskConflict"
+        )
+}
+
+/// Sends a delete, retrying transient dependency errors for `retry_seconds`; after that the
+/// service's own error is returned (it says best what still depends on the resource).
+fn delete_retrying(
+    host: &Host,
+    c: &Checked,
+    product: Product,
+    action: &str,
+) -> Result<Value, HostError> {
+    let limit = Duration::from_secs(c.int("retry_seconds").unwrap_or(0).max(0) as u64);
+    let start = std::time::Instant::now();
+    let params = c.api_params();
+    let mut intervals = host.wait.intervals();
+    loop {
+        match host.gateway.call(product, action, params.clone()) {
+            Err(HostError::Api(e))
+                if is_transient_dependency(&e.code) && start.elapsed() < limit =>
+            {
+                host.gateway
+                    .sleep(intervals.next().unwrap_or(host.wait.max_interval))?;
+            }
+            other => return other,
+        }
+    }
+}
+
+fn delete_security_group(host: &Host, c: &Checked) -> Result<Value, HostError> {
+    delete_retrying(host, c, ECS, "DeleteSecurityGroup")
+}
+
 fn delete_network(
     host: &Host,
     c: &Checked,
@@ -858,7 +908,7 @@ fn delete_network(
 ) -> Result<Value, HostError> {
     let id = c.str(id_opt).unwrap_or_default().to_string();
     let action = kind.release().map(|r| r.action).unwrap_or_default();
-    let resp = host.gateway.call(VPC, action, c.api_params())?;
+    let resp = delete_retrying(host, c, VPC, action)?;
     if c.bool("wait").unwrap_or(true) {
         wait::gone(
             &host.gateway,

@@ -1,5 +1,5 @@
 //! The one door from Rhai to the cloud. Every call a script makes — typed seed functions, the
-//! stdlib flows, the raw `call` — goes through [`Gateway::call`], so the cost guard and the
+//! stdlib flows, the raw `call_api` — goes through [`Gateway::call`], so the cost guard and the
 //! scope ledger can hook in here and see everything.
 //!
 //! It flattens JSON parameters per the registry's `json_params`, runs the async client on the
@@ -62,7 +62,8 @@ impl Gateway {
 
     /// Sleeps for `d`, or less when the run is cancelled (then `Err(Interrupted)`).
     pub fn sleep(&self, d: Duration) -> Result<(), HostError> {
-        self.block_on(tokio::time::sleep(d))
+        // The timer is created inside the runtime (creating it outside panics).
+        self.block_on(async move { tokio::time::sleep(d).await })
     }
 
     /// `Err(Interrupted)` once the cancel flag is set.
@@ -105,7 +106,7 @@ fn validate_action(product: Product, action: &str) -> Result<&'static [&'static 
     }
     if let Some(other) = ops::find_any(action) {
         return Err(HostError::UnknownAction(format!(
-            "{action} is a {} action, not {product}; call(\"{}\", \"{action}\", …)",
+            "{action} is a {} action, not {product}; call_api(\"{}\", \"{action}\", …)",
             other.product, other.product
         )));
     }
@@ -124,7 +125,7 @@ fn validate_action(product: Product, action: &str) -> Result<&'static [&'static 
     )))
 }
 
-/// Parses a product code for the raw `call`.
+/// Parses a product code for the raw `call_api`.
 pub fn parse_product(code: &str) -> Result<Product, HostError> {
     Product::from_code(code).ok_or_else(|| {
         let valid: Vec<&str> = Product::ALL.iter().map(|p| p.code()).collect();

@@ -266,7 +266,16 @@ pub fn check(
 fn unknown_key(func: &str, key: &str, all: &[Opt]) -> HostError {
     let near = all
         .iter()
-        .map(|o| (edit_distance(o.name, key), o.name))
+        .map(|o| {
+            // A truncated name (`destination` for `destination_resource`) is a near miss too.
+            let prefix = key.len() >= 4 && (o.name.starts_with(key) || key.starts_with(o.name));
+            let d = if prefix {
+                1
+            } else {
+                edit_distance(o.name, key)
+            };
+            (d, o.name)
+        })
         .filter(|(d, _)| *d <= 3)
         .min()
         .map(|(_, n)| format!("; did you mean '{n}'?"))

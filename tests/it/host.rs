@@ -109,7 +109,7 @@ impl Harness {
     /// Runs a script that must fail and returns the failure.
     pub fn fails(&self, src: &str) -> ScriptFailure {
         match self.run(src) {
-            Ok(lines) => panic!("script succeeded but should fail; printed {lines:?}"),
+            Ok(lines) => panic!("script succeeded but should fail; printed {lines:?}\n{src}"),
             Err(f) => f,
         }
     }
@@ -401,7 +401,7 @@ fn security_group_functions_create_authorize_and_delete() {
         let sg = setup_security_group(#{ vpc_id: net.vpc_id, ingress_rules: [
             #{ port_range: "80/80" }, #{ port_range: "22/22", source_cidr_ip: "203.0.113.5/32" } ] });
         print(type_of(sg));
-        let rules = call("ecs", "DescribeSecurityGroupAttribute", #{ SecurityGroupId: sg }).Permissions.Permission;
+        let rules = call_api("ecs", "DescribeSecurityGroupAttribute", #{ SecurityGroupId: sg }).Permissions.Permission;
         for r in rules { print(`${r.Direction} ${r.PortRange} ${r.SourceCidrIp}${r.DestCidrIp}`); }
         let sg2 = create_security_group(#{ vpc_id: net.vpc_id, sg_name: "plain", description: "d" });
         authorize_security_group(#{ sg_id: sg2, port_range: "443/443" });
@@ -491,10 +491,10 @@ fn delete_instances_retries_while_initializing() {
     let out = h.ok(&format!(
         r#"{NETWORK}
         // The raw call returns at once, while the instance is still Pending.
-        let id = call("ecs", "RunInstances", #{{ InstanceType: "ecs.c6.large", VSwitchId: net.vswitch_id,
+        let id = call_api("ecs", "RunInstances", #{{ InstanceType: "ecs.c6.large", VSwitchId: net.vswitch_id,
                                                  SecurityGroupId: sg, ImageId: img }}).InstanceIdSets.InstanceIdSet[0];
         try {{
-            call("ecs", "DeleteInstances", #{{ InstanceId: [id], Force: true }});
+            call_api("ecs", "DeleteInstances", #{{ InstanceId: [id], Force: true }});
             print("deleted at once");
         }} catch (e) {{ print(e.code); }}
         delete_instances(#{{ instance_ids: [id], force: true }});
@@ -551,11 +551,11 @@ fn find_available_instance_type_skips_sold_out_zones_and_prices_the_hit() {
         "InvalidOption",
         "needs instance_type, or cores and memory",
     );
-    let f = h.fails(r#"find_available_instance_type(#{ instance_type: "ecs.g7.large", regions: ["eu-central-1"] })"#);
+    let f = h.fails(r#"find_available_instance_type(#{ instance_type: "ecs.g8y.large", regions: ["eu-central-1"] })"#);
     assert_code(
         &f,
         "NoStockFound",
-        "tried [\"ecs.g7.large in eu-central-1\"]",
+        "tried [\"ecs.g8y.large in eu-central-1\"]",
     );
     let f = h.fails(r#"find_available_instance_type(#{ cores: 2, memory: 4, region: ["x"] })"#);
     assert_code(
@@ -749,21 +749,21 @@ fn run_command_and_cleanup_releases_everything_new() {
 fn raw_call_reaches_any_action_and_names_bad_products_and_actions() {
     let h = Harness::new();
     let out = h.ok(r#"
-        print(call("vpc", "DescribeVpcs").Vpcs.Vpc.len());
-        print(call("ECS", "DescribeRegions", #{}).Regions.Region.len() > 0);
+        print(call_api("vpc", "DescribeVpcs").Vpcs.Vpc.len());
+        print(call_api("ECS", "DescribeRegions", #{}).Regions.Region.len() > 0);
     "#);
     assert_eq!(out, ["0", "true"]);
-    let f = h.fails(r#"call("ecz", "DescribeRegions")"#);
+    let f = h.fails(r#"call_api("ecz", "DescribeRegions")"#);
     assert_code(
         &f,
         "UnknownAction",
         "unknown product 'ecz'; valid: ecs, vpc",
     );
-    let f = h.fails(r#"call("ecs", "describe instances")"#);
+    let f = h.fails(r#"call_api("ecs", "describe instances")"#);
     assert_code(&f, "UnknownAction", "did you mean 'DescribeInstances'?");
-    let f = h.fails(r#"call("ecs", "CreateVpc")"#);
+    let f = h.fails(r#"call_api("ecs", "CreateVpc")"#);
     assert_code(&f, "UnknownAction", "is a vpc action");
-    let f = h.fails(r#"call("ecs", "DescribeDedicatedHosts")"#);
+    let f = h.fails(r#"call_api("ecs", "DescribeDedicatedHosts")"#);
     assert!(
         f.code
             .as_deref()
@@ -819,7 +819,7 @@ fn script_errors_keep_positions_and_thrown_values() {
     let f = h.fails("let x = [1];\nfn g(a) { a[5] }\ng(x);\n");
     assert_eq!(
         (f.line, f.column),
-        (Some(2), Some(11)),
+        (Some(2), Some(13)),
         "{}",
         runner::render_error(&f)
     );
@@ -918,7 +918,12 @@ fn the_cancel_flag_interrupts_a_wait_and_cannot_be_caught() {
         "{}",
         runner::render_error(&f)
     );
-    assert_eq!(f.line, Some(5), "{}", runner::render_error(&f));
+    assert_eq!(
+        f.line,
+        Some(6),
+        "the wait's line; {}",
+        runner::render_error(&f)
+    );
     assert_eq!(
         *h.printed.lock().unwrap(),
         ["waiting"],

@@ -189,20 +189,20 @@ fn security_groups_shows_each_pattern_and_deletes_them() {
     let out = run(&h, "security_groups.rhai", &["198.51.100.7"]);
     let web = has(&out, "web (");
     assert!(
-        web.contains("ingress tcp 80/80 0.0.0.0/0")
-            && web.contains("ingress tcp 443/443 0.0.0.0/0"),
+        web.contains("ingress TCP 80/80 0.0.0.0/0")
+            && web.contains("ingress TCP 443/443 0.0.0.0/0"),
         "{web}"
     );
     assert!(!web.contains("22/22"), "{web}");
     let ssh = has(&out, "web-ssh (");
-    assert!(ssh.contains("ingress tcp 22/22 198.51.100.7/32"), "{ssh}");
+    assert!(ssh.contains("ingress TCP 22/22 198.51.100.7/32"), "{ssh}");
     let worker = has(&out, "worker (");
     assert!(!worker.contains("ingress"), "{worker}");
     assert!(worker.contains("egress"), "{worker}");
     let custom = has(&out, "custom (");
     assert!(
-        custom.contains("ingress udp 53/53 10.0.0.0/8")
-            && custom.contains("egress tcp 443/443 0.0.0.0/0"),
+        custom.contains("ingress UDP 53/53 10.0.0.0/8")
+            && custom.contains("egress TCP 443/443 0.0.0.0/0"),
         "{custom}"
     );
     assert_eq!(
