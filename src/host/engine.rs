@@ -162,6 +162,14 @@ pub fn build(
     })
 }
 
+/// The engine of a session (for the REPL, which keeps one engine for many inputs), with the
+/// host state it shares (API call count: `host.gateway.call_count()`).
+pub fn for_session(session: &super::Session) -> Result<(HostEngine, Rc<Host>), String> {
+    let host = Rc::new(Host::new(session));
+    let engine = build(host.clone(), session.cancel.clone(), &session.limits)?;
+    Ok((engine, host))
+}
+
 /// Checks options and runs one table function.
 pub fn invoke(host: &Host, spec: &HostFn, opts: &Map) -> Result<Value, HostError> {
     let checked = check_spec(host, spec, opts)?;

@@ -18,7 +18,7 @@ pub const INTERRUPTED: &str = "interrupted";
 #[derive(Debug, Clone)]
 pub enum HostError {
     /// The service (or simulator) answered with an error.
-    Api(ApiError),
+    Api(Box<ApiError>),
     /// The request did not get an answer: connection, timeout, bad response body.
     Transport(String),
     /// A function was called with options it does not accept (unknown key, wrong type,
@@ -125,6 +125,6 @@ impl std::error::Error for HostError {}
 
 impl From<ApiError> for HostError {
     fn from(e: ApiError) -> Self {
-        HostError::Api(e)
+        HostError::Api(Box::new(e))
     }
 }

@@ -41,6 +41,9 @@ pub enum Post {
     DecodedOutput,
 }
 
+/// A rule between options, checked after their types.
+pub type Rule = fn(&Checked) -> Result<(), HostError>;
+
 pub struct HostFn {
     pub name: &'static str,
     /// Where the seed describes it (`"1. Spec Recommendation / Lookup"`), or `ecsh`.
@@ -53,7 +56,7 @@ pub struct HostFn {
     /// Keys a policy refuses, with the reason.
     pub refused: &'static [(&'static str, &'static str)],
     /// Rules between options that the types alone cannot say.
-    pub validate: Option<fn(&Checked) -> Result<(), HostError>>,
+    pub validate: Option<Rule>,
     /// Rhai return type, for signatures.
     pub returns: &'static str,
     pub result: &'static str,
@@ -107,6 +110,8 @@ pub fn find(name: &str) -> Option<&'static HostFn> {
     TABLE.iter().find(|f| f.name == name)
 }
 
+/// One table row with no fixed parameters, refusals or rules (set those by struct update).
+#[allow(clippy::too_many_arguments)]
 const fn f(
     name: &'static str,
     section: &'static str,

@@ -55,7 +55,7 @@ impl Gateway {
         self.calls.set(self.calls.get() + 1);
         let result = self.block_on(self.client.call(product, action, flat))?;
         result.map_err(|e| match e {
-            CallError::Api(api) => HostError::Api(*api),
+            CallError::Api(api) => HostError::Api(api),
             other => HostError::Transport(format!("{product} {action}: {other}")),
         })
     }

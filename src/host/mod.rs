@@ -34,6 +34,9 @@ pub use wait::WaitPolicy;
 /// A text sink (the CLI passes stdout / stderr writers; tests capture).
 pub type Sink = Arc<dyn Fn(&str) + Send + Sync>;
 
+/// Lines collected by [`Output::capture`].
+pub type Captured = Arc<Mutex<Vec<String>>>;
+
 /// Where a script's output goes: `print` to `print`; `debug` and host warnings (cleanup errors
 /// that do not raise) to `warn`.
 #[derive(Clone)]
@@ -48,7 +51,7 @@ impl Output {
     }
 
     /// Output collected in memory: (output, printed lines, warnings).
-    pub fn capture() -> (Output, Arc<Mutex<Vec<String>>>, Arc<Mutex<Vec<String>>>) {
+    pub fn capture() -> (Output, Captured, Captured) {
         let printed = Arc::new(Mutex::new(Vec::new()));
         let warned = Arc::new(Mutex::new(Vec::new()));
         let (p, w) = (printed.clone(), warned.clone());
@@ -73,6 +76,27 @@ pub struct Session {
     pub cancel: Arc<AtomicBool>,
     pub wait: WaitPolicy,
     pub limits: EngineLimits,
+}
+
+impl Session {
+    /// A session with the default wait policy and engine limits.
+    pub fn new(
+        client: Client,
+        region: impl Into<String>,
+        runtime: tokio::runtime::Handle,
+        output: Output,
+        cancel: Arc<AtomicBool>,
+    ) -> Session {
+        Session {
+            client,
+            region: region.into(),
+            runtime,
+            output,
+            cancel,
+            wait: WaitPolicy::default(),
+            limits: EngineLimits::default(),
+        }
+    }
 }
 
 /// What host functions share during one run.

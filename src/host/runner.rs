@@ -9,11 +9,10 @@
 
 use super::engine::{self, EngineLimits};
 use super::errors::INTERRUPTED;
-use super::{Host, Session};
+use super::Session;
 use rhai::{Dynamic, EvalAltResult, Map, ParseError, Position, Scope, AST};
 use std::fmt::Write as _;
 use std::path::Path;
-use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 /// What a successful run reports.
@@ -107,7 +106,7 @@ pub fn run_file(
     path: &Path,
     args: Vec<String>,
     session: Session,
-) -> Result<RunReport, ScriptFailure> {
+) -> Result<RunReport, Box<ScriptFailure>> {
     let name = path.display().to_string();
     let source = std::fs::read_to_string(path).map_err(|e| {
         ScriptFailure::plain(
@@ -126,18 +125,16 @@ pub fn run_source(
     source: &str,
     args: Vec<String>,
     session: Session,
-) -> Result<RunReport, ScriptFailure> {
+) -> Result<RunReport, Box<ScriptFailure>> {
     let start = Instant::now();
-    let host = Rc::new(Host::new(&session));
-    let built =
-        engine::build(host.clone(), session.cancel.clone(), &session.limits).map_err(|e| {
-            ScriptFailure::plain(
-                FailureKind::Runtime,
-                "stdlib",
-                Position::NONE,
-                format!("the stdlib failed to load: {e}"),
-            )
-        })?;
+    let (built, host) = engine::for_session(&session).map_err(|e| {
+        ScriptFailure::plain(
+            FailureKind::Runtime,
+            "stdlib",
+            Position::NONE,
+            format!("the stdlib failed to load: {e}"),
+        )
+    })?;
     let ast = compile(&built.engine, name, source).map_err(|diags| parse_failure(name, diags))?;
     let mut scope = Scope::new();
     let argv: rhai::Array = args.into_iter().map(Dynamic::from).collect();

@@ -17,7 +17,8 @@ use std::time::Duration;
 /// for it, and captured script output.
 pub struct Harness {
     pub rt: tokio::runtime::Runtime,
-    pub sim: RunningSim,
+    /// Kept alive for the test: dropping it stops the simulator.
+    _sim: RunningSim,
     pub client: Client,
     pub printed: Arc<Mutex<Vec<String>>>,
     pub warned: Arc<Mutex<Vec<String>>>,
@@ -55,7 +56,7 @@ impl Harness {
         let (output, printed, warned) = Output::capture();
         Harness {
             rt,
-            sim,
+            _sim: sim,
             client,
             printed,
             warned,
@@ -83,7 +84,7 @@ impl Harness {
     }
 
     /// Runs a script; returns what it printed.
-    pub fn run(&self, src: &str) -> Result<Vec<String>, ScriptFailure> {
+    pub fn run(&self, src: &str) -> Result<Vec<String>, Box<ScriptFailure>> {
         self.run_args("test.rhai", src, vec![])
     }
 
@@ -92,7 +93,7 @@ impl Harness {
         name: &str,
         src: &str,
         args: Vec<String>,
-    ) -> Result<Vec<String>, ScriptFailure> {
+    ) -> Result<Vec<String>, Box<ScriptFailure>> {
         self.printed.lock().unwrap().clear();
         runner::run_source(name, src, args, self.session())?;
         Ok(self.printed.lock().unwrap().clone())
@@ -110,7 +111,7 @@ impl Harness {
     pub fn fails(&self, src: &str) -> ScriptFailure {
         match self.run(src) {
             Ok(lines) => panic!("script succeeded but should fail; printed {lines:?}\n{src}"),
-            Err(f) => f,
+            Err(f) => *f,
         }
     }
 
@@ -737,6 +738,7 @@ fn run_command_and_cleanup_releases_everything_new() {
     "#
     ));
     assert_eq!(out, ["Success", "4", "0"]);
+    assert!(h.warned.lock().unwrap().is_empty());
     assert!(h.instances("cn-hangzhou").is_empty());
     assert!(h.security_groups("cn-hangzhou").is_empty());
     assert!(h.vswitches("cn-hangzhou").is_empty());
@@ -963,4 +965,87 @@ fn check_reports_syntax_errors_without_running() {
     std::fs::write(&good, "describe_regions();").unwrap();
     assert!(runner::check_file(&good).is_ok());
     assert!(runner::check_file(&dir.path().join("missing.rhai")).is_err());
+}
+
+#[test]
+fn waiting_for_running_fails_fast_when_the_instance_settles_stopped() {
+    let h = Harness::new();
+    // CreateInstance (unlike RunInstances) ends Stopped: waiting for Running must not time out.
+    let f = h.fails(&format!(
+        r#"{NETWORK}
+        let id = call_api("ecs", "CreateInstance", #{{ InstanceType: "ecs.c6.large", VSwitchId: net.vswitch_id,
+                                                       SecurityGroupId: sg, ImageId: img }}).InstanceId;
+        wait_instances(#{{ instance_ids: [id], status: "Running", timeout: 600 }});
+    "#
+    ));
+    assert_code(
+        &f,
+        "UnexpectedState",
+        "is Stopped while waiting for it to be Running",
+    );
+}
+
+#[test]
+fn page_number_paging_gathers_every_page_and_honours_max_items() {
+    let h = Harness::new();
+    let out = h.ok(r#"
+        let all = describe_images(#{ page_size: 100 }).Images.Image.len();
+        print(all > 3);
+        print(describe_images(#{ page_size: 2 }).Images.Image.len() == all);
+        print(describe_images(#{ page_size: 2, max_items: 3 }).Images.Image.len());
+    "#);
+    assert_eq!(out, ["true", "true", "3"]);
+    let f = h.fails("describe_images(#{ page_size: 101 })");
+    assert_code(
+        &f,
+        "InvalidOption",
+        "page_size must be between 1 and 100 for DescribeImages, got 101",
+    );
+    let f = h.fails("describe_images(#{ max_items: 0 })");
+    assert_code(&f, "InvalidOption", "max_items must be at least 1");
+}
+
+#[test]
+fn a_script_file_runs_and_a_non_zero_exit_is_a_result_not_an_error() {
+    let h = Harness::with_sim(|cfg| cfg.world.exec = ecsh::sim::model::ExecMode::Local);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("task.sh");
+    std::fs::write(&path, "echo from-file\nexit 3\n").unwrap();
+    let out = h.ok(&format!(
+        r#"{INSTANCE}
+        let r = run_command_and_wait(#{{ instance_id: id, script_path: "{}" }});
+        print(r.InvocationStatus);
+        print(r.ExitCode);
+        print(r.DecodedOutput);
+    "#,
+        path.display()
+    ));
+    assert_eq!(out, ["Failed", "3", "from-file\n"]);
+}
+
+#[test]
+fn cleanup_errors_are_reported_and_warned_but_do_not_raise() {
+    let h = Harness::new();
+    let out = h.ok(&format!(
+        r#"{INSTANCE}
+        let out = run_command_and_cleanup(#{{ instance_id: id, command_content: "true",
+                                              security_group_id: infra.security_group_id, vpc_id: "vpc-nothere" }});
+        print(out.ExitCode);
+        print(out.Cleanup.released);
+        print(out.Cleanup.errors.len());
+    "#
+    ));
+    assert_eq!(out[0], "0");
+    assert!(
+        out[1].contains("ECS i-") && out[1].contains("SecurityGroup sg-"),
+        "{}",
+        out[1]
+    );
+    assert_eq!(out[2], "1");
+    let warned = h.warned.lock().unwrap().clone();
+    assert_eq!(warned.len(), 1, "{warned:?}");
+    assert!(
+        warned[0].starts_with("cleanup failed: VPC vpc-nothere: "),
+        "{warned:?}"
+    );
 }
