@@ -257,8 +257,7 @@ pub fn runtime_failure(file: &str, err: &EvalAltResult) -> ScriptFailure {
         EvalAltResult::ErrorTooManyOperations(_)
         | EvalAltResult::ErrorStackOverflow(_)
         | EvalAltResult::ErrorDataTooLarge(..)
-        | EvalAltResult::ErrorTooManyVariables(_)
-        | EvalAltResult::ErrorTooManyModules(_) => FailureKind::Limit,
+        | EvalAltResult::ErrorTooManyVariables(_) => FailureKind::Limit,
         _ => FailureKind::Runtime,
     };
     let mut failure = ScriptFailure {
@@ -269,6 +268,9 @@ pub fn runtime_failure(file: &str, err: &EvalAltResult) -> ScriptFailure {
         if let Some(map) = value.read_lock::<Map>() {
             fill_from_map(&mut failure, &map);
         }
+    }
+    if let EvalAltResult::ErrorTooManyModules(_) = cur {
+        failure.message = "import is disabled: ecsh scripts cannot load modules, and every host and stdlib function is available without one".into();
     }
     if kind == FailureKind::Interrupted {
         failure.message = "interrupted (Ctrl-C)".into();
