@@ -343,3 +343,91 @@ fn load_stdlib(engine: &mut Engine) -> Result<(), String> {
     engine.register_global_module(module.into());
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::host::{Output, Session};
+    use crate::rpc::{Client, ClientConfig, Credentials};
+
+    /// An engine whose client is never used (nothing here calls the API).
+    fn offline_engine() -> (HostEngine, tokio::runtime::Runtime) {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let client = Client::new(ClientConfig::new(
+            Credentials::new("id", "not-used"),
+            "cn-hangzhou",
+        ))
+        .unwrap();
+        let (output, _, _) = Output::capture();
+        let session = Session::new(
+            client,
+            "cn-hangzhou",
+            rt.handle().clone(),
+            output,
+            Arc::new(AtomicBool::new(false)),
+        );
+        (for_session(&session).unwrap().0, rt)
+    }
+
+    #[test]
+    fn every_table_function_is_registered_with_its_docs_and_the_stdlib_loads() {
+        let (he, _rt) = offline_engine();
+        let json = he.engine.gen_fn_metadata_to_json(false).unwrap();
+        let meta: serde_json::Value = serde_json::from_str(&json).unwrap();
+        let names: Vec<&str> = meta["functions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|f| f["name"].as_str())
+            .collect();
+        for f in TABLE {
+            assert!(names.contains(&f.name), "{} is not registered", f.name);
+        }
+        assert!(names.contains(&RAW_CALL));
+        let price = meta["functions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["name"] == "describe_price")
+            .unwrap();
+        let docs = price["docComments"].to_string();
+        assert!(docs.contains("instance_type (string, required)"), "{docs}");
+    }
+
+    #[test]
+    fn options_are_checked_before_anything_is_sent() {
+        let (he, _rt) = offline_engine();
+        let err = he
+            .engine
+            .run(r#"describe_price(#{ instance_typ: "x" })"#)
+            .unwrap_err();
+        let EvalAltResult::ErrorRuntime(v, _) = *err else {
+            panic!("{err}")
+        };
+        let m = v.read_lock::<Map>().unwrap().clone();
+        assert_eq!(m["code"].to_string(), "InvalidOption");
+        let checked = he
+            .engine
+            .eval::<Map>(r#"check_options("describe_price", #{ instance_type: "x" })"#)
+            .unwrap();
+        assert_eq!(checked["period"].as_int().unwrap(), 1);
+        assert_eq!(checked["region"].to_string(), "cn-hangzhou");
+    }
+
+    #[test]
+    fn reserved_names_include_stdlib_helpers() {
+        let names = reserved_names();
+        for n in [
+            "create_instance_with_infra",
+            "stdlib_release",
+            "call_api",
+            "describe_price",
+        ] {
+            assert!(names.contains(n), "{n}");
+        }
+    }
+}
