@@ -4,3 +4,4 @@ mod host;
 mod rpc;
 mod scripts;
 mod sim;
+mod support;
