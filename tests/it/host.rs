@@ -7,7 +7,7 @@ use ecsh::host::{EngineLimits, Output, Session, WaitPolicy};
 use ecsh::ops::Product;
 use ecsh::rpc::{Client, ClientConfig, Credentials, RetryPolicy};
 use ecsh::sim::clock::TimeMode;
-use ecsh::sim::{self, RunningSim, SimConfig};
+use ecsh::sim::{RunningSim, SimConfig};
 use serde_json::{json, Value};
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
@@ -38,10 +38,10 @@ impl Harness {
             .enable_all()
             .build()
             .expect("runtime");
-        let mut cfg = SimConfig::embedded();
-        cfg.world.time = TimeMode::Steps(2);
-        configure(&mut cfg);
-        let sim = rt.block_on(sim::start(cfg)).expect("simulator starts");
+        let sim = rt.block_on(super::support::start_sim_with(|cfg| {
+            cfg.world.time = TimeMode::Steps(2);
+            configure(cfg);
+        }));
         let mut config = ClientConfig::new(
             Credentials::new(sim.access_key_id(), sim.access_key_secret().expose()),
             "cn-hangzhou",
