@@ -105,6 +105,22 @@ pub fn describe_option(o: &Opt) -> String {
     s
 }
 
+/// The help text of a function (for `help(name)` and `:help` in the REPL), or `None` when no
+/// function has that name.
+pub fn help_text(name: &str) -> Option<String> {
+    let f = find(name)?;
+    let signature = match f.handler {
+        Handler::Search => format!("{name}(query [, product]) -> {}", f.returns),
+        _ => format!("{name}(#{{ … }}) -> {}", f.returns),
+    };
+    let body: Vec<String> = f
+        .doc_lines()
+        .iter()
+        .map(|l| l.trim_start_matches("///").trim_start().to_string())
+        .collect();
+    Some(format!("{signature}\n{}", body.join("\n")))
+}
+
 /// Looks a function up by name.
 pub fn find(name: &str) -> Option<&'static HostFn> {
     TABLE.iter().find(|f| f.name == name)
@@ -587,7 +603,7 @@ pub static TABLE: &[HostFn] = &[
         "for hit in doc_search(\"RunInstances parameter\") { print(hit.title); }",
         Handler::Search)
     },
-    f("wait_instances", SX, None,
+    HostFn { returns: "Array", ..f("wait_instances", SX, None,
         "Waits until instances reach a status (adaptive polling); fails fast on a status that cannot lead there.",
         &[
             req(local("instance_ids", Kind::StrList, "Instance ids.")),
@@ -596,13 +612,13 @@ pub static TABLE: &[HostFn] = &[
         ],
         "the instances (array of maps, as in DescribeInstances)",
         "wait_instances(#{ instance_ids: [id], status: \"Running\" });",
-        Handler::Custom(wait_instances)),
-    f("wait_cloud_assistant", SX, None,
+        Handler::Custom(wait_instances)) },
+    HostFn { returns: "()", ..f("wait_cloud_assistant", SX, None,
         "Waits until the Cloud Assistant agent is online on instances (it comes up a little after Running; run_command_and_wait does this itself).",
         &[req(local("instance_ids", Kind::StrList, "Instance ids.")), TIMEOUT],
         "() once every agent is online",
         "wait_cloud_assistant(#{ instance_ids: [id] });",
-        Handler::Custom(wait_cloud_assistant)),
+        Handler::Custom(wait_cloud_assistant)) },
     f("wait_vpc", SX, None,
         "Waits until a VPC is Available.",
         &[req(local("vpc_id", Kind::Str, "The VPC.")), TIMEOUT],
@@ -1072,6 +1088,18 @@ mod tests {
                 assert!(seen.insert(o.name), "{}: option {} twice", f.name, o.name);
             }
         }
+    }
+
+    #[test]
+    fn help_shows_signature_options_and_example() {
+        let h = help_text("describe_price").unwrap();
+        assert!(h.starts_with("describe_price(#{ … }) -> Map\n"), "{h}");
+        assert!(h.contains("- period (integer, default 1)"), "{h}");
+        assert!(h.contains("Example: let p = describe_price("), "{h}");
+        assert!(help_text("doc_search")
+            .unwrap()
+            .starts_with("doc_search(query [, product]) -> Array"));
+        assert!(help_text("nope").is_none());
     }
 
     #[test]

@@ -38,7 +38,7 @@ pub type Sink = Arc<dyn Fn(&str) + Send + Sync>;
 pub type Captured = Arc<Mutex<Vec<String>>>;
 
 /// Where a script's output goes: `print` to `print`; `debug` and host warnings (cleanup errors
-/// that do not raise) to `warn`.
+/// that do not raise) to `warn`. Each call carries one line, without its newline.
 #[derive(Clone)]
 pub struct Output {
     pub print: Sink,

@@ -208,6 +208,20 @@ fn describe_regions_and_zones_return_api_shaped_maps() {
         print(zones[0].ZoneId.starts_with("cn-shanghai-"));
     "#);
     assert_eq!(out, ["true", "true", "true"]);
+    let f = h.fails(r#"describe_regions(#{ accept_language: "en-US" })"#);
+    assert_code(
+        &f,
+        "InvalidOption",
+        "unknown option 'accept_language' for describe_regions valid: region",
+    );
+    let f = h.fails(r#"describe_zones(#{ region: "xx-nowhere-1" })"#);
+    assert!(
+        f.code
+            .as_deref()
+            .is_some_and(|c| c.starts_with("InvalidRegionId")),
+        "{}",
+        runner::render_error(&f)
+    );
     let f = h.fails(r#"describe_zones(#{ regoin: "cn-shanghai" })"#);
     assert_code(
         &f,
@@ -384,6 +398,18 @@ fn ensure_vpc_and_vswitch_creates_then_reuses_and_deletes_wait_until_gone() {
         &f,
         "InvalidOption",
         "missing required option 'zone_id' for ensure_vpc_and_vswitch",
+    );
+    let f = h.fails(r#"delete_vswitch(#{ vswitch_id: "vsw-1", wait: "yes" })"#);
+    assert_code(
+        &f,
+        "InvalidOption",
+        "'wait' of delete_vswitch must be a bool, got string",
+    );
+    let f = h.fails("delete_vswitch()");
+    assert_code(
+        &f,
+        "InvalidOption",
+        "missing required option 'vswitch_id' for delete_vswitch",
     );
     let f = h.fails(r#"delete_vpc(#{ vpc_id: "vpc-nothere" })"#);
     assert!(
