@@ -72,7 +72,8 @@ pub struct Session {
     /// A handle to a multi-thread runtime; the script runs on the calling (non-runtime) thread.
     pub runtime: tokio::runtime::Handle,
     pub output: Output,
-    /// Set it (e.g. on Ctrl-C) to stop the script, its calls and its waits.
+    /// Set it (e.g. on Ctrl-C) to stop the script, its calls and its waits. The host never
+    /// clears it: a REPL resets it before the next input.
     pub cancel: Arc<AtomicBool>,
     pub wait: WaitPolicy,
     pub limits: EngineLimits,
