@@ -1314,6 +1314,7 @@ fn local_exec_runs_the_script_and_reports_exit_codes() {
         out.contains(&id),
         "runs in the instance's scratch folder: {out}"
     );
+    let _ = std::fs::remove_dir_all(exec::scratch_dir(&id));
 }
 
 // ---- persistence ---------------------------------------------------------------------------
