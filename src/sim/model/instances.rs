@@ -482,8 +482,37 @@ fn spec(w: &mut World, p: &Params, many: bool) -> Result<Spec, SimError> {
         key_pair: p.str("KeyPairName").unwrap_or("").to_string(),
         user_data,
         deletion_protection: p.flag("DeletionProtection")?,
-        auto_release_time: p.str("AutoReleaseTime").unwrap_or("").to_string(),
+        auto_release_time: auto_release_time(p)?,
     })
+}
+
+/// `AutoReleaseTime`: UTC `yyyy-MM-ddTHH:mm:ssZ` (or without seconds), at least 30 minutes
+/// ahead. Recorded and shown; the simulator does not release instances by it.
+fn auto_release_time(p: &Params) -> Result<String, SimError> {
+    let Some(raw) = p.str("AutoReleaseTime") else {
+        return Ok(String::new());
+    };
+    let with_seconds =
+        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+    let minutes = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]Z");
+    let parsed = time::PrimitiveDateTime::parse(raw, with_seconds)
+        .or_else(|_| time::PrimitiveDateTime::parse(raw, minutes))
+        .map_err(|_| {
+            SimError::new(
+                400,
+                "InvalidAutoReleaseTime.Malformed",
+                format!("AutoReleaseTime \"{raw}\" is not UTC yyyy-MM-ddTHH:mm:ssZ."),
+            )
+        })?
+        .assume_utc();
+    if parsed < time::OffsetDateTime::now_utc() + time::Duration::minutes(30) {
+        return Err(SimError::new(
+            400,
+            "InvalidAutoReleaseTime",
+            format!("AutoReleaseTime {raw} must be at least 30 minutes from now."),
+        ));
+    }
+    Ok(raw.to_string())
 }
 
 fn default_category(itype: &InstanceType) -> String {

@@ -584,6 +584,14 @@ fn run_instances_validates_like_the_service() {
             "InvalidVSwitchId.NotFound",
         ),
         (vec![("DryRun", "true")], "DryRunOperation"),
+        (
+            vec![("AutoReleaseTime", "tomorrow")],
+            "InvalidAutoReleaseTime.Malformed",
+        ),
+        (
+            vec![("AutoReleaseTime", "2020-01-01T00:00:00Z")],
+            "InvalidAutoReleaseTime",
+        ),
     ];
     for (extra, code) in cases {
         let e = run(&mut w, &vsw, &sg, &extra).unwrap_err();
