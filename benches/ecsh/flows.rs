@@ -1,0 +1,129 @@
+//! Figures that run scripts through the library's runner against an in-process simulator, as
+//! `ecsh run` does: "The one-shot flow end to end" (issue 8 #2, scripts/quickstart.rhai) and
+//! "Scale" (issue 8 #3, benches/scale.rhai with N = 1, 10, 100, 1,000).
+
+use crate::Flags;
+use anyhow::{anyhow, Result};
+use ecsh::host::{runner, Output, Session};
+use ecsh::rpc::{Client, ClientConfig, Credentials};
+use ecsh::sim::clock::{self, TimeMode};
+use ecsh::sim::{self, RunningSim, SimConfig};
+use std::path::Path;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The least time the one-shot flow can take, in the simulator's (real-service) seconds: the
+/// sum of the state transitions on its critical path, from src/sim/clock.rs.
+pub fn quickstart_critical_path() -> f64 {
+    clock::VPC_CREATING                    // CreateVpc → Available
+        + clock::VSWITCH_CREATING          // CreateVSwitch → Available
+        + clock::INSTANCE_PENDING          // RunInstances → Starting
+        + clock::INSTANCE_STARTING         // → Running
+        + clock::AGENT_ONLINE              // Cloud Assistant online
+        + clock::COMMAND_DISPATCH          // RunCommand → Running
+        + clock::COMMAND_RUN               // → Success
+        + clock::INSTANCE_VANISHING        // DeleteInstances → no longer listed
+        + clock::RELEASE_WINDOW            // → no longer holds its security group
+        + clock::NETWORK_DELETING          // DeleteVSwitch → gone
+        + clock::NETWORK_DELETING // DeleteVpc → gone
+}
+
+/// The calls the flow needs at the least (one perfectly timed poll per wait); see
+/// BENCHMARKS.md for the list.
+pub const QUICKSTART_MIN_CALLS: u64 = 23;
+
+/// A simulator in this process with its client, as `ecsh run` sets them up.
+struct Target {
+    runtime: tokio::runtime::Runtime,
+    _sim: RunningSim,
+    client: Client,
+}
+
+impl Target {
+    fn start(scale: f64) -> Result<Target> {
+        let runtime = crate::runtime(2)?;
+        let mut cfg = SimConfig::embedded();
+        cfg.world.time = TimeMode::Scaled(scale);
+        let sim = runtime.block_on(sim::start(cfg))?;
+        let credentials = Credentials::new(
+            sim.access_key_id().to_string(),
+            sim.access_key_secret().expose().to_string(),
+        );
+        let mut config = ClientConfig::new(credentials, "cn-hangzhou");
+        config.endpoint_override = Some(sim.endpoint());
+        let client = runtime.block_on(async { Client::new(config) })?;
+        Ok(Target {
+            runtime,
+            _sim: sim,
+            client,
+        })
+    }
+
+    /// Runs a script; returns its printed lines and the wall time.
+    fn run(&self, file: &Path, args: Vec<String>) -> Result<(Vec<String>, Duration)> {
+        let (output, printed, warned) = Output::capture();
+        let session = Session::new(
+            self.client.clone(),
+            "cn-hangzhou",
+            self.runtime.handle().clone(),
+            output,
+            Arc::new(AtomicBool::new(false)),
+        );
+        let start = Instant::now();
+        let outcome = runner::run_file(file, args, session);
+        let wall = start.elapsed();
+        outcome.map_err(|f| anyhow!("{}", runner::render_error(&f)))?;
+        let warnings = warned.lock().map(|w| w.clone()).unwrap_or_default();
+        if !warnings.is_empty() {
+            return Err(anyhow!("the script warned: {warnings:?}"));
+        }
+        let lines = printed.lock().map(|p| p.clone()).unwrap_or_default();
+        Ok((lines, wall))
+    }
+}
+
+fn repo_file(rel: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
+}
+
+pub fn quickstart(flags: &Flags) -> Result<()> {
+    let scale = flags.f64("time-scale", 0.1)?;
+    let least = quickstart_critical_path() * scale;
+    println!("## One-shot flow end to end (scripts/quickstart.rhai, time scale {scale})");
+    let target = Target::start(scale)?;
+    let (lines, wall) = target.run(&repo_file("scripts/quickstart.rhai"), Vec::new())?;
+    let released = lines.iter().filter(|l| l.ends_with("[released]")).count();
+    let stats = target.client.stats();
+    println!(
+        "- wall {:.2} s; least the simulator allows {:.2} s ({:.0} s × {scale}); ratio {:.3}",
+        wall.as_secs_f64(),
+        least,
+        quickstart_critical_path(),
+        wall.as_secs_f64() / least
+    );
+    println!(
+        "- API calls {} (retries {}); minimum {}; resources released: {released} of 4",
+        stats.calls, stats.retries, QUICKSTART_MIN_CALLS
+    );
+    Ok(())
+}
+
+pub fn scale(flags: &Flags) -> Result<()> {
+    let scale = flags.f64("time-scale", 0.01)?;
+    let sizes = flags.list("sizes", &[1, 10, 100, 1000])?;
+    println!("## Scale: create and clean up N instances (benches/scale.rhai, time scale {scale})");
+    println!("| N | wall (s) | API calls | printed |");
+    println!("|--:|--:|--:|---|");
+    for n in sizes {
+        let target = Target::start(scale)?;
+        let (lines, wall) = target.run(&repo_file("benches/scale.rhai"), vec![n.to_string()])?;
+        println!(
+            "| {n} | {:.2} | {} | {} |",
+            wall.as_secs_f64(),
+            target.client.stats().calls,
+            lines.join("; ")
+        );
+    }
+    Ok(())
+}
