@@ -24,11 +24,14 @@ pub struct WaitPolicy {
 }
 
 impl std::default::Default for WaitPolicy {
+    /// Gentle growth with a low cap: a poll lands at most ~25% (and at most 2 s) after the
+    /// state changed, so a flow of many waits stays within ~10% of the least time the service
+    /// allows (BENCHMARKS.md, "One-shot flow"); doubling up to 5 s overshot by up to 100%.
     fn default() -> Self {
         WaitPolicy {
             first_interval: Duration::from_millis(200),
-            factor: 2.0,
-            max_interval: Duration::from_secs(5),
+            factor: 1.25,
+            max_interval: Duration::from_secs(2),
             timeout: Duration::from_secs(600),
         }
     }
@@ -317,8 +320,11 @@ mod tests {
     #[test]
     fn intervals_start_quick_and_back_off_to_the_cap() {
         let p = WaitPolicy::default();
-        let ms: Vec<u128> = p.intervals().take(8).map(|d| d.as_millis()).collect();
-        assert_eq!(ms, [200, 400, 800, 1600, 3200, 5000, 5000, 5000]);
+        let ms: Vec<u128> = p.intervals().take(14).map(|d| d.as_millis()).collect();
+        assert_eq!(
+            ms,
+            [200, 250, 312, 390, 488, 610, 762, 953, 1192, 1490, 1862, 2000, 2000, 2000]
+        );
     }
 
     #[test]
