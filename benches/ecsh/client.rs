@@ -31,6 +31,19 @@ pub fn run(flags: &Flags) -> Result<()> {
     })?;
     println!("- ecsh::rpc::Client, current-thread runtime: {rust_current}");
 
+    // ecsh's own work per call without the HTTP exchange: parameters, nonce, timestamp, signature.
+    let prepare_cpu = {
+        let n = calls * 10;
+        let cpu0 = process::self_cpu();
+        for _ in 0..n {
+            std::hint::black_box(client.prepare(Product::Ecs, "DescribeRegions", Vec::new())?);
+        }
+        (process::self_cpu() - cpu0).as_secs_f64() / n as f64 * 1e6
+    };
+    println!(
+        "- of which building and signing the request (Client::prepare): {prepare_cpu:.1} µs CPU"
+    );
+
     let multi = crate::runtime(2)?;
     let client = multi.block_on(async { client_for(&sim) })?;
     let rust_multi = measure(&sim, calls, |n| {

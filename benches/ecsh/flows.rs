@@ -4,7 +4,7 @@
 
 use crate::Flags;
 use anyhow::{anyhow, Result};
-use ecsh::host::{runner, Output, Session};
+use ecsh::host::{runner, Output, Session, WaitPolicy};
 use ecsh::rpc::{Client, ClientConfig, Credentials};
 use ecsh::sim::clock::{self, TimeMode};
 use ecsh::sim::{self, RunningSim, SimConfig};
@@ -38,10 +38,11 @@ struct Target {
     runtime: tokio::runtime::Runtime,
     _sim: RunningSim,
     client: Client,
+    wait: WaitPolicy,
 }
 
 impl Target {
-    fn start(scale: f64) -> Result<Target> {
+    fn start(scale: f64, wait: WaitPolicy) -> Result<Target> {
         let runtime = crate::runtime(2)?;
         let mut cfg = SimConfig::embedded();
         cfg.world.time = TimeMode::Scaled(scale);
@@ -57,19 +58,21 @@ impl Target {
             runtime,
             _sim: sim,
             client,
+            wait,
         })
     }
 
     /// Runs a script; returns its printed lines and the wall time.
     fn run(&self, file: &Path, args: Vec<String>) -> Result<(Vec<String>, Duration)> {
         let (output, printed, warned) = Output::capture();
-        let session = Session::new(
+        let mut session = Session::new(
             self.client.clone(),
             "cn-hangzhou",
             self.runtime.handle().clone(),
             output,
             Arc::new(AtomicBool::new(false)),
         );
+        session.wait = self.wait;
         let start = Instant::now();
         let outcome = runner::run_file(file, args, session);
         let wall = start.elapsed();
@@ -83,6 +86,44 @@ impl Target {
     }
 }
 
+/// The session's polling policy: the host's default, or `--poll FIRST_S,FACTOR,MAX_S` to try
+/// another one.
+fn wait_policy(flags: &Flags) -> Result<WaitPolicy> {
+    let mut policy = WaitPolicy::default();
+    if let Some(text) = flags.str("poll") {
+        let parts: Vec<f64> = text
+            .split(',')
+            .map(|p| p.trim().parse::<f64>())
+            .collect::<Result<_, _>>()
+            .map_err(|_| {
+                anyhow!("--poll {text}: expected FIRST_S,FACTOR,MAX_S, e.g. 0.2,1.25,2")
+            })?;
+        let [first, factor, max] = parts[..] else {
+            return Err(anyhow!(
+                "--poll {text}: expected three numbers FIRST_S,FACTOR,MAX_S"
+            ));
+        };
+        if !(first > 0.0 && factor >= 1.0 && max >= first && max.is_finite()) {
+            return Err(anyhow!(
+                "--poll {text}: need FIRST_S > 0, FACTOR >= 1, MAX_S >= FIRST_S"
+            ));
+        }
+        policy.first_interval = Duration::from_secs_f64(first);
+        policy.factor = factor;
+        policy.max_interval = Duration::from_secs_f64(max);
+    }
+    Ok(policy)
+}
+
+fn describe_policy(p: &WaitPolicy) -> String {
+    format!(
+        "polling: first {:.2} s, ×{}, at most {:.2} s",
+        p.first_interval.as_secs_f64(),
+        p.factor,
+        p.max_interval.as_secs_f64()
+    )
+}
+
 fn repo_file(rel: &str) -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
 }
@@ -90,8 +131,12 @@ fn repo_file(rel: &str) -> std::path::PathBuf {
 pub fn quickstart(flags: &Flags) -> Result<()> {
     let scale = flags.f64("time-scale", 0.1)?;
     let least = quickstart_critical_path() * scale;
-    println!("## One-shot flow end to end (scripts/quickstart.rhai, time scale {scale})");
-    let target = Target::start(scale)?;
+    let wait = wait_policy(flags)?;
+    println!(
+        "## One-shot flow end to end (scripts/quickstart.rhai, time scale {scale}, {})",
+        describe_policy(&wait)
+    );
+    let target = Target::start(scale, wait)?;
     let (lines, wall) = target.run(&repo_file("scripts/quickstart.rhai"), Vec::new())?;
     let released = lines.iter().filter(|l| l.ends_with("[released]")).count();
     let stats = target.client.stats();
@@ -112,11 +157,15 @@ pub fn quickstart(flags: &Flags) -> Result<()> {
 pub fn scale(flags: &Flags) -> Result<()> {
     let scale = flags.f64("time-scale", 0.01)?;
     let sizes = flags.list("sizes", &[1, 10, 100, 1000])?;
-    println!("## Scale: create and clean up N instances (benches/scale.rhai, time scale {scale})");
+    let wait = wait_policy(flags)?;
+    println!(
+        "## Scale: create and clean up N instances (benches/scale.rhai, time scale {scale}, {})",
+        describe_policy(&wait)
+    );
     println!("| N | wall (s) | API calls | printed |");
     println!("|--:|--:|--:|---|");
     for n in sizes {
-        let target = Target::start(scale)?;
+        let target = Target::start(scale, wait)?;
         let (lines, wall) = target.run(&repo_file("benches/scale.rhai"), vec![n.to_string()])?;
         println!(
             "| {n} | {:.2} | {} | {} |",

@@ -21,8 +21,8 @@ const USAGE: &str = "usage: cargo bench --bench ecsh -- FIGURE [--flag value]...
 figures:
   simulator   [--instances 1000] [--clients 16] [--seconds 10] [--memory-instances 10000]
   client      [--calls 3000] [--python-calls 1000] [--python PATH]
-  quickstart  [--time-scale 0.1]
-  scale       [--time-scale 0.01] [--sizes 1,10,100,1000]
+  quickstart  [--time-scale 0.1] [--poll FIRST_S,FACTOR,MAX_S]
+  scale       [--time-scale 0.01] [--sizes 1,10,100,1000] [--poll FIRST_S,FACTOR,MAX_S]
   startup     [--runs 30]
   all         every figure with its defaults";
 
