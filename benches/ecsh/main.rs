@@ -39,7 +39,9 @@ fn run() -> Result<()> {
         .skip(1)
         .filter(|a| a != "--bench")
         .collect();
-    let Some((figure, rest)) = args.split_first() else {
+    // Without a figure (e.g. `cargo test --all-targets`, which runs benches once with the
+    // test harness's flags) there is nothing to measure: print the usage and succeed.
+    let Some((figure, rest)) = args.split_first().filter(|(f, _)| !f.starts_with("--")) else {
         println!("{USAGE}");
         return Ok(());
     };
