@@ -5,8 +5,10 @@
 //! - [`secret`]: the redacted `Secret` type for AccessKeySecrets and tokens.
 //! - [`rpc`]: the client: signing, transport, retries, errors, credentials, endpoints.
 //! - [`sim`]: the embedded simulator of the ECS and VPC APIs.
+//! - [`repl`]: the interactive shell (`ecsh` with no subcommand).
 
 pub mod ops;
+pub mod repl;
 pub mod rpc;
 pub mod secret;
 pub mod sim;
