@@ -11,6 +11,7 @@ use rustyline::hint::{Hint, Hinter};
 use rustyline::validate::{ValidationContext, ValidationResult, Validator};
 use rustyline::{Context, Helper};
 use std::borrow::Cow;
+use unicode_width::UnicodeWidthStr;
 
 /// The editor helper. `catalog` is refreshed by the REPL after every entry, so functions and
 /// variables the user defines become completable.
@@ -159,7 +160,23 @@ pub struct SignatureHint {
     pub completion: String,
 }
 
+/// Width of the `ecsh> ` prompt, which precedes the first line of an entry.
+const PROMPT_WIDTH: usize = 6;
+
 impl SignatureHint {
+    /// The hint cut to `room` display columns (ending in `…` when cut); the completion part is
+    /// kept whole only if it still shows in full.
+    fn fitted(mut self, room: usize) -> SignatureHint {
+        if self.display.width() <= room {
+            return self;
+        }
+        self.display = super::print::cut(&self.display, room);
+        if self.display.len() < self.completion.len() + '…'.len_utf8() {
+            self.completion.clear();
+        }
+        self
+    }
+
     fn display_only(display: String) -> SignatureHint {
         SignatureHint {
             display,
@@ -195,7 +212,11 @@ impl Hinter for EcshHelper {
     type Hint = SignatureHint;
 
     fn hint(&self, line: &str, pos: usize, _ctx: &Context<'_>) -> Option<SignatureHint> {
-        self.hint_for(line, pos)
+        let hint = self.hint_for(line, pos)?;
+        // A hint that wraps pushes the screen around; cut it to what is left of the row.
+        let typed = line.rsplit('\n').next().unwrap_or(line).width() + PROMPT_WIDTH;
+        let room = super::print::terminal_width().saturating_sub(typed + 1);
+        Some(hint.fitted(room))
     }
 }
 
@@ -280,6 +301,20 @@ mod tests {
             .expect("a hint");
         assert_eq!(inside.display, "   options: instance_type, price_unit");
         assert_eq!(Hint::completion(&inside), None);
+    }
+
+    #[test]
+    fn long_hints_are_cut_to_the_row() {
+        let h = helper().hint_for("describe_pr", 11).expect("a hint");
+        let cut = h.clone().fitted(10);
+        assert_eq!(cut.display, "ice(#{ins…");
+        assert_eq!(cut.completion, "ice");
+        assert_eq!(
+            h.clone().fitted(2).completion,
+            "",
+            "too narrow to show the name"
+        );
+        assert_eq!(h.clone().fitted(500), h);
     }
 
     #[test]

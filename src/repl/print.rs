@@ -245,11 +245,14 @@ fn table_line(cells: &[String], widths: &[usize]) -> String {
 }
 
 /// `s` cut to at most `width` display columns, ending in `…` when cut.
-fn cut(s: &str, width: usize) -> String {
+pub fn cut(s: &str, width: usize) -> String {
     if s.width() <= width {
         return s.to_string();
     }
     let mut out = String::new();
+    if width == 0 {
+        return out;
+    }
     let mut used = 0;
     for c in s.chars() {
         let w = c.width().unwrap_or(0);
