@@ -124,7 +124,8 @@ impl Catalog {
             .filter(move |n| n.starts_with(prefix))
     }
 
-    /// The documented functions grouped by seed section, sections in first-seen order.
+    /// The documented functions grouped by seed section; sections sort by name, which follows
+    /// the seed's numbering ("1. Spec …" before "2. Inventory …").
     pub fn by_section(&self) -> Vec<(&str, Vec<&FunctionDoc>)> {
         let mut groups: Vec<(&str, Vec<&FunctionDoc>)> = Vec::new();
         for f in &self.documented {
@@ -133,6 +134,7 @@ impl Catalog {
                 None => groups.push((f.section.as_str(), vec![f])),
             }
         }
+        groups.sort_by_key(|(section, _)| *section);
         groups
     }
 

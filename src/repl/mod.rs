@@ -46,6 +46,11 @@ pub trait Backend {
     /// Script-defined functions every script starts with (the stdlib flows), if the host keeps
     /// them as an AST rather than in the engine. Run once at the start of the session.
     fn prelude(&self) -> AST;
+    /// Refuses an entry the script runner would refuse before running it (a `fn` that shadows a
+    /// host function). The message says what to do instead.
+    fn check(&self, _entry: &AST) -> Result<(), String> {
+        Ok(())
+    }
     /// The documented functions, from the host's table.
     fn documented(&self) -> Vec<FunctionDoc>;
     /// An error as the script runner prints it (`source` is the entry that failed).
@@ -180,26 +185,11 @@ impl Session {
         }
     }
 
-    /// Compiles `src` against the session's scope, adds its functions to the session, runs it,
-    /// and shows the result or the error. Statements are cleared afterwards so earlier lines
-    /// never run again (notes §8).
+    /// Runs `src` and shows the result or the error; the session goes on either way.
     fn eval(&mut self, src: &str) {
         let cancel = self.backend.cancel_flag();
         cancel.store(false, Ordering::SeqCst);
-        let compiled = self.backend.engine().compile_with_scope(&self.scope, src);
-        let result = match compiled {
-            Err(parse) => Err(Box::new(EvalAltResult::from(parse))),
-            Ok(ast) => {
-                self.ast += ast;
-                let _armed = interrupt::arm(cancel.clone());
-                let r = self
-                    .backend
-                    .engine()
-                    .eval_ast_with_scope::<Dynamic>(&mut self.scope, &self.ast);
-                self.ast.clear_statements();
-                r
-            }
-        };
+        let result = self.run_entry(src, &cancel);
         cancel.store(false, Ordering::SeqCst);
         self.refresh_catalog();
         let helped = std::mem::take(&mut *self.pending.borrow_mut());
@@ -210,9 +200,31 @@ impl Session {
             Ok(value) => self.show(value),
             Err(e) => {
                 let text = self.backend.render_error(&e, src);
-                self.warn(&text);
+                self.warn(text.trim_end());
             }
         }
+    }
+
+    /// Compiles `src` against the session's scope, adds its functions to the session, and runs
+    /// it with Ctrl-C routed to `cancel`. Statements are cleared afterwards so earlier lines
+    /// never run again (notes §8).
+    fn run_entry(
+        &mut self,
+        src: &str,
+        cancel: &Arc<AtomicBool>,
+    ) -> Result<Dynamic, Box<EvalAltResult>> {
+        let ast = self.backend.engine().compile_with_scope(&self.scope, src)?;
+        self.backend
+            .check(&ast)
+            .map_err(|why| EvalAltResult::ErrorRuntime(why.into(), rhai::Position::NONE))?;
+        self.ast += ast;
+        let _armed = interrupt::arm(cancel.clone());
+        let result = self
+            .backend
+            .engine()
+            .eval_ast_with_scope::<Dynamic>(&mut self.scope, &self.ast);
+        self.ast.clear_statements();
+        result
     }
 
     fn refresh_catalog(&mut self) {

@@ -42,6 +42,12 @@ impl Backend for TestBackend {
             .compile("fn twice(x) { x * 2 }")
             .unwrap_or_default()
     }
+    fn check(&self, entry: &AST) -> Result<(), String> {
+        match entry.iter_functions().find(|f| f.name == "make") {
+            Some(_) => Err("make is a host function; rename yours".into()),
+            None => Ok(()),
+        }
+    }
     fn documented(&self) -> Vec<FunctionDoc> {
         sample()
     }
@@ -153,8 +159,11 @@ fn errors_are_shown_and_the_session_goes_on() {
     assert!(h.err.take().contains("boom"));
     h.session.entry("undefined_fn()");
     assert!(h.err.take().contains("undefined_fn"));
-    h.session.entry("1 + 1");
+    h.session.entry("fn make() { 0 }");
+    assert!(h.err.take().contains("rename yours"));
+    h.session.entry("make(); 1 + 1");
     assert_eq!(h.out.take().trim(), "2");
+    assert_eq!(h.session.backend.held(), 1, "the host's make() was not replaced");
 }
 
 #[test]
