@@ -26,8 +26,10 @@ pub struct FunctionDoc {
     pub name: String,
     /// The seed section it belongs to (used to group `help()`).
     pub section: String,
-    /// One line saying what it does.
+    /// One line saying what it does (for `help()`).
     pub summary: String,
+    /// The full description (for `help("name")`).
+    pub doc: String,
     /// Positional parameters before the options map (`call(product, action, params)`).
     pub params: Vec<String>,
     pub options: Vec<OptionDoc>,
@@ -187,6 +189,7 @@ pub(crate) mod tests {
                 name: "describe_price".into(),
                 section: "Price".into(),
                 summary: "Quote the price of an instance configuration.".into(),
+                doc: "Quote the price of an instance configuration. Prices are per hour.".into(),
                 params: vec![],
                 options: vec![
                     OptionDoc {
@@ -218,6 +221,7 @@ pub(crate) mod tests {
                 name: "describe_regions".into(),
                 section: "Regions and zones".into(),
                 summary: "List the regions.".into(),
+                doc: "List the regions.".into(),
                 params: vec![],
                 options: vec![],
                 result: "#{ Regions: #{ Region: [...] } }".into(),

@@ -2,11 +2,13 @@
 //! [`Catalog`]) and, for anything else callable, the engine's signatures. Formatting only.
 
 use super::catalog::{Catalog, FunctionDoc};
+use super::print::cut;
+use unicode_width::UnicodeWidthStr;
 
 /// `help()`: the documented functions grouped by seed section.
-pub fn overview(catalog: &Catalog) -> String {
+pub fn overview(catalog: &Catalog, width: usize) -> String {
     let groups = catalog.by_section();
-    let width = catalog
+    let name_w = catalog
         .documented
         .iter()
         .map(|f| f.name.len())
@@ -17,7 +19,9 @@ pub fn overview(catalog: &Catalog) -> String {
     for (section, functions) in groups {
         out.push_str(&format!("\n{section}\n"));
         for f in functions {
-            out.push_str(&format!("  {:width$}  {}\n", f.name, f.summary));
+            let line = format!("  {:name_w$}  {}", f.name, f.summary);
+            out.push_str(&cut(&line, width));
+            out.push('\n');
         }
     }
     out.push_str(
@@ -29,9 +33,9 @@ pub fn overview(catalog: &Catalog) -> String {
 
 /// `help("name")`: a documented function in full, or the signatures of any other callable
 /// name, or an error naming the near miss.
-pub fn about(catalog: &Catalog, name: &str) -> Result<String, String> {
+pub fn about(catalog: &Catalog, name: &str, width: usize) -> Result<String, String> {
     if let Some(f) = catalog.find(name) {
-        return Ok(function(f));
+        return Ok(function(f, width));
     }
     let sigs: Vec<&String> = catalog
         .signatures
@@ -56,8 +60,19 @@ fn signature_is_for(sig: &str, name: &str) -> bool {
     head == name || head.rsplit("::").next() == Some(name) || head == format!("fn {name}")
 }
 
-fn function(f: &FunctionDoc) -> String {
-    let mut out = format!("{}\n  {}  [{}]\n", f.signature(), f.summary, f.section);
+fn function(f: &FunctionDoc, width: usize) -> String {
+    let mut signature = f.signature();
+    if signature.width() > width {
+        let mut args = f.params.clone();
+        if !f.options.is_empty() {
+            args.push("#{ options below }".into());
+        }
+        signature = format!("{}({})", f.name, args.join(", "));
+    }
+    let mut out = format!("{signature}\n  [{}]\n", f.section);
+    for line in wrap(&f.doc, width.saturating_sub(2).max(40)) {
+        out.push_str(&format!("  {line}\n"));
+    }
     if !f.options.is_empty() {
         out.push_str("\nOptions:\n");
         let name_w = f.options.iter().map(|o| o.name.len()).max().unwrap_or(0);
@@ -91,6 +106,25 @@ fn function(f: &FunctionDoc) -> String {
     out.trim_end().to_string()
 }
 
+/// `text` in lines of at most `width` characters, broken at spaces.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && line.len() + 1 + word.len() > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -102,17 +136,25 @@ mod tests {
 
     #[test]
     fn overview_groups_by_section() {
-        let text = overview(&catalog());
+        let text = overview(&catalog(), 200);
         let price = text.find("\nPrice\n").expect("Price section");
         let regions = text.find("\nRegions and zones\n").expect("Regions section");
         assert!(price < regions, "sections in table order");
         assert!(text.contains("  describe_price    Quote the price"));
+        let narrow = overview(&catalog(), 30);
+        assert!(
+            narrow.contains("  describe_price    Quote the…\n"),
+            "{narrow}"
+        );
     }
 
     #[test]
     fn about_a_documented_function() {
-        let text = about(&catalog(), "describe_price").expect("documented");
+        let text = about(&catalog(), "describe_price", 100).expect("documented");
         assert!(text.starts_with("describe_price(#{instance_type: string (required)"));
+        assert!(text.contains(
+            "\n  [Price]\n  Quote the price of an instance configuration. Prices are per hour.\n"
+        ));
         assert!(text.contains("  period         int     default 1       Billing periods."));
         assert!(text.contains("  instance_type  string  required        The instance type"));
         assert!(text.contains("  price_unit     string  default \"Hour\"  Hour, Week"));
@@ -121,10 +163,19 @@ mod tests {
     }
 
     #[test]
+    fn a_long_signature_is_shortened() {
+        let text = about(&catalog(), "describe_price", 40).expect("documented");
+        assert!(
+            text.starts_with("describe_price(#{ options below })\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
     fn about_stdlib_and_unknown_names() {
-        let len = about(&catalog(), "len").expect("stdlib");
+        let len = about(&catalog(), "len", 100).expect("stdlib");
         assert!(len.contains("len("), "{len}");
-        let miss = about(&catalog(), "describe_prise").unwrap_err();
+        let miss = about(&catalog(), "describe_prise", 100).unwrap_err();
         assert_eq!(
             miss,
             "no function named `describe_prise`; did you mean `describe_price`?"

@@ -368,13 +368,14 @@ fn register_help(
 ) {
     let (cat, out) = (catalog.clone(), pending.clone());
     engine.register_fn("help", move || {
-        out.borrow_mut().push_str(&help::overview(&cat.borrow()));
+        let text = help::overview(&cat.borrow(), print::terminal_width());
+        out.borrow_mut().push_str(&text);
     });
     let (cat, out) = (catalog.clone(), pending.clone());
     engine.register_fn(
         "help",
         move |name: &str| -> Result<(), Box<EvalAltResult>> {
-            let text = help::about(&cat.borrow(), name)?;
+            let text = help::about(&cat.borrow(), name, print::terminal_width())?;
             out.borrow_mut().push_str(&text);
             Ok(())
         },

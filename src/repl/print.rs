@@ -148,9 +148,10 @@ fn nested_text(value: &Dynamic) -> String {
     value.to_string()
 }
 
-/// An aligned table: the union of the rows' keys in first-seen order as columns. When it is wider
-/// than `width`, the widest columns are cut (with `…`) down to a minimum, then trailing columns
-/// are dropped and named in a footer.
+/// An aligned table: the union of the rows' keys as columns, plain values first and nested
+/// ones (maps, arrays) after them. When it is wider than `width`, nested columns are cut first,
+/// then the widest (with `…`) down to a minimum; then trailing columns are dropped and named in
+/// a footer.
 fn render_table(rows: &[Map], width: usize) -> String {
     let mut columns: Vec<String> = Vec::new();
     for row in rows {
@@ -160,6 +161,14 @@ fn render_table(rows: &[Map], width: usize) -> String {
             }
         }
     }
+    let nested = |c: &String| {
+        rows.iter()
+            .filter_map(|r| r.get(c.as_str()))
+            .any(|v| v.is_map() || v.is_array())
+    };
+    let (plain, deep): (Vec<String>, Vec<String>) = columns.into_iter().partition(|c| !nested(c));
+    let first_nested = plain.len();
+    let columns: Vec<String> = plain.into_iter().chain(deep).collect();
     let cells: Vec<Vec<String>> = rows
         .iter()
         .map(|row| {
@@ -185,7 +194,7 @@ fn render_table(rows: &[Map], width: usize) -> String {
                 .unwrap_or(0)
         })
         .collect();
-    let shown = fit(&mut widths, width);
+    let shown = fit(&mut widths, first_nested, width);
     let mut lines = Vec::with_capacity(rows.len() + 2);
     lines.push(table_line(&columns[..shown], &widths));
     lines.push(
@@ -209,9 +218,19 @@ fn render_table(rows: &[Map], width: usize) -> String {
     lines.join("\n")
 }
 
-/// Shrinks `widths` to fit `width` and returns how many columns are shown.
-fn fit(widths: &mut [usize], width: usize) -> usize {
+/// Shrinks `widths` to fit `width` — the columns from `first_nested` on first — and returns how
+/// many columns are shown.
+fn fit(widths: &mut [usize], first_nested: usize, width: usize) -> usize {
     let total = |ws: &[usize]| ws.iter().sum::<usize>() + GAP.len() * ws.len().saturating_sub(1);
+    for i in first_nested..widths.len() {
+        if total(widths) <= width {
+            break;
+        }
+        let excess = total(widths) - width;
+        widths[i] = widths[i]
+            .saturating_sub(excess)
+            .max(MIN_COLUMN.min(widths[i]));
+    }
     while total(widths) > width {
         let (widest, w) = widths
             .iter()
@@ -303,6 +322,17 @@ mod tests {
         assert!(out.contains('…'), "{out}");
         let narrow = render(&v, 20).expect("shown");
         assert!(narrow.contains("more columns not shown"), "{narrow}");
+    }
+
+    #[test]
+    fn nested_columns_go_last_and_shrink_first() {
+        let v = eval(
+            r#"[#{ Available: #{ Types: ["ecs.g7.large", "ecs.g7.xlarge", "ecs.c7.large"] }, ZoneId: "cn-hangzhou-k", LocalName: "Hangzhou K" }]"#,
+        );
+        let out = render(&v, 40).expect("shown");
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines[0], "LocalName   ZoneId         Available");
+        assert_eq!(lines[2], "Hangzhou K  cn-hangzhou-k  #{Types: [\"e…");
     }
 
     #[test]

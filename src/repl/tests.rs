@@ -163,7 +163,11 @@ fn errors_are_shown_and_the_session_goes_on() {
     assert!(h.err.take().contains("rename yours"));
     h.session.entry("make(); 1 + 1");
     assert_eq!(h.out.take().trim(), "2");
-    assert_eq!(h.session.backend.held(), 1, "the host's make() was not replaced");
+    assert_eq!(
+        h.session.backend.held(),
+        1,
+        "the host's make() was not replaced"
+    );
 }
 
 #[test]
