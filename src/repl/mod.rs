@@ -64,10 +64,14 @@ pub trait Backend {
     fn ledger_report(&self) -> String;
     /// `:cost`: the running cost and the approvals given.
     fn cost_report(&self) -> String;
-    /// Releases everything the session holds; returns the resource summary to show.
+    /// Releases everything the session holds now (the session goes on); returns what to show.
     fn release_all(&mut self) -> String;
-    /// Marks everything the session holds as kept (not released at exit); returns the summary.
+    /// Marks everything the session holds as kept, so ending the session leaves it running;
+    /// returns what to show.
     fn keep_all(&mut self) -> String;
+    /// Ends the session's ledger scope (releasing whatever is neither released nor kept) and
+    /// returns the resource summary, or an empty string when the session created nothing.
+    fn finish(&mut self) -> String;
 }
 
 /// What the loop does after an entry.
@@ -335,14 +339,22 @@ impl Session {
         }
     }
 
+    /// Ends the session: the ledger scope closes and its summary is shown.
+    pub fn finish(&mut self) {
+        let summary = self.backend.finish();
+        if !summary.trim().is_empty() {
+            self.say(summary.trim_end());
+        }
+    }
+
     fn say(&mut self, text: &str) {
         // A closed stdout cannot be reported anywhere better; the session goes on.
-        let _ = writeln!(self.out, "{text}");
+        let _ = writeln!(self.out, "{}", text.trim_end_matches('\n'));
         let _ = self.out.flush();
     }
 
     fn warn(&mut self, text: &str) {
-        let _ = writeln!(self.err, "{text}");
+        let _ = writeln!(self.err, "{}", text.trim_end_matches('\n'));
         let _ = self.err.flush();
     }
 }
@@ -429,9 +441,13 @@ pub fn run_with(backend: Box<dyn Backend>) -> anyhow::Result<i32> {
                     break;
                 }
             }
-            Err(e) => return Err(e.into()),
+            Err(e) => {
+                session.finish();
+                return Err(e.into());
+            }
         }
     }
+    session.finish();
     Ok(0)
 }
 

@@ -75,6 +75,11 @@ impl Backend for TestBackend {
         self.held.set(0);
         "kept all".into()
     }
+    fn finish(&mut self) -> String {
+        self.released.set(self.released.get() + self.held.get());
+        self.held.set(0);
+        "summary".into()
+    }
 }
 
 /// Shared buffer standing in for a terminal stream.
@@ -250,5 +255,11 @@ fn exit_asks_release_keep_or_stay() {
     let mut keep = harness(vec![Answer::Line("k".into())]);
     keep.session.entry("make();");
     assert!(keep.session.confirm_exit());
-    assert_eq!(keep.released.get(), 0);
+    keep.session.finish();
+    assert_eq!(
+        keep.released.get(),
+        0,
+        "kept resources survive the end of the session"
+    );
+    assert!(keep.out.take().ends_with("kept all\nsummary\n"));
 }
