@@ -15,6 +15,9 @@
 //!    letters, digits and `+/=_-`, with both letters and digits — next to a secret-ish word
 //!    (`key`, `token`, `auth`, `credential`, `pass`).
 //!
+//! As in bash's `HISTCONTROL=ignorespace`, an entry typed with a leading space is not saved
+//! either: a way to keep any line out of the file on purpose.
+//!
 //! The rule errs on the side of not saving: a harmless line that trips it only costs a history
 //! entry. This module reads no credentials and prints nothing; the REPL tells the user.
 

@@ -27,7 +27,8 @@ extern "C" fn on_sigint(_: libc::c_int) {
 
 /// While alive, SIGINT sets `flag`.
 pub struct Armed {
-    flag: Arc<AtomicBool>,
+    /// Keeps the flag alive while FLAG points into it.
+    _flag: Arc<AtomicBool>,
     previous: libc::sigaction,
     installed: bool,
     _exclusive: MutexGuard<'static, ()>,
@@ -49,7 +50,7 @@ pub fn arm(flag: Arc<AtomicBool>) -> Armed {
         let mut previous: libc::sigaction = std::mem::zeroed();
         let installed = libc::sigaction(libc::SIGINT, &action, &mut previous) == 0;
         Armed {
-            flag,
+            _flag: flag,
             previous,
             installed,
             _exclusive: exclusive,
@@ -64,7 +65,6 @@ impl Drop for Armed {
             unsafe { libc::sigaction(libc::SIGINT, &self.previous, std::ptr::null_mut()) };
         }
         FLAG.store(std::ptr::null_mut(), Ordering::SeqCst);
-        let _ = &self.flag;
     }
 }
 
