@@ -61,6 +61,15 @@ impl EcshHelper {
         }
         match syntax::context_at(line, pos) {
             Cursor::Literal => (pos, Vec::new()),
+            Cursor::HelpTopic { start } => {
+                let word = &line[start..pos];
+                let pairs = self
+                    .catalog
+                    .names_starting_with(word)
+                    .map(|n| pair(n, n))
+                    .collect();
+                (start, pairs)
+            }
             Cursor::OptionKey {
                 start,
                 function,
@@ -101,7 +110,7 @@ impl EcshHelper {
             return None;
         }
         match syntax::context_at(line, pos) {
-            Cursor::Literal => None,
+            Cursor::Literal | Cursor::HelpTopic { .. } => None,
             Cursor::Name { start } if pos > start => self.name_hint(&line[start..pos]),
             Cursor::OptionKey {
                 function, present, ..
@@ -284,8 +293,12 @@ mod tests {
     }
 
     #[test]
-    fn nothing_inside_strings() {
+    fn nothing_inside_strings_but_help_topics() {
         assert!(replacements("print(\"descr").1.is_empty());
+        assert_eq!(
+            replacements("help(\"describe_pr"),
+            (6, vec!["describe_price".to_string()])
+        );
     }
 
     #[test]

@@ -78,6 +78,8 @@ struct Scanner<'a> {
     in_backtick: bool,
     /// Inside a string, char literal or comment at the end of the scan.
     in_literal: bool,
+    /// Where the unclosed string literal the scan ended in opened.
+    literal_start: Option<usize>,
 }
 
 impl<'a> Scanner<'a> {
@@ -87,6 +89,7 @@ impl<'a> Scanner<'a> {
             stack: Vec::new(),
             in_backtick: false,
             in_literal: false,
+            literal_start: None,
         }
     }
 
@@ -103,6 +106,7 @@ impl<'a> Scanner<'a> {
                     None => {
                         self.in_literal = true;
                         self.in_backtick = b == b'`';
+                        self.literal_start = Some(i);
                         return;
                     }
                 },
@@ -181,6 +185,8 @@ fn find_seq(bytes: &[u8], from: usize, seq: &[u8]) -> Option<usize> {
 pub enum Context {
     /// Inside a string or comment: nothing to complete.
     Literal,
+    /// Inside the string argument of `help("…`: a function name starting at `start`.
+    HelpTopic { start: usize },
     /// Typing an identifier (possibly empty) that may name a function or variable.
     Name { start: usize },
     /// Typing a key of a `#{ … }` map passed to `function`; `present` lists keys already written.
@@ -197,7 +203,15 @@ pub fn context_at(line: &str, pos: usize) -> Context {
     let mut scan = Scanner::new(line);
     scan.run(pos);
     if scan.in_literal {
-        return Context::Literal;
+        return match scan.literal_start {
+            Some(open)
+                if line[open..].starts_with('"')
+                    && ident_before_paren(line, open) == Some("help") =>
+            {
+                Context::HelpTopic { start: open + 1 }
+            }
+            _ => Context::Literal,
+        };
     }
     let start = word_start(line, pos);
     if let Some(open) = scan.stack.last() {
@@ -298,6 +312,13 @@ fn callee_of_map(line: &str, map_at: usize, stack: &[Open]) -> Option<String> {
         return None;
     }
     ident_before(line, paren.at).map(str::to_string)
+}
+
+/// The function whose `(` comes right before byte `at` (`help(` for `help("`).
+fn ident_before_paren(line: &str, at: usize) -> Option<&str> {
+    let head = line[..at].trim_end();
+    let paren = head.strip_suffix('(')?;
+    ident_before(paren, paren.len())
 }
 
 /// The identifier ending right before byte `at` (spaces allowed between), if any.
@@ -440,6 +461,16 @@ mod tests {
             context_at(nested, nested.len()),
             Context::Name { .. }
         ));
+    }
+
+    #[test]
+    fn help_topics_inside_the_help_string() {
+        assert_eq!(
+            context_at("help(\"descr", 11),
+            Context::HelpTopic { start: 6 }
+        );
+        assert_eq!(context_at("print(\"descr", 12), Context::Literal);
+        assert_eq!(context_at("help(\"a\") + \"b", 14), Context::Literal);
     }
 
     #[test]
