@@ -164,6 +164,44 @@ fn required_parameters_come_from_the_registry() {
 }
 
 #[test]
+fn every_paged_action_pages_where_the_registry_says() {
+    let mut w = world(0);
+    let params = [
+        HZ,
+        ("ResourceType", "instance"),
+        ("Tag.1.Key", "k"),
+        ("PageSize", "1"),
+    ];
+    for a in ops::ACTIONS
+        .iter()
+        .filter(|a| a.paging != ops::Paging::None)
+    {
+        let body = ok(&mut w, a.name, &params);
+        let mut list = &body;
+        for key in a.list_path.unwrap_or_default().split('.') {
+            list = &list[key];
+        }
+        assert!(
+            list.is_array(),
+            "{}: no list at {:?}: {body}",
+            a.name,
+            a.list_path
+        );
+        let root = a.paging_root.map_or(&body, |r| &body[r]);
+        assert!(
+            root["TotalCount"].is_number(),
+            "{}: no TotalCount: {body}",
+            a.name
+        );
+        assert!(
+            root["PageSize"].is_number(),
+            "{}: no PageSize: {body}",
+            a.name
+        );
+    }
+}
+
+#[test]
 fn unknown_actions_and_regions_are_refused() {
     let mut w = world(0);
     let e = err(&mut w, "DescribeInstance", &[HZ]);
