@@ -5,7 +5,9 @@
 //! - [`secret`]: the redacted `Secret` type for AccessKeySecrets and tokens.
 //! - [`rpc`]: the client: signing, transport, retries, errors, credentials, endpoints.
 //! - [`sim`]: the embedded simulator of the ECS and VPC APIs.
+//! - [`guard`]: host policies and cost confirmation in front of every chargeable call.
 
+pub mod guard;
 pub mod ops;
 pub mod rpc;
 pub mod secret;

@@ -1,0 +1,306 @@
+//! The guard: host-enforced policies and cost confirmation in front of every cloud call.
+//!
+//! The host's gateway calls [`Guard::admit`] once for every request, before sending it, and
+//! sends only if it returns `Ok`. In order, `admit`:
+//! 1. takes the ecsh-only options (`estimated_runtime`, `task_type`, `allow_public_admin`) out
+//!    of the parameters, so they never reach the service ([`params`]);
+//! 2. applies the host policies ([`policy`]) — UserData, database/SSH/RDP ports open to the
+//!    internet — to every request, chargeable or not;
+//! 3. if the action may cost money ([`is_chargeable`]: the registry's `chargeable` flag, or an
+//!    unknown `Create*`/`Run*`/`Allocate*`/`Purchase*`/`Renew*` name, in any letter case), quotes
+//!    the exact request with DescribePrice ([`quote`]) and asks the prompter the host chose
+//!    ([`prompt`]) with the seed's cost block ([`block`]);
+//! 4. records the decision ([`decision`]) for the run's summary and hands it to the ledger's
+//!    sink.
+//!
+//! The guard's state (prompter, budget, decisions) lives here in Rust behind the gateway;
+//! nothing of it is registered with Rhai, so a script can neither see nor replace nor disable
+//! it. The prompt and the budget update happen under one lock, so concurrent calls cannot race
+//! past the budget. The guard never sends the chargeable request and never prints.
+
+pub mod block;
+pub mod decision;
+pub mod params;
+pub mod policy;
+pub mod prompt;
+pub mod quote;
+pub mod runtime;
+
+pub use block::{CostBlock, Money};
+pub use decision::{Decision, Via};
+pub use policy::PolicyViolation;
+pub use prompt::{Prompter, Verdict};
+pub use quote::Reader;
+
+use crate::ops::{self, Product};
+use params::Flat;
+use runtime::Runtime;
+use serde_json::{Map, Value};
+use std::fmt;
+use std::sync::Mutex;
+
+/// Why the guard stopped a request. Nothing was sent.
+#[derive(Clone, Debug, PartialEq)]
+pub enum GuardError {
+    /// A host policy forbids it.
+    Policy(PolicyViolation),
+    /// An ecsh-only option (`estimated_runtime`, `task_type`) has a value it does not accept.
+    InvalidOption(String),
+    /// The price quote failed, so the action was not sent unquoted.
+    QuoteFailed { action: String, reason: String },
+    /// The prompter did not approve it.
+    Refused {
+        action: String,
+        via: Via,
+        reason: String,
+    },
+}
+
+impl GuardError {
+    /// A stable code a script can branch on (`e.code`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            GuardError::Policy(_) => "Refused.Policy",
+            GuardError::InvalidOption(_) => "InvalidOption",
+            GuardError::QuoteFailed { .. } => "Refused.QuoteFailed",
+            GuardError::Refused {
+                via: Via::Budget, ..
+            } => "Refused.Budget",
+            GuardError::Refused {
+                via: Via::NoTerminal,
+                ..
+            } => "Refused.NoTerminal",
+            GuardError::Refused { .. } => "Refused.NotApproved",
+        }
+    }
+}
+
+impl fmt::Display for GuardError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            GuardError::Policy(v) => write!(f, "{v}"),
+            GuardError::InvalidOption(m) => f.write_str(m),
+            GuardError::QuoteFailed { action, reason } => write!(
+                f,
+                "refused: {} was not sent because its price could not be quoted: {reason}",
+                block::escape(action)
+            ),
+            GuardError::Refused { action, reason, .. } => write!(
+                f,
+                "refused: {} was not approved, nothing was sent: {reason}",
+                block::escape(action)
+            ),
+        }
+    }
+}
+
+impl std::error::Error for GuardError {}
+
+/// What `admit` let through.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Admission {
+    /// Not chargeable and within policy: send it.
+    Free,
+    /// Chargeable and approved: send it.
+    Approved(Decision),
+}
+
+/// Receives each decision as it is made (the ledger journals them).
+pub type DecisionSink = Box<dyn Fn(&Decision) + Send + Sync>;
+
+struct State {
+    prompter: Box<dyn Prompter>,
+    decisions: Vec<Decision>,
+}
+
+/// The guard of one run or REPL session.
+pub struct Guard {
+    state: Mutex<State>,
+    sink: Option<DecisionSink>,
+}
+
+impl fmt::Debug for Guard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Guard").finish_non_exhaustive()
+    }
+}
+
+impl Guard {
+    /// A guard that asks `prompter` (chosen by the host: see [`prompt::from_flags`]).
+    pub fn new(prompter: Box<dyn Prompter>) -> Guard {
+        Guard {
+            state: Mutex::new(State {
+                prompter,
+                decisions: Vec::new(),
+            }),
+            sink: None,
+        }
+    }
+
+    /// Also hands every decision to `sink` (the ledger), as it is made.
+    pub fn with_sink(mut self, sink: DecisionSink) -> Guard {
+        self.sink = Some(sink);
+        self
+    }
+
+    /// The one hook: judges a request about to be sent. `params` loses its ecsh-only options
+    /// either way; send it only on `Ok`. `reader` sends the read-only quote requests; it must
+    /// send them directly (DescribePrice is a read, so it may also go back through the gateway,
+    /// which admits reads without asking).
+    pub fn admit(
+        &self,
+        product: Product,
+        action: &str,
+        params: &mut Map<String, Value>,
+        reader: &mut dyn Reader,
+    ) -> Result<Admission, GuardError> {
+        let options = params::take_ecsh_options(params);
+        let flat = Flat::of(params);
+        if let Err(violation) = policy::check_flat(action, &flat, &options) {
+            self.record(Decision {
+                product: product.code().into(),
+                action: action.into(),
+                approved: false,
+                via: Via::Policy,
+                amount: None,
+                currency: None,
+                at: decision::now(),
+                detail: "(policy)".into(),
+                reason: violation.message.clone(),
+            });
+            return Err(GuardError::Policy(violation));
+        }
+        if !is_chargeable(action) {
+            return Ok(Admission::Free);
+        }
+        let runtime = Runtime::from_options(&options).map_err(GuardError::InvalidOption)?;
+        let block = match quote::quote(product, action, &flat, &runtime, reader) {
+            Ok(b) => b,
+            Err(reason) => {
+                self.record(Decision {
+                    product: product.code().into(),
+                    action: action.into(),
+                    approved: false,
+                    via: Via::QuoteFailed,
+                    amount: None,
+                    currency: None,
+                    at: decision::now(),
+                    detail: "(not quoted)".into(),
+                    reason: reason.clone(),
+                });
+                return Err(GuardError::QuoteFailed {
+                    action: action.into(),
+                    reason,
+                });
+            }
+        };
+        self.ask(product, &block)
+    }
+
+    /// Asks the prompter and records the answer, under the lock (so budgets cannot be raced).
+    fn ask(&self, product: Product, block: &CostBlock) -> Result<Admission, GuardError> {
+        let decision = {
+            let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+            let verdict = state.prompter.confirm(block);
+            let decision = Decision {
+                product: product.code().into(),
+                action: block.action.clone(),
+                approved: verdict.approved,
+                via: verdict.via,
+                amount: block.estimate.as_ref().map(|m| m.amount),
+                currency: block.estimate.as_ref().map(|m| m.currency.clone()),
+                at: decision::now(),
+                detail: block.summary.clone(),
+                reason: verdict.reason,
+            };
+            state.decisions.push(decision.clone());
+            decision
+        };
+        if let Some(sink) = &self.sink {
+            sink(&decision);
+        }
+        if decision.approved {
+            Ok(Admission::Approved(decision))
+        } else {
+            Err(GuardError::Refused {
+                action: decision.action,
+                via: decision.via,
+                reason: decision.reason,
+            })
+        }
+    }
+
+    fn record(&self, decision: Decision) {
+        if let Some(sink) = &self.sink {
+            sink(&decision);
+        }
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        state.decisions.push(decision);
+    }
+
+    /// Every decision so far, in order (for the run's summary: see [`decision::summary`]).
+    pub fn decisions(&self) -> Vec<Decision> {
+        let state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        state.decisions.clone()
+    }
+}
+
+/// True when `action` may cost money: a registered action marked chargeable, or an
+/// unregistered one whose verb says so. Letter case and stray characters are ignored
+/// (`runinstances`, `Run_Instances`), and a name chargeable in any product counts.
+pub fn is_chargeable(action: &str) -> bool {
+    let canon = policy::canonical(action);
+    let known: Vec<&ops::Action> = ops::ACTIONS
+        .iter()
+        .filter(|a| policy::canonical(a.name) == canon)
+        .collect();
+    if known.is_empty() {
+        let mut chars = canon.chars();
+        let capitalized: String = chars
+            .next()
+            .map(|c| c.to_ascii_uppercase())
+            .into_iter()
+            .chain(chars)
+            .collect();
+        ops::looks_chargeable(&capitalized)
+    } else {
+        known.iter().any(|a| a.chargeable)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chargeable_detection_ignores_case_and_covers_the_registry() {
+        for a in ops::ACTIONS.iter().filter(|a| a.chargeable) {
+            assert!(is_chargeable(a.name), "{}", a.name);
+            assert!(is_chargeable(&a.name.to_ascii_lowercase()), "{}", a.name);
+        }
+        for name in [
+            "runinstances",
+            "RUNINSTANCES",
+            " Run_Instances",
+            "CreateNatGateway",
+            "createnatgateway",
+            "PurchaseReservedInstancesOffering",
+            "RenewInstance",
+            "AllocateDedicatedHosts",
+        ] {
+            assert!(is_chargeable(name), "{name}");
+        }
+        for name in [
+            "DescribeInstances",
+            "describeprice",
+            "RunCommand",
+            "runcommand",
+            "CreateSecurityGroup",
+            "CreateVpc",
+            "DeleteInstances",
+            "StartInstance",
+        ] {
+            assert!(!is_chargeable(name), "{name}");
+        }
+    }
+}
