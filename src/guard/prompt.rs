@@ -272,15 +272,14 @@ impl TerminalPrompter {
 
     fn ask(&mut self, block: &CostBlock) -> io::Result<Answer> {
         let raw = RawMode::enter(&self.tty)?;
-        let mut out = format!("\n{} [y/N] ", block.render()).replace('\n', "\r\n");
+        let mut out = format!("\n{} [y/N] ", block.render());
         self.tty.write_all(out.as_bytes())?;
         self.tty.flush()?;
         let answer = self.read_answer();
         drop(raw);
         out = match &answer {
-            Ok(Answer::Typed(_)) => "\r\n".into(),
-            Ok(Answer::Interrupted) => "^C\r\n".into(),
-            Ok(Answer::EndOfInput) | Err(_) => "\r\n".into(),
+            Ok(Answer::Typed(_)) | Ok(Answer::EndOfInput) | Err(_) => "\n".into(),
+            Ok(Answer::Interrupted) => "^C\n".into(),
         };
         self.tty.write_all(out.as_bytes())?;
         answer

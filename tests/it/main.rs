@@ -1,4 +1,5 @@
 //! The one integration-test binary: one module per area. Every test talks only to 127.0.0.1.
 
+mod guard;
 mod rpc;
 mod sim;
