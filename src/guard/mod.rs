@@ -46,6 +46,8 @@ pub enum GuardError {
     Policy(PolicyViolation),
     /// An ecsh-only option (`estimated_runtime`, `task_type`) has a value it does not accept.
     InvalidOption(String),
+    /// The parameters cannot be sent at all (a list inside a list, a name given twice, ...).
+    InvalidParams(String),
     /// The price quote failed, so the action was not sent unquoted.
     QuoteFailed { action: String, reason: String },
     /// The prompter did not approve it.
@@ -62,6 +64,7 @@ impl GuardError {
         match self {
             GuardError::Policy(_) => "Refused.Policy",
             GuardError::InvalidOption(_) => "InvalidOption",
+            GuardError::InvalidParams(_) => "InvalidParameter",
             GuardError::QuoteFailed { .. } => "Refused.QuoteFailed",
             GuardError::Refused {
                 via: Via::Budget, ..
@@ -79,7 +82,7 @@ impl fmt::Display for GuardError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             GuardError::Policy(v) => write!(f, "{v}"),
-            GuardError::InvalidOption(m) => f.write_str(m),
+            GuardError::InvalidOption(m) | GuardError::InvalidParams(m) => f.write_str(m),
             GuardError::QuoteFailed { action, reason } => write!(
                 f,
                 "refused: {} was not sent because its price could not be quoted: {reason}",
@@ -154,8 +157,9 @@ impl Guard {
         params: &mut Map<String, Value>,
         reader: &mut dyn Reader,
     ) -> Result<Admission, GuardError> {
-        let options = params::take_ecsh_options(params);
-        let flat = Flat::of(params);
+        let invalid = |e: crate::rpc::params::ParamError| GuardError::InvalidParams(e.to_string());
+        let options = params::take_ecsh_options(params).map_err(invalid)?;
+        let flat = Flat::of(params).map_err(invalid)?;
         if let Err(violation) = policy::check_flat(action, &flat, &options) {
             self.record(Decision {
                 product: product.code().into(),

@@ -3,10 +3,11 @@
 //!
 //! The host hands the guard a JSON object whose values may be nested (`SystemDisk: #{Category}`,
 //! `DataDisk: [#{Size}]`, `Permissions: [#{PortRange}]`) or already flat (`SystemDisk.Category`).
-//! [`Flat`] presents both the same way (`Name.Field`, `Name.N.Field`, 1-based), following the
-//! RPC flattening rules in reference/rpc-protocol.md §4, and looks names up case-insensitively so
-//! that an oddly-cased parameter cannot slip past a check. It is a view for judging a request:
-//! it never produces what is sent (the RPC client owns the wire format).
+//! [`Flat`] presents both the same way (`Name.Field`, `Name.N.Field`, 1-based) by flattening
+//! with the RPC client's own [`crate::rpc::params::flatten`], so the guard judges exactly what
+//! the wire will carry; and it looks names up case-insensitively so that an oddly-cased
+//! parameter cannot slip past a check. It is a view for judging a request: it never produces
+//! what is sent.
 //!
 //! ## ecsh-only options (stripped before sending)
 //! | key | where | meaning |
@@ -17,6 +18,7 @@
 //!
 //! Keys are matched case-insensitively and may also arrive flattened (`Permissions.1.allow_public_admin`).
 
+use crate::rpc::params::{flatten, ParamError};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
@@ -26,7 +28,7 @@ pub const ECSH_KEYS: [&str; 3] = ["estimated_runtime", "task_type", "allow_publi
 /// Removes the ecsh-only options from `params` (at the top level, inside list elements and
 /// inside structs, nested or already flattened) and returns them in a flat view, keyed as they
 /// were found (`allow_public_admin`, `Permissions.1.allow_public_admin`).
-pub fn take_ecsh_options(params: &mut Map<String, Value>) -> Flat {
+pub fn take_ecsh_options(params: &mut Map<String, Value>) -> Result<Flat, ParamError> {
     let mut taken = Map::new();
     strip_into(params, "", &mut taken);
     Flat::of(&taken)
@@ -75,12 +77,10 @@ fn join(prefix: &str, key: &str) -> String {
 pub struct Flat(BTreeMap<String, String>);
 
 impl Flat {
-    pub fn of(params: &Map<String, Value>) -> Flat {
-        let mut out = BTreeMap::new();
-        for (k, v) in params {
-            flatten_value(k, v, &mut out);
-        }
-        Flat(out)
+    /// Flattens `params` as the RPC client will; fails where the client would (a list inside
+    /// a list, a parameter given twice, ...).
+    pub fn of(params: &Map<String, Value>) -> Result<Flat, ParamError> {
+        Ok(Flat(flatten(params, &[])?.into_iter().collect()))
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
@@ -157,31 +157,6 @@ impl Flat {
     }
 }
 
-fn flatten_value(key: &str, value: &Value, out: &mut BTreeMap<String, String>) {
-    match value {
-        Value::Null => {}
-        Value::Bool(b) => {
-            out.insert(key.to_string(), b.to_string());
-        }
-        Value::Number(n) => {
-            out.insert(key.to_string(), n.to_string());
-        }
-        Value::String(s) => {
-            out.insert(key.to_string(), s.clone());
-        }
-        Value::Array(items) => {
-            for (i, item) in items.iter().enumerate() {
-                flatten_value(&format!("{key}.{}", i + 1), item, out);
-            }
-        }
-        Value::Object(map) => {
-            for (k, v) in map {
-                flatten_value(&format!("{key}.{k}"), v, out);
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -200,12 +175,14 @@ mod tests {
             "SystemDisk": {"Category": "cloud_essd", "Size": 40},
             "DataDisk": [{"Size": 100}, {"Size": 200, "Category": "cloud_ssd"}],
             "Amount": 2, "DryRun": false, "Gone": null
-        })));
+        })))
+        .unwrap();
         let flat = Flat::of(&obj(json!({
             "SystemDisk.Category": "cloud_essd", "SystemDisk.Size": "40",
             "DataDisk.1.Size": "100", "DataDisk.2.Size": "200", "DataDisk.2.Category": "cloud_ssd",
             "Amount": "2", "DryRun": "false"
-        })));
+        })))
+        .unwrap();
         assert_eq!(nested, flat);
         assert_eq!(nested.indices("datadisk"), vec![1, 2]);
         assert_eq!(
@@ -218,7 +195,8 @@ mod tests {
     fn lookups_ignore_case_and_see_every_copy() {
         let f = Flat::of(&obj(
             json!({"PortRange": "80/80", "portrange": "3306/3306"}),
-        ));
+        ))
+        .unwrap();
         let mut all = f.all("PORTRANGE");
         all.sort_unstable();
         assert_eq!(all, vec!["3306/3306", "80/80"]);
@@ -233,7 +211,7 @@ mod tests {
             "Permissions": [{"PortRange": "22/22", "allow_public_admin": true}],
             "Permissions.2.allow_public_admin": "true",
         }));
-        let taken = take_ecsh_options(&mut p);
+        let taken = take_ecsh_options(&mut p).unwrap();
         assert_eq!(
             Value::Object(p),
             json!({"InstanceType": "ecs.g7.large", "Permissions": [{"PortRange": "22/22"}]})

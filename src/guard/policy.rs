@@ -33,6 +33,8 @@ pub enum PolicyRule {
     UnreadableRule,
     /// An ecsh-only option with a value it does not accept.
     BadOption,
+    /// Parameters that cannot be sent at all (see `rpc::params::ParamError`).
+    InvalidParams,
 }
 
 /// A refusal by policy: which rule, and a message that says what to do instead.
@@ -101,9 +103,13 @@ pub fn canonical(action: &str) -> String {
 
 /// Checks a request as a script wrote it (ecsh-only options still inside `params`).
 pub fn check(action: &str, params: &Map<String, Value>) -> Result<(), PolicyViolation> {
+    let invalid = |e: crate::rpc::params::ParamError| PolicyViolation {
+        rule: PolicyRule::InvalidParams,
+        message: e.to_string(),
+    };
     let mut params = params.clone();
-    let options = params::take_ecsh_options(&mut params);
-    check_flat(action, &Flat::of(&params), &options)
+    let options = params::take_ecsh_options(&mut params).map_err(invalid)?;
+    check_flat(action, &Flat::of(&params).map_err(invalid)?, &options)
 }
 
 /// Checks a request whose ecsh-only options were already taken out into `options`.

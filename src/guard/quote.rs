@@ -672,7 +672,7 @@ mod tests {
 
     fn flat(v: Value) -> Flat {
         match v {
-            Value::Object(m) => Flat::of(&m),
+            Value::Object(m) => Flat::of(&m).unwrap(),
             _ => unreachable!("test literal is an object"),
         }
     }

@@ -181,7 +181,7 @@ mod tests {
 
     fn opts(v: serde_json::Value) -> Flat {
         match v {
-            serde_json::Value::Object(m) => Flat::of(&m),
+            serde_json::Value::Object(m) => Flat::of(&m).unwrap(),
             _ => unreachable!("test literal is an object"),
         }
     }
