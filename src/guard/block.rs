@@ -54,6 +54,9 @@ pub struct CostBlock {
     pub notes: Vec<String>,
     /// The estimated total the budget counts; `None` when the action could not be quoted.
     pub estimate: Option<Money>,
+    /// The pay-as-you-go price per hour of the whole request (all instances), for the ledger's
+    /// resource summary; `None` for subscriptions and unquoted actions.
+    pub hourly: Option<Money>,
     /// One line for the decision log (`ecs.g7.large x 2, ~1 hour`).
     pub summary: String,
 }
@@ -147,6 +150,10 @@ mod tests {
             notes: vec![],
             estimate: Some(Money {
                 amount: 0.017 * 5.0 / 60.0,
+                currency: "CNY".into(),
+            }),
+            hourly: Some(Money {
+                amount: 0.017,
                 currency: "CNY".into(),
             }),
             summary: "ecs.t6-c1m2.large x 1".into(),

@@ -50,6 +50,9 @@ pub struct Decision {
     /// The estimated total, when the request was quoted.
     pub amount: Option<f64>,
     pub currency: Option<String>,
+    /// The pay-as-you-go price per hour of the whole request, same currency (the ledger's
+    /// `HourlyCost`); `None` for subscriptions and unquoted actions.
+    pub hourly: Option<f64>,
     /// When it was decided, RFC 3339 UTC.
     pub at: String,
     /// What was asked about, one line (`ecs.g7.large x 2, ~1 hour`).
@@ -131,6 +134,7 @@ mod tests {
             via,
             amount,
             currency: amount.map(|_| "CNY".into()),
+            hourly: amount,
             at: now(),
             detail: "ecs.g7.large x 1, ~1 hour".into(),
             reason: if approved {

@@ -168,6 +168,7 @@ impl Guard {
                 via: Via::Policy,
                 amount: None,
                 currency: None,
+                hourly: None,
                 at: decision::now(),
                 detail: "(policy)".into(),
                 reason: violation.message.clone(),
@@ -188,6 +189,7 @@ impl Guard {
                     via: Via::QuoteFailed,
                     amount: None,
                     currency: None,
+                    hourly: None,
                     at: decision::now(),
                     detail: "(not quoted)".into(),
                     reason: reason.clone(),
@@ -213,6 +215,7 @@ impl Guard {
                 via: verdict.via,
                 amount: block.estimate.as_ref().map(|m| m.amount),
                 currency: block.estimate.as_ref().map(|m| m.currency.clone()),
+                hourly: block.hourly.as_ref().map(|m| m.amount),
                 at: decision::now(),
                 detail: block.summary.clone(),
                 reason: verdict.reason,
@@ -275,6 +278,127 @@ pub fn is_chargeable(action: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
+    use std::sync::Arc;
+
+    fn obj(v: Value) -> Map<String, Value> {
+        match v {
+            Value::Object(m) => m,
+            _ => unreachable!("test literal is an object"),
+        }
+    }
+
+    /// Answers DescribePrice at 0.5/hour per instance and records every read.
+    fn prices(
+        log: Arc<Mutex<Vec<String>>>,
+    ) -> impl FnMut(Product, &str, Map<String, Value>) -> Result<Value, String> {
+        move |_, action, params| {
+            log.lock().unwrap().push(action.to_string());
+            let amount: f64 = params
+                .get("Amount")
+                .and_then(Value::as_str)
+                .unwrap_or("1")
+                .parse()
+                .unwrap_or(1.0);
+            match action {
+                "DescribePrice" => Ok(
+                    json!({"PriceInfo": {"Price": {"TradePrice": 0.5 * amount, "Currency": "CNY"}}}),
+                ),
+                _ => Err(format!("{action} not available here")),
+            }
+        }
+    }
+
+    #[test]
+    fn admit_strips_options_quotes_asks_and_records() {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let sunk = Arc::new(Mutex::new(Vec::new()));
+        let s2 = sunk.clone();
+        let guard = Guard::new(Box::new(prompt::Budget::parse("1.0").unwrap())).with_sink(
+            Box::new(move |d: &Decision| s2.lock().unwrap().push(d.clone())),
+        );
+        let mut reader = prices(log.clone());
+        let mut req = obj(
+            json!({"RegionId": "cn-hangzhou", "InstanceType": "ecs.g7.large",
+                                 "Amount": 2, "estimated_runtime": "30m"}),
+        );
+        let admitted = guard
+            .admit(Product::Ecs, "RunInstances", &mut req, &mut reader)
+            .unwrap();
+        assert!(
+            !req.contains_key("estimated_runtime"),
+            "the ecsh option would be sent"
+        );
+        let Admission::Approved(d) = admitted else {
+            panic!("not approved")
+        };
+        assert_eq!(
+            (d.amount, d.hourly, d.via),
+            (Some(0.5), Some(1.0), Via::Budget)
+        );
+        // Reads pass without a quote; the same request again would exceed the budget.
+        let mut read = obj(json!({"RegionId": "cn-hangzhou"}));
+        assert_eq!(
+            guard.admit(Product::Ecs, "DescribeInstances", &mut read, &mut reader),
+            Ok(Admission::Free)
+        );
+        let mut again = obj(
+            json!({"RegionId": "cn-hangzhou", "InstanceType": "ecs.g7.large",
+                                   "Amount": 2, "estimated_runtime": "90m"}),
+        );
+        let err = guard
+            .admit(Product::Ecs, "RunInstances", &mut again, &mut reader)
+            .unwrap_err();
+        assert_eq!(err.code(), "Refused.Budget");
+        assert_eq!(
+            log.lock()
+                .unwrap()
+                .iter()
+                .filter(|a| *a == "DescribePrice")
+                .count(),
+            2
+        );
+        assert_eq!(guard.decisions().len(), 2);
+        assert_eq!(*sunk.lock().unwrap(), guard.decisions());
+    }
+
+    #[test]
+    fn admit_refuses_by_policy_without_quoting() {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let guard = Guard::new(Box::new(prompt::AutoApprove));
+        let mut reader = prices(log.clone());
+        let mut req = obj(
+            json!({"RegionId": "cn-hangzhou", "InstanceType": "ecs.g7.large",
+                                 "UserData": "ZWNobw=="}),
+        );
+        let err = guard
+            .admit(Product::Ecs, "RunInstances", &mut req, &mut reader)
+            .unwrap_err();
+        assert_eq!(err.code(), "Refused.Policy");
+        assert!(log.lock().unwrap().is_empty());
+        assert_eq!(guard.decisions()[0].via, Via::Policy);
+        let mut bad =
+            obj(json!({"RegionId": "cn-hangzhou", "InstanceType": "t", "task_type": "sleeping"}));
+        let err = guard
+            .admit(Product::Ecs, "RunInstances", &mut bad, &mut reader)
+            .unwrap_err();
+        assert_eq!(err.code(), "InvalidOption");
+    }
+
+    #[test]
+    fn a_failed_quote_is_refused_and_recorded() {
+        let guard = Guard::new(Box::new(prompt::AutoApprove));
+        let mut failing = |_: Product, _: &str, _: Map<String, Value>| -> Result<Value, String> {
+            Err("Throttling".into())
+        };
+        let mut req = obj(json!({"RegionId": "cn-hangzhou", "InstanceType": "ecs.g7.large"}));
+        let err = guard
+            .admit(Product::Ecs, "CreateInstance", &mut req, &mut failing)
+            .unwrap_err();
+        assert_eq!(err.code(), "Refused.QuoteFailed");
+        assert!(err.to_string().contains("Throttling"), "{err}");
+        assert_eq!(guard.decisions()[0].via, Via::QuoteFailed);
+    }
 
     #[test]
     fn chargeable_detection_ignores_case_and_covers_the_registry() {

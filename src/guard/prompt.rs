@@ -420,6 +420,7 @@ mod tests {
                 amount,
                 currency: "CNY".into(),
             }),
+            hourly: None,
             summary: String::new(),
         }
     }

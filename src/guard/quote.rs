@@ -285,6 +285,7 @@ struct Priced {
     runtime: String,
     total: String,
     estimate: Money,
+    hourly: Option<Money>,
     billing: String,
     per: &'static str,
 }
@@ -314,6 +315,7 @@ fn price_lines(
                     amount: estimate,
                     currency: cur,
                 },
+                hourly: Some(quote),
                 billing: format!("pay-as-you-go (PostPaid), {released}"),
                 per: "hour",
             }
@@ -330,6 +332,7 @@ fn price_lines(
                 runtime: format!("subscription of {period} {unit}{plural}"),
                 total: format!("{cur} {}", format_estimate(quote.amount)),
                 estimate: quote,
+                hourly: None,
                 billing: format!(
                     "subscription (PrePaid), {period} {unit}{plural} paid up front; releasing early does not refund it"
                 ),
@@ -416,6 +419,7 @@ fn instances(
         billing: priced.billing,
         notes,
         estimate: Some(priced.estimate),
+        hourly: priced.hourly,
         summary,
     })
 }
@@ -536,6 +540,7 @@ fn disk(
         billing: priced.billing,
         notes: runtime.note().into_iter().collect(),
         estimate: Some(priced.estimate),
+        hourly: priced.hourly,
         summary: format!("{line} disk, {}", priced.runtime),
     })
 }
@@ -574,6 +579,7 @@ fn bandwidth_block(
         billing: priced.billing,
         notes,
         estimate: Some(priced.estimate),
+        hourly: priced.hourly,
         summary: format!("{line}, {}", priced.runtime),
     })
 }
@@ -652,6 +658,7 @@ fn unpriced(product: Product, action: &str, params: &Flat) -> CostBlock {
              approve it here, or with --yes"
         )],
         estimate: None,
+        hourly: None,
         summary: format!("{product}:{action} (not quoted)"),
     }
 }
@@ -825,6 +832,7 @@ Proceed with creation?"
         .unwrap();
         assert_eq!(b.unit_price, "CNY 0.50/hour (trade price)");
         assert_eq!(b.total, "CNY 3.00");
+        assert_eq!(b.hourly.as_ref().map(|h| h.amount), Some(1.5));
         assert!(b.details[0].1.ends_with("x 3 instances"), "{:?}", b.details);
         let assumed = quote(
             Product::Ecs,
@@ -857,6 +865,7 @@ Proceed with creation?"
         assert_eq!(b.total, "CNY 144.00");
         assert_eq!(b.unit_price, "CNY 72.00/month (trade price)");
         assert!(b.billing.contains("PrePaid"));
+        assert_eq!(b.hourly, None);
         assert!(!b.render().contains("assumes 1 hour"));
     }
 

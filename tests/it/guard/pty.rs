@@ -33,6 +33,7 @@ fn hostile_block() -> CostBlock {
             amount: 0.0015,
             currency: "CNY".into(),
         }),
+        hourly: None,
         summary: "ecs.t6-c1m2.large x 1".into(),
     }
 }
