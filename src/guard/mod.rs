@@ -140,6 +140,12 @@ impl Guard {
         }
     }
 
+    /// The guard for the CLI flags `--yes` / `--max-cost AMOUNT` (see [`prompt::from_flags`]):
+    /// the error names the conflict or the bad amount.
+    pub fn from_flags(yes: bool, max_cost: Option<&str>) -> Result<Guard, String> {
+        prompt::from_flags(yes, max_cost).map(Guard::new)
+    }
+
     /// Also hands every decision to `sink` (the ledger), as it is made.
     pub fn with_sink(mut self, sink: DecisionSink) -> Guard {
         self.sink = Some(sink);
