@@ -50,6 +50,9 @@ pub enum GuardError {
     InvalidParams(String),
     /// The price quote failed, so the action was not sent unquoted.
     QuoteFailed { action: String, reason: String },
+    /// The user pressed Ctrl-C at the prompt: refused, and the run should stop (the gateway
+    /// turns this into its uncatchable interrupt).
+    Interrupted { action: String },
     /// The prompter did not approve it.
     Refused {
         action: String,
@@ -66,6 +69,7 @@ impl GuardError {
             GuardError::InvalidOption(_) => "InvalidOption",
             GuardError::InvalidParams(_) => "InvalidParameter",
             GuardError::QuoteFailed { .. } => "Refused.QuoteFailed",
+            GuardError::Interrupted { .. } => "Interrupted",
             GuardError::Refused {
                 via: Via::Budget, ..
             } => "Refused.Budget",
@@ -86,6 +90,11 @@ impl fmt::Display for GuardError {
             GuardError::QuoteFailed { action, reason } => write!(
                 f,
                 "refused: {} was not sent because its price could not be quoted: {reason}",
+                block::escape(action)
+            ),
+            GuardError::Interrupted { action } => write!(
+                f,
+                "interrupted at the confirmation of {}; nothing was sent",
                 block::escape(action)
             ),
             GuardError::Refused { action, reason, .. } => write!(
@@ -166,6 +175,14 @@ impl Guard {
         let invalid = |e: crate::rpc::params::ParamError| GuardError::InvalidParams(e.to_string());
         let options = params::take_ecsh_options(params).map_err(invalid)?;
         let flat = Flat::of(params).map_err(invalid)?;
+        if let Some((a, b)) = flat.case_duplicate() {
+            return Err(GuardError::InvalidParams(format!(
+                "parameters `{}` and `{}` differ only in letter case; give the parameter once, \
+                 spelled as the API spells it",
+                block::escape(a),
+                block::escape(b)
+            )));
+        }
         if let Err(violation) = policy::check_flat(action, &flat, &options) {
             self.record(Decision {
                 product: product.code().into(),
@@ -211,7 +228,7 @@ impl Guard {
 
     /// Asks the prompter and records the answer, under the lock (so budgets cannot be raced).
     fn ask(&self, product: Product, block: &CostBlock) -> Result<Admission, GuardError> {
-        let decision = {
+        let (decision, interrupted) = {
             let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
             let verdict = state.prompter.confirm(block);
             let decision = Decision {
@@ -227,13 +244,17 @@ impl Guard {
                 reason: verdict.reason,
             };
             state.decisions.push(decision.clone());
-            decision
+            (decision, verdict.interrupted)
         };
         if let Some(sink) = &self.sink {
             sink(&decision);
         }
         if decision.approved {
             Ok(Admission::Approved(decision))
+        } else if interrupted {
+            Err(GuardError::Interrupted {
+                action: decision.action,
+            })
         } else {
             Err(GuardError::Refused {
                 action: decision.action,

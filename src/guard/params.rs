@@ -101,6 +101,18 @@ impl Flat {
             .collect()
     }
 
+    /// Two keys that differ only in letter case (`Amount`, `amount`), if any. Which one a
+    /// service honours is not knowable, so the guard refuses such requests outright.
+    pub fn case_duplicate(&self) -> Option<(&str, &str)> {
+        let mut seen: BTreeMap<String, &str> = BTreeMap::new();
+        for k in self.0.keys() {
+            if let Some(first) = seen.insert(k.to_ascii_lowercase(), k) {
+                return Some((first, k));
+            }
+        }
+        None
+    }
+
     /// The value of `key` (ignoring case); when differently-cased copies disagree, the first
     /// in key order. Use [`Flat::all`] where a disagreement could hide something.
     pub fn get(&self, key: &str) -> Option<&str> {
@@ -197,6 +209,7 @@ mod tests {
             json!({"PortRange": "80/80", "portrange": "3306/3306"}),
         ))
         .unwrap();
+        assert_eq!(f.case_duplicate(), Some(("PortRange", "portrange")));
         let mut all = f.all("PORTRANGE");
         all.sort_unstable();
         assert_eq!(all, vec!["3306/3306", "80/80"]);

@@ -5,7 +5,7 @@
 //!   Hardened like Deno's permission prompt: input already waiting is flushed before asking, so
 //!   nothing typed or piped earlier can answer; the block is escaped (see [`super::block`]); the
 //!   answer must be typed `y` or `yes` and Enter — anything else, end of input (Ctrl-D) or
-//!   Ctrl-C is "no". The terminal is read a byte at a time with echo and signals off, and
+//!   Ctrl-C is "no" (Ctrl-C also marks the verdict `interrupted`, so the run stops). The terminal is read a byte at a time with echo and signals off, and
 //!   restored afterwards.
 //! - [`AutoApprove`] (`--yes`): approves everything.
 //! - [`Budget`] (`--max-cost AMOUNT`): approves while the run's approved estimates plus this one
@@ -29,6 +29,8 @@ pub struct Verdict {
     pub via: Via,
     /// Why it was refused, or how it was approved (one line, for the error and the summary).
     pub reason: String,
+    /// The user pressed Ctrl-C at the prompt: refused, and the run should stop.
+    pub interrupted: bool,
 }
 
 impl Verdict {
@@ -37,6 +39,7 @@ impl Verdict {
             approved: true,
             via,
             reason: reason.into(),
+            interrupted: false,
         }
     }
     fn no(via: Via, reason: impl Into<String>) -> Verdict {
@@ -44,6 +47,7 @@ impl Verdict {
             approved: false,
             via,
             reason: reason.into(),
+            interrupted: false,
         }
     }
 }
@@ -340,9 +344,10 @@ impl Prompter for TerminalPrompter {
                 ),
             ),
             Ok(Answer::EndOfInput) => Verdict::no(Via::Prompt, "no answer (end of input)"),
-            Ok(Answer::Interrupted) => {
-                Verdict::no(Via::Prompt, "interrupted at the prompt (Ctrl-C)")
-            }
+            Ok(Answer::Interrupted) => Verdict {
+                interrupted: true,
+                ..Verdict::no(Via::Prompt, "interrupted at the prompt (Ctrl-C)")
+            },
             Err(e) => Verdict::no(
                 Via::Prompt,
                 format!("the terminal could not be used to ask: {e}"),

@@ -51,8 +51,8 @@ fn child() {
     let mut prompter = TerminalPrompter::open().expect("the pty is the controlling terminal");
     let verdict = prompter.confirm(&hostile_block());
     println!(
-        "VERDICT approved={} reason={}",
-        verdict.approved, verdict.reason
+        "VERDICT approved={} interrupted={} reason={}",
+        verdict.approved, verdict.interrupted, verdict.reason
     );
 }
 
@@ -145,7 +145,7 @@ fn end_of_input_refuses() {
     s.expect(PROMPT).expect("the prompt");
     s.send("\x04").unwrap();
     let v = verdict(&mut s);
-    assert!(v.starts_with("approved=false"), "{v}");
+    assert!(v.starts_with("approved=false interrupted=false"), "{v}");
     assert!(v.contains("end of input"), "{v}");
 }
 
@@ -155,7 +155,7 @@ fn ctrl_c_refuses() {
     s.expect(PROMPT).expect("the prompt");
     s.send("\x03").unwrap();
     let v = verdict(&mut s);
-    assert!(v.starts_with("approved=false"), "{v}");
+    assert!(v.starts_with("approved=false interrupted=true"), "{v}");
     assert!(v.contains("Ctrl-C"), "{v}");
 }
 
