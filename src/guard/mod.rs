@@ -428,6 +428,12 @@ mod tests {
     }
 
     #[test]
+    fn the_guard_can_be_shared_across_threads() {
+        fn shared<T: Send + Sync>() {}
+        shared::<Guard>();
+    }
+
+    #[test]
     fn chargeable_detection_ignores_case_and_covers_the_registry() {
         for a in ops::ACTIONS.iter().filter(|a| a.chargeable) {
             assert!(is_chargeable(a.name), "{}", a.name);
