@@ -3,3 +3,4 @@
 mod guard;
 mod rpc;
 mod sim;
+mod support;
