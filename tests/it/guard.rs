@@ -1,4 +1,5 @@
-//! The guard as a user meets it: the terminal prompt through a real pseudo-terminal, and (once
-//! the host's gateway is wired) policies, quotes and approvals against the simulator.
+//! The guard as a user meets it: the terminal prompt through a real pseudo-terminal, and quotes
+//! against the simulator's own DescribePrice.
 
 mod pty;
+mod quotes;
