@@ -6,8 +6,12 @@
 //! - [`rpc`]: the client: signing, transport, retries, errors, credentials, endpoints.
 //! - [`sim`]: the embedded simulator of the ECS and VPC APIs.
 //! - [`guard`]: host policies and cost confirmation in front of every chargeable call.
+//! - [`host`]: the Rhai host: seed functions, stdlib flows, script runner, doc search.
 
+pub mod cli;
+pub mod connect;
 pub mod guard;
+pub mod host;
 pub mod ops;
 pub mod rpc;
 pub mod secret;
