@@ -1,5 +1,6 @@
-//! The guard as a user meets it: the terminal prompt through a real pseudo-terminal, and quotes
-//! against the simulator's own DescribePrice.
+//! The guard as a user meets it: the terminal prompt through a real pseudo-terminal, quotes
+//! against the simulator's own DescribePrice, and the guard behind the host's gateway.
 
 mod pty;
 mod quotes;
+mod through_host;
