@@ -184,18 +184,7 @@ impl Guard {
             )));
         }
         if let Err(violation) = policy::check_flat(action, &flat, &options) {
-            self.record(Decision {
-                product: product.code().into(),
-                action: action.into(),
-                approved: false,
-                via: Via::Policy,
-                amount: None,
-                currency: None,
-                hourly: None,
-                at: decision::now(),
-                detail: "(policy)".into(),
-                reason: violation.message.clone(),
-            });
+            self.record(refusal(product, action, Via::Policy, &violation.message));
             return Err(GuardError::Policy(violation));
         }
         if !is_chargeable(action) {
@@ -205,18 +194,7 @@ impl Guard {
         let block = match quote::quote(product, action, &flat, &runtime, reader) {
             Ok(b) => b,
             Err(reason) => {
-                self.record(Decision {
-                    product: product.code().into(),
-                    action: action.into(),
-                    approved: false,
-                    via: Via::QuoteFailed,
-                    amount: None,
-                    currency: None,
-                    hourly: None,
-                    at: decision::now(),
-                    detail: "(not quoted)".into(),
-                    reason: reason.clone(),
-                });
+                self.record(refusal(product, action, Via::QuoteFailed, &reason));
                 return Err(GuardError::QuoteFailed {
                     action: action.into(),
                     reason,
@@ -276,6 +254,22 @@ impl Guard {
     pub fn decisions(&self) -> Vec<Decision> {
         let state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         state.decisions.clone()
+    }
+}
+
+/// The record of a request refused before anyone was asked (policy, failed quote).
+fn refusal(product: Product, action: &str, via: Via, reason: &str) -> Decision {
+    Decision {
+        product: product.code().into(),
+        action: action.into(),
+        approved: false,
+        via,
+        amount: None,
+        currency: None,
+        hourly: None,
+        at: decision::now(),
+        detail: "(not quoted)".into(),
+        reason: reason.into(),
     }
 }
 
