@@ -72,8 +72,11 @@ fn wait_for_pending_input() {
 fn spawn(mode: &str) -> Session {
     let exe = std::env::current_exe().expect("test binary path");
     let mut cmd = Command::new(exe);
+    // The child test's name as libtest knows it: this module's path without the crate name.
+    let module = module_path!().split_once("::").map_or("", |(_, rest)| rest);
+    let child = format!("{module}::child");
     cmd.args([
-        "guard::pty::child",
+        child.as_str(),
         "--exact",
         "--ignored",
         "--nocapture",
