@@ -6,6 +6,8 @@
 //! - [`rpc`]: the client: signing, transport, retries, errors, credentials, endpoints.
 //! - [`sim`]: the embedded simulator of the ECS and VPC APIs.
 
+pub mod cli;
+pub mod connect;
 pub mod ops;
 pub mod rpc;
 pub mod secret;
