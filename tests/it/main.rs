@@ -2,5 +2,6 @@
 
 mod cli;
 mod rpc;
+mod sdk;
 mod sim;
 mod support;

@@ -27,6 +27,7 @@ CORES, MEMORY_GIB = 2, 4.0
 VPC_CIDR, VSWITCH_CIDR = "192.168.0.0/16", "192.168.1.0/24"
 IMAGE_FAMILY = "acs:ubuntu_24_04_x64"
 NOT_FOUND_INSTANCE = "i-ecshsdk0000notfound"
+CLEANUP_WAIT_SECONDS = 60.0
 
 
 class Mismatch(Exception):
@@ -486,6 +487,8 @@ def main(sdk_name, make_api):
         else:
             print(f"FAIL ({sdk_name}): the SDK raised {type(err).__name__}: {err}", file=sys.stderr, flush=True)
             traceback.print_exc()
+        # Cleanup deserves a fair wait even when a too-short --wait-seconds caused the failure.
+        args.wait_seconds = max(args.wait_seconds, CLEANUP_WAIT_SECONDS)
         resources.release_all(log, strict=False)
         sys.exit(1)
     print(f"PASS ({sdk_name}): {len(checks)} checks passed; everything created was released "

@@ -21,6 +21,7 @@ const CORES = 2;
 const MEMORY_GIB = 4;
 const IMAGE_FAMILY = 'acs:ubuntu_24_04_x64';
 const NOT_FOUND_INSTANCE = 'i-ecshsdk0000notfound';
+const CLEANUP_WAIT_SECONDS = 60;
 
 class Mismatch extends Error {}
 
@@ -473,6 +474,8 @@ async function main() {
     if (!(err instanceof Mismatch) && !err.apiCode) {
       console.error(err.stack);
     }
+    // Cleanup deserves a fair wait even when a too-short --wait-seconds caused the failure.
+    opts.waitSeconds = Math.max(opts.waitSeconds, CLEANUP_WAIT_SECONDS);
     await releaseAll(resources, log, false);
     process.exit(1);
   }
