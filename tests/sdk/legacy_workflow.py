@@ -31,7 +31,7 @@ from aliyunsdkvpc.request.v20160428 import (
 )
 
 import sdk_workflow
-from sdk_workflow import ApiError, expect, items
+from sdk_workflow import ApiError, expect, items, with_request_id
 
 
 class LegacyApi:
@@ -57,7 +57,8 @@ class LegacyApi:
 
     def send(self, request):
         try:
-            return json.loads(self.client.do_action_with_exception(request))
+            body = json.loads(self.client.do_action_with_exception(request))
+            return with_request_id(body, request.get_action_name())
         except ServerException as err:
             raise ApiError(err.get_error_code(), err.get_http_status(), err.get_error_msg(),
                            err.get_request_id()) from None

@@ -86,12 +86,20 @@ def expect(condition, what):
         raise Mismatch(what)
 
 
+def with_request_id(response, action):
+    """Every answer of the real service carries a RequestId; returns `response`."""
+    expect(isinstance(response, dict) and response.get("RequestId"),
+           f"{action} answered without a RequestId: {json.dumps(response)[:300]}")
+    return response
+
+
 def expect_error(code, call, what, status=None):
     """Runs `call`, which must fail with error `code` (and HTTP `status` when given)."""
     try:
         result = call()
     except ApiError as err:
         expect(err.code == code, f"{what}: expected error {code}, got {err}")
+        expect(err.request_id and err.request_id != "None", f"{what}: the {code} error has no RequestId")
         expect(status is None or err.status == status,
                f"{what}: expected HTTP {status} with {code}, got HTTP {err.status}")
         return err

@@ -27,7 +27,7 @@ from alibabacloud_vpc20160428 import models as vpc
 from alibabacloud_vpc20160428.client import Client as VpcClient
 
 import sdk_workflow
-from sdk_workflow import ApiError, expect, items
+from sdk_workflow import ApiError, expect, items, with_request_id
 
 
 class TeaApi:
@@ -50,7 +50,7 @@ class TeaApi:
     def call(self, method, request):
         """Calls a generated client method and returns its typed body back as wire-shaped JSON."""
         try:
-            return method(request).body.to_map()
+            return with_request_id(method(request).body.to_map(), method.__name__)
         except AlibabaCloudException as err:
             raise ApiError(err.code, err.status_code, err.message, err.request_id) from None
 

@@ -88,16 +88,21 @@ class Api {
 
   // One POST with a form body; API errors come back as {code, status} thrown objects.
   async call(client, action, params) {
+    let response;
     try {
-      return await client.request(action, { RegionId: this.opts.region, ...params }, { method: 'POST', timeout: 30000 });
+      response = await client.request(action, { RegionId: this.opts.region, ...params }, { method: 'POST', timeout: 30000 });
     } catch (err) {
       if (err.data && err.code) {
+        expect(err.data.RequestId, `${action}: the ${err.code} error has no RequestId`);
         const status = err.entry && err.entry.response ? err.entry.response.statusCode : undefined;
         throw Object.assign(new Error(`${err.code} (HTTP ${status}): ${err.data.Message}`),
           { apiCode: err.code, status, requestId: err.data.RequestId });
       }
       throw err;
     }
+    // Every answer of the real service carries a RequestId.
+    expect(response && response.RequestId, `${action} answered without a RequestId: ${JSON.stringify(response).slice(0, 300)}`);
+    return response;
   }
 
   ecs(action, params = {}) { return this.call(this.ecsClient, action, params); }
