@@ -5,9 +5,11 @@
 //! - [`secret`]: the redacted `Secret` type for AccessKeySecrets and tokens.
 //! - [`rpc`]: the client: signing, transport, retries, errors, credentials, endpoints.
 //! - [`sim`]: the embedded simulator of the ECS and VPC APIs.
+//! - [`host`]: the Rhai host: seed functions, stdlib flows, script runner, doc search.
 
 pub mod cli;
 pub mod connect;
+pub mod host;
 pub mod ops;
 pub mod rpc;
 pub mod secret;
