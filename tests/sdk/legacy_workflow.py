@@ -123,12 +123,13 @@ class LegacyApi:
         return self.call(DescribeImagesRequest, ImageFamily=image_family)
 
     def run_instances(self, instance_type, zone_id, image_id, vswitch_id, security_group_id,
-                      client_token, tag_value, instance_name):
+                      client_token, tag_value, instance_name, dry_run=False):
+        setters = {"DryRun": True} if dry_run else {}
         return self.call(RunInstancesRequest, InstanceType=instance_type, ZoneId=zone_id, ImageId=image_id,
                          VSwitchId=vswitch_id, SecurityGroupId=security_group_id, InstanceName=instance_name,
                          SystemDiskCategory="cloud_essd", SystemDiskSize=40, InternetMaxBandwidthOut=0,
                          InstanceChargeType="PostPaid", Amount=1, ClientToken=client_token,
-                         Tags=[{"Key": "ecsh-sdk-run", "Value": tag_value}])
+                         Tags=[{"Key": "ecsh-sdk-run", "Value": tag_value}], **setters)
 
     def describe_instances(self, instance_ids=None, tag=None):
         setters = {}

@@ -93,12 +93,14 @@ def with_request_id(response, action):
     return response
 
 
-def expect_error(code, call, what, status=None):
-    """Runs `call`, which must fail with error `code` (and HTTP `status` when given)."""
+def expect_error(code, call, what, status=None, prefix=False):
+    """Runs `call`, which must fail with error `code` (or a `code.*` variant when `prefix`),
+    and HTTP `status` when given."""
     try:
         result = call()
     except ApiError as err:
-        expect(err.code == code, f"{what}: expected error {code}, got {err}")
+        matches = err.code == code or (prefix and err.code.startswith(code + "."))
+        expect(matches, f"{what}: expected error {code}{'[.*]' if prefix else ''}, got {err}")
         expect(err.request_id and err.request_id != "None", f"{what}: the {code} error has no RequestId")
         expect(status is None or err.status == status,
                f"{what}: expected HTTP {status} with {code}, got HTTP {err.status}")
@@ -316,6 +318,25 @@ def launch(api, args, resources, spec, log):
     return instance_id
 
 
+def check_refusals(api, spec, ids, log):
+    """What the real service refuses while the instance runs, with its codes and statuses."""
+    dry = dict(spec, client_token=new_client_token(), tag_value="dry-run", instance_name="ecsh-sdk-dry-run",
+               dry_run=True)
+    expect_error("DryRunOperation", lambda: api.run_instances(**dry), "RunInstances with DryRun=true", 400)
+    created = items(api.describe_instances(tag=("ecsh-sdk-run", "dry-run")), "Instances", "Instance")
+    expect(created == [], f"RunInstances with DryRun=true created {created}")
+    log("RunInstances with DryRun=true answers DryRunOperation (HTTP 400) and creates nothing")
+    expect_error("IncorrectInstanceStatus", lambda: api.delete_instances([ids["instance"]], force=False),
+                 "DeleteInstances without Force on a Running instance", 403)
+    log("DeleteInstances without Force on a Running instance gives IncorrectInstanceStatus (HTTP 403)")
+    expect_error("DependencyViolation", lambda: api.delete_security_group(ids["security_group"]),
+                 "DeleteSecurityGroup while an instance is in it", 403)
+    log("DeleteSecurityGroup while an instance is in it gives DependencyViolation (HTTP 403)")
+    err = expect_error("DependencyViolation", lambda: api.delete_vpc(ids["vpc"]),
+                       "DeleteVpc while it holds a vswitch", prefix=True)
+    log(f"DeleteVpc while it holds a vswitch gives {err.code} (HTTP {err.status})")
+
+
 def instance_record(api, instance_id):
     listing = items(api.describe_instances(instance_ids=[instance_id]), "Instances", "Instance")
     expect(len(listing) <= 1, f"DescribeInstances lists {instance_id} {len(listing)} times")
@@ -470,6 +491,7 @@ def workflow(api, args, log, resources):
     instance_id = launch(api, args, resources, spec, log)
     wait_running(api, args, instance_id, {"InstanceType": instance_type, "ZoneId": zone_id, "ImageId": image_id,
                                           "VpcId": vpc_id, "VSwitchId": vswitch_id, "SecurityGroupId": sg_id}, log)
+    check_refusals(api, spec, {"instance": instance_id, "security_group": sg_id, "vpc": vpc_id}, log)
     run_command(api, args, instance_id, log)
     api.extra_checks(log)
     resources.release_all(log, strict=True)

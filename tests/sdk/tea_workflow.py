@@ -130,9 +130,9 @@ class TeaApi:
                          ecs.DescribeImagesRequest(region_id=self.args.region, image_family=image_family))
 
     def run_instances(self, instance_type, zone_id, image_id, vswitch_id, security_group_id,
-                      client_token, tag_value, instance_name):
+                      client_token, tag_value, instance_name, dry_run=False):
         return self.call(self.ecs.run_instances, ecs.RunInstancesRequest(
-            region_id=self.args.region, instance_type=instance_type, zone_id=zone_id, image_id=image_id,
+            region_id=self.args.region, dry_run=dry_run or None, instance_type=instance_type, zone_id=zone_id, image_id=image_id,
             v_switch_id=vswitch_id, security_group_id=security_group_id, instance_name=instance_name,
             system_disk=ecs.RunInstancesRequestSystemDisk(category="cloud_essd", size="40"),
             internet_max_bandwidth_out=0, instance_charge_type="PostPaid", amount=1, client_token=client_token,

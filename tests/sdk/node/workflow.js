@@ -119,7 +119,8 @@ function expect(condition, what) {
   }
 }
 
-async function expectError(code, call, what, status) {
+// call() must fail with `code` (or a `code.*` variant when `prefix`), and HTTP `status` when given.
+async function expectError(code, call, what, status, prefix = false) {
   let result;
   try {
     result = await call();
@@ -127,9 +128,10 @@ async function expectError(code, call, what, status) {
     if (!err.apiCode) {
       throw err;
     }
-    expect(err.apiCode === code, `${what}: expected error ${code}, got ${err.message}`);
+    const matches = err.apiCode === code || (prefix && err.apiCode.startsWith(`${code}.`));
+    expect(matches, `${what}: expected error ${code}${prefix ? '[.*]' : ''}, got ${err.message}`);
     expect(status === undefined || err.status === status, `${what}: expected HTTP ${status} with ${code}, got ${err.status}`);
-    return;
+    return err;
   }
   throw new Mismatch(`${what}: expected error ${code}, but the call succeeded with ${JSON.stringify(result)}`);
 }
@@ -303,6 +305,25 @@ async function findImage(api, log) {
   return images[0].ImageId;
 }
 
+// What the real service refuses while the instance runs, with its codes and statuses.
+async function checkRefusals(api, runParams, ids, log) {
+  const dryTag = [{ Key: 'ecsh-sdk-run', Value: 'dry-run' }];
+  const dry = { ...runParams, ClientToken: newClientToken(), InstanceName: 'ecsh-sdk-dry-run', Tag: dryTag, DryRun: true };
+  await expectError('DryRunOperation', () => api.ecs('RunInstances', dry), 'RunInstances with DryRun=true', 400);
+  const created = items(await api.ecs('DescribeInstances', { Tag: dryTag }), 'Instances', 'Instance');
+  expect(created.length === 0, `RunInstances with DryRun=true created ${JSON.stringify(created)}`);
+  log('RunInstances with DryRun=true answers DryRunOperation (HTTP 400) and creates nothing');
+  await expectError('IncorrectInstanceStatus', () => api.ecs('DeleteInstances', { InstanceId: [ids.instance], Force: false }),
+    'DeleteInstances without Force on a Running instance', 403);
+  log('DeleteInstances without Force on a Running instance gives IncorrectInstanceStatus (HTTP 403)');
+  await expectError('DependencyViolation', () => api.ecs('DeleteSecurityGroup', { SecurityGroupId: ids.securityGroup }),
+    'DeleteSecurityGroup while an instance is in it', 403);
+  log('DeleteSecurityGroup while an instance is in it gives DependencyViolation (HTTP 403)');
+  const err = await expectError('DependencyViolation', () => api.vpc('DeleteVpc', { VpcId: ids.vpc }),
+    'DeleteVpc while it holds a vswitch', undefined, true);
+  log(`DeleteVpc while it holds a vswitch gives ${err.apiCode} (HTTP ${err.status})`);
+}
+
 async function instanceRecord(api, instanceId) {
   const listing = items(await api.ecs('DescribeInstances', { InstanceIds: JSON.stringify([instanceId]) }), 'Instances', 'Instance');
   expect(listing.length <= 1, `DescribeInstances lists ${instanceId} ${listing.length} times`);
@@ -333,7 +354,7 @@ async function launch(api, opts, resources, spec, log) {
   const tagged = items(await api.ecs('DescribeInstances', { Tag: [{ Key: 'ecsh-sdk-run', Value: runTag }] }), 'Instances', 'Instance');
   expect(tagged.length === 1 && tagged[0].InstanceId === instanceId, `DescribeInstances by tag lists ${JSON.stringify(tagged)}`);
   log('DescribeInstances filtered by the run\'s tag lists exactly that instance');
-  return instanceId;
+  return { instanceId, runParams: params };
 }
 
 async function waitRunning(api, opts, instanceId, expected, log) {
@@ -468,10 +489,11 @@ async function main() {
     const { vpcId, vswitchId } = await createNetwork(api, opts, resources, spec.zoneId, log);
     const sgId = await createSecurityGroup(api, opts, resources, vpcId, log);
     const imageId = await findImage(api, log);
-    const instanceId = await launch(api, opts, resources, { ...spec, imageId, vswitchId, sgId }, log);
+    const { instanceId, runParams } = await launch(api, opts, resources, { ...spec, imageId, vswitchId, sgId }, log);
     await waitRunning(api, opts, instanceId, {
       InstanceType: spec.instanceType, ZoneId: spec.zoneId, ImageId: imageId, VpcId: vpcId, VSwitchId: vswitchId, SecurityGroupId: sgId,
     }, log);
+    await checkRefusals(api, runParams, { instance: instanceId, securityGroup: sgId, vpc: vpcId }, log);
     await runCommand(api, opts, instanceId, log);
     await releaseAll(resources, log, true);
   } catch (err) {
