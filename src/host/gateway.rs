@@ -8,6 +8,7 @@
 //! [`HostError`]. It does not decide anything about options, waiting or paging.
 
 use super::errors::HostError;
+use crate::guard::{Guard, GuardError};
 use crate::ops::{self, Product};
 use crate::rpc::{self, CallError, Client};
 use serde_json::Value;
@@ -26,17 +27,24 @@ pub struct Gateway {
     runtime: Handle,
     cancel: Arc<AtomicBool>,
     calls: Cell<u64>,
+    guard: Arc<Guard>,
 }
 
 impl Gateway {
     /// `runtime` must be a handle to a multi-thread runtime, and the gateway must not be used
     /// from inside one of its workers (`block_on` would panic there).
-    pub fn new(client: Client, runtime: Handle, cancel: Arc<AtomicBool>) -> Gateway {
+    pub fn new(
+        client: Client,
+        runtime: Handle,
+        cancel: Arc<AtomicBool>,
+        guard: Arc<Guard>,
+    ) -> Gateway {
         Gateway {
             client,
             runtime,
             cancel,
             calls: Cell::new(0),
+            guard,
         }
     }
 
@@ -46,9 +54,25 @@ impl Gateway {
         &self,
         product: Product,
         action: &str,
-        params: serde_json::Map<String, Value>,
+        mut params: serde_json::Map<String, Value>,
     ) -> Result<Value, HostError> {
         let json_params = validate_action(product, action)?;
+        // The guard: policies, quote and approval; strips ecsh-only options. Nothing is sent
+        // unless it admits the request.
+        self.guard
+            .admit(
+                product,
+                action,
+                &mut params,
+                &mut |p: Product, a: &str, q| self.call(p, a, q).map_err(|e| e.to_string()),
+            )
+            .map_err(|e| match e {
+                GuardError::InvalidOption(m) | GuardError::InvalidParams(m) => {
+                    HostError::InvalidOption(m)
+                }
+                GuardError::Interrupted { .. } => HostError::Interrupted,
+                refused => HostError::Refused(refused.to_string()),
+            })?;
         let flat = rpc::flatten(&params, json_params).map_err(|e| {
             HostError::InvalidOption(format!("parameters of {action} cannot be sent: {e}"))
         })?;

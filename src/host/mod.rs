@@ -77,6 +77,8 @@ pub struct Session {
     pub cancel: Arc<AtomicBool>,
     pub wait: WaitPolicy,
     pub limits: EngineLimits,
+    /// Policies and cost approval for every call; chosen by the CLI/REPL, never by the script.
+    pub guard: Arc<crate::guard::Guard>,
 }
 
 impl Session {
@@ -87,6 +89,7 @@ impl Session {
         runtime: tokio::runtime::Handle,
         output: Output,
         cancel: Arc<AtomicBool>,
+        guard: Arc<crate::guard::Guard>,
     ) -> Session {
         Session {
             client,
@@ -96,6 +99,7 @@ impl Session {
             cancel,
             wait: WaitPolicy::default(),
             limits: EngineLimits::default(),
+            guard,
         }
     }
 }
@@ -115,6 +119,7 @@ impl Host {
                 session.client.clone(),
                 session.runtime.clone(),
                 session.cancel.clone(),
+                session.guard.clone(),
             ),
             region: session.region.clone(),
             wait: session.wait,
