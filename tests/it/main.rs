@@ -5,5 +5,6 @@ mod guard;
 mod host;
 mod rpc;
 mod scripts;
+mod sdk;
 mod sim;
 mod support;
