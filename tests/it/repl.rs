@@ -287,9 +287,10 @@ fn a_chargeable_call_asks_for_confirmation_first() {
         "let r = run_instances(#{ instance_type: \"ecs.g7.large\", image_id: \"ubuntu_24_04_x64\", \
          security_group_id: \"sg-none\", vswitch_id: \"vsw-none\" })",
     );
-    repl.expect("Proceed?");
+    repl.expect("Estimated total cost: CNY");
+    repl.expect("Proceed with creation? [y/N]");
     repl.line("n");
-    repl.expect_regex(r"(?i)refused|declined");
+    repl.expect_regex(r"RunInstances was not approved, nothing was sent");
     repl.expect(PROMPT);
     let instances = sim.call(Product::Ecs, "DescribeInstances", &[("RegionId", "cn-hangzhou")]);
     assert_eq!(instances["TotalCount"], 0, "nothing was created: {instances}");
