@@ -5,7 +5,9 @@
 //! - [`secret`]: the redacted `Secret` type for AccessKeySecrets and tokens.
 //! - [`rpc`]: the client: signing, transport, retries, errors, credentials, endpoints.
 //! - [`sim`]: the embedded simulator of the ECS and VPC APIs.
+//! - [`ledger`]: the scope ledger: tracks what a run creates, releases it, survives crashes.
 
+pub mod ledger;
 pub mod ops;
 pub mod rpc;
 pub mod secret;
