@@ -9,7 +9,14 @@
 //! The model is deterministic given its clock, so tests can be exact; persistence is a JSON
 //! snapshot of the model.
 
+pub mod auth;
+pub mod faults;
 pub mod model;
+pub mod persist;
+pub mod protocol;
+pub mod server;
+
+pub use server::{serve_until_signal, start, RunningSim, SimConfig};
 
 use crate::ops::Product;
 use std::collections::BTreeMap;

@@ -1,0 +1,253 @@
+//! Request parameters: the flat `Key=Value` list the RPC protocol sends, and the flattening of
+//! JSON-shaped arguments into it.
+//!
+//! The wire forms (rpc-protocol.md §4): a list of scalars is `Name.1`, `Name.2` (1-based); a
+//! list of objects is `Name.1.Field`; an object is `Name.Field`; lists inside objects go one
+//! level deeper (`TagFilter.1.TagValues.1`); a parameter the registry marks as a JSON parameter
+//! (`ops::Action::json_params`, e.g. DescribeInstances `InstanceIds`) whose value is a list or
+//! object travels as one JSON text. Scalars become strings (`true`/`false`, decimal numbers,
+//! integral floats without `.0`); `null` means "not given" and is left out.
+//!
+//! This module only reshapes values: it knows nothing of signing, HTTP or which parameters an
+//! action requires.
+
+use serde_json::{Map, Number, Value};
+use std::collections::HashSet;
+
+/// The flat parameters of one request, in the order given (order does not matter on the wire).
+pub type Params = Vec<(String, String)>;
+
+/// Why arguments could not be turned into request parameters.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ParamError {
+    #[error("parameter `{path}` is a list directly inside a list, which the API cannot express; wrap each inner list in an object (e.g. `[{{\"Values\": [...]}}]`) or pass the JSON text as a string")]
+    ListInList { path: String },
+    #[error("parameter `{path}` holds null inside a list; remove the null (a list cannot skip positions)")]
+    NullInList { path: String },
+    #[error("parameter name is empty inside `{parent}`; every key needs a name")]
+    EmptyName { parent: String },
+    #[error(
+        "parameter `{name}` is given twice (once directly, once through flattening); give it once"
+    )]
+    Duplicate { name: String },
+    #[error("parameter `{name}` is set by the client itself (signing and common parameters); remove it from the call")]
+    Reserved { name: String },
+    #[error("the action name is empty; give an API action such as `DescribeInstances`")]
+    EmptyAction,
+}
+
+/// Common parameters the client sets itself; a caller may not pass them.
+/// (`RegionId` and `ClientToken` are common too, but a caller may choose them.)
+pub const RESERVED: &[&str] = &[
+    "Action",
+    "Version",
+    "Format",
+    "AccessKeyId",
+    "SignatureMethod",
+    "SignatureVersion",
+    "SignatureNonce",
+    "SignatureType",
+    "Signature",
+    "Timestamp",
+    "SecurityToken",
+];
+
+/// Flattens a JSON object of arguments into wire parameters. `json_params` names the top-level
+/// keys whose list or object value is sent as one JSON text.
+pub fn flatten(obj: &Map<String, Value>, json_params: &[&str]) -> Result<Params, ParamError> {
+    let mut out = Params::new();
+    for (key, value) in obj {
+        if key.is_empty() {
+            return Err(ParamError::EmptyName {
+                parent: "the arguments".into(),
+            });
+        }
+        if json_params.contains(&key.as_str()) && (value.is_array() || value.is_object()) {
+            out.push((key.clone(), value.to_string()));
+        } else {
+            flatten_value(key, value, &mut out)?;
+        }
+    }
+    check_unique(&out)?;
+    Ok(out)
+}
+
+/// Fails on a key that occurs twice, naming it.
+pub fn check_unique(params: &[(String, String)]) -> Result<(), ParamError> {
+    let mut seen = HashSet::new();
+    for (k, _) in params {
+        if !seen.insert(k.as_str()) {
+            return Err(ParamError::Duplicate { name: k.clone() });
+        }
+    }
+    Ok(())
+}
+
+fn flatten_value(path: &str, value: &Value, out: &mut Params) -> Result<(), ParamError> {
+    match value {
+        Value::Null => Ok(()),
+        Value::Bool(b) => {
+            out.push((path.to_string(), b.to_string()));
+            Ok(())
+        }
+        Value::Number(n) => {
+            out.push((path.to_string(), number_text(n)));
+            Ok(())
+        }
+        Value::String(s) => {
+            out.push((path.to_string(), s.clone()));
+            Ok(())
+        }
+        Value::Array(items) => flatten_list(path, items, out),
+        Value::Object(fields) => {
+            for (field, v) in fields {
+                if field.is_empty() {
+                    return Err(ParamError::EmptyName {
+                        parent: path.to_string(),
+                    });
+                }
+                flatten_value(&format!("{path}.{field}"), v, out)?;
+            }
+            Ok(())
+        }
+    }
+}
+
+fn flatten_list(path: &str, items: &[Value], out: &mut Params) -> Result<(), ParamError> {
+    for (i, item) in items.iter().enumerate() {
+        let item_path = format!("{path}.{}", i + 1);
+        match item {
+            Value::Array(_) => return Err(ParamError::ListInList { path: item_path }),
+            Value::Null => return Err(ParamError::NullInList { path: item_path }),
+            _ => flatten_value(&item_path, item, out)?,
+        }
+    }
+    Ok(())
+}
+
+/// Decimal text of a JSON number; integral floats lose their `.0` (`2.0` → `2`), because the
+/// API parses integers strictly.
+pub fn number_text(n: &Number) -> String {
+    if n.is_i64() || n.is_u64() {
+        return n.to_string();
+    }
+    match n.as_f64() {
+        Some(f) if f.fract() == 0.0 && f.abs() < 9.007_199_254_740_992e15 => {
+            format!("{}", f as i64)
+        }
+        Some(f) => format!("{f}"),
+        None => n.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn flat(v: Value, json_params: &[&str]) -> Result<Params, ParamError> {
+        match v {
+            Value::Object(m) => flatten(&m, json_params),
+            _ => panic!("test input must be an object"),
+        }
+    }
+
+    fn pairs(p: &[(&str, &str)]) -> Params {
+        p.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn scalars_become_strings() {
+        let p = flat(
+            json!({"A": true, "B": false, "C": 42, "D": -7, "E": 2.0, "F": 0.5, "G": "x y", "H": null}),
+            &[],
+        )
+        .unwrap();
+        assert_eq!(
+            p,
+            pairs(&[
+                ("A", "true"),
+                ("B", "false"),
+                ("C", "42"),
+                ("D", "-7"),
+                ("E", "2"),
+                ("F", "0.5"),
+                ("G", "x y")
+            ])
+        );
+    }
+
+    #[test]
+    fn lists_objects_and_nesting() {
+        let p = flat(
+            json!({
+                "InstanceId": ["i-a", "i-b"],
+                "Tag": [{"Key": "env", "Value": "prod"}, {"Key": "team"}],
+                "SystemDisk": {"Category": "cloud_essd", "Size": 40},
+                "TagFilter": [{"TagKey": "env", "TagValues": ["a", "b"]}],
+            }),
+            &[],
+        )
+        .unwrap();
+        assert_eq!(
+            p,
+            pairs(&[
+                ("InstanceId.1", "i-a"),
+                ("InstanceId.2", "i-b"),
+                ("Tag.1.Key", "env"),
+                ("Tag.1.Value", "prod"),
+                ("Tag.2.Key", "team"),
+                ("SystemDisk.Category", "cloud_essd"),
+                ("SystemDisk.Size", "40"),
+                ("TagFilter.1.TagKey", "env"),
+                ("TagFilter.1.TagValues.1", "a"),
+                ("TagFilter.1.TagValues.2", "b"),
+            ])
+        );
+    }
+
+    #[test]
+    fn json_params_travel_as_one_json_text() {
+        let p = flat(
+            json!({"InstanceIds": ["i-a", "i-b"], "PageSize": 10, "Other": ["x"]}),
+            &["InstanceIds"],
+        )
+        .unwrap();
+        assert_eq!(
+            p,
+            pairs(&[
+                ("InstanceIds", r#"["i-a","i-b"]"#),
+                ("PageSize", "10"),
+                ("Other.1", "x")
+            ])
+        );
+        // A JSON parameter already given as text is passed through unchanged.
+        let p = flat(json!({"InstanceIds": r#"["i-a"]"#}), &["InstanceIds"]).unwrap();
+        assert_eq!(p, pairs(&[("InstanceIds", r#"["i-a"]"#)]));
+    }
+
+    #[test]
+    fn unsupported_shapes_are_named() {
+        let e = flat(json!({"X": [["a"]]}), &[]).unwrap_err();
+        assert_eq!(e, ParamError::ListInList { path: "X.1".into() });
+        assert!(e.to_string().contains("`X.1`"));
+        let e = flat(json!({"Tag": [{"Key": "a"}, null]}), &[]).unwrap_err();
+        assert_eq!(
+            e,
+            ParamError::NullInList {
+                path: "Tag.2".into()
+            }
+        );
+        let e = flat(json!({"Tag.1.Key": "a", "Tag": [{"Key": "b"}]}), &[]).unwrap_err();
+        assert_eq!(
+            e,
+            ParamError::Duplicate {
+                name: "Tag.1.Key".into()
+            }
+        );
+        let e = flat(json!({"S": {"": 1}}), &[]).unwrap_err();
+        assert!(matches!(e, ParamError::EmptyName { .. }));
+    }
+}

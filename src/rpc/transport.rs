@@ -1,0 +1,110 @@
+//! One HTTP exchange: send a prepared request, classify the answer.
+//!
+//! A 2xx JSON body is the result. Any other answer becomes an [`ApiError`] when it is an API
+//! error body, else `InvalidResponse`; failures without an answer become `Timeout` or
+//! `Transport`. Server text is scrubbed of the secret and token before it is kept, and
+//! transport errors are rendered without their URL (a GET URL carries the token). The
+//! `x-acs-retry-after` header (milliseconds) is passed up for the retry loop. No retries here.
+
+use super::client::{Method, PreparedRequest};
+use super::credentials::Credentials;
+use super::error::{ApiError, CallError};
+use serde_json::Value;
+use std::time::Duration;
+
+/// A failed attempt, with the server's requested wait when it gave one.
+pub(crate) struct Failure {
+    pub error: CallError,
+    pub retry_after: Option<Duration>,
+}
+
+impl From<CallError> for Failure {
+    fn from(error: CallError) -> Failure {
+        Failure {
+            error,
+            retry_after: None,
+        }
+    }
+}
+
+pub(crate) async fn send(
+    http: &reqwest::Client,
+    request: &PreparedRequest,
+    creds: &Credentials,
+) -> Result<Value, Failure> {
+    let builder = match request.method() {
+        Method::Get => http.get(request.url()),
+        Method::Post => http
+            .post(request.url())
+            .header(
+                reqwest::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            )
+            .body(request.body()),
+    };
+    let response = builder
+        .header(reqwest::header::ACCEPT, "application/json")
+        .send()
+        .await
+        .map_err(|e| transport_error(e, creds))?;
+    let status = response.status().as_u16();
+    let retry_after = response
+        .headers()
+        .get("x-acs-retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .filter(|ms| *ms > 0)
+        .map(Duration::from_millis);
+    let body = response
+        .bytes()
+        .await
+        .map_err(|e| transport_error(e, creds))?;
+    classify(status, &body, creds).map_err(|error| Failure { error, retry_after })
+}
+
+fn classify(status: u16, body: &[u8], creds: &Credentials) -> Result<Value, CallError> {
+    let text = String::from_utf8_lossy(body);
+    if (200..300).contains(&status) {
+        return serde_json::from_str(&text).map_err(|_| invalid(status, &text, creds));
+    }
+    match ApiError::from_body(status, &text) {
+        Some(mut e) => {
+            e.message = creds.scrub(&e.message);
+            e.recommend = e.recommend.map(|r| creds.scrub(&r));
+            Err(CallError::Api(e))
+        }
+        None => Err(invalid(status, &text, creds)),
+    }
+}
+
+fn invalid(status: u16, text: &str, creds: &Credentials) -> CallError {
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut snippet: String = creds.scrub(&flat).chars().take(200).collect();
+    if snippet.is_empty() {
+        snippet = "empty body".into();
+    } else if flat.chars().count() > 200 {
+        snippet.push('…');
+    }
+    CallError::InvalidResponse {
+        status,
+        body_snippet: snippet,
+    }
+}
+
+fn transport_error(e: reqwest::Error, creds: &Credentials) -> Failure {
+    if e.is_timeout() {
+        return CallError::Timeout.into();
+    }
+    let e = e.without_url();
+    let mut message = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        message.push_str(": ");
+        message.push_str(&s.to_string());
+        source = s.source();
+    }
+    CallError::Transport {
+        message: creds.scrub(&message),
+    }
+    .into()
+}
