@@ -314,7 +314,7 @@ pub fn looks_chargeable(name: &str) -> bool {
 pub fn suggest(product: Option<Product>, name: &str) -> Option<&'static str> {
     ACTIONS
         .iter()
-        .filter(|a| product.is_none_or(|p| a.product == p))
+        .filter(|a| product.map_or(true, |p| a.product == p))
         .map(|a| {
             (
                 edit_distance(&a.name.to_ascii_lowercase(), &name.to_ascii_lowercase()),

@@ -11,7 +11,7 @@ use super::credentials::{validate_region, Credentials};
 use super::endpoint::{base_url, is_loopback, normalize_override};
 use super::error::{CallError, ConfigError};
 use super::params::{check_unique, ParamError, Params, RESERVED};
-use super::retry::{is_nonce_replay, is_transient, RetryPolicy};
+use super::retry::{Retries, RetryPolicy};
 use super::{sign, transport};
 use crate::ops::{self, Effect, Product};
 use crate::secret::Secret;
@@ -190,8 +190,7 @@ impl Client {
     ) -> Result<Value, CallError> {
         let params = self.request_params(product, action, params)?;
         let retry_safe = ops::find(product, action).is_some_and(|a| a.is_retry_safe());
-        let policy = self.inner.config.retry;
-        let (mut attempt, mut nonce_retried) = (1u32, false);
+        let mut retries = Retries::new(self.inner.config.retry, retry_safe);
         loop {
             let request = self.sign(product, action, &params);
             self.inner.calls.fetch_add(1, Ordering::Relaxed);
@@ -202,15 +201,9 @@ impl Client {
                     Ok(value) => return Ok(value),
                     Err(failure) => failure,
                 };
-            let wait = if is_nonce_replay(&failure.error) && !nonce_retried {
-                nonce_retried = true;
-                Duration::ZERO
-            } else if retry_safe && is_transient(&failure.error) && attempt < policy.max_attempts {
-                attempt += 1;
-                failure
-                    .retry_after
-                    .unwrap_or_else(|| policy.backoff(attempt - 2, &mut rand::thread_rng()))
-            } else {
+            let wait =
+                retries.next_wait(&failure.error, failure.retry_after, &mut rand::thread_rng());
+            let Some(wait) = wait else {
                 return Err(failure.error);
             };
             self.inner.retries.fetch_add(1, Ordering::Relaxed);
@@ -265,7 +258,8 @@ impl Client {
         }
         let all: Vec<&(String, String)> = common.iter().chain(params.iter()).collect();
         let pairs: Vec<(&str, &str)> = all.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        let signature = sign::sign_v1(config.method.as_str(), &pairs, creds.secret.expose());
+        let string_to_sign = sign::string_to_sign(config.method.as_str(), &pairs);
+        let signature = sign::hmac_sha1_base64(creds.secret.expose(), &string_to_sign);
         let (mut query, body) = match config.method {
             Method::Get => (all.into_iter().cloned().collect(), Vec::new()),
             Method::Post => (common, params.clone()),
@@ -278,6 +272,7 @@ impl Client {
             base_url: self.base_url(product),
             query,
             body,
+            string_to_sign,
         }
     }
 }
@@ -292,6 +287,8 @@ pub struct PreparedRequest {
     base_url: String,
     query: Params,
     body: Params,
+    /// Holds the token (encoded): kept for diagnosing `SignatureDoesNotMatch`, never printed.
+    string_to_sign: String,
 }
 
 impl PreparedRequest {
@@ -315,18 +312,14 @@ impl PreparedRequest {
             .collect()
     }
 
-    /// The URL with its signed query string, the token redacted.
+    /// The URL with its signed query string; the token shows as a literal `<redacted>`.
     pub fn url_redacted(&self) -> String {
-        format!(
-            "{}/?{}",
-            self.base_url,
-            encode_pairs(&redacted(&self.query))
-        )
+        format!("{}/?{}", self.base_url, encode_redacted(&self.query))
     }
 
-    /// The form body (POST only), the token redacted.
+    /// The form body (POST only); the token shows as a literal `<redacted>`.
     pub fn body_redacted(&self) -> Option<String> {
-        (self.method == Method::Post).then(|| encode_pairs(&redacted(&self.body)))
+        (self.method == Method::Post).then(|| encode_redacted(&self.body))
     }
 
     /// The request as a user reads it: method and URL, then the form body for POST.
@@ -342,6 +335,11 @@ impl PreparedRequest {
     /// The real URL, token included: for the transport only.
     pub(crate) fn url(&self) -> String {
         format!("{}/?{}", self.base_url, encode_pairs(&self.query))
+    }
+
+    /// What was signed, token included: for the transport only.
+    pub(crate) fn string_to_sign(&self) -> &str {
+        &self.string_to_sign
     }
 
     /// The real form body: for the transport only.
@@ -374,6 +372,22 @@ fn redacted(params: &[(String, String)]) -> Params {
             (k.clone(), v)
         })
         .collect()
+}
+
+/// Like [`encode_pairs`], with the token replaced by a readable, unencoded `<redacted>`.
+fn encode_redacted(pairs: &[(String, String)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| {
+            let value = if k == "SecurityToken" {
+                Secret::PLACEHOLDER.to_string()
+            } else {
+                sign::percent_encode(v)
+            };
+            format!("{}={value}", sign::percent_encode(k))
+        })
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 /// `k=v&…` with the RPC percent-encoding (space as `%20`), which servers decode like any

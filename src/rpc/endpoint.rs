@@ -39,6 +39,14 @@ pub fn normalize_override(value: &str, source_name: &str) -> Result<String, Conf
     if trimmed.is_empty() {
         return Err(invalid("it is empty"));
     }
+    // User info (`id:secret@host`) may hold credentials: refuse it without echoing the value.
+    if trimmed.contains('@') {
+        return Err(ConfigError::InvalidEndpoint {
+            value: "<redacted: contains user info>".into(),
+            source_name: source_name.to_string(),
+            reason: "credentials do not belong in the endpoint URL".into(),
+        });
+    }
     let with_scheme = if trimmed.contains("://") {
         trimmed.to_string()
     } else {
@@ -48,15 +56,8 @@ pub fn normalize_override(value: &str, source_name: &str) -> Result<String, Conf
     if !matches!(url.scheme(), "http" | "https") {
         return Err(invalid("the scheme must be http or https"));
     }
-    if url.host_str().is_none_or(str::is_empty) {
+    if url.host_str().unwrap_or_default().is_empty() {
         return Err(invalid("it has no host"));
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(ConfigError::InvalidEndpoint {
-            value: "<redacted: contains user info>".into(),
-            source_name: source_name.to_string(),
-            reason: "credentials do not belong in the endpoint URL".into(),
-        });
     }
     if url.query().is_some() || url.fragment().is_some() || url.path() != "/" {
         return Err(invalid(
@@ -124,7 +125,9 @@ mod tests {
                 "{bad}"
             );
         }
-        let e = normalize_override("https://id:s3cr3t@host", "flag").unwrap_err();
-        assert!(!e.to_string().contains("s3cr3t"));
+        for with_user in ["https://id:s3cr3t@host", "https://id:s3/cr3t@host"] {
+            let e = normalize_override(with_user, "flag").unwrap_err();
+            assert!(!e.to_string().contains("s3"), "{e}");
+        }
     }
 }

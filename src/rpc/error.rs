@@ -52,6 +52,12 @@ impl ApiError {
         advice_for(&self.code)
     }
 
+    /// True when the code says a dry run passed (`DryRunOperation`, `DRYRUN.SUCCESS`): the
+    /// real request would have succeeded.
+    pub fn is_dry_run_pass(&self) -> bool {
+        matches!(self.code.as_str(), "DryRunOperation" | "DRYRUN.SUCCESS")
+    }
+
     /// True for the `Throttling` family (`Throttling`, `Throttling.User`, `Throttling.Api`, …).
     pub fn is_throttling(&self) -> bool {
         self.code == "Throttling" || self.code.starts_with("Throttling.")
@@ -69,8 +75,10 @@ impl fmt::Display for ApiError {
         if let Some(id) = &self.request_id {
             write!(f, " (request id {id})")?;
         }
-        if let Some(advice) = self.advice() {
-            write!(f, " — {advice}")?;
+        match (self.advice(), &self.recommend) {
+            (Some(advice), _) => write!(f, " — {advice}")?,
+            (None, Some(url)) => write!(f, " — the service's diagnosis: {url}")?,
+            (None, None) => {}
         }
         Ok(())
     }
@@ -112,7 +120,7 @@ static ADVICE: &[(Pattern, &str)] = &[
     (Prefix("InvalidSystemDiskSize"), "the system disk size is out of range or smaller than the image: raise SystemDisk.Size to at least the image size (usually 20-40 GiB)"),
     (Prefix("InvalidResourceType."), "this resource is not offered in this zone: check DescribeAvailableResource and pick another zone"),
     // Signature and authentication.
-    (Exact("SignatureDoesNotMatch"), "the AccessKeySecret does not belong to the AccessKeyId: check ALIBABA_CLOUD_ACCESS_KEY_SECRET or the profile's access_key_secret; `ecsh whoami` shows which source is used"),
+    (Exact("SignatureDoesNotMatch"), "the signature was rejected: check the AccessKeySecret (ALIBABA_CLOUD_ACCESS_KEY_SECRET or the profile's access_key_secret; `ecsh whoami` shows which source is used), and that no proxy rewrites requests"),
     (Exact("InvalidAccessKeySecret"), "the AccessKeySecret does not belong to the AccessKeyId: check ALIBABA_CLOUD_ACCESS_KEY_SECRET or the profile's access_key_secret; `ecsh whoami` shows which source is used"),
     (Exact("InvalidAccessKeyId.NotFound"), "this AccessKeyId is unknown (an expired STS token looks the same): check the key, or get fresh STS credentials; `ecsh whoami` shows which credentials are in use and where they came from"),
     (Exact("InvalidAccessKeyId.Inactive"), "this AccessKey is disabled: enable it in the RAM console or use another key"),
@@ -178,9 +186,9 @@ pub fn advice_for(code: &str) -> Option<&'static str> {
 /// Anything that can go wrong with an API call.
 #[derive(Debug, thiserror::Error)]
 pub enum CallError {
-    /// The service answered with an error.
+    /// The service answered with an error (boxed: it is the largest variant).
     #[error("{0}")]
-    Api(ApiError),
+    Api(Box<ApiError>),
     /// The request did not get an answer: DNS, connection, TLS, reset.
     #[error("could not reach the API endpoint: {message}; check the network connection, proxy settings and the endpoint (--endpoint or ALIBABA_CLOUD_ENDPOINT)")]
     Transport { message: String },
@@ -215,7 +223,7 @@ impl CallError {
 
 impl From<ApiError> for CallError {
     fn from(e: ApiError) -> CallError {
-        CallError::Api(e)
+        CallError::Api(Box::new(e))
     }
 }
 
@@ -243,7 +251,7 @@ pub enum ConfigError {
     },
     #[error("cannot use {path}: {reason}; fix the file or move it aside")]
     ConfigFile { path: String, reason: String },
-    #[error("{set} is set but no {missing} is: set {missing_var} as well, or unset {set}")]
+    #[error("{set} is set without {missing}: set {missing_var} as well, or unset {set}")]
     HalfSetEnv {
         set: String,
         missing: &'static str,
@@ -259,7 +267,7 @@ pub enum ConfigError {
         source_name: String,
         reason: String,
     },
-    #[error("cannot set up the HTTP client: {reason}")]
+    #[error("cannot set up the HTTP client: {reason}; check the system's TLS and proxy settings (HTTPS_PROXY, NO_PROXY)")]
     HttpClient { reason: String },
 }
 
@@ -288,6 +296,10 @@ mod tests {
             ("Throttling.User", "slow")
         );
         assert!(e.is_throttling());
+        assert!(!e.is_dry_run_pass());
+        assert!(ApiError::from_body(400, r#"{"Code":"DryRunOperation"}"#)
+            .unwrap()
+            .is_dry_run_pass());
         assert!(ApiError::from_body(500, "<html>").is_none());
         assert!(ApiError::from_body(500, r#"{"Message":"no code"}"#).is_none());
     }
@@ -319,5 +331,14 @@ mod tests {
         let text = e.to_string();
         assert!(text.starts_with("DependencyViolation: There are instances (request id r-9) — "));
         assert!(!text.contains('\n'));
+        let unknown = ApiError::from_body(
+            400,
+            r#"{"Code":"Brand.New","Message":"m","Recommend":"https://diag"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            unknown.to_string(),
+            "Brand.New: m — the service's diagnosis: https://diag"
+        );
     }
 }

@@ -15,6 +15,7 @@
 //! order). Nothing in this module prints; the secret and the token never appear in Debug
 //! output or errors.
 
+mod aliyun_config;
 pub mod client;
 pub mod clock;
 pub mod credentials;
@@ -33,7 +34,8 @@ pub use clock::{
     SystemClock,
 };
 pub use credentials::{
-    mask_key_id, resolve, whoami_report, Credentials, Env, Overrides, ProcessEnv, Resolved, Sources,
+    mask_key_id, resolve, resolve_default, whoami_report, Credentials, Env, Overrides, ProcessEnv,
+    Resolved, Sources,
 };
 pub use endpoint::endpoint;
 pub use error::{advice_for, ApiError, CallError, ConfigError};

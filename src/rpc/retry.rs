@@ -5,9 +5,9 @@
 //! transient: a `Throttling*` code, `ServiceUnavailable` / `InternalError` / `UnknownError` /
 //! `IdempotentProcessing`, any HTTP 5xx, a transport error or a timeout. The wait is jittered
 //! exponential backoff (`d = min(cap, base·2ⁿ)`, sleep `d/2 + rand(0..=d/2)`), unless the
-//! server sent `x-acs-retry-after` (milliseconds), which wins. `SignatureNonceUsed` is
-//! separate: the request was rejected before it ran, so any action is re-sent once, at once,
-//! with a fresh nonce. This module decides; it neither sleeps nor sends.
+//! server sent `x-acs-retry-after` (milliseconds), which wins (up to `MAX_SERVER_WAIT`).
+//! `SignatureNonceUsed` is separate: the request was rejected before it ran, so any action is
+//! re-sent once, at once, with a fresh nonce. This module decides; it neither sleeps nor sends.
 
 use super::error::CallError;
 use rand::Rng;
@@ -54,6 +54,52 @@ impl RetryPolicy {
     }
 }
 
+/// The longest `x-acs-retry-after` honoured, so a confused server cannot stall a script.
+pub const MAX_SERVER_WAIT: Duration = Duration::from_secs(120);
+
+/// The retry state of one call.
+#[derive(Debug)]
+pub struct Retries {
+    policy: RetryPolicy,
+    retry_safe: bool,
+    attempts: u32,
+    nonce_resent: bool,
+}
+
+impl Retries {
+    /// `retry_safe`: the action may be repeated after an unknown outcome.
+    pub fn new(policy: RetryPolicy, retry_safe: bool) -> Retries {
+        Retries {
+            policy,
+            retry_safe,
+            attempts: 1,
+            nonce_resent: false,
+        }
+    }
+
+    /// After a failed attempt: how long to wait before the next one, or `None` to give up.
+    pub fn next_wait(
+        &mut self,
+        error: &CallError,
+        server_wait: Option<Duration>,
+        rng: &mut impl Rng,
+    ) -> Option<Duration> {
+        if is_nonce_replay(error) && !self.nonce_resent {
+            self.nonce_resent = true;
+            return Some(Duration::ZERO);
+        }
+        if !(self.retry_safe && is_transient(error) && self.attempts < self.policy.max_attempts) {
+            return None;
+        }
+        let retry = self.attempts - 1;
+        self.attempts += 1;
+        Some(match server_wait {
+            Some(d) => d.min(MAX_SERVER_WAIT),
+            None => self.policy.backoff(retry, rng),
+        })
+    }
+}
+
 /// Codes that mean "try again later" without saying the request did anything.
 const TRANSIENT_CODES: &[&str] = &[
     "ServiceUnavailable",
@@ -88,7 +134,7 @@ mod tests {
     use rand::rngs::mock::StepRng;
 
     fn api(code: &str, status: u16) -> CallError {
-        CallError::Api(ApiError {
+        CallError::from(ApiError {
             code: code.into(),
             message: String::new(),
             request_id: None,
@@ -114,6 +160,46 @@ mod tests {
         let mut zero = StepRng::new(0, 0);
         assert_eq!(p.backoff(0, &mut zero), Duration::from_millis(50));
         assert_eq!(p.backoff(40, &mut zero), Duration::from_millis(500));
+    }
+
+    #[test]
+    fn retries_stop_at_max_attempts_and_honour_the_server_wait() {
+        let p = RetryPolicy {
+            max_attempts: 3,
+            base: Duration::from_millis(100),
+            cap: Duration::from_millis(100),
+        };
+        let mut rng = StepRng::new(0, 0);
+        let mut r = Retries::new(p, true);
+        let throttled = api("Throttling", 400);
+        assert_eq!(
+            r.next_wait(&throttled, None, &mut rng),
+            Some(Duration::from_millis(50))
+        );
+        assert_eq!(
+            r.next_wait(&throttled, Some(Duration::from_secs(3)), &mut rng),
+            Some(Duration::from_secs(3))
+        );
+        assert_eq!(
+            r.next_wait(&throttled, None, &mut rng),
+            None,
+            "3 attempts made"
+        );
+
+        let mut unsafe_action = Retries::new(p, false);
+        assert_eq!(unsafe_action.next_wait(&throttled, None, &mut rng), None);
+        let replay = api("SignatureNonceUsed", 400);
+        assert_eq!(
+            unsafe_action.next_wait(&replay, None, &mut rng),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(unsafe_action.next_wait(&replay, None, &mut rng), None);
+
+        let mut r = Retries::new(p, true);
+        assert_eq!(
+            r.next_wait(&throttled, Some(Duration::from_secs(3600)), &mut rng),
+            Some(MAX_SERVER_WAIT)
+        );
     }
 
     #[test]

@@ -37,7 +37,7 @@ pub fn hex_sha256(bytes: &[u8]) -> String {
 
 /// The canonical query string: sorted by key (byte order), keys and values percent-encoded.
 pub fn canonical_query<K: AsRef<str>, V: AsRef<str>>(query: &[(K, V)]) -> String {
-    join_query(query, |k| percent_encode(k))
+    join_query(query, percent_encode)
 }
 
 /// The Python SDK's variant of [`canonical_query`]: keys left as they are, values encoded.

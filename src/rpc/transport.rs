@@ -59,10 +59,16 @@ pub(crate) async fn send(
         .bytes()
         .await
         .map_err(|e| transport_error(e, creds))?;
-    classify(status, &body, creds).map_err(|error| Failure { error, retry_after })
+    classify(status, &body, creds, request.string_to_sign())
+        .map_err(|error| Failure { error, retry_after })
 }
 
-fn classify(status: u16, body: &[u8], creds: &Credentials) -> Result<Value, CallError> {
+fn classify(
+    status: u16,
+    body: &[u8],
+    creds: &Credentials,
+    string_to_sign: &str,
+) -> Result<Value, CallError> {
     let text = String::from_utf8_lossy(body);
     if (200..300).contains(&status) {
         return serde_json::from_str(&text).map_err(|_| invalid(status, &text, creds));
@@ -71,9 +77,37 @@ fn classify(status: u16, body: &[u8], creds: &Credentials) -> Result<Value, Call
         Some(mut e) => {
             e.message = creds.scrub(&e.message);
             e.recommend = e.recommend.map(|r| creds.scrub(&r));
-            Err(CallError::Api(e))
+            if e.code == "SignatureDoesNotMatch" {
+                diagnose_signature(&mut e, &creds.scrub(string_to_sign));
+            }
+            Err(e.into())
         }
         None => Err(invalid(status, &text, creds)),
+    }
+}
+
+/// The service quotes its string to sign after the first `:` of the message. When it equals
+/// ours, the request arrived intact and only the secret can be wrong, so the error becomes
+/// `InvalidAccessKeySecret` (as the official Python SDK does); otherwise the request was
+/// changed on the way and the message says so. Both sides are compared scrubbed.
+fn diagnose_signature(e: &mut ApiError, ours: &str) {
+    let Some((_, theirs)) = e.message.split_once(':') else {
+        return;
+    };
+    let theirs = theirs.trim();
+    if !(theirs.starts_with("GET&") || theirs.starts_with("POST&")) {
+        return;
+    }
+    if theirs == ours {
+        e.code = "InvalidAccessKeySecret".into();
+        e.message = "the server computed the same string to sign, so the AccessKeySecret is \
+                     wrong for this AccessKeyId"
+            .into();
+    } else {
+        e.message = "the server computed a different string to sign than ecsh: something \
+                     between them (a proxy?) changed the request, or the endpoint is not an \
+                     ECS/VPC RPC endpoint"
+            .into();
     }
 }
 
