@@ -85,8 +85,13 @@ pub enum Record {
         ids: Vec<String>,
         seqs: Vec<u64>,
     },
-    /// The script asked to keep this resource: it is retained, never released.
-    Keep { id: String },
+    /// The script asked to keep this resource: it is retained, never released. `needed_by`
+    /// names the kept resource this one was retained for (its network, its security group).
+    Keep {
+        id: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        needed_by: Option<String>,
+    },
     /// The script itself deleted these ids (the delete was accepted, not yet verified).
     DeleteSent { ids: Vec<String> },
     /// These ids were deleted and verified gone.

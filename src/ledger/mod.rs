@@ -44,6 +44,8 @@ pub enum CloudError {
     Api { code: String, message: String },
     /// No answer (transport failure, timeout): the outcome is unknown.
     Transport(String),
+    /// The client could not build the request (bad parameters, configuration): nothing was sent.
+    NotSent(String),
 }
 
 impl CloudError {
@@ -51,12 +53,13 @@ impl CloudError {
         match self {
             CloudError::Api { code, .. } => code,
             CloudError::Transport(_) => "Transport",
+            CloudError::NotSent(_) => "NotSent",
         }
     }
     pub fn message(&self) -> &str {
         match self {
             CloudError::Api { message, .. } => message,
-            CloudError::Transport(m) => m,
+            CloudError::Transport(m) | CloudError::NotSent(m) => m,
         }
     }
 }
@@ -75,6 +78,35 @@ pub type CallFuture<'a> =
 /// ledger uses it to release, verify and find resources by tag.
 pub trait Cloud: Send + Sync {
     fn call<'a>(&'a self, product: Product, action: &'a str, params: Params) -> CallFuture<'a>;
+}
+
+impl CloudError {
+    /// Sorts an RPC client error: an API answer is a definite refusal; no answer (transport,
+    /// timeout, a reply that is not an API response) leaves the outcome unknown; a request the
+    /// client could not build was never sent.
+    pub fn from_call(e: &crate::rpc::CallError) -> CloudError {
+        use crate::rpc::CallError as E;
+        match e {
+            E::Api(api) => CloudError::Api {
+                code: api.code.clone(),
+                message: api.message.clone(),
+            },
+            E::Transport { .. } | E::Timeout | E::InvalidResponse { .. } => {
+                CloudError::Transport(e.to_string())
+            }
+            E::Config(_) | E::Params(_) => CloudError::NotSent(e.to_string()),
+        }
+    }
+}
+
+impl Cloud for crate::rpc::Client {
+    fn call<'a>(&'a self, product: Product, action: &'a str, params: Params) -> CallFuture<'a> {
+        Box::pin(async move {
+            crate::rpc::Client::call(self, product, action, params)
+                .await
+                .map_err(|e| CloudError::from_call(&e))
+        })
+    }
 }
 
 /// The hourly price of a resource as the guard quoted it.

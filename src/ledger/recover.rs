@@ -78,12 +78,14 @@ pub enum RunStatus {
     Ended,
 }
 
-/// Releases what crashed or failed runs left behind: one run, or every run that needs it.
+/// `ecsh cleanup [RUN]`: releases what crashed or failed runs left behind, one run or every
+/// run that needs it. `journal_dir` is `--journal-dir` (the default directory when `None`).
 pub async fn cli_cleanup(
-    cloud: Arc<dyn Cloud>,
+    client: &crate::rpc::Client,
     journal_dir: Option<&Path>,
     run: Option<&str>,
 ) -> Result<CleanupReport, LedgerError> {
+    let cloud: Arc<dyn Cloud> = Arc::new(client.clone());
     cleanup_with(cloud, journal_dir, run, &ReleasePolicy::default()).await
 }
 

@@ -16,7 +16,7 @@ use crate::ops::{self, Paging, Product, Release, ResourceKind};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// How hard to try. The defaults suit the real cloud (instances take up to a minute to go).
@@ -79,6 +79,8 @@ pub struct ReleaseReport {
     pub failed: Vec<Failure>,
     /// API calls made (deletes and verifying describes), for benchmarks.
     pub calls: usize,
+    /// Transient refusals met and retried, by error code.
+    pub retried: BTreeMap<String, usize>,
 }
 
 impl ReleaseReport {
@@ -86,6 +88,9 @@ impl ReleaseReport {
         self.released.extend(other.released);
         self.failed.extend(other.failed);
         self.calls += other.calls;
+        for (code, n) in other.retried {
+            *self.retried.entry(code).or_default() += n;
+        }
     }
 }
 
@@ -106,6 +111,7 @@ pub async fn release(
     observer: Observer,
 ) -> ReleaseReport {
     let calls = Arc::new(AtomicUsize::new(0));
+    let retried = Arc::new(Mutex::new(BTreeMap::new()));
     let mut levels: BTreeMap<u8, Vec<Target>> = BTreeMap::new();
     for t in targets {
         levels.entry(t.kind.level()).or_default().push(t);
@@ -118,6 +124,7 @@ pub async fn release(
                 cloud: cloud.clone(),
                 policy: policy.clone(),
                 calls: calls.clone(),
+                retried: retried.clone(),
                 observer: observer.clone(),
             };
             tasks.spawn(async move { job.run(batch).await });
@@ -138,6 +145,7 @@ pub async fn release(
         }
     }
     report.calls = calls.load(Ordering::Relaxed);
+    report.retried = std::mem::take(&mut *retried.lock().unwrap_or_else(|p| p.into_inner()));
     report
 }
 
@@ -168,6 +176,7 @@ struct Batch {
     cloud: Arc<dyn Cloud>,
     policy: ReleasePolicy,
     calls: Arc<AtomicUsize>,
+    retried: Arc<Mutex<BTreeMap<String, usize>>>,
     observer: Observer,
 }
 
@@ -235,6 +244,7 @@ impl Batch {
                         cloud: self.cloud.clone(),
                         policy: self.policy.clone(),
                         calls: self.calls.clone(),
+                        retried: self.retried.clone(),
                         observer: self.observer.clone(),
                     };
                     let (rel, id, region) = (*rel, id.clone(), region.to_string());
@@ -275,6 +285,12 @@ impl Batch {
                     return Ok(())
                 }
                 Err(e) if is_transient(&e) && started.elapsed() < self.policy.delete_deadline => {
+                    *self
+                        .retried
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .entry(e.code().to_string())
+                        .or_default() += 1;
                     tokio::time::sleep(self.policy.backoff(attempt)).await;
                     attempt += 1;
                 }
@@ -583,6 +599,7 @@ fn is_transient(e: &CloudError) -> bool {
     ];
     match e {
         CloudError::Transport(_) => true,
+        CloudError::NotSent(_) => false,
         CloudError::Api { code, .. } => PREFIXES.iter().any(|p| code.starts_with(p)),
     }
 }

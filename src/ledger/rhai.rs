@@ -15,8 +15,9 @@ type RResult<T> = Result<T, Box<EvalAltResult>>;
 /// run on a thread that is not a worker of that runtime (block_on would panic there).
 pub fn register(engine: &mut Engine, ledger: Ledger, rt: tokio::runtime::Handle) {
     let l = ledger.clone();
-    engine.register_fn("keep", move |id: &str| -> RResult<()> {
+    engine.register_fn("keep", move |id: &str| -> RResult<Array> {
         l.keep(id)
+            .map(|ids| ids.into_iter().map(Dynamic::from).collect())
             .map_err(|e| script_error("NotTracked", e.to_string(), Position::NONE))
     });
 

@@ -67,6 +67,21 @@ pub enum Outcome<'a> {
     NoAnswer { error: String },
 }
 
+impl<'a> Outcome<'a> {
+    /// The outcome of an RPC client call.
+    pub fn of_call(result: &'a Result<Value, crate::rpc::CallError>) -> Outcome<'a> {
+        use crate::rpc::CallError as E;
+        match result {
+            Ok(v) => Outcome::Answer(v),
+            Err(E::Api(api)) => Outcome::Refused { code: &api.code },
+            Err(E::Config(_) | E::Params(_)) => Outcome::Refused { code: "NotSent" },
+            Err(e) => Outcome::NoAnswer {
+                error: e.to_string(),
+            },
+        }
+    }
+}
+
 /// The ledger of one live run. Cheap to clone; clones share the run.
 #[derive(Clone)]
 pub struct Ledger {
@@ -275,18 +290,40 @@ impl Ledger {
         }
     }
 
-    /// Retains a resource the run created: it is listed as retained and never released.
-    pub fn keep(&self, id: &str) -> Result<(), LedgerError> {
+    /// Retains a resource the run created: it is listed as retained and never released. What
+    /// it needs (the run's resources its creating request named, transitively: an instance's
+    /// vswitch, security group and VPC) is retained with it. Returns every id now retained.
+    pub fn keep(&self, id: &str) -> Result<Vec<String>, LedgerError> {
         let mut live = self.live();
         match live.state.find(id).map(|t| t.status.clone()) {
-            None => Err(LedgerError::NotTracked(id.to_string())),
-            Some(Holding::Kept) => Ok(()),
-            Some(Holding::Released | Holding::Deleting) => Err(LedgerError::Refused {
-                action: "keep".into(),
-                why: format!("`{id}` is already released or being deleted"),
-            }),
-            Some(Holding::Held) => live.append(Record::Keep { id: id.to_string() }),
+            None => return Err(LedgerError::NotTracked(id.to_string())),
+            Some(Holding::Released | Holding::Deleting) => {
+                return Err(LedgerError::Refused {
+                    action: "keep".into(),
+                    why: format!("`{id}` is already released or being deleted"),
+                })
+            }
+            Some(Holding::Kept) => {}
+            Some(Holding::Held) => live.append(Record::Keep {
+                id: id.to_string(),
+                needed_by: None,
+            })?,
         }
+        let mut kept = vec![id.to_string()];
+        for dep in live.state.dependencies(id) {
+            if live
+                .state
+                .find(&dep)
+                .is_some_and(|t| t.status == Holding::Held)
+            {
+                live.append(Record::Keep {
+                    id: dep.clone(),
+                    needed_by: Some(id.to_string()),
+                })?;
+                kept.push(dep);
+            }
+        }
+        Ok(kept)
     }
 
     /// Opens a scope nested in the current one.

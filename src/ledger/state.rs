@@ -39,6 +39,8 @@ pub struct Tracked {
     pub cost: Option<HourlyCost>,
     /// The last release failure (code, message), while it is still held.
     pub last_error: Option<(String, String)>,
+    /// Retained because this kept resource needs it.
+    pub needed_by: Option<String>,
 }
 
 impl Tracked {
@@ -188,7 +190,12 @@ impl RunState {
                 ids,
                 seqs,
             } => self.found(*kind, region, ids, seqs),
-            Record::Keep { id } => self.set_status(id, Holding::Kept),
+            Record::Keep { id, needed_by } => {
+                if let Some(t) = self.find_mut(id) {
+                    t.status = Holding::Kept;
+                    t.needed_by = needed_by.clone();
+                }
+            }
             Record::DeleteSent { ids } => {
                 for id in ids {
                     if let Some(t) = self.find_mut(id) {
@@ -249,6 +256,7 @@ impl RunState {
                     detail: None,
                     cost: None,
                     last_error: None,
+                    needed_by: None,
                 }),
             }
         }
@@ -269,18 +277,13 @@ impl RunState {
             detail: detail(intent),
             cost,
             last_error: None,
+            needed_by: None,
         });
     }
 
     fn set_outcome(&mut self, seq: u64, outcome: IntentOutcome) {
         if let Some(i) = self.intents.get_mut(&seq) {
             i.outcome = outcome;
-        }
-    }
-
-    fn set_status(&mut self, id: &str, status: Holding) {
-        if let Some(t) = self.find_mut(id) {
-            t.status = status;
         }
     }
 
@@ -308,6 +311,40 @@ impl RunState {
 
     pub fn unresolved(&self) -> impl Iterator<Item = &IntentInfo> {
         self.intents.values().filter(|i| i.is_unresolved())
+    }
+
+    /// The run's resources that `id` depends on, transitively: those its creating request
+    /// named (an instance names its vswitch and security group, a vswitch its VPC). Keeping
+    /// a resource keeps these too, or their release would fail on it.
+    pub fn dependencies(&self, id: &str) -> Vec<String> {
+        let mut deps: Vec<String> = Vec::new();
+        let mut todo = vec![id.to_string()];
+        while let Some(next) = todo.pop() {
+            let Some(intent) = self.find(&next).and_then(|t| self.intents.get(&t.seq)) else {
+                continue;
+            };
+            let mut named = Vec::new();
+            strings_in(
+                &serde_json::Value::Object(intent.params.clone()),
+                &mut named,
+            );
+            for s in named {
+                if s != id && !deps.contains(&s) && self.find(&s).is_some() {
+                    deps.push(s.clone());
+                    todo.push(s);
+                }
+            }
+        }
+        deps
+    }
+}
+
+fn strings_in(v: &serde_json::Value, out: &mut Vec<String>) {
+    match v {
+        serde_json::Value::String(s) => out.push(s.clone()),
+        serde_json::Value::Array(a) => a.iter().for_each(|v| strings_in(v, out)),
+        serde_json::Value::Object(m) => m.values().for_each(|v| strings_in(v, out)),
+        _ => {}
     }
 }
 
@@ -364,7 +401,10 @@ mod tests {
                 seq: 1,
                 ids: ids(&["i-1", "i-2"]),
             },
-            Record::Keep { id: "i-2".into() },
+            Record::Keep {
+                id: "i-2".into(),
+                needed_by: None,
+            },
         ]);
         let held: Vec<_> = s.held().map(|t| t.id.as_str()).collect();
         assert_eq!(held, ["i-1"]);
@@ -400,6 +440,43 @@ mod tests {
         });
         assert_eq!(s.unresolved().count(), 0);
         assert_eq!(s.held().map(|t| t.id.as_str()).collect::<Vec<_>>(), ["i-9"]);
+    }
+
+    #[test]
+    fn dependencies_are_what_the_creating_requests_named() {
+        let mut vsw = intent(2, ResourceKind::VSwitch, None);
+        if let Record::Intent { params, .. } = &mut vsw {
+            *params = json!({"VpcId": "vpc-1"})
+                .as_object()
+                .cloned()
+                .unwrap_or_default();
+        }
+        let mut inst = intent(3, ResourceKind::Instance, None);
+        if let Record::Intent { params, .. } = &mut inst {
+            *params = json!({"VSwitchId": "vsw-1", "Tag": [{"Key": "k", "Value": "reused-sg"}]})
+                .as_object()
+                .cloned()
+                .unwrap_or_default();
+        }
+        let s = RunState::from_records(&[
+            intent(1, ResourceKind::Vpc, None),
+            Record::Created {
+                seq: 1,
+                ids: ids(&["vpc-1"]),
+            },
+            vsw,
+            Record::Created {
+                seq: 2,
+                ids: ids(&["vsw-1"]),
+            },
+            inst,
+            Record::Created {
+                seq: 3,
+                ids: ids(&["i-1"]),
+            },
+        ]);
+        assert_eq!(s.dependencies("i-1"), ["vsw-1", "vpc-1"]);
+        assert!(s.dependencies("vpc-1").is_empty());
     }
 
     #[test]

@@ -20,8 +20,10 @@ use std::path::{Path, PathBuf};
 #[derive(Clone, Debug, PartialEq)]
 pub enum Fate {
     Released,
-    /// Kept with `keep(id)`.
-    Retained,
+    /// Kept with `keep(id)`, or needed by a kept resource (named).
+    Retained {
+        needed_by: Option<String>,
+    },
     /// Still held; `error` is why its release failed, if it was tried.
     Held {
         error: Option<(String, String)>,
@@ -62,7 +64,9 @@ impl Summary {
                 cost: t.cost.clone(),
                 fate: match t.status {
                     Holding::Released => Fate::Released,
-                    Holding::Kept => Fate::Retained,
+                    Holding::Kept => Fate::Retained {
+                        needed_by: t.needed_by.clone(),
+                    },
                     Holding::Deleting => Fate::Deleting,
                     Holding::Held => Fate::Held {
                         error: t.last_error.clone(),
@@ -87,7 +91,9 @@ impl Summary {
     }
 
     pub fn retained(&self) -> impl Iterator<Item = &Line> {
-        self.lines.iter().filter(|l| l.fate == Fate::Retained)
+        self.lines
+            .iter()
+            .filter(|l| matches!(l.fate, Fate::Retained { .. }))
     }
 
     /// The command that retries releasing what is left.
@@ -119,7 +125,10 @@ impl fmt::Display for Line {
         }
         match &self.fate {
             Fate::Released => f.write_str(" [released]"),
-            Fate::Retained => f.write_str(" [retained (kept)]"),
+            Fate::Retained { needed_by: None } => f.write_str(" [retained (kept)]"),
+            Fate::Retained {
+                needed_by: Some(by),
+            } => write!(f, " [retained (needed by {by})]"),
             Fate::Deleting => f.write_str(" [deleting, not yet verified]"),
             Fate::Held { error: None } => f.write_str(" [held]"),
             Fate::Held {
@@ -200,7 +209,7 @@ mod tests {
             run: "r-20261129-223501-ab12".into(),
             lines: vec![
                 line(Fate::Held { error: None }, None),
-                line(Fate::Retained, None),
+                line(Fate::Retained { needed_by: None }, None),
             ],
             journal_dir: Some(PathBuf::from("/tmp/j")),
         };
