@@ -99,7 +99,9 @@ struct Inner {
 }
 
 struct Live {
-    journal: Journal,
+    /// `None` once the run has ended: the file is closed and its lock released.
+    journal: Option<Journal>,
+    journal_path: PathBuf,
     state: RunState,
     next_seq: u64,
     next_scope: ScopeId,
@@ -111,7 +113,13 @@ struct Live {
 
 impl Live {
     fn append(&mut self, record: Record) -> Result<(), LedgerError> {
-        self.journal.append(&record)?;
+        let Some(journal) = self.journal.as_mut() else {
+            return Err(LedgerError::Refused {
+                action: "journal".into(),
+                why: format!("run {} has already ended; start a new run", self.state.run),
+            });
+        };
+        journal.append(&record)?;
         self.state.apply(&record);
         Ok(())
     }
@@ -123,7 +131,8 @@ impl Ledger {
         let run = RunId::new();
         let journal = Journal::create(&opts.journal_dir, &run)?;
         let mut live = Live {
-            journal,
+            journal_path: journal.path().to_path_buf(),
+            journal: Some(journal),
             state: RunState::default(),
             next_seq: 1,
             next_scope: 1,
@@ -165,7 +174,7 @@ impl Ledger {
     }
 
     pub fn journal_path(&self) -> PathBuf {
-        self.live().journal.path().to_path_buf()
+        self.live().journal_path.clone()
     }
 
     fn live(&self) -> MutexGuard<'_, Live> {
@@ -378,13 +387,19 @@ impl Ledger {
     }
 
     /// Ends the run: closes its scope (releasing everything not kept) and journals the end.
+    /// Finishing an ended run only returns its summary again.
     pub async fn finish(&self) -> Result<(ReleaseReport, Summary), LedgerError> {
+        if self.live().journal.is_none() {
+            return Ok((ReleaseReport::default(), self.summary()));
+        }
         let report = self.close_scope(0).await?;
         let mut live = self.live();
         live.append(Record::End {
             by: EndedBy::Run,
             at: now_rfc3339(),
         })?;
+        // Closing the file releases its lock: the run is over.
+        live.journal = None;
         let summary = Summary::of(&live.state, &self.inner.journal_dir);
         Ok((report, summary))
     }
