@@ -88,3 +88,84 @@ fn script_error(code: &str, message: String, pos: Position) -> Box<EvalAltResult
     m.insert("message".into(), message.into());
     EvalAltResult::ErrorRuntime(m.into(), pos).into()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::journal::{self, Record};
+    use crate::ledger::{Cloud, LedgerOptions, ReleasePolicy};
+    use crate::rpc::{Client, ClientConfig, Credentials};
+    use std::sync::Arc;
+
+    /// A ledger whose scopes create nothing, so no release reaches the (unreachable) endpoint.
+    fn setup() -> (Engine, Ledger, tokio::runtime::Runtime, tempfile::TempDir) {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let mut config = ClientConfig::new(Credentials::new("LTAIunused", "unused"), "cn-hangzhou");
+        config.endpoint_override = Some("http://127.0.0.1:9".into());
+        let cloud: Arc<dyn Cloud> = Arc::new(Client::new(config).unwrap());
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = Ledger::start(
+            cloud,
+            LedgerOptions {
+                journal_dir: dir.path().to_path_buf(),
+                default_region: "cn-hangzhou".into(),
+                target: None,
+                label: "test".into(),
+                policy: ReleasePolicy::default(),
+            },
+        )
+        .unwrap();
+        let mut engine = Engine::new();
+        register(&mut engine, ledger.clone(), rt.handle().clone());
+        (engine, ledger, rt, dir)
+    }
+
+    #[test]
+    fn scope_returns_its_value_and_nests() {
+        let (engine, ledger, _rt, _dir) = setup();
+        let v: i64 = engine
+            .eval("let x = 40; scope(|| { scope(|| x + 1) + 1 })")
+            .unwrap();
+        assert_eq!(v, 42);
+        let records = journal::read(&ledger.journal_path()).unwrap();
+        let opened: Vec<(u32, Option<u32>)> = records
+            .iter()
+            .filter_map(|r| match r {
+                Record::ScopeOpen { scope, parent, .. } => Some((*scope, *parent)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(opened, [(0, None), (1, Some(0)), (2, Some(1))]);
+        let closed = records
+            .iter()
+            .filter(|r| matches!(r, Record::ScopeClose { .. }))
+            .count();
+        assert_eq!(closed, 2);
+    }
+
+    #[test]
+    fn a_throw_inside_a_scope_still_closes_it_and_can_be_caught() {
+        let (engine, ledger, _rt, _dir) = setup();
+        let v: String = engine
+            .eval(r#"let r = "not caught"; try { scope(|| { throw "boom"; }); } catch (e) { r = e; } r"#)
+            .unwrap();
+        assert_eq!(v, "boom");
+        let records = journal::read(&ledger.journal_path()).unwrap();
+        assert!(records.contains(&Record::ScopeClose { scope: 1 }));
+    }
+
+    #[test]
+    fn keeping_what_the_run_did_not_create_is_a_catchable_error() {
+        let (engine, _ledger, _rt, _dir) = setup();
+        let code: String = engine
+            .eval(r#"let r = ""; try { keep("i-someone-elses"); } catch (e) { r = e.code; } r"#)
+            .unwrap();
+        assert_eq!(code, "NotTracked");
+        let n: i64 = engine.eval("ledger().len()").unwrap();
+        assert_eq!(n, 0);
+    }
+}
