@@ -301,7 +301,8 @@ impl Ledger {
 
     /// Retains a resource the run created: it is listed as retained and never released. What
     /// it needs (the run's resources its creating request named, transitively: an instance's
-    /// vswitch, security group and VPC) is retained with it. Returns every id now retained.
+    /// vswitch, security group and VPC) and what only goes away with it (its public IP) are
+    /// retained with it. Returns every id now retained.
     pub fn keep(&self, id: &str) -> Result<Vec<String>, LedgerError> {
         let mut live = self.live();
         match live.state.find(id).map(|t| t.status.clone()) {
@@ -319,7 +320,9 @@ impl Ledger {
             })?,
         }
         let mut kept = vec![id.to_string()];
-        for dep in live.state.dependencies(id) {
+        let mut needed = live.state.dependencies(id);
+        needed.extend(live.state.attached_to(id));
+        for dep in needed {
             if live
                 .state
                 .find(&dep)

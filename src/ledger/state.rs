@@ -337,6 +337,23 @@ impl RunState {
         }
         deps
     }
+
+    /// The run's resources that cannot be released on their own and were made for `id` (a
+    /// public IP allocated to a kept instance): they stay with it.
+    pub fn attached_to(&self, id: &str) -> Vec<String> {
+        self.resources
+            .iter()
+            .filter(|t| t.kind.release().is_none() && t.id != id)
+            .filter(|t| {
+                self.intents.get(&t.seq).is_some_and(|i| {
+                    let mut named = Vec::new();
+                    strings_in(&serde_json::Value::Object(i.params.clone()), &mut named);
+                    named.iter().any(|s| s == id)
+                })
+            })
+            .map(|t| t.id.clone())
+            .collect()
+    }
 }
 
 fn strings_in(v: &serde_json::Value, out: &mut Vec<String>) {
@@ -477,6 +494,21 @@ mod tests {
         ]);
         assert_eq!(s.dependencies("i-1"), ["vsw-1", "vpc-1"]);
         assert!(s.dependencies("vpc-1").is_empty());
+        let mut ip = intent(4, ResourceKind::PublicIp, None);
+        if let Record::Intent { params, .. } = &mut ip {
+            *params = json!({"InstanceId": "i-1"})
+                .as_object()
+                .cloned()
+                .unwrap_or_default();
+        }
+        let mut s = s;
+        s.apply(&ip);
+        s.apply(&Record::Created {
+            seq: 4,
+            ids: ids(&["47.1.2.3"]),
+        });
+        assert_eq!(s.attached_to("i-1"), ["47.1.2.3"]);
+        assert!(s.attached_to("vsw-1").is_empty());
     }
 
     #[test]
