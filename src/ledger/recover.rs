@@ -180,7 +180,15 @@ async fn clean_run(
             }),
         }
     }
-    let targets: Vec<Target> = targets_from(&state, |_| true);
+    // A delete the script sent before the crash may not have gone through: send it again
+    // (deleting what is already gone counts as done).
+    let targets: Vec<Target> = targets_from(&state, |_| true)
+        .into_iter()
+        .map(|t| Target {
+            already_deleting: false,
+            ..t
+        })
+        .collect();
     // Journal each release as it is verified, so an interrupted cleanup loses nothing.
     let applied = Arc::new(Mutex::new((Vec::new(), None::<LedgerError>)));
     let (sink, file) = (applied.clone(), journal.clone());

@@ -338,6 +338,25 @@ impl Ledger {
         Ok(kept)
     }
 
+    /// Retains everything still held (the REPL's "keep them" answer on exit). Returns the ids.
+    pub fn keep_all(&self) -> Result<Vec<String>, LedgerError> {
+        let mut live = self.live();
+        let held: Vec<String> = live
+            .state
+            .resources
+            .iter()
+            .filter(|t| t.status == Holding::Held)
+            .map(|t| t.id.clone())
+            .collect();
+        for id in &held {
+            live.append(Record::Keep {
+                id: id.clone(),
+                needed_by: None,
+            })?;
+        }
+        Ok(held)
+    }
+
     /// Opens a scope nested in the current one.
     pub fn open_scope(&self, label: &str) -> Result<ScopeId, LedgerError> {
         let mut live = self.live();
