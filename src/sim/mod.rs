@@ -6,10 +6,13 @@
 //! `model` (the state: dispatch to per-resource handlers; never sees HTTP) → back out as JSON.
 //! `catalog` holds the embedded data (regions, zones, instance types, prices, images, stock).
 //!
-//! The model is deterministic given its clock, so tests can be exact; persistence is a JSON
-//! snapshot of the model.
+//! The model is deterministic given its clock, so tests can be exact; `persist` keeps a JSON
+//! snapshot of the model in the `--state` file. Start one with [`start`] (embedded, tests) or
+//! [`serve_until_signal`] (`ecsh sim`), configured by a [`SimConfig`].
 
 pub mod auth;
+pub mod catalog;
+pub mod clock;
 pub mod faults;
 pub mod model;
 pub mod persist;

@@ -273,7 +273,7 @@ impl Shared {
 
     fn process(&self, raw: &RawRequest) -> Outcome {
         let mut outcome = Outcome {
-            product: protocol::guess_product(raw),
+            product: None,
             host: raw.header("host").unwrap_or_default(),
             result: Ok(Value::Null),
             retry_after_ms: None,
@@ -284,7 +284,9 @@ impl Shared {
     }
 
     fn dispatch(&self, raw: &RawRequest, outcome: &mut Outcome) -> Result<Value, SimError> {
-        let parsed = protocol::parse(raw)?;
+        let parsed = protocol::parse(raw).inspect_err(|_| {
+            outcome.product = protocol::guess_product(raw);
+        })?;
         outcome.product = Some(parsed.product);
         let access_key_id = self
             .auth

@@ -2,3 +2,4 @@
 
 mod rpc;
 mod sim;
+mod support;
