@@ -9,11 +9,13 @@ use ecsh::ledger::{cli_list, Cloud, Ledger, LedgerOptions, Outcome, ReleasePolic
 use ecsh::ops::{self, Product};
 use ecsh::rpc::{flatten, CallError, Client, ClientConfig, Credentials};
 use ecsh::sim::model::{ExecMode, TimeMode, WorldOptions};
-use ecsh::sim::{self, RunningSim, SimConfig};
+use ecsh::sim::RunningSim;
 use serde_json::{json, Map, Value};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
+
+use crate::support::start_sim_with;
 
 const REGION: &str = "cn-hangzhou";
 const ZONE: &str = "cn-hangzhou-j";
@@ -28,12 +30,13 @@ struct Env {
 /// with the real windows (an instance still initializing, a security group still held by a
 /// released instance) that the ledger must wait out.
 async fn env() -> Env {
-    let mut cfg = SimConfig::embedded();
-    cfg.world = WorldOptions {
-        time: TimeMode::Steps(2),
-        exec: ExecMode::Simulated,
-    };
-    let sim = sim::start(cfg).await.expect("simulator starts");
+    let sim = start_sim_with(|cfg| {
+        cfg.world = WorldOptions {
+            time: TimeMode::Steps(2),
+            exec: ExecMode::Simulated,
+        }
+    })
+    .await;
     let client = client_for(
         &sim.endpoint(),
         sim.access_key_id(),
