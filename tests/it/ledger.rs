@@ -5,7 +5,9 @@
 
 use ecsh::ledger::journal::{self, Record};
 use ecsh::ledger::recover::{cleanup_with, RunStatus};
-use ecsh::ledger::{cli_list, Cloud, Ledger, LedgerOptions, Outcome, ReleasePolicy};
+use ecsh::ledger::{
+    cli_list, CancelState, Cloud, Ledger, LedgerOptions, Outcome, ReleasePolicy, EXIT_INTERRUPTED,
+};
 use ecsh::ops::{self, Product};
 use ecsh::rpc::{flatten, CallError, Client, ClientConfig, Credentials};
 use ecsh::sim::model::{ExecMode, TimeMode, WorldOptions};
@@ -473,20 +475,32 @@ async fn cleanup_leaves_a_run_in_progress_alone() {
     ledger.finish().await.expect("run ends");
 }
 
-// --- Crashes: a child process (this test binary, re-run on one ignored test) creates
-// resources against the parent's simulator and dies; the parent cleans up.
+// --- Crashes and signals: a child process (this test binary, re-run on one ignored test)
+// creates resources against the parent's simulator and dies or is interrupted; the parent
+// checks what is left through the simulator and cleans up.
 
 const CHILD_ENV: &str = "ECSH_LEDGER_TEST_CHILD";
 
-#[derive(Clone, Copy)]
-enum Crash {
-    /// SIGKILL from outside while the run holds a network and an instance.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Ending {
+    /// SIGKILL from outside while the run holds a network and two instances.
     KilledMidRun,
-    /// Dies right after RunInstances is answered, before its id is journalled.
+    /// Dies right after RunInstances is answered, before its ids are journalled.
     AfterSendingRunInstances,
+    /// One Ctrl-C: the run releases what it holds, then exits 130.
+    CtrlCOnce,
+    /// Ctrl-C twice: the second one exits at once, leaving the journal for cleanup.
+    CtrlCTwice,
 }
 
-async fn run_child(env: &Env, crash: Crash) -> std::process::ExitStatus {
+fn interrupt(pid: u32) {
+    let pid = i32::try_from(pid).expect("pid fits");
+    // SAFETY: sends SIGINT to our own child process.
+    let rc = unsafe { libc::kill(pid, libc::SIGINT) };
+    assert_eq!(rc, 0, "SIGINT delivered");
+}
+
+async fn run_child(env: &Env, ending: Ending) -> std::process::ExitStatus {
     use std::io::BufRead;
     use std::process::{Command, Stdio};
     let sim = &env.sim;
@@ -498,26 +512,45 @@ async fn run_child(env: &Env, crash: Crash) -> std::process::ExitStatus {
         "--nocapture",
         "--test-threads=1",
     ])
-    .env(CHILD_ENV, "1")
+    .env(CHILD_ENV, format!("{ending:?}"))
     .env("CHILD_ENDPOINT", sim.endpoint())
     .env("CHILD_KEY_ID", sim.access_key_id())
     .env("CHILD_KEY_SECRET", sim.access_key_secret().expose())
     .env("CHILD_JOURNAL_DIR", env.dir.path())
     .stdout(Stdio::piped())
     .stderr(Stdio::null());
-    if let Crash::AfterSendingRunInstances = crash {
+    if ending == Ending::AfterSendingRunInstances {
         cmd.env(ecsh::ledger::scope::CRASH_AFTER_SEND_ENV, "RunInstances");
     }
     let mut child = cmd.spawn().expect("child starts");
     let stdout = child.stdout.take().expect("child stdout");
     tokio::task::spawn_blocking(move || {
-        if let Crash::KilledMidRun = crash {
-            let ready = std::io::BufReader::new(stdout)
-                .lines()
-                .map_while(Result::ok)
-                .any(|l| l.contains("CHILD READY"));
-            assert!(ready, "the child never got ready");
-            child.kill().expect("SIGKILL");
+        let mut lines = std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok);
+        let mut wait_for = |what: &str| {
+            assert!(
+                lines.any(|l| l.contains(what)),
+                "the child never said {what}"
+            )
+        };
+        match ending {
+            Ending::AfterSendingRunInstances => {}
+            Ending::KilledMidRun => {
+                wait_for("CHILD READY");
+                child.kill().expect("SIGKILL");
+            }
+            Ending::CtrlCOnce => {
+                wait_for("CHILD READY");
+                interrupt(child.id());
+                wait_for("CHILD RELEASED");
+            }
+            Ending::CtrlCTwice => {
+                wait_for("CHILD READY");
+                interrupt(child.id());
+                wait_for("CHILD CANCELLED");
+                interrupt(child.id());
+            }
         }
         child.wait().expect("child ends")
     })
@@ -525,14 +558,18 @@ async fn run_child(env: &Env, crash: Crash) -> std::process::ExitStatus {
     .expect("wait")
 }
 
-/// Not a test on its own: the body of the crash tests' child process.
+/// Not a test on its own: the body of the child process of the tests above and below.
 #[tokio::test(flavor = "multi_thread")]
-#[ignore = "runs only as the child process of the crash tests"]
+#[ignore = "runs only as the child process of the crash and signal tests"]
 async fn crash_child() {
-    if std::env::var(CHILD_ENV).is_err() {
+    let Ok(mode) = std::env::var(CHILD_ENV) else {
         return;
-    }
+    };
     let var = |k: &str| std::env::var(k).expect("set by the parent");
+    let cancel = CancelState::new();
+    cancel
+        .install(&tokio::runtime::Handle::current())
+        .expect("signal handlers");
     let client = client_for(
         &var("CHILD_ENDPOINT"),
         &var("CHILD_KEY_ID"),
@@ -542,27 +579,25 @@ async fn crash_child() {
     let net = network(&ledger, &client).await;
     run_instances(&ledger, &client, &net, 2).await;
     println!("CHILD READY");
-    tokio::time::sleep(Duration::from_secs(600)).await;
+    tokio::select! {
+        _ = cancel.cancelled() => {}
+        _ = tokio::time::sleep(Duration::from_secs(600)) => panic!("never interrupted"),
+    }
+    if mode == format!("{:?}", Ending::CtrlCTwice) {
+        // Stands in for a release that takes long: the second Ctrl-C must not wait for it.
+        println!("CHILD CANCELLED");
+        tokio::time::sleep(Duration::from_secs(600)).await;
+    }
+    let (_, summary) = ledger.finish().await.expect("released");
+    println!("{summary}CHILD RELEASED");
+    std::process::exit(EXIT_INTERRUPTED);
 }
 
-async fn crash_then_cleanup(crash: Crash) {
-    let env = env().await;
-    let status = run_child(&env, crash).await;
-    #[cfg(unix)]
-    {
-        use std::os::unix::process::ExitStatusExt;
-        assert_eq!(status.signal(), Some(9), "the child was killed: {status:?}");
-    }
-    assert_eq!(
-        inventory(&env.client).await.len(),
-        5,
-        "the child created a network and 2 instances"
-    );
-
+async fn cleanup_finds_everything(env: &Env, ending: Ending) {
     let runs = cli_list(Some(env.dir.path())).expect("list");
     assert_eq!(runs.len(), 1);
     assert_eq!(runs[0].status, RunStatus::Crashed);
-    if let Crash::AfterSendingRunInstances = crash {
+    if ending == Ending::AfterSendingRunInstances {
         assert_eq!(runs[0].unanswered.len(), 1, "{}", runs[0]);
         assert_eq!(runs[0].held.len(), 3, "{}", runs[0]);
     }
@@ -572,7 +607,7 @@ async fn crash_then_cleanup(crash: Crash) {
         .await
         .expect("cleanup");
     assert!(report.is_clean(), "{report}");
-    if let Crash::AfterSendingRunInstances = crash {
+    if ending == Ending::AfterSendingRunInstances {
         assert_eq!(report.runs[0].found.len(), 2, "{report}");
     }
     assert!(inventory(&env.client).await.is_empty(), "{report}");
@@ -586,12 +621,51 @@ async fn crash_then_cleanup(crash: Crash) {
     assert!(again.runs.is_empty(), "{again}");
 }
 
+async fn crash_then_cleanup(ending: Ending) {
+    let env = env().await;
+    let status = run_child(&env, ending).await;
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        assert_eq!(status.signal(), Some(9), "the child was killed: {status:?}");
+    }
+    assert_eq!(
+        inventory(&env.client).await.len(),
+        5,
+        "the child created a network and 2 instances"
+    );
+    cleanup_finds_everything(&env, ending).await;
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_run_killed_mid_run_is_cleaned_up_from_its_journal() {
-    crash_then_cleanup(Crash::KilledMidRun).await;
+    crash_then_cleanup(Ending::KilledMidRun).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_kill_between_sending_run_instances_and_journalling_is_found_by_the_run_tag() {
-    crash_then_cleanup(Crash::AfterSendingRunInstances).await;
+    crash_then_cleanup(Ending::AfterSendingRunInstances).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn one_ctrl_c_releases_everything_then_exits_130() {
+    let env = env().await;
+    let status = run_child(&env, Ending::CtrlCOnce).await;
+    assert_eq!(status.code(), Some(EXIT_INTERRUPTED));
+    assert!(inventory(&env.client).await.is_empty());
+    let runs = cli_list(Some(env.dir.path())).expect("list");
+    assert_eq!(runs[0].status, RunStatus::Ended);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_ctrl_c_exits_at_once_and_cleanup_finishes_the_job() {
+    let env = env().await;
+    let status = run_child(&env, Ending::CtrlCTwice).await;
+    assert_eq!(status.code(), Some(EXIT_INTERRUPTED));
+    assert_eq!(
+        inventory(&env.client).await.len(),
+        5,
+        "nothing released yet"
+    );
+    cleanup_finds_everything(&env, Ending::CtrlCTwice).await;
 }
