@@ -7,6 +7,8 @@
 //! - [`sim`]: the embedded simulator of the ECS and VPC APIs.
 //! - [`ledger`]: the scope ledger: tracks what a run creates, releases it, survives crashes.
 
+pub mod cli;
+pub mod connect;
 pub mod ledger;
 pub mod ops;
 pub mod rpc;

@@ -23,9 +23,90 @@ const REGION: &str = "cn-hangzhou";
 const ZONE: &str = "cn-hangzhou-j";
 
 struct Env {
-    sim: RunningSim,
+    sim: Sim,
     client: Client,
     dir: tempfile::TempDir,
+}
+
+/// The simulator a test talks to: in this process, or a standalone `ecsh sim` process.
+enum Sim {
+    Embedded(RunningSim),
+    Standalone(Standalone),
+}
+
+impl Sim {
+    fn endpoint(&self) -> String {
+        match self {
+            Sim::Embedded(s) => s.endpoint(),
+            Sim::Standalone(s) => s.endpoint.clone(),
+        }
+    }
+    fn key_id(&self) -> &str {
+        match self {
+            Sim::Embedded(s) => s.access_key_id(),
+            Sim::Standalone(_) => STANDALONE_KEY_ID,
+        }
+    }
+    fn secret(&self) -> &str {
+        match self {
+            Sim::Embedded(s) => s.access_key_secret().expose(),
+            Sim::Standalone(_) => STANDALONE_SECRET,
+        }
+    }
+}
+
+const STANDALONE_KEY_ID: &str = "LTAIledgerTestKey0000000";
+const STANDALONE_SECRET: &str = "ledgerTestSecret00000000000000";
+
+/// `ecsh sim --state FILE` in its own process; killed when dropped.
+struct Standalone {
+    child: std::process::Child,
+    endpoint: String,
+}
+
+impl Standalone {
+    fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Standalone {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Starts `ecsh sim` on a free loopback port, keeping its account in `state`.
+fn standalone_sim(state: &Path) -> Standalone {
+    use std::io::BufRead;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ecsh"))
+        .args(["sim", "--listen", "127.0.0.1:0", "--time-steps", "2"])
+        .args(["--access-key-id", STANDALONE_KEY_ID])
+        .args(["--access-key-secret", STANDALONE_SECRET])
+        .arg("--state")
+        .arg(state)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("ecsh sim starts");
+    let stdout = child.stdout.take().expect("sim stdout");
+    let mut lines = std::io::BufReader::new(stdout)
+        .lines()
+        .map_while(Result::ok);
+    let endpoint = lines
+        .by_ref()
+        .find_map(|l| l.strip_prefix("endpoint:").map(|e| e.trim().to_string()));
+    // Keep reading, so the simulator never writes to a closed pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+    match endpoint {
+        Some(endpoint) => Standalone { child, endpoint },
+        None => {
+            let _ = child.kill();
+            panic!("ecsh sim printed no endpoint");
+        }
+    }
 }
 
 /// A simulator whose lifecycles advance one step per observation: deterministic, fast, and
@@ -45,7 +126,7 @@ async fn env() -> Env {
         sim.access_key_secret().expose(),
     );
     Env {
-        sim,
+        sim: Sim::Embedded(sim),
         client,
         dir: tempfile::tempdir().expect("temp dir"),
     }
@@ -514,8 +595,8 @@ async fn run_child(env: &Env, ending: Ending) -> std::process::ExitStatus {
     ])
     .env(CHILD_ENV, format!("{ending:?}"))
     .env("CHILD_ENDPOINT", sim.endpoint())
-    .env("CHILD_KEY_ID", sim.access_key_id())
-    .env("CHILD_KEY_SECRET", sim.access_key_secret().expose())
+    .env("CHILD_KEY_ID", sim.key_id())
+    .env("CHILD_KEY_SECRET", sim.secret())
     .env("CHILD_JOURNAL_DIR", env.dir.path())
     .stdout(Stdio::piped())
     .stderr(Stdio::null());
@@ -639,7 +720,34 @@ async fn crash_then_cleanup(ending: Ending) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_run_killed_mid_run_is_cleaned_up_from_its_journal() {
-    crash_then_cleanup(Ending::KilledMidRun).await;
+    // Against a standalone `ecsh sim --state`, as a real account would outlive both processes.
+    let dir = tempfile::tempdir().expect("dir");
+    let state = dir.path().join("account.json");
+    let sim = standalone_sim(&state);
+    let mut env = Env {
+        client: client_for(&sim.endpoint, STANDALONE_KEY_ID, STANDALONE_SECRET),
+        sim: Sim::Standalone(sim),
+        dir,
+    };
+    let status = run_child(&env, Ending::KilledMidRun).await;
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        assert_eq!(status.signal(), Some(9), "the child was killed: {status:?}");
+    }
+    // The simulator goes down too (SIGKILL) and comes back from its state file.
+    if let Sim::Standalone(old) = &mut env.sim {
+        old.stop();
+    }
+    let sim = standalone_sim(&state);
+    env.client = client_for(&sim.endpoint, STANDALONE_KEY_ID, STANDALONE_SECRET);
+    env.sim = Sim::Standalone(sim);
+    assert_eq!(
+        inventory(&env.client).await.len(),
+        5,
+        "the child created a network and 2 instances"
+    );
+    cleanup_finds_everything(&env, Ending::KilledMidRun).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

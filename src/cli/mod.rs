@@ -1,0 +1,183 @@
+//! The command line: clap types (their doc comments are the help text) and one function per
+//! command. This is the edge of the program: it prints, it picks exit codes, and it turns
+//! library errors into messages; nothing below it does either.
+
+mod call;
+mod sim;
+mod whoami;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Exit codes, documented in the README.
+pub mod exit {
+    /// The command or script finished successfully.
+    pub const OK: i32 = 0;
+    /// A script raised an uncaught error, or an API call failed.
+    pub const FAILURE: i32 = 1;
+    /// Bad usage: unknown flag, malformed argument, a script that does not parse.
+    pub const USAGE: i32 = 2;
+    /// Interrupted by Ctrl-C (128 + SIGINT), after releasing what the run created.
+    pub const INTERRUPTED: i32 = 130;
+}
+
+/// Drive Alibaba Cloud ECS from Rhai scripts and a REPL, safely.
+///
+/// With no credentials configured, ecsh runs against an embedded simulator of the ECS and VPC
+/// APIs, so everything works on a machine with no account and no internet.
+#[derive(Debug, Parser)]
+#[command(name = "ecsh", version, about, long_about = None)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Flags every command accepts.
+#[derive(Debug, Args, Clone, Default)]
+pub struct GlobalArgs {
+    /// Region to use (else ALIBABA_CLOUD_REGION_ID, the profile's region, then cn-hangzhou).
+    #[arg(long, global = true, value_name = "REGION")]
+    pub region: Option<String>,
+    /// Profile of ~/.aliyun/config.json to use (else ALIBABA_CLOUD_PROFILE).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Send every request to this URL instead of the regional endpoints (else ALIBABA_CLOUD_ENDPOINT).
+    #[arg(long, global = true, value_name = "URL")]
+    pub endpoint: Option<String>,
+    /// Which cloud to talk to; by default the simulator when no credentials are configured.
+    #[arg(long, global = true, value_enum)]
+    pub cloud: Option<Cloud>,
+    /// Output format; by default a table on a terminal and JSON when piped.
+    #[arg(long, global = true, value_enum)]
+    pub output: Option<Output>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Cloud {
+    /// The embedded simulator (started in-process on a loopback port).
+    Sim,
+    /// Alibaba Cloud; missing credentials are an error.
+    Aliyun,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Output {
+    Json,
+    Table,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Make one raw API call and print the JSON response.
+    Call(call::CallArgs),
+    /// Run the simulator standalone, for the official SDKs and other tools.
+    Sim(sim::SimArgs),
+    /// Show which credentials, region and endpoint would be used, and where each came from.
+    Whoami,
+}
+
+/// Parses the command line and runs the command; returns the process exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            };
+        }
+    };
+    let result = match cli.command {
+        Some(Command::Call(args)) => call::run(&cli.global, args),
+        Some(Command::Sim(args)) => sim::run(args),
+        Some(Command::Whoami) => whoami::run(&cli.global),
+        None => {
+            eprintln!("ecsh: the REPL is not built yet; run a script with `ecsh run FILE` (see `ecsh --help`)");
+            Ok(exit::USAGE)
+        }
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("ecsh: {e:#}");
+            exit::FAILURE
+        }
+    }
+}
+
+/// A usage error: printed by the caller with exit code 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+impl GlobalArgs {
+    pub fn overrides(&self) -> crate::rpc::Overrides {
+        crate::rpc::Overrides {
+            profile: self.profile.clone(),
+            region: self.region.clone(),
+            endpoint: self.endpoint.clone(),
+        }
+    }
+
+    pub fn target_options(&self) -> crate::connect::TargetOptions {
+        crate::connect::TargetOptions {
+            overrides: self.overrides(),
+            cloud: self.cloud.map(|c| match c {
+                Cloud::Sim => crate::connect::CloudChoice::Sim,
+                Cloud::Aliyun => crate::connect::CloudChoice::Aliyun,
+            }),
+            sim_world: embedded_world_options(),
+        }
+    }
+}
+
+/// The embedded simulator runs 20x faster than the real service: an instance boots in a
+/// second or two, so scripts finish quickly yet still show every state transition.
+/// `ECSH_SIM_TIME_SCALE` changes the factor (0 = instant).
+fn embedded_world_options() -> crate::sim::model::WorldOptions {
+    let scale = std::env::var("ECSH_SIM_TIME_SCALE")
+        .ok()
+        .and_then(|v| v.parse::<f64>().ok())
+        .filter(|f| f.is_finite() && *f >= 0.0)
+        .unwrap_or(EMBEDDED_TIME_SCALE);
+    world_options(scale, None, sim::SimExec::Simulated)
+}
+
+const EMBEDDED_TIME_SCALE: f64 = 0.05;
+
+fn world_options(
+    scale: f64,
+    steps: Option<u32>,
+    exec: sim::SimExec,
+) -> crate::sim::model::WorldOptions {
+    use crate::sim::clock::TimeMode;
+    use crate::sim::model::ExecMode;
+    crate::sim::model::WorldOptions {
+        time: match steps {
+            Some(n) => TimeMode::Steps(n),
+            None => TimeMode::Scaled(scale),
+        },
+        exec: match exec {
+            sim::SimExec::Simulated => ExecMode::Simulated,
+            sim::SimExec::Local => ExecMode::Local,
+        },
+    }
+}
+
+/// The process's one tokio runtime. Multi-threaded, so that the embedded simulator keeps
+/// serving while the script engine blocks the main thread on a call.
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| anyhow::anyhow!("cannot start the async runtime: {e}"))
+}
+
+fn print_json(value: &serde_json::Value) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}

@@ -1,0 +1,88 @@
+//! `ecsh sim`: the simulator, standalone, for the official SDKs and other tools. Prints the
+//! endpoint and the credentials it accepts, serves until Ctrl-C or SIGTERM, then stops
+//! cleanly, saving its state file.
+
+use super::exit;
+use crate::secret::Secret;
+use crate::sim::faults::FaultSpec;
+use crate::sim::{self, SimConfig};
+use clap::{Args, ValueEnum};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Debug, Args)]
+pub struct SimArgs {
+    /// Address to listen on, e.g. 127.0.0.1:8080 (port 0 picks a free one).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]
+    pub listen: SocketAddr,
+    /// AccessKeyId the simulator accepts (random when not given).
+    #[arg(long, value_name = "ID", requires = "access_key_secret")]
+    pub access_key_id: Option<String>,
+    /// AccessKeySecret the simulator accepts (random when not given).
+    #[arg(long, value_name = "SECRET", requires = "access_key_id")]
+    pub access_key_secret: Option<String>,
+    /// Keep the simulated account in this file: loaded at start, saved after every change.
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+    /// Multiply the real service's durations by F (0.01 = 100x faster; 0 = instant).
+    #[arg(long, value_name = "F", default_value_t = 1.0)]
+    pub time_scale: f64,
+    /// Deterministic time: each transition happens after N describe calls that observe it.
+    #[arg(long, value_name = "N", conflicts_with = "time_scale")]
+    pub time_steps: Option<u32>,
+    /// Inject a fault (repeatable): throttle=P, 5xx=P, internal=P, latency=D, retry-after=D,
+    /// nostock=TYPE@ZONE, seed=N.
+    #[arg(long = "fault", value_name = "SPEC")]
+    pub faults: Vec<FaultSpec>,
+    /// How Cloud Assistant commands run: simulated (never executed) or local (/bin/sh in a
+    /// scratch folder per instance, honouring the timeout).
+    #[arg(long, value_enum, default_value_t = SimExec::Simulated)]
+    pub sim_exec: SimExec,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SimExec {
+    Simulated,
+    Local,
+}
+
+pub fn run(args: SimArgs) -> anyhow::Result<i32> {
+    if !(args.time_scale.is_finite() && args.time_scale >= 0.0) {
+        eprintln!(
+            "ecsh sim: --time-scale must be a number >= 0 (1 = real speed, 0.01 = 100x faster), not {}",
+            args.time_scale
+        );
+        return Ok(exit::USAGE);
+    }
+    let mut cfg = SimConfig::embedded();
+    cfg.listen = args.listen;
+    if let (Some(id), Some(secret)) = (args.access_key_id, args.access_key_secret) {
+        cfg.access_key_id = id;
+        cfg.access_key_secret = Secret::new(secret);
+    }
+    cfg.state_file = args.state;
+    cfg.faults = args.faults;
+    cfg.world = super::world_options(args.time_scale, args.time_steps, args.sim_exec);
+    let runtime = super::runtime()?;
+    runtime.block_on(sim::serve_until_signal(cfg, |running| {
+        // The simulator's own credentials: printing them is the point of this command.
+        println!("endpoint:          {}", running.endpoint());
+        println!("access key id:     {}", running.access_key_id());
+        println!(
+            "access key secret: {}",
+            running.access_key_secret().expose()
+        );
+        if let Some(path) = running.state_file() {
+            println!("state file:        {}", path.display());
+        }
+        println!(
+            "serving ECS ({}) and VPC ({}); Ctrl-C to stop",
+            crate::ops::Product::Ecs.version(),
+            crate::ops::Product::Vpc.version()
+        );
+        use std::io::Write;
+        let _ = std::io::stdout().flush();
+    }))?;
+    eprintln!("ecsh sim: stopped");
+    Ok(exit::OK)
+}

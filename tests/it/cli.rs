@@ -1,0 +1,191 @@
+//! The `ecsh` binary as a user runs it: `call` (raw calls, dry run, bad input), `whoami`,
+//! and `sim` standalone.
+
+use ecsh::rpc::sign;
+use std::process::{Command, Output};
+
+fn ecsh(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ecsh"));
+    cmd.args(args).env("HOME", "/nonexistent-ecsh-test-home");
+    for var in [
+        "ALIBABA_CLOUD_ACCESS_KEY_ID",
+        "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
+        "ALIBABA_CLOUD_SECURITY_TOKEN",
+        "ALIBABA_CLOUD_PROFILE",
+        "ALIBABA_CLOUD_REGION_ID",
+        "ALIBABA_CLOUD_ENDPOINT",
+        "ALICLOUD_ACCESS_KEY",
+        "ALICLOUD_SECRET_KEY",
+    ] {
+        cmd.env_remove(var);
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("ecsh runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+const CREDS: &[(&str, &str)] = &[
+    ("ALIBABA_CLOUD_ACCESS_KEY_ID", "testid"),
+    ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "cli-test-secret-value"),
+    ("ALIBABA_CLOUD_SECURITY_TOKEN", "cli-test-token-value"),
+];
+
+/// Splits `a=b&c=d` into decoded pairs.
+fn pairs(encoded: &str) -> Vec<(String, String)> {
+    form_urlencoded::parse(encoded.as_bytes())
+        .into_owned()
+        .collect()
+}
+
+#[test]
+fn dry_run_prints_a_correctly_signed_request_without_secrets() {
+    let out = ecsh(
+        &[
+            "call",
+            "ecs",
+            "DescribeRegions",
+            "--dry-run",
+            "--endpoint",
+            "http://127.0.0.1:9",
+        ],
+        CREDS,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(!stdout.contains("cli-test-secret-value"), "{stdout}");
+    assert!(!stdout.contains("cli-test-token-value"), "{stdout}");
+    assert!(stdout.contains("SecurityToken=<redacted>"), "{stdout}");
+
+    // Re-sign what was printed (token restored) and compare with the printed signature.
+    let first = stdout.lines().next().expect("a request line");
+    let (method, url) = first.split_once(' ').expect("METHOD URL");
+    let query = url.split_once("/?").expect("a query").1;
+    let body = stdout.split("\n\n").nth(1).unwrap_or("").trim();
+    let mut params: Vec<(String, String)> = pairs(query).into_iter().chain(pairs(body)).collect();
+    let signature = params
+        .iter()
+        .find(|(k, _)| k == "Signature")
+        .map(|(_, v)| v.clone())
+        .expect("a Signature");
+    for (k, v) in params.iter_mut() {
+        if k == "SecurityToken" {
+            *v = "cli-test-token-value".into();
+        }
+    }
+    assert_eq!(
+        sign::sign_v1(method, &params, "cli-test-secret-value"),
+        signature
+    );
+    assert!(params
+        .iter()
+        .any(|(k, v)| k == "Action" && v == "DescribeRegions"));
+    assert!(params
+        .iter()
+        .any(|(k, v)| k == "RegionId" && v == "cn-hangzhou"));
+}
+
+#[test]
+fn bad_call_input_is_a_usage_error_with_exit_code_2() {
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["call", "oss", "ListBuckets"],
+            "unknown product 'oss'; valid products: ecs, vpc",
+        ),
+        (
+            &["call", "ecs", "DescribeRegions", "RegionId"],
+            "is not Key=Value",
+        ),
+        (
+            &["call", "ecs", "DescribeInstance"],
+            "did you mean 'DescribeInstances'",
+        ),
+        (
+            &["call", "ecs", "describe regions"],
+            "is not an API action name",
+        ),
+        (
+            &["call", "ecs", "DescribeRegions", "=x"],
+            "is not an API parameter name",
+        ),
+        (&["call", "ecs"], "ACTION"),
+        (&["--cloud", "moon", "whoami"], "moon"),
+    ];
+    for (args, expected) in cases {
+        let out = ecsh(args, &[]);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+        assert!(
+            text(&out.stderr).contains(expected),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+    }
+}
+
+#[test]
+fn call_against_the_embedded_simulator_prints_json_and_a_banner() {
+    let out = ecsh(&["call", "ecs", "DescribeRegions"], &[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let body: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    let regions = body["Regions"]["Region"].as_array().expect("a region list");
+    assert!(regions.iter().any(|r| r["RegionId"] == "ap-southeast-1"));
+    assert!(
+        text(&out.stderr).contains("embedded simulator"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn an_api_error_from_call_exits_1_with_code_and_advice() {
+    let out = ecsh(
+        &["call", "ecs", "DescribeInstances", "RegionId=mars-north-1"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("InvalidRegionId"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn chargeable_actions_are_not_sent_by_call_without_a_confirmation() {
+    let out = ecsh(
+        &["call", "ecs", "RunInstances", "InstanceType=ecs.g7.large"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("costs money"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn whoami_names_sources_and_never_the_secret() {
+    let out = ecsh(&["whoami", "--region", "ap-southeast-1"], CREDS);
+    assert!(out.status.success());
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("env ALIBABA_CLOUD_ACCESS_KEY_ID"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("ap-southeast-1 (from flag --region)"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("cli-test-secret-value") && !stdout.contains("cli-test-token-value"));
+    assert!(stdout.contains("Alibaba Cloud"), "{stdout}");
+}
