@@ -3,6 +3,7 @@
 //! library errors into messages; nothing below it does either.
 
 mod call;
+mod run;
 mod sim;
 mod whoami;
 
@@ -69,6 +70,10 @@ pub enum Output {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run a Rhai script (ARGS after the file are the script's `ARGS`).
+    Run(run::RunArgs),
+    /// Parse a Rhai script and report its errors, without running anything.
+    Check(run::CheckArgs),
     /// Make one raw API call and print the JSON response.
     Call(call::CallArgs),
     /// Run the simulator standalone, for the official SDKs and other tools.
@@ -91,6 +96,8 @@ pub fn main() -> i32 {
         }
     };
     let result = match cli.command {
+        Some(Command::Run(args)) => run::run(&cli.global, args),
+        Some(Command::Check(args)) => run::check(args),
         Some(Command::Call(args)) => call::run(&cli.global, args),
         Some(Command::Sim(args)) => sim::run(args),
         Some(Command::Whoami) => whoami::run(&cli.global),

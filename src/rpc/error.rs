@@ -183,6 +183,19 @@ pub fn advice_for(code: &str) -> Option<&'static str> {
         .map(|(_, advice)| *advice)
 }
 
+/// Every entry of the advice table as (code pattern, advice), for the offline doc index:
+/// `Code`, `Prefix*` or `*Suffix`.
+pub fn advice_entries() -> impl Iterator<Item = (String, &'static str)> {
+    ADVICE.iter().map(|(pattern, advice)| {
+        let code = match pattern {
+            Exact(c) => c.to_string(),
+            Prefix(c) => format!("{}*", c.trim_end_matches('.')),
+            Suffix(c) => format!("*{c}"),
+        };
+        (code, *advice)
+    })
+}
+
 /// Anything that can go wrong with an API call.
 #[derive(Debug, thiserror::Error)]
 pub enum CallError {

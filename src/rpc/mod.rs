@@ -38,6 +38,6 @@ pub use credentials::{
     Resolved, Sources,
 };
 pub use endpoint::endpoint;
-pub use error::{advice_for, ApiError, CallError, ConfigError};
+pub use error::{advice_entries, advice_for, ApiError, CallError, ConfigError};
 pub use params::{flatten, ParamError, Params};
 pub use retry::RetryPolicy;

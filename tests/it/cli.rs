@@ -189,3 +189,60 @@ fn whoami_names_sources_and_never_the_secret() {
     assert!(!stdout.contains("cli-test-secret-value") && !stdout.contains("cli-test-token-value"));
     assert!(stdout.contains("Alibaba Cloud"), "{stdout}");
 }
+
+fn script(dir: &tempfile::TempDir, name: &str, body: &str) -> String {
+    let path = dir.path().join(name);
+    std::fs::write(&path, body).expect("write script");
+    path.display().to_string()
+}
+
+#[test]
+fn run_exit_codes_follow_the_outcome() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ok = script(
+        &dir,
+        "ok.rhai",
+        "print(`args: ${ARGS}`);\nprint(describe_regions().Regions.Region.len() > 4);",
+    );
+    let out = ecsh(&["run", &ok, "a", "--b"], &[("ECSH_SIM_TIME_SCALE", "0")]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "args: [\"a\", \"--b\"]\ntrue\n");
+
+    let throws = script(
+        &dir,
+        "throws.rhai",
+        "let x = 1;\ndescribe_instances(#{ region: \"mars-north-1\" });\n",
+    );
+    let out = ecsh(&["run", &throws], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("throws.rhai:2:"), "{stderr}");
+    assert!(stderr.contains("InvalidRegionId"), "{stderr}");
+
+    let broken = script(&dir, "broken.rhai", "let x = ;\n");
+    let out = ecsh(&["run", &broken], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("broken.rhai:1:"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn check_reports_syntax_errors_with_positions_and_runs_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let good = script(&dir, "good.rhai", "print(\"never printed\");");
+    let out = ecsh(&["check", &good], &[]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(out.stdout.is_empty(), "check must not run the script");
+
+    let bad = script(&dir, "bad.rhai", "let a = 1;\nlet b = [1, 2;\n");
+    let out = ecsh(&["check", &bad], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("bad.rhai:2:"),
+        "{}",
+        text(&out.stderr)
+    );
+}

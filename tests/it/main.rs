@@ -1,7 +1,9 @@
 //! The one integration-test binary: one module per area. Every test talks only to 127.0.0.1.
 
 mod cli;
+mod host;
 mod ledger;
 mod rpc;
+mod scripts;
 mod sim;
 mod support;

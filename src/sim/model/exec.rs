@@ -3,6 +3,10 @@
 //! directory, in its own process group, killed when the invocation's timeout passes. Output
 //! (stdout and stderr together) is capped at 24 KB; the rest is counted as dropped.
 //!
+//! The scratch folder is always the working directory and the script runs as the simulator's
+//! own user: the invocation's `WorkingDir` and `Username` are recorded but not honoured, so a
+//! script cannot be pointed at the user's own folders by a parameter.
+//!
 //! The process runs on a background thread; the model polls its [`Outcome`] when the
 //! invocation is described. Live handles are not part of a snapshot.
 //!
@@ -114,6 +118,12 @@ fn run(dir: PathBuf, script: Vec<u8>, timeout: u64) -> Outcome {
         .arg("exec /bin/sh \"$0\" 2>&1")
         .arg(&path)
         .current_dir(&dir)
+        // A clean environment: the simulator's own (which may hold real cloud credentials)
+        // must not leak into a script's output.
+        .env_clear()
+        .env("PATH", "/usr/local/bin:/usr/bin:/bin")
+        .env("HOME", &dir)
+        .env("LANG", "C.UTF-8")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null());
@@ -191,19 +201,37 @@ mod tests {
 
     #[test]
     fn a_run_past_its_timeout_is_killed_with_its_children() {
-        let dir = std::env::temp_dir().join(format!("ecsh-exec-test-{}", std::process::id()));
-        let o = run(dir, b"echo started; sleep 30 & sleep 30".to_vec(), 1);
+        let dir = tempfile::tempdir().unwrap();
+        let o = run(
+            dir.path().to_path_buf(),
+            b"echo started; sleep 30 & sleep 30".to_vec(),
+            1,
+        );
         assert!(o.timed_out);
         assert_eq!(o.output, b"started\n");
     }
 
     #[test]
     fn output_beyond_the_cap_is_counted_as_dropped() {
-        let dir = std::env::temp_dir().join(format!("ecsh-exec-cap-{}", std::process::id()));
-        let o = run(dir, b"head -c 30000 /dev/zero".to_vec(), 10);
+        let dir = tempfile::tempdir().unwrap();
+        let o = run(
+            dir.path().to_path_buf(),
+            b"head -c 30000 /dev/zero".to_vec(),
+            10,
+        );
         assert_eq!(
             (o.exit_code, o.output.len(), o.dropped),
             (0, OUTPUT_CAP, 30000 - OUTPUT_CAP as u64)
         );
+    }
+
+    #[test]
+    fn scripts_do_not_see_the_simulators_environment() {
+        std::env::set_var("ECSH_EXEC_TEST_SECRET", "do-not-leak");
+        let dir = tempfile::tempdir().unwrap();
+        let o = run(dir.path().to_path_buf(), b"env".to_vec(), 10);
+        let out = String::from_utf8_lossy(&o.output);
+        assert!(!out.contains("do-not-leak"), "{out}");
+        assert!(out.contains("PATH="), "{out}");
     }
 }

@@ -482,8 +482,37 @@ fn spec(w: &mut World, p: &Params, many: bool) -> Result<Spec, SimError> {
         key_pair: p.str("KeyPairName").unwrap_or("").to_string(),
         user_data,
         deletion_protection: p.flag("DeletionProtection")?,
-        auto_release_time: p.str("AutoReleaseTime").unwrap_or("").to_string(),
+        auto_release_time: auto_release_time(p)?,
     })
+}
+
+/// `AutoReleaseTime`: UTC `yyyy-MM-ddTHH:mm:ssZ` (or without seconds), at least 30 minutes
+/// ahead. Recorded and shown; the simulator does not release instances by it.
+fn auto_release_time(p: &Params) -> Result<String, SimError> {
+    let Some(raw) = p.str("AutoReleaseTime") else {
+        return Ok(String::new());
+    };
+    let with_seconds =
+        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+    let minutes = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]Z");
+    let parsed = time::PrimitiveDateTime::parse(raw, with_seconds)
+        .or_else(|_| time::PrimitiveDateTime::parse(raw, minutes))
+        .map_err(|_| {
+            SimError::new(
+                400,
+                "InvalidAutoReleaseTime.Malformed",
+                format!("AutoReleaseTime \"{raw}\" is not UTC yyyy-MM-ddTHH:mm:ssZ."),
+            )
+        })?
+        .assume_utc();
+    if parsed < time::OffsetDateTime::now_utc() + time::Duration::minutes(30) {
+        return Err(SimError::new(
+            400,
+            "InvalidAutoReleaseTime",
+            format!("AutoReleaseTime {raw} must be at least 30 minutes from now."),
+        ));
+    }
+    Ok(raw.to_string())
 }
 
 fn default_category(itype: &InstanceType) -> String {
@@ -957,32 +986,57 @@ fn mac(id: &str) -> String {
 
 /// Observes (moves along) the visible instances of a region that `keep` selects. Criteria
 /// that depend on the state (Status) belong in [`matching`], so that polling with a status
-/// filter still observes the instances it waits for.
-pub(super) fn observe(w: &mut World, region: &str, keep: &impl Fn(&Instance) -> bool) {
+/// filter still observes the instances it waits for. `scope`, when given, lists the only ids
+/// to consider (a lookup instead of a scan of the whole account).
+pub(super) fn observe(
+    w: &mut World,
+    region: &str,
+    scope: Option<&[&str]>,
+    keep: &impl Fn(&Instance) -> bool,
+) {
     let clock = &w.clock;
     let mut gone = Vec::new();
-    for inst in w.instances.values_mut() {
+    let mut visit = |inst: &mut Instance| {
         if inst.region == region && inst.visible() && keep(inst) && !inst.settle(clock) {
             gone.push(inst.id.clone());
         }
+    };
+    match scope {
+        Some(ids) => {
+            let mut ids = ids.to_vec();
+            ids.sort_unstable();
+            ids.dedup();
+            for id in ids {
+                if let Some(inst) = w.instances.get_mut(id) {
+                    visit(inst);
+                }
+            }
+        }
+        None => w.instances.values_mut().for_each(visit),
     }
     for id in gone {
         w.instances.remove(&id);
     }
 }
 
-/// The visible instances of a region that `keep` selects, oldest first.
+/// The visible instances of a region that `keep` selects (within `scope`), oldest first.
 pub(super) fn matching<'w>(
     w: &'w World,
     region: &str,
+    scope: Option<&[&str]>,
     keep: &impl Fn(&Instance) -> bool,
 ) -> Vec<&'w Instance> {
-    let mut list: Vec<&Instance> = w
-        .instances
-        .values()
-        .filter(|i| i.region == region && i.visible() && keep(i))
-        .collect();
+    let wanted = |i: &&Instance| i.region == region && i.visible() && keep(i);
+    let mut list: Vec<&Instance> = match scope {
+        Some(ids) => ids
+            .iter()
+            .filter_map(|id| w.instances.get(*id))
+            .filter(wanted)
+            .collect(),
+        None => w.instances.values().filter(wanted).collect(),
+    };
     list.sort_unstable_by_key(|i| i.seq);
+    list.dedup_by_key(|i| i.seq);
     list
 }
 
@@ -1066,10 +1120,13 @@ pub fn describe_instances(w: &mut World, p: &Params) -> Result<Value, SimError> 
             })
             && tags::matches(&i.tags, &filter)
     };
-    observe(w, &region, &keep);
+    let scope: Option<Vec<&str>> = ids
+        .as_ref()
+        .map(|ids| ids.iter().map(String::as_str).collect());
+    observe(w, &region, scope.as_deref(), &keep);
     let with_status =
         |i: &Instance| keep(i) && status.map_or(true, |s| s == shown_status(i).as_str());
-    let list = matching(w, &region, &with_status);
+    let list = matching(w, &region, scope.as_deref(), &with_status);
     paging::page(p, list, instance_json, Map::new())
 }
 
@@ -1086,10 +1143,11 @@ pub fn describe_instance_status(w: &mut World, p: &Params) -> Result<Value, SimE
     let keep = |i: &Instance| {
         (ids.is_empty() || ids.contains(&i.id.as_str())) && zone.map_or(true, |z| z == i.zone)
     };
-    observe(w, &region, &keep);
+    let scope = (!ids.is_empty()).then_some(ids.as_slice());
+    observe(w, &region, scope, &keep);
     paging::page(
         p,
-        matching(w, &region, &keep),
+        matching(w, &region, scope, &keep),
         |i| json!({ "InstanceId": i.id, "Status": shown_status(i).as_str() }),
         Map::new(),
     )

@@ -584,6 +584,14 @@ fn run_instances_validates_like_the_service() {
             "InvalidVSwitchId.NotFound",
         ),
         (vec![("DryRun", "true")], "DryRunOperation"),
+        (
+            vec![("AutoReleaseTime", "tomorrow")],
+            "InvalidAutoReleaseTime.Malformed",
+        ),
+        (
+            vec![("AutoReleaseTime", "2020-01-01T00:00:00Z")],
+            "InvalidAutoReleaseTime",
+        ),
     ];
     for (extra, code) in cases {
         let e = run(&mut w, &vsw, &sg, &extra).unwrap_err();
@@ -1314,6 +1322,7 @@ fn local_exec_runs_the_script_and_reports_exit_codes() {
         out.contains(&id),
         "runs in the instance's scratch folder: {out}"
     );
+    let _ = std::fs::remove_dir_all(exec::scratch_dir(&id));
 }
 
 // ---- persistence ---------------------------------------------------------------------------

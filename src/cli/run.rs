@@ -1,0 +1,97 @@
+//! `ecsh run FILE [ARGS…]` and `ecsh check FILE`.
+//!
+//! `run` connects to the target, runs the script on this (non-runtime) thread, prints its
+//! output, and maps the outcome to an exit code: 0 success, 1 uncaught error, 2 a script that
+//! cannot be read or parsed, 130 interrupted. Ctrl-C once asks the script to stop (calls and
+//! waits are interrupted); twice exits at once.
+
+use super::{exit, GlobalArgs};
+use crate::host::{runner, Output, Session};
+use clap::Args;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The Rhai script to run.
+    pub file: PathBuf,
+    /// Arguments for the script, which sees them as the `ARGS` array.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub args: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The Rhai script to check (parsed, never run).
+    pub file: PathBuf,
+}
+
+pub fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<i32> {
+    let runtime = super::runtime()?;
+    let target = runtime.block_on(crate::connect::connect(&global.target_options()))?;
+    eprintln!("{}", target.banner);
+    let cancel = Arc::new(AtomicBool::new(false));
+    runtime.spawn(interrupt_watch(cancel.clone()));
+    let session = Session::new(
+        target.client.clone(),
+        target.resolved.region.clone(),
+        runtime.handle().clone(),
+        terminal_output(),
+        cancel.clone(),
+    );
+    let outcome = runner::run_file(&args.file, args.args, session);
+    let code = match outcome {
+        Ok(_) => exit::OK,
+        Err(failure) => {
+            eprintln!("{}", runner::render_error(&failure));
+            if cancel.load(Ordering::SeqCst) {
+                exit::INTERRUPTED
+            } else {
+                failure.exit_code()
+            }
+        }
+    };
+    if let Some(sim) = target.sim {
+        let _ = runtime.block_on(sim.shutdown());
+    }
+    Ok(code)
+}
+
+pub fn check(args: CheckArgs) -> anyhow::Result<i32> {
+    match runner::check_file(&args.file) {
+        Ok(()) => {
+            eprintln!("{}: ok", args.file.display());
+            Ok(exit::OK)
+        }
+        Err(diags) => {
+            eprintln!("{}", runner::render_diagnostics(&diags));
+            Ok(exit::USAGE)
+        }
+    }
+}
+
+/// Script `print` to stdout, warnings and `debug` to stderr, one line per call.
+fn terminal_output() -> Output {
+    Output::new(
+        Arc::new(|line: &str| {
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "{line}");
+            let _ = out.flush();
+        }),
+        Arc::new(|line: &str| eprintln!("{line}")),
+    )
+}
+
+/// First Ctrl-C: ask the script to stop. Second: exit at once.
+async fn interrupt_watch(cancel: Arc<AtomicBool>) {
+    if tokio::signal::ctrl_c().await.is_err() {
+        return;
+    }
+    eprintln!("ecsh: interrupted; stopping (Ctrl-C again to exit at once)");
+    cancel.store(true, Ordering::SeqCst);
+    if tokio::signal::ctrl_c().await.is_ok() {
+        std::process::exit(exit::INTERRUPTED);
+    }
+}

@@ -1,0 +1,109 @@
+//! JSON ⇄ Rhai values. API responses become maps and arrays shaped exactly like the JSON
+//! (`r.Data.RecommendInstanceType[0].InstanceType.InstanceType` works); script values become
+//! JSON for request parameters.
+//!
+//! Conversions only: no option checking (options.rs) and no API knowledge.
+
+use super::errors::HostError;
+use rhai::{Dynamic, Map};
+use serde_json::Value;
+
+/// A JSON value as a Rhai value: null → `()`, numbers → INT when integral and in range,
+/// otherwise FLOAT.
+pub fn to_dynamic(v: &Value) -> Dynamic {
+    match v {
+        Value::Null => Dynamic::UNIT,
+        Value::Bool(b) => (*b).into(),
+        Value::Number(n) => match n.as_i64() {
+            Some(i) => i.into(),
+            None => n.as_f64().unwrap_or(f64::NAN).into(),
+        },
+        Value::String(s) => s.clone().into(),
+        Value::Array(items) => items.iter().map(to_dynamic).collect::<rhai::Array>().into(),
+        Value::Object(obj) => to_map(obj).into(),
+    }
+}
+
+/// A JSON object as a Rhai map.
+pub fn to_map(obj: &serde_json::Map<String, Value>) -> Map {
+    obj.iter()
+        .map(|(k, v)| (k.as_str().into(), to_dynamic(v)))
+        .collect()
+}
+
+/// A Rhai value as JSON, or an error naming `what` when it holds something JSON cannot
+/// (a function pointer, a timestamp, a custom type).
+pub fn to_json(v: &Dynamic, what: &str) -> Result<Value, HostError> {
+    if v.is_unit() {
+        return Ok(Value::Null);
+    }
+    if let Ok(b) = v.as_bool() {
+        return Ok(Value::Bool(b));
+    }
+    if let Ok(i) = v.as_int() {
+        return Ok(Value::from(i));
+    }
+    if let Ok(f) = v.as_float() {
+        return serde_json::Number::from_f64(f)
+            .map(Value::Number)
+            .ok_or_else(|| HostError::InvalidOption(format!("{what} is not a finite number")));
+    }
+    if v.is_string() || v.is_char() {
+        return Ok(Value::String(v.to_string()));
+    }
+    if v.is_array() {
+        let arr = v
+            .read_lock::<rhai::Array>()
+            .map(|a| a.clone())
+            .unwrap_or_default();
+        return arr
+            .iter()
+            .enumerate()
+            .map(|(i, x)| to_json(x, &format!("{what}[{i}]")))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Value::Array);
+    }
+    if v.is_map() {
+        let map = v.read_lock::<Map>().map(|m| m.clone()).unwrap_or_default();
+        return map_to_json(&map, what).map(Value::Object);
+    }
+    Err(HostError::InvalidOption(format!(
+        "{what} is a {}, which cannot be sent to the API (use a string, number, bool, array or map)",
+        v.type_name()
+    )))
+}
+
+/// A Rhai map as a JSON object.
+pub fn map_to_json(map: &Map, what: &str) -> Result<serde_json::Map<String, Value>, HostError> {
+    map.iter()
+        .map(|(k, v)| Ok((k.to_string(), to_json(v, &format!("{what}.{k}"))?)))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn json_round_trips_through_rhai_values() {
+        let v = json!({"A": [1, 2.5, "x", true, null], "B": {"C": -3}});
+        let d = to_dynamic(&v);
+        assert_eq!(to_json(&d, "v").unwrap(), v);
+    }
+
+    #[test]
+    fn integers_stay_integers_and_big_ones_become_floats() {
+        assert!(to_dynamic(&json!(8192)).is_int());
+        assert!(to_dynamic(&json!(u64::MAX)).is_float());
+        assert!(to_dynamic(&json!(0.5)).is_float());
+    }
+
+    #[test]
+    fn values_json_cannot_hold_are_named_in_the_error() {
+        let f = Dynamic::from(rhai::FnPtr::new("f").unwrap());
+        let err = to_json(&f, "opts.x").unwrap_err().to_string();
+        assert!(err.contains("opts.x"), "{err}");
+        assert!(err.contains("Fn"), "{err}");
+    }
+}

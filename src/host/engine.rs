@@ -1,0 +1,433 @@
+//! Builds the Rhai engine of a session: limits, lockdown, the seed functions from the table
+//! (one registration loop), the raw `call_api`, and the Rhai stdlib as a global module.
+//!
+//! Lockdown: no `eval`, no module resolver that reads files, `print`/`debug` to the session's
+//! output, every limit set explicitly (debug builds otherwise allow a call depth of 8), and the
+//! cancel flag checked on every operation. A user script may not define a function whose name
+//! is a host or stdlib name, because a script function would shadow it even for the stdlib's
+//! own calls ([`HostEngine::check_names`]).
+
+use super::convert::{map_to_json, to_dynamic};
+use super::errors::HostError;
+use super::functions::{self, Handler, HostFn, TABLE};
+use super::gateway::parse_product;
+use super::{docs, options, Host};
+use rhai::module_resolvers::DummyModuleResolver;
+use rhai::{
+    Dynamic, Engine, EvalAltResult, FuncRegistration, Map, Module, NativeCallContext, Scope, AST,
+};
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+type RResult<T> = Result<T, Box<EvalAltResult>>;
+
+/// The stdlib sources, embedded in the binary, in load order.
+pub const STDLIB: &[(&str, &str)] = &[
+    (
+        "stdlib/network.rhai",
+        include_str!("../../stdlib/network.rhai"),
+    ),
+    (
+        "stdlib/instances.rhai",
+        include_str!("../../stdlib/instances.rhai"),
+    ),
+    (
+        "stdlib/commands.rhai",
+        include_str!("../../stdlib/commands.rhai"),
+    ),
+];
+
+/// Names a script sees besides the table's functions.
+const EXTRA_NAMES: &[&str] = &["call_api", "check_options", "warn"];
+
+/// The raw API function. (Not `call`: Rhai reserves `call(fn_ptr, …)` for function pointers.)
+pub const RAW_CALL: &str = "call_api";
+
+/// Resource limits of the engine, so a runaway script stops with an error.
+#[derive(Clone, Copy, Debug)]
+pub struct EngineLimits {
+    pub max_operations: u64,
+    pub max_call_levels: usize,
+    pub max_expr_depth: usize,
+    pub max_function_expr_depth: usize,
+    pub max_string_size: usize,
+    pub max_array_size: usize,
+    pub max_map_size: usize,
+}
+
+impl std::default::Default for EngineLimits {
+    fn default() -> Self {
+        EngineLimits {
+            max_operations: 50_000_000,
+            max_call_levels: 64,
+            max_expr_depth: 64,
+            max_function_expr_depth: 32,
+            max_string_size: 1 << 20,
+            max_array_size: 100_000,
+            max_map_size: 10_000,
+        }
+    }
+}
+
+/// An engine with the host registered, plus the names scripts must not redefine.
+pub struct HostEngine {
+    pub engine: Engine,
+    reserved: BTreeSet<String>,
+}
+
+impl HostEngine {
+    /// Rejects a script that defines a function named like a host or stdlib function.
+    /// Returns the offending names.
+    pub fn check_names(&self, ast: &AST) -> Result<(), Vec<String>> {
+        check_names(&self.reserved, ast)
+    }
+}
+
+pub fn check_names(reserved: &BTreeSet<String>, ast: &AST) -> Result<(), Vec<String>> {
+    let clash: Vec<String> = ast
+        .iter_functions()
+        .map(|f| f.name.to_string())
+        .filter(|n| reserved.contains(n))
+        .collect();
+    if clash.is_empty() {
+        Ok(())
+    } else {
+        Err(clash)
+    }
+}
+
+/// A locked-down engine with limits but no host functions: for `check` and for building.
+pub fn bare_engine(limits: &EngineLimits) -> Engine {
+    let mut engine = Engine::new();
+    engine
+        .set_max_operations(limits.max_operations)
+        .set_max_call_levels(limits.max_call_levels)
+        .set_max_expr_depths(limits.max_expr_depth, limits.max_function_expr_depth)
+        .set_max_string_size(limits.max_string_size)
+        .set_max_array_size(limits.max_array_size)
+        .set_max_map_size(limits.max_map_size)
+        .set_max_modules(0)
+        .set_module_resolver(DummyModuleResolver::new());
+    engine.disable_symbol("eval");
+    engine
+}
+
+/// Every name a script may not define: the table, the extras, and every stdlib function
+/// (private ones too: a script function would shadow them inside the stdlib).
+pub fn reserved_names() -> BTreeSet<String> {
+    let engine = bare_engine(&EngineLimits::default());
+    let mut names: BTreeSet<String> = TABLE.iter().map(|f| f.name.to_string()).collect();
+    names.extend(EXTRA_NAMES.iter().map(|s| s.to_string()));
+    for (_, src) in STDLIB {
+        if let Ok(ast) = engine.compile(src) {
+            names.extend(ast.iter_functions().map(|f| f.name.to_string()));
+        }
+    }
+    names
+}
+
+/// Builds the engine of a session. The engine must be used on this thread only.
+pub fn build(
+    host: Rc<Host>,
+    cancel: Arc<AtomicBool>,
+    limits: &EngineLimits,
+) -> Result<HostEngine, String> {
+    let mut engine = bare_engine(limits);
+    let stop = cancel;
+    engine.on_progress(move |_| {
+        stop.load(Ordering::Relaxed)
+            .then(|| super::errors::INTERRUPTED.into())
+    });
+    let print = host.output.print.clone();
+    engine.on_print(move |s| print(s));
+    let warn = host.output.warn.clone();
+    engine.on_debug(move |s, _, pos| warn(&format!("[debug {pos}] {s}")));
+
+    for spec in TABLE {
+        match spec.handler {
+            Handler::Api(_) | Handler::Custom(_) => register_op(&mut engine, &host, spec),
+            Handler::Search => register_search(&mut engine, spec),
+            Handler::Stdlib => {}
+        }
+    }
+    register_call(&mut engine, &host);
+    register_helpers(&mut engine, &host);
+    load_stdlib(&mut engine)?;
+    Ok(HostEngine {
+        engine,
+        reserved: reserved_names(),
+    })
+}
+
+/// The engine of a session (for the REPL, which keeps one engine for many inputs), with the
+/// host state it shares (API call count: `host.gateway.call_count()`).
+pub fn for_session(session: &super::Session) -> Result<(HostEngine, Rc<Host>), String> {
+    let host = Rc::new(Host::new(session));
+    let engine = build(host.clone(), session.cancel.clone(), &session.limits)?;
+    Ok((engine, host))
+}
+
+/// Checks options and runs one table function.
+pub fn invoke(host: &Host, spec: &HostFn, opts: &Map) -> Result<Value, HostError> {
+    let checked = check_spec(host, spec, opts)?;
+    match spec.handler {
+        Handler::Api(post) => functions::call_api(host, spec, &checked, post),
+        Handler::Custom(run) => run(host, &checked),
+        Handler::Stdlib | Handler::Search => Err(HostError::UnknownAction(format!(
+            "{} is not implemented in Rust",
+            spec.name
+        ))),
+    }
+}
+
+fn check_spec(host: &Host, spec: &HostFn, opts: &Map) -> Result<options::Checked, HostError> {
+    let checked = options::check(
+        spec.name,
+        spec.options,
+        spec.paged(),
+        spec.refused,
+        opts,
+        &host.region,
+    )?;
+    if let Some(rule) = spec.validate {
+        rule(&checked)?;
+    }
+    Ok(checked)
+}
+
+fn register_op(engine: &mut Engine, host: &Rc<Host>, spec: &'static HostFn) {
+    let docs = spec.doc_lines();
+    let h = host.clone();
+    FuncRegistration::new(spec.name)
+        .with_comments(&docs)
+        .with_params_info(["opts: Map", spec.returns])
+        .with_volatility(true)
+        .register_into_engine(
+            engine,
+            move |ctx: NativeCallContext, opts: Map| -> RResult<Dynamic> {
+                invoke(&h, spec, &opts)
+                    .map(|v| to_dynamic(&v))
+                    .map_err(|e| e.into_rhai(ctx.call_position()))
+            },
+        );
+    let h = host.clone();
+    FuncRegistration::new(spec.name)
+        .with_comments(&docs)
+        .with_params_info([spec.returns])
+        .with_volatility(true)
+        .register_into_engine(engine, move |ctx: NativeCallContext| -> RResult<Dynamic> {
+            invoke(&h, spec, &Map::new())
+                .map(|v| to_dynamic(&v))
+                .map_err(|e| e.into_rhai(ctx.call_position()))
+        });
+}
+
+fn register_search(engine: &mut Engine, spec: &'static HostFn) {
+    let docs = spec.doc_lines();
+    let formatted = spec.name == "search_and_format";
+    let run = move |query: &str, product: Option<&str>| -> Result<Dynamic, HostError> {
+        let hits = docs::search(query, product, docs::DEFAULT_LIMIT)?;
+        Ok(if formatted {
+            docs::format_hits(query, &hits).into()
+        } else {
+            hits.iter()
+                .map(|h| Dynamic::from(h.to_map()))
+                .collect::<rhai::Array>()
+                .into()
+        })
+    };
+    FuncRegistration::new(spec.name)
+        .with_comments(&docs)
+        .with_params_info(["query: &str", spec.returns])
+        .with_volatility(true)
+        .register_into_engine(
+            engine,
+            move |ctx: NativeCallContext, q: &str| -> RResult<Dynamic> {
+                run(q, None).map_err(|e| e.into_rhai(ctx.call_position()))
+            },
+        );
+    FuncRegistration::new(spec.name)
+        .with_comments(&docs)
+        .with_params_info(["query: &str", "product: &str", spec.returns])
+        .with_volatility(true)
+        .register_into_engine(
+            engine,
+            move |ctx: NativeCallContext, q: &str, p: &str| -> RResult<Dynamic> {
+                run(q, Some(p)).map_err(|e| e.into_rhai(ctx.call_position()))
+            },
+        );
+}
+
+fn raw_call(host: &Host, product: &str, action: &str, params: &Map) -> Result<Value, HostError> {
+    let product = parse_product(product)?;
+    let mut params = map_to_json(params, "params")?;
+    params
+        .entry("RegionId")
+        .or_insert_with(|| Value::from(host.region.clone()));
+    host.gateway.call(product, action, params)
+}
+
+fn register_call(engine: &mut Engine, host: &Rc<Host>) {
+    let docs = [
+        "/// Calls any ECS or VPC API action directly: call_api(\"ecs\", \"DescribeInstances\", #{ InstanceIds: [\"i-1\"] }).",
+        "/// Parameters use the API's names; arrays and maps are flattened as the API expects (Tag.1.Key).",
+        "/// RegionId defaults to the session's region. Goes through the same guard and ledger as every function.",
+    ];
+    let h = host.clone();
+    FuncRegistration::new(RAW_CALL)
+        .with_comments(docs)
+        .with_params_info(["product: &str", "action: &str", "params: Map", "Map"])
+        .with_volatility(true)
+        .register_into_engine(
+            engine,
+            move |ctx: NativeCallContext, p: &str, a: &str, params: Map| -> RResult<Dynamic> {
+                raw_call(&h, p, a, &params)
+                    .map(|v| to_dynamic(&v))
+                    .map_err(|e| e.into_rhai(ctx.call_position()))
+            },
+        );
+    let h = host.clone();
+    FuncRegistration::new(RAW_CALL)
+        .with_comments(docs)
+        .with_params_info(["product: &str", "action: &str", "Map"])
+        .with_volatility(true)
+        .register_into_engine(
+            engine,
+            move |ctx: NativeCallContext, p: &str, a: &str| -> RResult<Dynamic> {
+                raw_call(&h, p, a, &Map::new())
+                    .map(|v| to_dynamic(&v))
+                    .map_err(|e| e.into_rhai(ctx.call_position()))
+            },
+        );
+}
+
+fn register_helpers(engine: &mut Engine, host: &Rc<Host>) {
+    let h = host.clone();
+    FuncRegistration::new("check_options")
+        .with_comments([
+            "/// Checks an options map against a function's declared options (as the Rust functions do) and",
+            "/// returns every option with its default filled in (() when not given). The stdlib uses it.",
+        ])
+        .with_params_info(["func: &str", "opts: Map", "Map"])
+        .with_volatility(true)
+        .register_into_engine(engine, move |ctx: NativeCallContext, func: &str, opts: Map| -> RResult<Dynamic> {
+            let spec = functions::find(func).ok_or_else(|| {
+                HostError::UnknownAction(format!("check_options: no function named '{func}'"))
+                    .into_rhai(ctx.call_position())
+            })?;
+            check_spec(&h, spec, &opts)
+                .map(|c| c.to_rhai_map().into())
+                .map_err(|e| e.into_rhai(ctx.call_position()))
+        });
+    let h = host.clone();
+    FuncRegistration::new("warn")
+        .with_comments(["/// Writes a warning to the session's diagnostics (stderr), not to the script's output."])
+        .with_params_info(["message: &str", "()"])
+        .with_volatility(true)
+        .register_into_engine(engine, move |msg: &str| (h.output.warn)(msg));
+}
+
+fn load_stdlib(engine: &mut Engine) -> Result<(), String> {
+    // One AST, so private helpers are shared by all the stdlib files.
+    let mut ast = AST::empty();
+    for (name, src) in STDLIB {
+        let part = engine.compile(src).map_err(|e| format!("{name}: {e}"))?;
+        ast = ast.merge(&part);
+    }
+    ast.set_source("stdlib");
+    let module =
+        Module::eval_ast_as_new(Scope::new(), &ast, engine).map_err(|e| format!("stdlib: {e}"))?;
+    engine.register_global_module(module.into());
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::host::{Output, Session};
+    use crate::rpc::{Client, ClientConfig, Credentials};
+
+    /// An engine whose client is never used (nothing here calls the API).
+    fn offline_engine() -> (HostEngine, tokio::runtime::Runtime) {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let client = Client::new(ClientConfig::new(
+            Credentials::new("id", "not-used"),
+            "cn-hangzhou",
+        ))
+        .unwrap();
+        let (output, _, _) = Output::capture();
+        let session = Session::new(
+            client,
+            "cn-hangzhou",
+            rt.handle().clone(),
+            output,
+            Arc::new(AtomicBool::new(false)),
+        );
+        (for_session(&session).unwrap().0, rt)
+    }
+
+    #[test]
+    fn every_table_function_is_registered_with_its_docs_and_the_stdlib_loads() {
+        let (he, _rt) = offline_engine();
+        let json = he.engine.gen_fn_metadata_to_json(false).unwrap();
+        let meta: serde_json::Value = serde_json::from_str(&json).unwrap();
+        let names: Vec<&str> = meta["functions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|f| f["name"].as_str())
+            .collect();
+        for f in TABLE {
+            assert!(names.contains(&f.name), "{} is not registered", f.name);
+        }
+        assert!(names.contains(&RAW_CALL));
+        let price = meta["functions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["name"] == "describe_price")
+            .unwrap();
+        let docs = price["docComments"].to_string();
+        assert!(docs.contains("instance_type (string, required)"), "{docs}");
+    }
+
+    #[test]
+    fn options_are_checked_before_anything_is_sent() {
+        let (he, _rt) = offline_engine();
+        let err = he
+            .engine
+            .run(r#"describe_price(#{ instance_typ: "x" })"#)
+            .unwrap_err();
+        let EvalAltResult::ErrorRuntime(v, _) = *err else {
+            panic!("{err}")
+        };
+        let m = v.read_lock::<Map>().unwrap().clone();
+        assert_eq!(m["code"].to_string(), "InvalidOption");
+        let checked = he
+            .engine
+            .eval::<Map>(r#"check_options("describe_price", #{ instance_type: "x" })"#)
+            .unwrap();
+        assert_eq!(checked["period"].as_int().unwrap(), 1);
+        assert_eq!(checked["region"].to_string(), "cn-hangzhou");
+    }
+
+    #[test]
+    fn reserved_names_include_stdlib_helpers() {
+        let names = reserved_names();
+        for n in [
+            "create_instance_with_infra",
+            "stdlib_release",
+            "call_api",
+            "describe_price",
+        ] {
+            assert!(names.contains(n), "{n}");
+        }
+    }
+}

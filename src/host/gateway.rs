@@ -1,0 +1,176 @@
+//! The one door from Rhai to the cloud. Every call a script makes — typed seed functions, the
+//! stdlib flows, the raw `call_api` — goes through [`Gateway::call`], so the cost guard and the
+//! scope ledger can hook in here and see everything.
+//!
+//! It flattens JSON parameters per the registry's `json_params`, runs the async client on the
+//! session's multi-thread runtime (the Rhai engine runs on a plain thread; see the embedding
+//! notes §10), races every call and every sleep against the cancel flag, and maps failures to
+//! [`HostError`]. It does not decide anything about options, waiting or paging.
+
+use super::errors::HostError;
+use crate::ops::{self, Product};
+use crate::rpc::{self, CallError, Client};
+use serde_json::Value;
+use std::cell::Cell;
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::runtime::Handle;
+
+/// How often a blocked call looks at the cancel flag.
+const CANCEL_POLL: Duration = Duration::from_millis(25);
+
+pub struct Gateway {
+    client: Client,
+    runtime: Handle,
+    cancel: Arc<AtomicBool>,
+    calls: Cell<u64>,
+}
+
+impl Gateway {
+    /// `runtime` must be a handle to a multi-thread runtime, and the gateway must not be used
+    /// from inside one of its workers (`block_on` would panic there).
+    pub fn new(client: Client, runtime: Handle, cancel: Arc<AtomicBool>) -> Gateway {
+        Gateway {
+            client,
+            runtime,
+            cancel,
+            calls: Cell::new(0),
+        }
+    }
+
+    /// Calls `action` of `product` with `params` (a JSON object; arrays and objects are
+    /// flattened as the API expects).
+    pub fn call(
+        &self,
+        product: Product,
+        action: &str,
+        params: serde_json::Map<String, Value>,
+    ) -> Result<Value, HostError> {
+        let json_params = validate_action(product, action)?;
+        let flat = rpc::flatten(&params, json_params).map_err(|e| {
+            HostError::InvalidOption(format!("parameters of {action} cannot be sent: {e}"))
+        })?;
+        self.calls.set(self.calls.get() + 1);
+        let result = self.block_on(self.client.call(product, action, flat))?;
+        result.map_err(|e| match e {
+            CallError::Api(api) => HostError::Api(api),
+            other => HostError::Transport(format!("{product} {action}: {other}")),
+        })
+    }
+
+    /// Sleeps for `d`, or less when the run is cancelled (then `Err(Interrupted)`).
+    pub fn sleep(&self, d: Duration) -> Result<(), HostError> {
+        // The timer is created inside the runtime (creating it outside panics).
+        self.block_on(async move { tokio::time::sleep(d).await })
+    }
+
+    /// `Err(Interrupted)` once the cancel flag is set.
+    pub fn check_cancel(&self) -> Result<(), HostError> {
+        if self.cancel.load(Ordering::Relaxed) {
+            Err(HostError::Interrupted)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// How many API calls went out through this gateway.
+    pub fn call_count(&self) -> u64 {
+        self.calls.get()
+    }
+
+    fn block_on<F: Future>(&self, fut: F) -> Result<F::Output, HostError> {
+        self.check_cancel()?;
+        let cancel = self.cancel.clone();
+        self.runtime.block_on(async move {
+            tokio::select! {
+                out = fut => Ok(out),
+                _ = cancelled(cancel) => Err(HostError::Interrupted),
+            }
+        })
+    }
+}
+
+async fn cancelled(flag: Arc<AtomicBool>) {
+    while !flag.load(Ordering::Relaxed) {
+        tokio::time::sleep(CANCEL_POLL).await;
+    }
+}
+
+/// The JSON-string parameters of a known action; for an unknown one, checks that the name
+/// could be an action at all (the guard decides later whether it may cost money).
+fn validate_action(product: Product, action: &str) -> Result<&'static [&'static str], HostError> {
+    if let Some(a) = ops::find(product, action) {
+        return Ok(a.json_params);
+    }
+    if let Some(other) = ops::find_any(action) {
+        return Err(HostError::UnknownAction(format!(
+            "{action} is a {} action, not {product}; call_api(\"{}\", \"{action}\", …)",
+            other.product, other.product
+        )));
+    }
+    let well_formed = action.len() >= 3
+        && action.len() <= 64
+        && action.starts_with(|c: char| c.is_ascii_uppercase())
+        && action.chars().all(|c| c.is_ascii_alphanumeric());
+    if well_formed {
+        return Ok(&[]);
+    }
+    let near = ops::suggest(Some(product), action)
+        .map(|n| format!("; did you mean '{n}'?"))
+        .unwrap_or_default();
+    Err(HostError::UnknownAction(format!(
+        "'{action}' is not a valid {product} action name (CamelCase letters and digits, e.g. DescribeInstances){near}"
+    )))
+}
+
+/// Parses a product code for the raw `call_api`.
+pub fn parse_product(code: &str) -> Result<Product, HostError> {
+    Product::from_code(code).ok_or_else(|| {
+        let valid: Vec<&str> = Product::ALL.iter().map(|p| p.code()).collect();
+        HostError::UnknownAction(format!(
+            "unknown product '{code}'; valid: {}",
+            valid.join(", ")
+        ))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_actions_bring_their_json_params() {
+        assert_eq!(
+            validate_action(Product::Ecs, "DescribeInstances").unwrap()[0],
+            "InstanceIds"
+        );
+    }
+
+    #[test]
+    fn unknown_but_well_formed_actions_pass_and_bad_names_do_not() {
+        assert!(validate_action(Product::Ecs, "DescribeDedicatedHosts").is_ok());
+        let e = validate_action(Product::Ecs, "describe instances").unwrap_err();
+        assert_eq!(e.code(), "UnknownAction");
+        assert!(
+            e.to_string().contains("did you mean 'DescribeInstances'"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn an_action_of_the_other_product_is_pointed_out() {
+        let e = validate_action(Product::Ecs, "CreateVpc")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("is a vpc action"), "{e}");
+    }
+
+    #[test]
+    fn products_parse_case_insensitively_and_list_the_valid_ones() {
+        assert_eq!(parse_product("VPC").unwrap(), Product::Vpc);
+        let e = parse_product("ecz").unwrap_err().to_string();
+        assert!(e.contains("valid: ecs, vpc"), "{e}");
+    }
+}

@@ -1,0 +1,124 @@
+//! The Rhai host: a user who knows the seed's Python writes the same automation in Rhai.
+//!
+//! - [`functions`]: THE table of seed functions (name, options, action, docs) and their handlers.
+//! - [`options`]: option maps checked against the table (typos, types, required, defaults).
+//! - [`gateway`]: the one door to the cloud; guard and ledger hook in there.
+//! - [`wait`] / [`paging`]: adaptive polling and auto-paging, host primitives.
+//! - [`convert`] / [`errors`]: JSON ⇄ Rhai values; errors as catchable maps.
+//! - [`engine`]: builds the locked-down engine with the functions and the Rhai stdlib.
+//! - [`docs`]: the offline `doc_search` index.
+//! - [`runner`]: run or check a script file, and render its errors with file:line:column.
+//!
+//! Nothing here prints to the terminal: script output goes to the session's [`Output`].
+
+pub mod convert;
+pub mod docs;
+pub mod engine;
+pub mod errors;
+pub mod functions;
+pub mod gateway;
+pub mod options;
+pub mod paging;
+pub mod runner;
+pub mod wait;
+
+use crate::rpc::Client;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex};
+
+pub use engine::EngineLimits;
+pub use errors::HostError;
+pub use gateway::Gateway;
+pub use wait::WaitPolicy;
+
+/// A text sink (the CLI passes stdout / stderr writers; tests capture).
+pub type Sink = Arc<dyn Fn(&str) + Send + Sync>;
+
+/// Lines collected by [`Output::capture`].
+pub type Captured = Arc<Mutex<Vec<String>>>;
+
+/// Where a script's output goes: `print` to `print`; `debug` and host warnings (cleanup errors
+/// that do not raise) to `warn`. Each call carries one line, without its newline.
+#[derive(Clone)]
+pub struct Output {
+    pub print: Sink,
+    pub warn: Sink,
+}
+
+impl Output {
+    pub fn new(print: Sink, warn: Sink) -> Output {
+        Output { print, warn }
+    }
+
+    /// Output collected in memory: (output, printed lines, warnings).
+    pub fn capture() -> (Output, Captured, Captured) {
+        let printed = Arc::new(Mutex::new(Vec::new()));
+        let warned = Arc::new(Mutex::new(Vec::new()));
+        let (p, w) = (printed.clone(), warned.clone());
+        let out = Output::new(
+            Arc::new(move |s| p.lock().map(|mut v| v.push(s.to_string())).unwrap_or(())),
+            Arc::new(move |s| w.lock().map(|mut v| v.push(s.to_string())).unwrap_or(())),
+        );
+        (out, printed, warned)
+    }
+}
+
+/// Everything a script run needs from the caller.
+#[derive(Clone)]
+pub struct Session {
+    pub client: Client,
+    /// The default region of every function (`region` option).
+    pub region: String,
+    /// A handle to a multi-thread runtime; the script runs on the calling (non-runtime) thread.
+    pub runtime: tokio::runtime::Handle,
+    pub output: Output,
+    /// Set it (e.g. on Ctrl-C) to stop the script, its calls and its waits. The host never
+    /// clears it: a REPL resets it before the next input.
+    pub cancel: Arc<AtomicBool>,
+    pub wait: WaitPolicy,
+    pub limits: EngineLimits,
+}
+
+impl Session {
+    /// A session with the default wait policy and engine limits.
+    pub fn new(
+        client: Client,
+        region: impl Into<String>,
+        runtime: tokio::runtime::Handle,
+        output: Output,
+        cancel: Arc<AtomicBool>,
+    ) -> Session {
+        Session {
+            client,
+            region: region.into(),
+            runtime,
+            output,
+            cancel,
+            wait: WaitPolicy::default(),
+            limits: EngineLimits::default(),
+        }
+    }
+}
+
+/// What host functions share during one run.
+pub struct Host {
+    pub gateway: Gateway,
+    pub region: String,
+    pub wait: WaitPolicy,
+    pub output: Output,
+}
+
+impl Host {
+    pub fn new(session: &Session) -> Host {
+        Host {
+            gateway: Gateway::new(
+                session.client.clone(),
+                session.runtime.clone(),
+                session.cancel.clone(),
+            ),
+            region: session.region.clone(),
+            wait: session.wait,
+            output: session.output.clone(),
+        }
+    }
+}
