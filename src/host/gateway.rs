@@ -8,6 +8,7 @@
 //! [`HostError`]. It does not decide anything about options, waiting or paging.
 
 use super::errors::HostError;
+use crate::ledger::{Ledger, Outcome};
 use crate::ops::{self, Product};
 use crate::rpc::{self, CallError, Client};
 use serde_json::Value;
@@ -26,6 +27,8 @@ pub struct Gateway {
     runtime: Handle,
     cancel: Arc<AtomicBool>,
     calls: Cell<u64>,
+    /// Journals every creating call before it is sent (see `crate::ledger`).
+    ledger: Option<Ledger>,
 }
 
 impl Gateway {
@@ -37,7 +40,22 @@ impl Gateway {
             runtime,
             cancel,
             calls: Cell::new(0),
+            ledger: None,
         }
+    }
+
+    /// Tracks what calls create in `ledger`: intent journalled before sending, ids after.
+    pub fn with_ledger(mut self, ledger: Option<Ledger>) -> Gateway {
+        self.ledger = ledger;
+        self
+    }
+
+    pub fn ledger(&self) -> Option<&Ledger> {
+        self.ledger.as_ref()
+    }
+
+    pub fn runtime(&self) -> &Handle {
+        &self.runtime
     }
 
     /// Calls `action` of `product` with `params` (a JSON object; arrays and objects are
@@ -46,15 +64,34 @@ impl Gateway {
         &self,
         product: Product,
         action: &str,
-        params: serde_json::Map<String, Value>,
+        mut params: serde_json::Map<String, Value>,
     ) -> Result<Value, HostError> {
         let json_params = validate_action(product, action)?;
-        let flat = rpc::flatten(&params, json_params).map_err(|e| {
-            HostError::InvalidOption(format!("parameters of {action} cannot be sent: {e}"))
-        })?;
+        let flatten = |params: &serde_json::Map<String, Value>| {
+            rpc::flatten(params, json_params).map_err(|e| {
+                HostError::InvalidOption(format!("parameters of {action} cannot be sent: {e}"))
+            })
+        };
+        flatten(&params)?;
+        // Journalled (with its ClientToken and the run tag added) before it is sent.
+        let ledger_error = |e: crate::ledger::LedgerError| HostError::Refused(e.to_string());
+        let intent = match &self.ledger {
+            Some(l) => l
+                .before_send(product, action, &mut params, None)
+                .map_err(ledger_error)?,
+            None => None,
+        };
+        let flat = flatten(&params)?;
         self.calls.set(self.calls.get() + 1);
-        let result = self.block_on(self.client.call(product, action, flat))?;
-        result.map_err(|e| match e {
+        let result = self.block_on(self.client.call(product, action, flat));
+        if let (Some(l), Some(intent)) = (&self.ledger, intent) {
+            let outcome = match &result {
+                Ok(r) => Outcome::of_call(r),
+                Err(e) => Outcome::NoAnswer { error: e.message() },
+            };
+            l.after_send(intent, outcome).map_err(ledger_error)?;
+        }
+        result?.map_err(|e| match e {
             CallError::Api(api) => HostError::Api(api),
             other => HostError::Transport(format!("{product} {action}: {other}")),
         })

@@ -77,6 +77,8 @@ pub struct Session {
     pub cancel: Arc<AtomicBool>,
     pub wait: WaitPolicy,
     pub limits: EngineLimits,
+    /// The run's scope ledger; `None` tracks nothing (and `keep`/`ledger`/`scope` are absent).
+    pub ledger: Option<crate::ledger::Ledger>,
 }
 
 impl Session {
@@ -96,6 +98,7 @@ impl Session {
             cancel,
             wait: WaitPolicy::default(),
             limits: EngineLimits::default(),
+            ledger: None,
         }
     }
 }
@@ -115,7 +118,8 @@ impl Host {
                 session.client.clone(),
                 session.runtime.clone(),
                 session.cancel.clone(),
-            ),
+            )
+            .with_ledger(session.ledger.clone()),
             region: session.region.clone(),
             wait: session.wait,
             output: session.output.clone(),

@@ -80,6 +80,7 @@ impl Harness {
                 timeout: Duration::from_secs(30),
             },
             limits: self.limits,
+            ledger: None,
         }
     }
 

@@ -777,3 +777,143 @@ async fn a_second_ctrl_c_exits_at_once_and_cleanup_finishes_the_job() {
     );
     cleanup_finds_everything(&env, Ending::CtrlCTwice).await;
 }
+
+// --- Through the Rhai host: scripts create with the seed's functions; the ledger sees every
+// creating call at the gateway.
+
+use super::host::Harness;
+use ecsh::host::runner;
+
+/// Runs `src` as a script with a ledger, then ends the run as `ecsh run` does. Returns the
+/// script's outcome (error text), what it printed, and the run's summary text.
+fn run_script(h: &Harness, dir: &Path, src: &str) -> (Result<(), String>, Vec<String>, String) {
+    let ledger = start_in(&h.client, dir);
+    let mut session = h.session();
+    session.ledger = Some(ledger.clone());
+    let outcome = runner::run_source("test.rhai", src, vec![], session)
+        .map(|_| ())
+        .map_err(|f| runner::render_error(&f));
+    let (report, summary) = h.rt.block_on(ledger.finish()).expect("the run ends");
+    assert!(report.failed.is_empty(), "{:?}", report.failed);
+    let printed = h.printed.lock().map(|p| p.clone()).unwrap_or_default();
+    (outcome, printed, summary.to_string())
+}
+
+const INFRA: &str = r#"create_instance_with_infra(#{ instance_type: "ecs.g7.large", zone_id: "cn-hangzhou-j",
+    region: "cn-hangzhou", image_family: "acs:alibaba_cloud_linux_3_2104_lts_x64" })"#;
+
+#[test]
+fn a_script_that_throws_halfway_leaves_nothing_behind() {
+    let h = Harness::new();
+    let dir = tempfile::tempdir().expect("dir");
+    let src = format!("let infra = {INFRA};\nprint(infra.instance_id);\nthrow \"halfway\";");
+    let (outcome, printed, summary) = run_script(&h, dir.path(), &src);
+    assert!(outcome.is_err_and(|e| e.contains("halfway")));
+    assert!(h.rt.block_on(inventory(&h.client)).is_empty(), "{summary}");
+    assert!(
+        summary.contains(&format!(
+            "- ECS: {} (ecs.g7.large, PostPaid) [released]",
+            printed[0]
+        )),
+        "{summary}"
+    );
+    for kind in ["SecurityGroup", "VSwitch", "VPC"] {
+        assert!(summary.contains(&format!("- {kind}: ")), "{summary}");
+    }
+}
+
+#[test]
+fn a_scope_that_throws_inside_a_script_that_goes_on() {
+    let h = Harness::new();
+    let dir = tempfile::tempdir().expect("dir");
+    let src = r#"
+        let net = ensure_vpc_and_vswitch(#{ region: "cn-hangzhou", zone_id: "cn-hangzhou-j" });
+        let inner = "";
+        try {
+            scope(|| {
+                inner = create_security_group(#{ vpc_id: net.vpc_id, region: "cn-hangzhou" });
+                throw "inner failure";
+            });
+        } catch (e) {
+            print(`caught: ${e}`);
+        }
+        for r in ledger() {
+            print(`${r.kind} ${r.status}`);
+        }
+        let outer = create_security_group(#{ vpc_id: net.vpc_id, region: "cn-hangzhou" });
+        print("went on");
+    "#;
+    let (outcome, printed, summary) = run_script(&h, dir.path(), src);
+    assert_eq!(outcome, Ok(()));
+    assert_eq!(
+        printed,
+        [
+            "caught: inner failure",
+            "VPC held",
+            "VSwitch held",
+            "SecurityGroup released",
+            "went on"
+        ],
+        "{summary}"
+    );
+    assert!(h.rt.block_on(inventory(&h.client)).is_empty(), "{summary}");
+}
+
+#[test]
+fn a_kept_web_server_survives_and_a_reused_vpc_is_never_touched() {
+    let h = Harness::new();
+    let dir = tempfile::tempdir().expect("dir");
+    // A network that exists before the run: found and reused, so never in the ledger.
+    let reuse = r#"let n = ensure_vpc_and_vswitch(#{ region: "cn-hangzhou", zone_id: "cn-hangzhou-j" });
+        print(n.vpc_id); print(n.vswitch_id);"#;
+    let mut bare = h.session();
+    bare.ledger = None;
+    runner::run_source("setup.rhai", reuse, vec![], bare).expect("network created");
+    let existing = h.printed.lock().map(|p| p.clone()).unwrap_or_default();
+
+    let src = format!(
+        "let infra = {INFRA};\nif infra.vpc_is_new {{ throw \"should have reused\"; }}\nkeep(infra.instance_id);\nprint(infra.instance_id);\nprint(infra.security_group_id);"
+    );
+    let (outcome, printed, summary) = run_script(&h, dir.path(), &src);
+    assert_eq!(outcome, Ok(()), "{summary}");
+    let (web, sg) = (&printed[2], &printed[3]);
+    let left = h.rt.block_on(inventory(&h.client));
+    assert_eq!(
+        left,
+        sorted(vec![
+            web.clone(),
+            sg.clone(),
+            existing[0].clone(),
+            existing[1].clone()
+        ])
+    );
+    assert!(
+        summary.contains(&format!("{web} (ecs.g7.large, PostPaid) [retained (kept)]")),
+        "{summary}"
+    );
+    assert!(
+        summary.contains(&format!("{sg} [retained (needed by {web})]")),
+        "{summary}"
+    );
+    assert!(
+        !summary.contains(&existing[0]),
+        "the reused VPC is not the run's: {summary}"
+    );
+    let runs = cli_list(Some(dir.path())).expect("list");
+    assert!(runs[0].retained.iter().any(|t| &t.id == web), "{}", runs[0]);
+    // The gateway tagged what the run created with the run's id.
+    let tagged =
+        h.rt.block_on(h.client.call(
+            Product::Ecs,
+            "DescribeInstances",
+            vec![
+                ("Tag.1.Key".into(), "ecsh:run".into()),
+                ("Tag.1.Value".into(), runs[0].run.clone()),
+            ],
+        ))
+        .expect("describe by tag");
+    assert_eq!(
+        tagged["Instances"]["Instance"][0]["InstanceId"],
+        web.as_str()
+    );
+}
