@@ -39,6 +39,30 @@ pub struct LedgerOptions {
     pub policy: ReleasePolicy,
 }
 
+impl LedgerOptions {
+    /// Options for a run: `journal_dir` is `--journal-dir` (the default directory when
+    /// `None`), `label` names the run's scope (`script deploy.rhai`, `repl`), `target` what it
+    /// talks to (shown by `ecsh ledger`); the default release policy.
+    pub fn for_run(
+        journal_dir: Option<&Path>,
+        default_region: &str,
+        label: &str,
+        target: Option<String>,
+    ) -> Result<LedgerOptions, LedgerError> {
+        let journal_dir = match journal_dir {
+            Some(d) => d.to_path_buf(),
+            None => super::journal::default_dir()?,
+        };
+        Ok(LedgerOptions {
+            journal_dir,
+            default_region: default_region.to_string(),
+            target,
+            label: label.to_string(),
+            policy: ReleasePolicy::default(),
+        })
+    }
+}
+
 /// A journalled request, handed back to [`Ledger::after_send`] with its outcome.
 #[derive(Debug)]
 #[must_use = "pass the intent to Ledger::after_send once the call returns"]

@@ -917,3 +917,55 @@ fn a_kept_web_server_survives_and_a_reused_vpc_is_never_touched() {
         web.as_str()
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lost_answer_is_settled_by_the_run_tag_when_the_scope_ends() {
+    let env = env().await;
+    let ledger = start(&env);
+    let vpc = create_vpc(Some(&ledger), &env.client).await;
+    // The request goes out, but its answer is lost (as when Ctrl-C drops an in-flight call).
+    let mut args: Map<String, Value> = json!({"RegionId": REGION, "VpcId": vpc})
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+    let intent = ledger
+        .before_send(Product::Ecs, "CreateSecurityGroup", &mut args, None)
+        .expect("intent")
+        .expect("a creating call");
+    let sent = env
+        .client
+        .call(
+            Product::Ecs,
+            "CreateSecurityGroup",
+            flatten(&args, &[]).expect("flat"),
+        )
+        .await
+        .expect("created");
+    let lost = id_of(&sent, "SecurityGroupId");
+    ledger
+        .after_send(
+            intent,
+            Outcome::NoAnswer {
+                error: "interrupted".into(),
+            },
+        )
+        .expect("journalled as unknown");
+    assert!(
+        ledger.summary().to_string().find(&lost).is_none(),
+        "not known yet"
+    );
+
+    let (report, summary) = ledger.finish().await.expect("run ends");
+    assert!(report.failed.is_empty(), "{:?}", report.failed);
+    assert!(inventory(&env.client).await.is_empty(), "{summary}");
+    assert!(
+        summary
+            .to_string()
+            .contains(&format!("- SecurityGroup: {lost} [released]")),
+        "{summary}"
+    );
+    let records = journal::read(&ledger.journal_path()).expect("journal");
+    assert!(records
+        .iter()
+        .any(|r| matches!(r, Record::Found { ids, .. } if ids == &vec![lost.clone()])));
+}
