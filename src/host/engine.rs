@@ -379,6 +379,9 @@ mod tests {
             rt.handle().clone(),
             output,
             Arc::new(AtomicBool::new(false)),
+            Arc::new(crate::guard::Guard::new(Box::new(
+                crate::guard::prompt::Refuse,
+            ))),
         );
         (for_session(&session).unwrap().0, rt)
     }

@@ -8,7 +8,8 @@
 //! [`HostError`]. It does not decide anything about options, waiting or paging.
 
 use super::errors::HostError;
-use crate::ledger::{Ledger, Outcome};
+use crate::guard::{Admission, Guard, GuardError};
+use crate::ledger::{HourlyCost, Ledger, Outcome};
 use crate::ops::{self, Product};
 use crate::rpc::{self, CallError, Client};
 use serde_json::Value;
@@ -27,6 +28,7 @@ pub struct Gateway {
     runtime: Handle,
     cancel: Arc<AtomicBool>,
     calls: Cell<u64>,
+    guard: Arc<Guard>,
     /// Journals every creating call before it is sent (see `crate::ledger`).
     ledger: Option<Ledger>,
 }
@@ -34,12 +36,18 @@ pub struct Gateway {
 impl Gateway {
     /// `runtime` must be a handle to a multi-thread runtime, and the gateway must not be used
     /// from inside one of its workers (`block_on` would panic there).
-    pub fn new(client: Client, runtime: Handle, cancel: Arc<AtomicBool>) -> Gateway {
+    pub fn new(
+        client: Client,
+        runtime: Handle,
+        cancel: Arc<AtomicBool>,
+        guard: Arc<Guard>,
+    ) -> Gateway {
         Gateway {
             client,
             runtime,
             cancel,
             calls: Cell::new(0),
+            guard,
             ledger: None,
         }
     }
@@ -67,6 +75,23 @@ impl Gateway {
         mut params: serde_json::Map<String, Value>,
     ) -> Result<Value, HostError> {
         let json_params = validate_action(product, action)?;
+        // The guard: policies, quote and approval; strips ecsh-only options. Nothing is sent
+        // unless it admits the request.
+        let admission = self
+            .guard
+            .admit(
+                product,
+                action,
+                &mut params,
+                &mut |p: Product, a: &str, q| self.call(p, a, q).map_err(|e| e.to_string()),
+            )
+            .map_err(|e| match e {
+                GuardError::InvalidOption(m) | GuardError::InvalidParams(m) => {
+                    HostError::InvalidOption(m)
+                }
+                GuardError::Interrupted { .. } => HostError::Interrupted,
+                refused => HostError::Refused(refused.to_string()),
+            })?;
         let flatten = |params: &serde_json::Map<String, Value>| {
             rpc::flatten(params, json_params).map_err(|e| {
                 HostError::InvalidOption(format!("parameters of {action} cannot be sent: {e}"))
@@ -77,7 +102,7 @@ impl Gateway {
         let ledger_error = |e: crate::ledger::LedgerError| HostError::Refused(e.to_string());
         let intent = match &self.ledger {
             Some(l) => l
-                .before_send(product, action, &mut params, None)
+                .before_send(product, action, &mut params, hourly_cost(&admission))
                 .map_err(ledger_error)?,
             None => None,
         };
@@ -126,6 +151,17 @@ impl Gateway {
                 _ = cancelled(cancel) => Err(HostError::Interrupted),
             }
         })
+    }
+}
+
+/// The guard's hourly quote of an approved request, for the ledger's summary.
+fn hourly_cost(admission: &Admission) -> Option<HourlyCost> {
+    match admission {
+        Admission::Approved(d) => d
+            .hourly
+            .zip(d.currency.clone())
+            .map(|(amount, currency)| HourlyCost { amount, currency }),
+        Admission::Free => None,
     }
 }
 

@@ -77,6 +77,8 @@ pub struct Session {
     pub cancel: Arc<AtomicBool>,
     pub wait: WaitPolicy,
     pub limits: EngineLimits,
+    /// Policies and cost approval for every call; chosen by the CLI/REPL, never by the script.
+    pub guard: Arc<crate::guard::Guard>,
     /// The run's scope ledger; `None` tracks nothing (and `keep`/`ledger`/`scope` are absent).
     pub ledger: Option<crate::ledger::Ledger>,
 }
@@ -89,6 +91,7 @@ impl Session {
         runtime: tokio::runtime::Handle,
         output: Output,
         cancel: Arc<AtomicBool>,
+        guard: Arc<crate::guard::Guard>,
     ) -> Session {
         Session {
             client,
@@ -98,6 +101,7 @@ impl Session {
             cancel,
             wait: WaitPolicy::default(),
             limits: EngineLimits::default(),
+            guard,
             ledger: None,
         }
     }
@@ -118,6 +122,7 @@ impl Host {
                 session.client.clone(),
                 session.runtime.clone(),
                 session.cancel.clone(),
+                session.guard.clone(),
             )
             .with_ledger(session.ledger.clone()),
             region: session.region.clone(),

@@ -799,6 +799,14 @@ fn run_script(h: &Harness, dir: &Path, src: &str) -> (Result<(), String>, Vec<St
     (outcome, printed, summary.to_string())
 }
 
+/// The summary line that names `id`.
+fn line_of<'a>(summary: &'a str, id: &str) -> &'a str {
+    summary
+        .lines()
+        .find(|l| l.contains(&format!(": {id} ")))
+        .unwrap_or_else(|| panic!("{id} is not in the summary:\n{summary}"))
+}
+
 const INFRA: &str = r#"create_instance_with_infra(#{ instance_type: "ecs.g7.large", zone_id: "cn-hangzhou-j",
     region: "cn-hangzhou", image_family: "acs:alibaba_cloud_linux_3_2104_lts_x64" })"#;
 
@@ -810,13 +818,16 @@ fn a_script_that_throws_halfway_leaves_nothing_behind() {
     let (outcome, printed, summary) = run_script(&h, dir.path(), &src);
     assert!(outcome.is_err_and(|e| e.contains("halfway")));
     assert!(h.rt.block_on(inventory(&h.client)).is_empty(), "{summary}");
+    // The instance's line carries the guard's hourly quote.
+    let line = line_of(&summary, &printed[0]);
     assert!(
-        summary.contains(&format!(
-            "- ECS: {} (ecs.g7.large, PostPaid) [released]",
+        line.starts_with(&format!(
+            "- ECS: {} (ecs.g7.large, PostPaid ~CNY ",
             printed[0]
         )),
         "{summary}"
     );
+    assert!(line.ends_with("/h) [released]"), "{summary}");
     for kind in ["SecurityGroup", "VSwitch", "VPC"] {
         assert!(summary.contains(&format!("- {kind}: ")), "{summary}");
     }
@@ -887,10 +898,9 @@ fn a_kept_web_server_survives_and_a_reused_vpc_is_never_touched() {
             existing[1].clone()
         ])
     );
-    assert!(
-        summary.contains(&format!("{web} (ecs.g7.large, PostPaid) [retained (kept)]")),
-        "{summary}"
-    );
+    let line = line_of(&summary, web);
+    assert!(line.contains("(ecs.g7.large, PostPaid ~CNY "), "{summary}");
+    assert!(line.ends_with("/h) [retained (kept)]"), "{summary}");
     assert!(
         summary.contains(&format!("{sg} [retained (needed by {web})]")),
         "{summary}"

@@ -5,18 +5,22 @@
 
 use ecsh::ops::Product;
 use ecsh::rpc::{sign, sign_v3};
+use ecsh::sim::clock::TimeMode;
 use ecsh::sim::{RunningSim, SimConfig};
 use time::OffsetDateTime;
 
-/// An embedded simulator (ephemeral port, random credentials, default world options).
+/// An embedded simulator (ephemeral port, random credentials) in deterministic time: each
+/// transition happens after one describe call has seen the resource in its current state
+/// (`TimeMode::Steps(1)`), so tests are exact and never sleep.
 pub async fn start_sim() -> RunningSim {
     start_sim_with(|_| {}).await
 }
 
-/// An embedded simulator after `configure` adjusted its config (faults, state file, world
-/// options, extra credentials).
+/// Like [`start_sim`], after `configure` adjusted the config (faults, state file, world
+/// options such as `cfg.world.time`, extra credentials).
 pub async fn start_sim_with(configure: impl FnOnce(&mut SimConfig)) -> RunningSim {
     let mut cfg = SimConfig::embedded();
+    cfg.world.time = TimeMode::Steps(1);
     configure(&mut cfg);
     ecsh::sim::start(cfg).await.expect("the simulator starts")
 }
