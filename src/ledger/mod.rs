@@ -208,6 +208,24 @@ impl LedgerError {
     }
 }
 
+/// Starts the ledger of a run on `client`'s target: the CLI's and REPL's one call.
+/// `journal_dir` is `--journal-dir` (the default directory when `None`); `label` names the
+/// run (`script deploy.rhai`, `repl`); `target` is shown by `ecsh ledger` (`sim`, `aliyun`).
+pub fn start_run(
+    client: &crate::rpc::Client,
+    journal_dir: Option<&Path>,
+    label: &str,
+    target: &str,
+) -> Result<Ledger, LedgerError> {
+    let opts = LedgerOptions::for_run(
+        journal_dir,
+        client.region(),
+        label,
+        Some(target.to_string()),
+    )?;
+    Ledger::start(std::sync::Arc::new(client.clone()), opts)
+}
+
 /// Now as an RFC 3339 UTC timestamp, for the journal.
 pub(crate) fn now_rfc3339() -> String {
     time::OffsetDateTime::now_utc()

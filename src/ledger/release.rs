@@ -539,12 +539,13 @@ pub fn id_field(kind: ResourceKind) -> Option<&'static str> {
     })
 }
 
-/// True when a describe entry lists the tag. Entries without a tag list are trusted (the
-/// describe filtered by tag already); entries whose tags say otherwise are not.
+/// True when a describe entry shows the tag itself. The describe was already filtered by the
+/// tag, but a filter the service ignored must never make someone else's resource look like
+/// the run's: an entry without its tags is not trusted (at worst it leaks, never deletes).
 fn carries_tag(entry: &Value, key: &str, value: &str) -> bool {
     let tags = lookup(entry, "Tags.Tag").and_then(Value::as_array);
     match tags {
-        None => true,
+        None => false,
         Some(tags) => tags.iter().any(|t| {
             let k = t
                 .get("TagKey")
@@ -683,11 +684,11 @@ mod tests {
     }
 
     #[test]
-    fn tags_on_entries_are_checked() {
+    fn only_entries_that_show_the_run_tag_count_as_the_runs() {
         let e = json!({"Tags": {"Tag": [{"TagKey": "ecsh:run", "TagValue": "r-1"}]}});
         assert!(carries_tag(&e, "ecsh:run", "r-1"));
         assert!(!carries_tag(&e, "ecsh:run", "r-2"));
-        assert!(carries_tag(
+        assert!(!carries_tag(
             &json!({"InstanceId": "i-1"}),
             "ecsh:run",
             "r-2"
