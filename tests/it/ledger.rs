@@ -979,3 +979,29 @@ async fn a_lost_answer_is_settled_by_the_run_tag_when_the_scope_ends() {
         .iter()
         .any(|r| matches!(r, Record::Found { ids, .. } if ids == &vec![lost.clone()])));
 }
+
+#[test]
+fn the_quickstart_releases_its_own_infra_and_the_ledger_agrees() {
+    let h = Harness::new();
+    let dir = tempfile::tempdir().expect("dir");
+    let src = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/quickstart.rhai"),
+    )
+    .expect("scripts/quickstart.rhai");
+    let (outcome, _, summary) = run_script(&h, dir.path(), &src);
+    assert_eq!(outcome, Ok(()), "{summary}");
+    assert!(h.rt.block_on(inventory(&h.client)).is_empty(), "{summary}");
+    // The script deleted what it made; the ledger saw those deletes and verified them.
+    assert_eq!(summary.matches("[released]").count(), 4, "{summary}");
+    let records = journal::read(&dir.path().join(format!(
+        "{}.jsonl",
+        cli_list(Some(dir.path())).expect("list")[0].run
+    )))
+    .expect("journal");
+    assert!(
+        records
+            .iter()
+            .any(|r| matches!(r, Record::DeleteSent { .. })),
+        "the script's own deletes are journalled"
+    );
+}
