@@ -49,6 +49,14 @@ pub struct GlobalArgs {
     /// Which cloud to talk to; by default the simulator when no credentials are configured.
     #[arg(long, global = true, value_enum)]
     pub cloud: Option<Cloud>,
+    /// Approve every charge without asking (otherwise each chargeable action shows its cost
+    /// and asks on the terminal; with no terminal it is refused).
+    #[arg(long, global = true)]
+    pub yes: bool,
+    /// Approve charges while the run's estimated total stays within AMOUNT (e.g. 5, "5 CNY");
+    /// refuse past it, and refuse actions that cannot be priced.
+    #[arg(long, global = true, value_name = "AMOUNT")]
+    pub max_cost: Option<String>,
     /// Output format; by default a table on a terminal and JSON when piped.
     #[arg(long, global = true, value_enum)]
     pub output: Option<Output>,
@@ -127,6 +135,12 @@ impl GlobalArgs {
             region: self.region.clone(),
             endpoint: self.endpoint.clone(),
         }
+    }
+
+    /// The cost guard the flags ask for: a terminal prompt by default, `--yes`, or a
+    /// `--max-cost` budget. An error is a usage error.
+    pub fn guard(&self) -> Result<crate::guard::Guard, String> {
+        crate::guard::Guard::from_flags(self.yes, self.max_cost.as_deref())
     }
 
     pub fn target_options(&self) -> crate::connect::TargetOptions {

@@ -6,7 +6,7 @@
 //! waits are interrupted); twice exits at once.
 
 use super::{exit, GlobalArgs};
-use crate::guard::{decision, Guard};
+use crate::guard::decision;
 use crate::host::{runner, Output, Session};
 use clap::Args;
 use std::io::Write;
@@ -21,14 +21,6 @@ pub struct RunArgs {
     /// Arguments for the script, which sees them as the `ARGS` array.
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
     pub args: Vec<String>,
-    /// Approve every charge without asking (otherwise each chargeable action shows its cost
-    /// and asks on the terminal; with no terminal it is refused).
-    #[arg(long)]
-    pub yes: bool,
-    /// Approve charges while the run's estimated total stays within AMOUNT (e.g. 5, "5 CNY");
-    /// refuse past it, and refuse actions that cannot be priced.
-    #[arg(long, value_name = "AMOUNT")]
-    pub max_cost: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -38,7 +30,7 @@ pub struct CheckArgs {
 }
 
 pub fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<i32> {
-    let guard = match Guard::from_flags(args.yes, args.max_cost.as_deref()) {
+    let guard = match global.guard() {
         Ok(g) => Arc::new(g),
         Err(e) => {
             eprintln!("ecsh run: {e}");

@@ -90,7 +90,11 @@ impl Gateway {
                     HostError::InvalidOption(m)
                 }
                 GuardError::Interrupted { .. } => HostError::Interrupted,
-                refused => HostError::Refused(refused.to_string()),
+                // The code already says "Refused"; don't say it twice.
+                refused => {
+                    let text = refused.to_string();
+                    HostError::Refused(text.strip_prefix("refused: ").unwrap_or(&text).to_string())
+                }
             })?;
         let flatten = |params: &serde_json::Map<String, Value>| {
             rpc::flatten(params, json_params).map_err(|e| {

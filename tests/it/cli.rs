@@ -1,33 +1,8 @@
 //! The `ecsh` binary as a user runs it: `call` (raw calls, dry run, bad input), `whoami`,
 //! and `sim` standalone.
 
+use crate::support::{ecsh, text};
 use ecsh::rpc::sign;
-use std::process::{Command, Output};
-
-fn ecsh(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ecsh"));
-    cmd.args(args).env("HOME", "/nonexistent-ecsh-test-home");
-    for var in [
-        "ALIBABA_CLOUD_ACCESS_KEY_ID",
-        "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
-        "ALIBABA_CLOUD_SECURITY_TOKEN",
-        "ALIBABA_CLOUD_PROFILE",
-        "ALIBABA_CLOUD_REGION_ID",
-        "ALIBABA_CLOUD_ENDPOINT",
-        "ALICLOUD_ACCESS_KEY",
-        "ALICLOUD_SECRET_KEY",
-    ] {
-        cmd.env_remove(var);
-    }
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.output().expect("ecsh runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
 
 const CREDS: &[(&str, &str)] = &[
     ("ALIBABA_CLOUD_ACCESS_KEY_ID", "testid"),
@@ -160,17 +135,41 @@ fn an_api_error_from_call_exits_1_with_code_and_advice() {
 }
 
 #[test]
-fn chargeable_actions_are_not_sent_by_call_without_a_confirmation() {
+fn call_goes_through_the_cost_guard_and_its_policies() {
+    // No terminal (the test has none) and no flag: refused, with the flags named.
     let out = ecsh(
         &["call", "ecs", "RunInstances", "InstanceType=ecs.g7.large"],
         &[],
     );
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
     assert!(
-        text(&out.stderr).contains("costs money"),
+        stderr.contains("--yes") && stderr.contains("--max-cost"),
+        "{stderr}"
+    );
+
+    // Policies apply to raw calls too: UserData is refused before anything is sent.
+    let out = ecsh(
+        &[
+            "call",
+            "--yes",
+            "ecs",
+            "RunInstances",
+            "InstanceType=ecs.g7.large",
+            "UserData=ZWNobw==",
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("UserData"),
         "{}",
         text(&out.stderr)
     );
+
+    // A duplicated parameter is a usage error.
+    let out = ecsh(&["call", "ecs", "DescribeRegions", "A=1", "A=2"], &[]);
+    assert_eq!(out.status.code(), Some(2));
 }
 
 #[test]

@@ -6,5 +6,6 @@ mod host;
 mod ledger;
 mod rpc;
 mod scripts;
+mod sdk;
 mod sim;
 mod support;

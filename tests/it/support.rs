@@ -221,3 +221,45 @@ impl Reply {
         }
     }
 }
+
+/// The `ecsh` binary as a test runs it: none of the developer's credentials or profile, a
+/// home without `~/.aliyun`, `env` applied, and no controlling terminal (a new session), so a
+/// confirmation prompt can never reach the developer's terminal.
+pub fn ecsh(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    use std::os::unix::process::CommandExt;
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_ecsh"));
+    cmd.args(args).env("HOME", "/nonexistent-ecsh-test-home");
+    for var in [
+        "ALIBABA_CLOUD_ACCESS_KEY_ID",
+        "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
+        "ALIBABA_CLOUD_SECURITY_TOKEN",
+        "ALIBABA_CLOUD_PROFILE",
+        "ALIBABA_CLOUD_REGION_ID",
+        "ALIBABA_CLOUD_ENDPOINT",
+        "ALICLOUD_ACCESS_KEY",
+        "ALICLOUD_SECRET_KEY",
+        "ALICLOUD_SECURITY_TOKEN",
+        "ALIBABACLOUD_ACCESS_KEY_ID",
+        "ALIBABACLOUD_ACCESS_KEY_SECRET",
+    ] {
+        cmd.env_remove(var);
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    // SAFETY: setsid is async-signal-safe and touches no memory of the parent.
+    unsafe {
+        cmd.pre_exec(|| {
+            if libc::setsid() == -1 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    cmd.output().expect("ecsh runs")
+}
+
+/// Output bytes as text.
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}

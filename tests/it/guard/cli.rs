@@ -1,41 +1,12 @@
 //! `ecsh run` with the approval flags, as a user runs it (the embedded simulator, no
 //! credentials): `--max-cost` over a run, no terminal and no flag, and conflicting flags.
 
-use std::os::unix::process::CommandExt;
-use std::process::{Command, Output};
+use crate::support::text;
+use std::process::Output;
 
 /// Runs `ecsh` in a new session, so it has no controlling terminal (as in CI or cron).
 fn ecsh_without_terminal(args: &[&str]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ecsh"));
-    cmd.args(args)
-        .env("HOME", "/nonexistent-ecsh-test-home")
-        .env("ECSH_SIM_TIME_SCALE", "0");
-    for var in [
-        "ALIBABA_CLOUD_ACCESS_KEY_ID",
-        "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
-        "ALIBABA_CLOUD_SECURITY_TOKEN",
-        "ALIBABA_CLOUD_PROFILE",
-        "ALIBABA_CLOUD_REGION_ID",
-        "ALIBABA_CLOUD_ENDPOINT",
-        "ALICLOUD_ACCESS_KEY",
-        "ALICLOUD_SECRET_KEY",
-    ] {
-        cmd.env_remove(var);
-    }
-    // SAFETY: setsid is async-signal-safe and touches no memory of the parent.
-    unsafe {
-        cmd.pre_exec(|| {
-            if libc::setsid() == -1 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
-    cmd.output().expect("ecsh runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
+    crate::support::ecsh(args, &[("ECSH_SIM_TIME_SCALE", "0")])
 }
 
 /// A script that tries three RunInstances (1 hour each) and reports how many were made.

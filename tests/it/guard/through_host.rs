@@ -102,7 +102,7 @@ fn budget_run_approves_until_the_third_instance_would_exceed_it() {
     let out = h.ok(&script);
     assert_eq!(out.last().map(String::as_str), Some("made 2"), "{out:?}");
     assert!(
-        out[0].starts_with("Refused: refused: RunInstances was not approved"),
+        out[0].starts_with("Refused: RunInstances was not approved"),
         "{out:?}"
     );
     assert!(out[0].contains("over --max-cost"), "{out:?}");
@@ -389,7 +389,9 @@ fn ingress_policies_through_functions_and_raw_calls() {
            call_api("ecs", "AuthorizeSecurityGroup", #{{ SecurityGroupId: "{sg}",
                 Permissions: [#{{ IpProtocol: "tcp", PortRange: "3389/3389", SourceCidrIp: "0.0.0.0/0",
                                   allow_public_admin: true }}] }});
-           authorize_security_group(#{{ sg_id: "{sg}", port_range: "443/443" }});"#
+           authorize_security_group(#{{ sg_id: "{sg}", port_range: "443/443" }});
+           authorize_security_group(#{{ sg_id: "{sg}", port_range: "2222/2222" }});
+           authorize_security_group(#{{ sg_id: "{sg}", port_range: "22/22", allow_public_admin: true }});"#
     ));
     let ports: Vec<String> = rules(&h, sg)
         .iter()
