@@ -79,6 +79,8 @@ pub struct Session {
     pub limits: EngineLimits,
     /// Policies and cost approval for every call; chosen by the CLI/REPL, never by the script.
     pub guard: Arc<crate::guard::Guard>,
+    /// The run's scope ledger; `None` tracks nothing (and `keep`/`ledger`/`scope` are absent).
+    pub ledger: Option<crate::ledger::Ledger>,
 }
 
 impl Session {
@@ -100,6 +102,7 @@ impl Session {
             wait: WaitPolicy::default(),
             limits: EngineLimits::default(),
             guard,
+            ledger: None,
         }
     }
 }
@@ -120,7 +123,8 @@ impl Host {
                 session.runtime.clone(),
                 session.cancel.clone(),
                 session.guard.clone(),
-            ),
+            )
+            .with_ledger(session.ledger.clone()),
             region: session.region.clone(),
             wait: session.wait,
             output: session.output.clone(),

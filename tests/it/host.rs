@@ -86,6 +86,7 @@ impl Harness {
             },
             limits: self.limits,
             guard: self.guard.clone(),
+            ledger: None,
         }
     }
 

@@ -3,6 +3,7 @@
 mod cli;
 mod guard;
 mod host;
+mod ledger;
 mod rpc;
 mod scripts;
 mod sdk;
