@@ -11,13 +11,14 @@
 //! Submodules: [`syntax`] (unfinished input, cursor context), [`catalog`] (what can be called),
 //! [`editor`] (the rustyline helper), [`commands`] (the meta-command table), [`history`] (the
 //! file and the secret rule), [`print`] (tables, maps, JSON), [`help`] (help texts),
-//! [`interrupt`] (Ctrl-C while code runs).
+//! [`interrupt`] (Ctrl-C while code runs), [`host_backend`] (the real host behind it).
 
 pub mod catalog;
 pub mod commands;
 pub mod editor;
 pub mod help;
 pub mod history;
+pub mod host_backend;
 pub mod interrupt;
 pub mod print;
 pub mod syntax;
@@ -495,3 +496,15 @@ fn append(rl: &mut Editor<EcshHelper, FileHistory>, path: &Path) -> rustyline::R
 
 #[cfg(test)]
 mod tests;
+
+/// Runs the REPL on the session the CLI built for this target — the same [`Session`] a script
+/// run gets (client, region, runtime, output sinks, cancel flag, guard, and `ledger`: pass one
+/// started with the label `repl`, so the session is a ledger scope). Returns the exit code.
+///
+/// The REPL handles Ctrl-C itself (it cancels the running entry through `session.cancel`), so
+/// the caller must not install a handler that exits the process on Ctrl-C.
+///
+/// [`Session`]: crate::host::Session
+pub fn run(session: crate::host::Session) -> anyhow::Result<i32> {
+    run_with(Box::new(host_backend::HostBackend::new(session)?))
+}
