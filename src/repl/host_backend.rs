@@ -9,10 +9,10 @@
 
 use super::catalog::{FunctionDoc, OptionDoc};
 use super::Backend;
+use crate::guard::decision;
 use crate::host::engine::{self, HostEngine};
 use crate::host::functions::{Handler, HostFn, TABLE};
 use crate::host::options::{Opt, MAX_ITEMS, PAGE_SIZE, REGION};
-use crate::guard::decision;
 use crate::host::runner;
 use crate::host::{Host, Session};
 use crate::ledger::summary::Line as SummaryLine;
@@ -191,32 +191,39 @@ impl Backend for HostBackend {
 
 /// The hourly rate of what is still held and of what is kept, per currency.
 fn running_cost(summary: &Summary) -> String {
-    let rate = |lines: Vec<&SummaryLine>| -> String {
-        let mut by_currency: BTreeMap<&str, f64> = BTreeMap::new();
-        let mut unpriced = 0;
-        for line in &lines {
-            match &line.cost {
-                Some(c) => *by_currency.entry(c.currency.as_str()).or_default() += c.amount,
-                None => unpriced += 1,
-            }
+    let mut out = format!("held: {}\n", rate(summary.left().collect()));
+    let kept: Vec<&SummaryLine> = summary.retained().collect();
+    if !kept.is_empty() {
+        out.push_str(&format!("kept: {}\n", rate(kept)));
+    }
+    out
+}
+
+/// `2 resources, ~CNY 0.8360/h (1 not priced)`, or `nothing`.
+fn rate(lines: Vec<&SummaryLine>) -> String {
+    if lines.is_empty() {
+        return "nothing".into();
+    }
+    let mut by_currency: BTreeMap<&str, f64> = BTreeMap::new();
+    let mut unpriced = 0;
+    for line in &lines {
+        match &line.cost {
+            Some(c) => *by_currency.entry(c.currency.as_str()).or_default() += c.amount,
+            None => unpriced += 1,
         }
-        let mut parts: Vec<String> = by_currency
-            .iter()
-            .map(|(cur, amount)| format!("~{cur} {amount:.4}/h"))
-            .collect();
-        if parts.is_empty() {
-            parts.push("no quoted cost".into());
-        }
-        if unpriced > 0 {
-            parts.push(format!("{unpriced} without a quote"));
-        }
-        format!("{} resource(s), {}", lines.len(), parts.join(", "))
+    }
+    let mut text = if lines.len() == 1 {
+        "1 resource".to_string()
+    } else {
+        format!("{} resources", lines.len())
     };
-    format!(
-        "held: {}\nkept: {}\n",
-        rate(summary.left().collect()),
-        rate(summary.retained().collect())
-    )
+    for (currency, amount) in &by_currency {
+        text.push_str(&format!(", ~{currency} {amount:.4}/h"));
+    }
+    if unpriced > 0 {
+        text.push_str(&format!(" ({unpriced} not priced: free, or not quoted)"));
+    }
+    text
 }
 
 /// What a release did, one line per resource that could not be released.
@@ -301,6 +308,34 @@ fn first_sentence(doc: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn line(cost: Option<f64>) -> SummaryLine {
+        SummaryLine {
+            kind: crate::ops::ResourceKind::Instance,
+            id: "i-1".into(),
+            region: "cn-hangzhou".into(),
+            detail: None,
+            cost: cost.map(|amount| crate::ledger::HourlyCost {
+                amount,
+                currency: "CNY".into(),
+            }),
+            fate: crate::ledger::summary::Fate::Held { error: None },
+        }
+    }
+
+    #[test]
+    fn rates_add_up_per_currency() {
+        let (a, b, free) = (line(Some(0.5)), line(Some(0.336)), line(None));
+        assert_eq!(rate(vec![]), "nothing");
+        assert_eq!(
+            rate(vec![&free]),
+            "1 resource (1 not priced: free, or not quoted)"
+        );
+        assert_eq!(
+            rate(vec![&a, &b, &free]),
+            "3 resources, ~CNY 0.8360/h (1 not priced: free, or not quoted)"
+        );
+    }
 
     #[test]
     fn summaries_are_first_sentences() {
