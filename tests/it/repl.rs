@@ -99,7 +99,9 @@ impl Repl {
     }
 
     fn ctrl_d(&mut self) {
-        self.pty.send(ControlCode::EndOfTransmission).expect("Ctrl-D");
+        self.pty
+            .send(ControlCode::EndOfTransmission)
+            .expect("Ctrl-D");
     }
 
     fn wait_exit(mut self) {
@@ -130,7 +132,10 @@ fn history_is_kept_across_sessions_without_secrets() {
 
     let saved = std::fs::read_to_string(&history).expect("history written");
     assert!(saved.contains("hello from the first session"), "{saved}");
-    assert!(!saved.contains("not-for-the-file"), "a secret reached the history file");
+    assert!(
+        !saved.contains("not-for-the-file"),
+        "a secret reached the history file"
+    );
 
     let mut second = repl_on_embedded_sim(&history);
     second.keys("\x1b[A"); // ↑ recalls the last entry the first session saved
@@ -183,7 +188,10 @@ fn help_for_a_function_shows_options_and_an_example() {
     repl.expect_regex(r"instance_type +string +required");
     repl.expect("Example:");
     repl.expect(PROMPT);
-    repl.enter("help()", r"3\. Price Quote and Cost Confirmation\r\n +describe_price");
+    repl.enter(
+        "help()",
+        r"3\. Price Quote and Cost Confirmation\r\n +describe_price",
+    );
     repl.line(":quit");
     repl.wait_exit();
 }
@@ -292,8 +300,15 @@ fn a_chargeable_call_asks_for_confirmation_first() {
     repl.line("n");
     repl.expect_regex(r"RunInstances was not approved, nothing was sent");
     repl.expect(PROMPT);
-    let instances = sim.call(Product::Ecs, "DescribeInstances", &[("RegionId", "cn-hangzhou")]);
-    assert_eq!(instances["TotalCount"], 0, "nothing was created: {instances}");
+    let instances = sim.call(
+        Product::Ecs,
+        "DescribeInstances",
+        &[("RegionId", "cn-hangzhou")],
+    );
+    assert_eq!(
+        instances["TotalCount"], 0,
+        "nothing was created: {instances}"
+    );
     repl.enter("40 + 2", r"\r\n42\r\n");
     repl.line(":quit");
     repl.wait_exit();
@@ -315,7 +330,10 @@ fn leaving_asks_and_releases_what_the_session_created() {
     repl.expect("Release them (r), keep them (k), or cancel and stay (c)?");
     repl.line("c");
     repl.expect(PROMPT);
-    assert!(sim.vpc_ids().contains(&vpc_id), "cancel keeps the session and the VPC");
+    assert!(
+        sim.vpc_ids().contains(&vpc_id),
+        "cancel keeps the session and the VPC"
+    );
 
     repl.line(":quit");
     repl.expect("Release them (r)");
