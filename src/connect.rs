@@ -41,6 +41,15 @@ impl Target {
     pub fn is_simulator(&self) -> bool {
         self.sim.is_some()
     }
+
+    /// How `ecsh ledger` names this target: `sim` (embedded), the endpoint URL, or `aliyun`.
+    pub fn label(&self) -> String {
+        match (&self.sim, &self.resolved.endpoint) {
+            (Some(_), _) => "sim (embedded)".into(),
+            (None, Some(url)) => url.clone(),
+            (None, None) => "aliyun".into(),
+        }
+    }
 }
 
 /// Resolves configuration from the process environment and `~/.aliyun/config.json`.

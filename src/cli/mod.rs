@@ -3,11 +3,13 @@
 //! library errors into messages; nothing below it does either.
 
 mod call;
+mod ledger;
 mod run;
 mod sim;
 mod whoami;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::{Path, PathBuf};
 
 /// Exit codes, documented in the README.
 pub mod exit {
@@ -57,6 +59,9 @@ pub struct GlobalArgs {
     /// refuse past it, and refuse actions that cannot be priced.
     #[arg(long, global = true, value_name = "AMOUNT")]
     pub max_cost: Option<String>,
+    /// Where run journals are kept (default: the XDG state directory, ~/.local/state/ecsh/runs).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub journal_dir: Option<PathBuf>,
     /// Output format; by default a table on a terminal and JSON when piped.
     #[arg(long, global = true, value_enum)]
     pub output: Option<Output>,
@@ -82,6 +87,10 @@ pub enum Command {
     Run(run::RunArgs),
     /// Parse a Rhai script and report its errors, without running anything.
     Check(run::CheckArgs),
+    /// Release what crashed or killed runs left behind (all of them, or RUN).
+    Cleanup(ledger::CleanupArgs),
+    /// List the runs in the journal and what each still holds.
+    Ledger,
     /// Make one raw API call and print the JSON response.
     Call(call::CallArgs),
     /// Run the simulator standalone, for the official SDKs and other tools.
@@ -106,6 +115,8 @@ pub fn main() -> i32 {
     let result = match cli.command {
         Some(Command::Run(args)) => run::run(&cli.global, args),
         Some(Command::Check(args)) => run::check(args),
+        Some(Command::Cleanup(args)) => ledger::cleanup(&cli.global, args),
+        Some(Command::Ledger) => ledger::list(&cli.global),
         Some(Command::Call(args)) => call::run(&cli.global, args),
         Some(Command::Sim(args)) => sim::run(args),
         Some(Command::Whoami) => whoami::run(&cli.global),
@@ -201,4 +212,53 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 fn print_json(value: &serde_json::Value) -> anyhow::Result<()> {
     println!("{}", serde_json::to_string_pretty(value)?);
     Ok(())
+}
+
+/// The journal directory of a run. Runs against the embedded simulator journal into a
+/// private temporary directory removed at exit: their resources vanish with the process, so
+/// there is nothing for a later `ecsh cleanup` to do, and nothing should be listed.
+pub struct JournalDir {
+    path: Option<PathBuf>,
+    temporary: bool,
+}
+
+impl JournalDir {
+    pub fn for_target(
+        global: &GlobalArgs,
+        target: &crate::connect::Target,
+    ) -> anyhow::Result<JournalDir> {
+        if global.journal_dir.is_some() || !target.is_simulator() {
+            return Ok(JournalDir {
+                path: global.journal_dir.clone(),
+                temporary: false,
+            });
+        }
+        let dir = std::env::temp_dir().join(format!(
+            "ecsh-embedded-{}-{:08x}",
+            std::process::id(),
+            rand::random::<u32>()
+        ));
+        std::fs::create_dir_all(&dir).map_err(|e| {
+            anyhow::anyhow!(
+                "cannot create the run journal directory {}: {e}",
+                dir.display()
+            )
+        })?;
+        Ok(JournalDir {
+            path: Some(dir),
+            temporary: true,
+        })
+    }
+
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+}
+
+impl Drop for JournalDir {
+    fn drop(&mut self) {
+        if let (true, Some(dir)) = (self.temporary, &self.path) {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
 }

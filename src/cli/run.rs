@@ -50,9 +50,16 @@ pub fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<i32> {
         cancel.clone(),
         guard.clone(),
     );
+    let journal = super::JournalDir::for_target(global, &target)?;
+    let label = format!("script {}", args.file.display());
+    let ledger = crate::ledger::start_run(&target.client, journal.path(), &label, &target.label())?;
+    let mut session = session;
+    session.ledger = Some(ledger.clone());
     let outcome = runner::run_file(&args.file, args.args, session);
+    // The run's scope ends here, however the script ended: release what it still holds.
+    let finished = runtime.block_on(ledger.finish());
     eprint!("{}", decision::summary(&guard.decisions()));
-    let code = match outcome {
+    let mut code = match outcome {
         Ok(_) => exit::OK,
         Err(failure) => {
             eprintln!("{}", runner::render_error(&failure));
@@ -63,6 +70,13 @@ pub fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<i32> {
             }
         }
     };
+    match finished {
+        Ok((_, summary)) => eprint!("{summary}"),
+        Err(e) => {
+            eprintln!("ecsh: releasing what the run created failed: {e}");
+            code = code.max(exit::FAILURE);
+        }
+    }
     if let Some(sim) = target.sim {
         let _ = runtime.block_on(sim.shutdown());
     }

@@ -73,7 +73,11 @@ impl Summary {
                     },
                 },
             })
-            .collect();
+            .collect::<Vec<Line>>();
+        // The seed's order: instances first, then what they sat in (a stable sort keeps
+        // creation order within a kind).
+        let mut lines = lines;
+        lines.sort_by_key(|l| l.kind.level());
         let default = journal::default_dir().ok();
         Summary {
             run: state.run.clone(),

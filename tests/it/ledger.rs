@@ -1005,3 +1005,81 @@ fn the_quickstart_releases_its_own_infra_and_the_ledger_agrees() {
         "the script's own deletes are journalled"
     );
 }
+
+// --- The real binaries: `ecsh run` killed with SIGKILL, then `ecsh cleanup` -----------------
+
+/// `ecsh` with the standalone simulator's credentials and `--journal-dir`.
+fn ecsh_cmd(endpoint: &str, journal: &Path, args: &[&str]) -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_ecsh"));
+    cmd.arg("--endpoint")
+        .arg(endpoint)
+        .arg("--journal-dir")
+        .arg(journal)
+        .args(args)
+        .env("HOME", "/nonexistent-ecsh-test-home")
+        .env("ALIBABA_CLOUD_ACCESS_KEY_ID", STANDALONE_KEY_ID)
+        .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", STANDALONE_SECRET)
+        .env_remove("ALIBABA_CLOUD_PROFILE")
+        .env_remove("ALIBABA_CLOUD_SECURITY_TOKEN");
+    cmd
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ecsh_run_killed_by_sigkill_is_finished_by_ecsh_cleanup() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().expect("dir");
+    let journal = dir.path().join("journal");
+    let script = dir.path().join("long.rhai");
+    std::fs::write(
+        &script,
+        r#"let infra = create_instance_with_infra(#{ instance_type: "ecs.c6.large", zone_id: "cn-hangzhou-i" });
+           print(`created ${infra.instance_id}`);
+           loop { describe_regions(); }"#,
+    )
+    .expect("script");
+    let sim = standalone_sim(&dir.path().join("account.json"));
+    let client = client_for(&sim.endpoint, STANDALONE_KEY_ID, STANDALONE_SECRET);
+
+    let mut run = ecsh_cmd(&sim.endpoint, &journal, &["--yes", "run"])
+        .arg(&script)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("ecsh run starts");
+    let stdout = run.stdout.take().expect("stdout");
+    let created = std::io::BufReader::new(stdout)
+        .lines()
+        .map_while(Result::ok)
+        .find(|l| l.starts_with("created i-"));
+    run.kill().expect("SIGKILL");
+    let _ = run.wait();
+    assert!(
+        created.is_some(),
+        "the script created its instance before the kill"
+    );
+    assert_eq!(
+        inventory(&client).await.len(),
+        4,
+        "instance, group, vswitch, VPC left behind"
+    );
+
+    let listed = ecsh_cmd(&sim.endpoint, &journal, &["ledger"])
+        .output()
+        .expect("ecsh ledger");
+    let listing = String::from_utf8_lossy(&listed.stdout).into_owned();
+    assert!(listing.contains("crashed"), "{listing}");
+
+    let cleanup = ecsh_cmd(&sim.endpoint, &journal, &["cleanup"])
+        .output()
+        .expect("ecsh cleanup");
+    assert!(
+        cleanup.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&cleanup.stdout),
+        String::from_utf8_lossy(&cleanup.stderr)
+    );
+    assert!(
+        inventory(&client).await.is_empty(),
+        "ecsh cleanup released everything"
+    );
+}

@@ -24,11 +24,21 @@ fn script(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// Runs scripts/`name` with `args` through `run_file`; returns its printed lines.
+/// Runs scripts/`name` with `args` through `run_file`, as `ecsh run` does: with a run ledger
+/// whose scope ends (releasing what the script left) when the script ends. Returns its
+/// printed lines.
 fn run(h: &Harness, name: &str, args: &[&str]) -> Vec<String> {
     h.printed.lock().unwrap().clear();
     let args = args.iter().map(|s| s.to_string()).collect();
-    if let Err(f) = runner::run_file(&script(name), args, h.session()) {
+    let journal = tempfile::tempdir().expect("journal dir");
+    let ledger = ecsh::ledger::start_run(&h.client, Some(journal.path()), name, "sim")
+        .expect("the run ledger starts");
+    let mut session = h.session();
+    session.ledger = Some(ledger.clone());
+    let outcome = runner::run_file(&script(name), args, session);
+    h.rt.block_on(ledger.finish())
+        .expect("the run's scope ends cleanly");
+    if let Err(f) = outcome {
         panic!("{name} failed:\n{}", runner::render_error(&f));
     }
     h.printed.lock().unwrap().clone()
