@@ -2,9 +2,10 @@
 //! wait, and stops the script), instead of killing the session.
 //!
 //! While rustyline reads a line the terminal is in raw mode and Ctrl-C arrives as a key
-//! (`ReadlineError::Interrupted`); only while code runs does it arrive as SIGINT, so the handler
-//! is installed for exactly that time ([`arm`]) and the previous disposition restored after.
-//! The handler only stores to atomics, which is async-signal-safe.
+//! (`ReadlineError::Interrupted`); at every other moment of the session (an entry compiling or
+//! running, a call waiting) it arrives as SIGINT. The REPL installs this handler for the whole
+//! session ([`arm`]) and the previous disposition comes back when the guard drops. The handler
+//! only stores to atomics, which is async-signal-safe.
 
 use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};

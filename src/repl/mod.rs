@@ -190,12 +190,11 @@ impl Session {
         }
     }
 
-    /// Runs `src` and shows the result or the error; the session goes on either way.
+    /// Runs `src` and shows the result or the error; the session goes on either way. A Ctrl-C
+    /// that came after the entry was typed cancels it; the flag is cleared once it has.
     fn eval(&mut self, src: &str) {
-        let cancel = self.backend.cancel_flag();
-        cancel.store(false, Ordering::SeqCst);
-        let result = self.run_entry(src, &cancel);
-        cancel.store(false, Ordering::SeqCst);
+        let result = self.run_entry(src);
+        self.backend.cancel_flag().store(false, Ordering::SeqCst);
         self.refresh_catalog();
         let helped = std::mem::take(&mut *self.pending.borrow_mut());
         if !helped.is_empty() {
@@ -211,19 +210,13 @@ impl Session {
     }
 
     /// Compiles `src` against the session's scope, adds its functions to the session, and runs
-    /// it with Ctrl-C routed to `cancel`. Statements are cleared afterwards so earlier lines
-    /// never run again (notes §8).
-    fn run_entry(
-        &mut self,
-        src: &str,
-        cancel: &Arc<AtomicBool>,
-    ) -> Result<Dynamic, Box<EvalAltResult>> {
+    /// it. Statements are cleared afterwards so earlier lines never run again (notes §8).
+    fn run_entry(&mut self, src: &str) -> Result<Dynamic, Box<EvalAltResult>> {
         let ast = self.backend.engine().compile_with_scope(&self.scope, src)?;
         self.backend
             .check(&ast)
             .map_err(|why| EvalAltResult::ErrorRuntime(why.into(), rhai::Position::NONE))?;
         self.ast += ast;
-        let _armed = interrupt::arm(cancel.clone());
         let result = self
             .backend
             .engine()
@@ -424,7 +417,12 @@ pub fn run_with(backend: Box<dyn Backend>) -> anyhow::Result<i32> {
     rl.set_helper(Some(EcshHelper::new(session.catalog(), commands::names())));
     let history = History::open(&mut rl);
     session.say("ecsh — :help for commands, help() for functions, Ctrl-D to leave.");
+    // While a line is edited Ctrl-C is a key (rustyline's raw mode); at any other moment it is
+    // SIGINT, and for the whole session that cancels the running entry instead of the process.
+    let cancel = session.backend.cancel_flag();
+    let _armed = interrupt::arm(cancel.clone());
     loop {
+        cancel.store(false, Ordering::SeqCst);
         match rl.readline("ecsh> ") {
             Ok(line) => {
                 history.record(&mut rl, &line, &mut session);

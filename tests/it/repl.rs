@@ -98,6 +98,10 @@ impl Repl {
         found
     }
 
+    fn ctrl_c(&mut self) {
+        self.pty.send(ControlCode::EndOfText).expect("Ctrl-C");
+    }
+
     fn ctrl_d(&mut self) {
         self.pty
             .send(ControlCode::EndOfTransmission)
@@ -222,6 +226,27 @@ fn an_api_error_is_shown_and_the_session_goes_on() {
         r"unknown option 'instance_typ'",
     );
     repl.enter("kept * 6", r"\r\n42\r\n");
+    repl.line(":quit");
+    repl.wait_exit();
+}
+
+#[test]
+fn ctrl_c_cancels_the_line_or_the_running_entry_not_the_session() {
+    let (_dir, history) = history_file();
+    let mut repl = repl_on_embedded_sim(&history);
+    repl.keys("this line is abandoned");
+    repl.expect("abandoned");
+    repl.ctrl_c();
+    repl.expect(PROMPT);
+    repl.enter("let n = 0; 5", r"\r\n5\r\n");
+    // The entry announces itself (in words its echo does not contain), so Ctrl-C arrives
+    // while it runs.
+    repl.line("print(\"looping\" + \" now\"); loop { n += 1; }");
+    repl.expect("looping now");
+    repl.ctrl_c();
+    repl.expect("interrupted (Ctrl-C)");
+    repl.expect(PROMPT);
+    repl.enter("n > 0", r"\r\ntrue\r\n");
     repl.line(":quit");
     repl.wait_exit();
 }
