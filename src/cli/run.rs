@@ -46,7 +46,7 @@ pub fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<i32> {
         target.client.clone(),
         target.resolved.region.clone(),
         runtime.handle().clone(),
-        terminal_output(),
+        terminal_output(global.quiet),
         cancel.clone(),
         guard.clone(),
     );
@@ -97,15 +97,17 @@ pub fn check(args: CheckArgs) -> anyhow::Result<i32> {
 }
 
 /// Script `print` to stdout, warnings and `debug` to stderr, one line per call.
-fn terminal_output() -> Output {
-    Output::new(
+fn terminal_output(quiet: bool) -> Output {
+    let mut output = Output::new(
         Arc::new(|line: &str| {
             let mut out = std::io::stdout().lock();
             let _ = writeln!(out, "{line}");
             let _ = out.flush();
         }),
         Arc::new(|line: &str| eprintln!("{line}")),
-    )
+    );
+    output.progress = super::progress::sink(quiet);
+    output
 }
 
 /// First Ctrl-C: ask the script to stop. Second: exit at once.
