@@ -58,7 +58,11 @@ pub fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<i32> {
     let outcome = runner::run_file(&args.file, args.args, session);
     // The run's scope ends here, however the script ended: release what it still holds.
     let finished = runtime.block_on(ledger.finish());
-    eprint!("{}", decision::summary(&guard.decisions()));
+    let json_summary = global.output == Some(super::Output::Json);
+    let decisions = guard.decisions();
+    if !json_summary {
+        eprint!("{}", decision::summary(&decisions));
+    }
     let mut code = match outcome {
         Ok(_) => exit::OK,
         Err(failure) => {
@@ -71,6 +75,12 @@ pub fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<i32> {
         }
     };
     match finished {
+        Ok((_, summary)) if json_summary => {
+            // One line of JSON on stderr: stdout belongs to the script's own output.
+            let mut report = summary.to_json();
+            report["decisions"] = serde_json::to_value(&decisions)?;
+            eprintln!("{report}");
+        }
         Ok((_, summary)) => eprint!("{summary}"),
         Err(e) => {
             eprintln!("ecsh: releasing what the run created failed: {e}");
