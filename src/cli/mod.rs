@@ -4,6 +4,7 @@
 
 mod call;
 mod ledger;
+mod progress;
 mod run;
 mod sim;
 mod whoami;
@@ -62,6 +63,9 @@ pub struct GlobalArgs {
     /// Where run journals are kept (default: the XDG state directory, ~/.local/state/ecsh/runs).
     #[arg(long, global = true, value_name = "DIR")]
     pub journal_dir: Option<PathBuf>,
+    /// No progress display (spinners for long waits are drawn only on a terminal anyway).
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
     /// Output format; by default a table on a terminal and JSON when piped.
     #[arg(long, global = true, value_enum)]
     pub output: Option<Output>,

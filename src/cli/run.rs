@@ -46,7 +46,7 @@ pub fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<i32> {
         target.client.clone(),
         target.resolved.region.clone(),
         runtime.handle().clone(),
-        terminal_output(),
+        terminal_output(global.quiet),
         cancel.clone(),
         guard.clone(),
     );
@@ -58,7 +58,11 @@ pub fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<i32> {
     let outcome = runner::run_file(&args.file, args.args, session);
     // The run's scope ends here, however the script ended: release what it still holds.
     let finished = runtime.block_on(ledger.finish());
-    eprint!("{}", decision::summary(&guard.decisions()));
+    let json_summary = global.output == Some(super::Output::Json);
+    let decisions = guard.decisions();
+    if !json_summary {
+        eprint!("{}", decision::summary(&decisions));
+    }
     let mut code = match outcome {
         Ok(_) => exit::OK,
         Err(failure) => {
@@ -71,6 +75,12 @@ pub fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<i32> {
         }
     };
     match finished {
+        Ok((_, summary)) if json_summary => {
+            // One line of JSON on stderr: stdout belongs to the script's own output.
+            let mut report = summary.to_json();
+            report["decisions"] = serde_json::to_value(&decisions)?;
+            eprintln!("{report}");
+        }
         Ok((_, summary)) => eprint!("{summary}"),
         Err(e) => {
             eprintln!("ecsh: releasing what the run created failed: {e}");
@@ -97,15 +107,17 @@ pub fn check(args: CheckArgs) -> anyhow::Result<i32> {
 }
 
 /// Script `print` to stdout, warnings and `debug` to stderr, one line per call.
-fn terminal_output() -> Output {
-    Output::new(
+fn terminal_output(quiet: bool) -> Output {
+    let mut output = Output::new(
         Arc::new(|line: &str| {
             let mut out = std::io::stdout().lock();
             let _ = writeln!(out, "{line}");
             let _ = out.flush();
         }),
         Arc::new(|line: &str| eprintln!("{line}")),
-    )
+    );
+    output.progress = super::progress::sink(quiet);
+    output
 }
 
 /// First Ctrl-C: ask the script to stop. Second: exit at once.

@@ -31,6 +31,7 @@ pub struct Gateway {
     guard: Arc<Guard>,
     /// Journals every creating call before it is sent (see `crate::ledger`).
     ledger: Option<Ledger>,
+    progress: Option<super::ProgressSink>,
 }
 
 impl Gateway {
@@ -49,6 +50,20 @@ impl Gateway {
             calls: Cell::new(0),
             guard,
             ledger: None,
+            progress: None,
+        }
+    }
+
+    /// Reports waits to `progress` (a spinner on a terminal).
+    pub fn with_progress(mut self, progress: Option<super::ProgressSink>) -> Gateway {
+        self.progress = progress;
+        self
+    }
+
+    /// Hands one step of a wait to the progress display, if there is one.
+    pub fn report(&self, event: &super::Progress) {
+        if let Some(progress) = &self.progress {
+            progress(event);
         }
     }
 

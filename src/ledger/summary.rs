@@ -87,6 +87,43 @@ impl Summary {
         }
     }
 
+    /// The summary for tools (`--output json`): the run id and one object per resource with
+    /// its kind, id, region, quoted hourly cost and status (`released`, `retained`, `held`,
+    /// `deleting`), plus why it was retained or why its release failed.
+    pub fn to_json(&self) -> serde_json::Value {
+        let resources: Vec<serde_json::Value> =
+            self.lines
+                .iter()
+                .map(|l| {
+                    let (status, note) = match &l.fate {
+                        Fate::Released => ("released", None),
+                        Fate::Retained { needed_by } => (
+                            "retained",
+                            Some(needed_by.as_ref().map_or_else(
+                                || "kept".to_string(),
+                                |by| format!("needed by {by}"),
+                            )),
+                        ),
+                        Fate::Held { error } => (
+                            "held",
+                            error.as_ref().map(|(code, msg)| format!("{code}: {msg}")),
+                        ),
+                        Fate::Deleting => ("deleting", None),
+                    };
+                    serde_json::json!({
+                        "kind": l.kind.label(),
+                        "id": l.id,
+                        "region": l.region,
+                        "detail": l.detail,
+                        "cost_per_hour": l.cost,
+                        "status": status,
+                        "note": note,
+                    })
+                })
+                .collect();
+        serde_json::json!({ "run": self.run, "resources": resources })
+    }
+
     /// Resources still held (neither released nor kept).
     pub fn left(&self) -> impl Iterator<Item = &Line> {
         self.lines

@@ -245,3 +245,32 @@ fn check_reports_syntax_errors_with_positions_and_runs_nothing() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn output_json_makes_the_run_summary_one_parsable_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = script(
+        &dir,
+        "vpc.rhai",
+        r#"let vpc = call_api("vpc", "CreateVpc", #{ CidrBlock: "10.0.0.0/16" }).VpcId; print(vpc);"#,
+    );
+    let out = ecsh(
+        &["--output", "json", "run", &path],
+        &[("ECSH_SIM_TIME_SCALE", "0")],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let vpc = text(&out.stdout).trim().to_string();
+    let stderr = text(&out.stderr);
+    let last = stderr.lines().last().expect("a summary line");
+    let summary: serde_json::Value = serde_json::from_str(last).expect("the summary is JSON");
+    assert!(
+        summary["run"].as_str().is_some_and(|r| r.starts_with("r-")),
+        "{summary}"
+    );
+    let resources = summary["resources"].as_array().expect("resources");
+    assert_eq!(resources.len(), 1, "{summary}");
+    assert_eq!(resources[0]["kind"], "VPC");
+    assert_eq!(resources[0]["id"], vpc.as_str());
+    assert_eq!(resources[0]["status"], "released");
+    assert_eq!(summary["decisions"], serde_json::json!([]));
+}

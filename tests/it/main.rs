@@ -4,6 +4,7 @@ mod cli;
 mod guard;
 mod host;
 mod ledger;
+mod progress;
 mod repl;
 mod rpc;
 mod scripts;
