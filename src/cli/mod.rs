@@ -5,12 +5,14 @@
 mod call;
 mod ledger;
 mod progress;
+mod repl;
 mod run;
+mod session;
 mod sim;
 mod whoami;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Exit codes, documented in the README.
 pub mod exit {
@@ -124,10 +126,7 @@ pub fn main() -> i32 {
         Some(Command::Call(args)) => call::run(&cli.global, args),
         Some(Command::Sim(args)) => sim::run(args),
         Some(Command::Whoami) => whoami::run(&cli.global),
-        None => {
-            eprintln!("ecsh: the REPL is not built yet; run a script with `ecsh run FILE` (see `ecsh --help`)");
-            Ok(exit::USAGE)
-        }
+        None => repl::run(&cli.global),
     };
     match result {
         Ok(code) => code,
@@ -216,53 +215,4 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 fn print_json(value: &serde_json::Value) -> anyhow::Result<()> {
     println!("{}", serde_json::to_string_pretty(value)?);
     Ok(())
-}
-
-/// The journal directory of a run. Runs against the embedded simulator journal into a
-/// private temporary directory removed at exit: their resources vanish with the process, so
-/// there is nothing for a later `ecsh cleanup` to do, and nothing should be listed.
-pub struct JournalDir {
-    path: Option<PathBuf>,
-    temporary: bool,
-}
-
-impl JournalDir {
-    pub fn for_target(
-        global: &GlobalArgs,
-        target: &crate::connect::Target,
-    ) -> anyhow::Result<JournalDir> {
-        if global.journal_dir.is_some() || !target.is_simulator() {
-            return Ok(JournalDir {
-                path: global.journal_dir.clone(),
-                temporary: false,
-            });
-        }
-        let dir = std::env::temp_dir().join(format!(
-            "ecsh-embedded-{}-{:08x}",
-            std::process::id(),
-            rand::random::<u32>()
-        ));
-        std::fs::create_dir_all(&dir).map_err(|e| {
-            anyhow::anyhow!(
-                "cannot create the run journal directory {}: {e}",
-                dir.display()
-            )
-        })?;
-        Ok(JournalDir {
-            path: Some(dir),
-            temporary: true,
-        })
-    }
-
-    pub fn path(&self) -> Option<&Path> {
-        self.path.as_deref()
-    }
-}
-
-impl Drop for JournalDir {
-    fn drop(&mut self) {
-        if let (true, Some(dir)) = (self.temporary, &self.path) {
-            let _ = std::fs::remove_dir_all(dir);
-        }
-    }
 }

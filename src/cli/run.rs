@@ -7,7 +7,7 @@
 
 use super::{exit, GlobalArgs};
 use crate::guard::decision;
-use crate::host::{runner, Output, Session};
+use crate::host::{runner, Output};
 use clap::Args;
 use std::io::Write;
 use std::path::PathBuf;
@@ -30,36 +30,19 @@ pub struct CheckArgs {
 }
 
 pub fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<i32> {
-    let guard = match global.guard() {
-        Ok(g) => Arc::new(g),
-        Err(e) => {
-            eprintln!("ecsh run: {e}");
-            return Ok(exit::USAGE);
-        }
-    };
-    let runtime = super::runtime()?;
-    let target = runtime.block_on(crate::connect::connect(&global.target_options()))?;
-    eprintln!("{}", target.banner);
-    let cancel = Arc::new(AtomicBool::new(false));
-    runtime.spawn(interrupt_watch(cancel.clone()));
-    let session = Session::new(
-        target.client.clone(),
-        target.resolved.region.clone(),
-        runtime.handle().clone(),
-        terminal_output(global.quiet),
-        cancel.clone(),
-        guard.clone(),
-    );
-    let journal = super::JournalDir::for_target(global, &target)?;
     let label = format!("script {}", args.file.display());
-    let ledger = crate::ledger::start_run(&target.client, journal.path(), &label, &target.label())?;
-    let mut session = session;
-    session.ledger = Some(ledger.clone());
-    let outcome = runner::run_file(&args.file, args.args, session);
+    let prepared = match super::session::prepare(global, &label)? {
+        Ok(p) => p,
+        Err(code) => return Ok(code),
+    };
+    prepared
+        .runtime
+        .spawn(interrupt_watch(prepared.cancel.clone()));
+    let outcome = runner::run_file(&args.file, args.args, prepared.session.clone());
     // The run's scope ends here, however the script ended: release what it still holds.
-    let finished = runtime.block_on(ledger.finish());
+    let finished = prepared.runtime.block_on(prepared.ledger.finish());
     let json_summary = global.output == Some(super::Output::Json);
-    let decisions = guard.decisions();
+    let decisions = prepared.guard.decisions();
     if !json_summary {
         eprint!("{}", decision::summary(&decisions));
     }
@@ -67,7 +50,7 @@ pub fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<i32> {
         Ok(_) => exit::OK,
         Err(failure) => {
             eprintln!("{}", runner::render_error(&failure));
-            if cancel.load(Ordering::SeqCst) {
+            if prepared.cancel.load(Ordering::SeqCst) {
                 exit::INTERRUPTED
             } else {
                 failure.exit_code()
@@ -87,9 +70,7 @@ pub fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<i32> {
             code = code.max(exit::FAILURE);
         }
     }
-    if let Some(sim) = target.sim {
-        let _ = runtime.block_on(sim.shutdown());
-    }
+    prepared.close();
     Ok(code)
 }
 
@@ -107,7 +88,7 @@ pub fn check(args: CheckArgs) -> anyhow::Result<i32> {
 }
 
 /// Script `print` to stdout, warnings and `debug` to stderr, one line per call.
-fn terminal_output(quiet: bool) -> Output {
+pub(super) fn terminal_output(quiet: bool) -> Output {
     let mut output = Output::new(
         Arc::new(|line: &str| {
             let mut out = std::io::stdout().lock();
