@@ -136,7 +136,7 @@ pub fn run(global: &GlobalArgs, args: CallArgs) -> anyhow::Result<i32> {
         .collect();
     match runtime.block_on(client.call(product, &args.action, flat)) {
         Ok(body) => {
-            super::print_json(&body)?;
+            super::print_value(global, &body)?;
             Ok(exit::OK)
         }
         Err(e) => {

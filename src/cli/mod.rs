@@ -212,7 +212,26 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .map_err(|e| anyhow::anyhow!("cannot start the async runtime: {e}"))
 }
 
-fn print_json(value: &serde_json::Value) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string_pretty(value)?);
+/// Prints an API result on stdout: `--output table` as the REPL shows it (lists of objects as
+/// aligned tables trimmed to the terminal, objects as indented key/value), `--output json` as
+/// pretty JSON; by default a table on a terminal and JSON when piped.
+fn print_value(global: &GlobalArgs, value: &serde_json::Value) -> anyhow::Result<()> {
+    use std::io::IsTerminal;
+    let table = match global.output {
+        Some(Output::Table) => true,
+        Some(Output::Json) => false,
+        None => std::io::stdout().is_terminal(),
+    };
+    if table {
+        let shown = rhai::serde::to_dynamic(value)
+            .map_err(|e| anyhow::anyhow!("cannot show the result as a table: {e}"))?;
+        let width = crate::repl::print::terminal_width();
+        println!(
+            "{}",
+            crate::repl::print::render(&shown, width).unwrap_or_default()
+        );
+    } else {
+        println!("{}", serde_json::to_string_pretty(value)?);
+    }
     Ok(())
 }

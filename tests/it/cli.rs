@@ -274,3 +274,37 @@ fn output_json_makes_the_run_summary_one_parsable_line() {
     assert_eq!(resources[0]["status"], "released");
     assert_eq!(summary["decisions"], serde_json::json!([]));
 }
+
+#[test]
+fn call_output_table_shows_lists_as_aligned_tables() {
+    let out = ecsh(
+        &["--output", "table", "call", "ecs", "DescribeRegions"],
+        &[("COLUMNS", "120")],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let header = stdout
+        .lines()
+        .find(|l| l.contains("RegionEndpoint"))
+        .unwrap_or_else(|| panic!("a table header in {stdout}"));
+    assert!(
+        header.contains("RegionId") && header.contains("Status"),
+        "{stdout}"
+    );
+    let row = stdout
+        .lines()
+        .find(|l| l.contains("ap-southeast-1"))
+        .expect("a row per region");
+    // Aligned: the endpoint column starts at the same display column in the header and the
+    // row (Chinese region names take two columns per character).
+    use unicode_width::UnicodeWidthStr;
+    assert_eq!(
+        header.find("RegionEndpoint").map(|i| header[..i].width()),
+        row.find("ecs.ap-southeast-1").map(|i| row[..i].width()),
+        "{stdout}"
+    );
+    assert!(
+        serde_json::from_str::<serde_json::Value>(&stdout).is_err(),
+        "not JSON"
+    );
+}
