@@ -86,14 +86,20 @@ fn every_example_script_has_a_test_and_passes_check() {
 fn quickstart_quotes_creates_runs_and_releases_everything() {
     let h = Harness::new();
     let out = run(&h, "quickstart.rhai", &[]);
-    assert_eq!(out[0], "ECS Cost Estimate:");
-    let spec = has(&out, "Spec: ");
-    assert!(spec.contains("(2 vCPU, 4.0 GB)"), "{spec}");
-    assert!(has(&out, "Unit price: CNY ").ends_with("/hour (trade price)"));
-    has(&out, "Estimated total cost: CNY ");
-    has(
-        &out,
-        "Billing: pay-as-you-go (PostPaid), released after completion",
+    let found = has(&out, "Found ");
+    assert!(found.contains("(2 vCPU, 4.0 GB)"), "{found}");
+    assert!(
+        found.contains("/hour; expected runtime ~5 minutes"),
+        "{found}"
+    );
+    // The host's guard quoted the exact request and recorded the approval (the harness
+    // approves like --yes), with the script's 5-minute estimate.
+    let decisions = h.guard.decisions();
+    assert_eq!(decisions.len(), 1, "{decisions:?}");
+    assert!(decisions[0].approved && decisions[0].action == "RunInstances");
+    assert!(
+        decisions[0].amount.is_some_and(|a| a > 0.0),
+        "{decisions:?}"
     );
     assert_eq!(has(&out, "Exit code: "), "Exit code: 0");
     for kind in ["- ECS: ", "- SecurityGroup: ", "- VSwitch: ", "- VPC: "] {
