@@ -15,9 +15,19 @@ pub struct CallArgs {
     pub action: String,
     /// Parameters as Key=Value, flattened as on the wire (InstanceId.1=i-abc, Tag.1.Key=env).
     pub params: Vec<String>,
-    /// Print the signed request without sending it.
+    /// Print the signed request without sending it (as one GET URL unless --method post).
     #[arg(long)]
     pub dry_run: bool,
+    /// HTTP method: post (parameters in a form body; the default when sending) or get (all in
+    /// the URL; the default for --dry-run, so the output is one URL to paste).
+    #[arg(long, value_enum)]
+    pub method: Option<HttpMethod>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum HttpMethod {
+    Get,
+    Post,
 }
 
 /// The product, action and parameters of a call, checked; errors are usage errors (exit 2).
@@ -96,7 +106,12 @@ pub fn run(global: &GlobalArgs, args: CallArgs) -> anyhow::Result<i32> {
         }
     };
     let runtime = super::runtime()?;
-    let target = runtime.block_on(crate::connect::connect(&global.target_options()))?;
+    let mut options = global.target_options();
+    options.method = match (args.method, args.dry_run) {
+        (Some(HttpMethod::Get), _) | (None, true) => crate::rpc::Method::Get,
+        (Some(HttpMethod::Post), _) | (None, false) => crate::rpc::Method::Post,
+    };
+    let target = runtime.block_on(crate::connect::connect(&options))?;
     let client = target.client.clone();
     if args.dry_run {
         let prepared = client.prepare(product, &args.action, params)?;

@@ -165,6 +165,7 @@ impl GlobalArgs {
                 Cloud::Aliyun => crate::connect::CloudChoice::Aliyun,
             }),
             sim_world: embedded_world_options(),
+            method: crate::rpc::Method::Post,
         }
     }
 }

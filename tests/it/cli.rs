@@ -308,3 +308,46 @@ fn call_output_table_shows_lists_as_aligned_tables() {
         "not JSON"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_dry_run_url_is_accepted_by_the_simulator_as_printed() {
+    let sim = crate::support::start_sim().await;
+    let secret = sim.access_key_secret().expose().to_string();
+    let endpoint = sim.endpoint();
+    let key_id = sim.access_key_id().to_string();
+    let out = tokio::task::spawn_blocking(move || {
+        ecsh(
+            &[
+                "call",
+                "ecs",
+                "DescribeRegions",
+                "--dry-run",
+                "--endpoint",
+                &endpoint,
+            ],
+            &[
+                ("ALIBABA_CLOUD_ACCESS_KEY_ID", &key_id),
+                ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", &secret),
+            ],
+        )
+    })
+    .await
+    .expect("ecsh ran");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let url = stdout
+        .trim()
+        .strip_prefix("GET ")
+        .unwrap_or_else(|| panic!("one GET line: {stdout}"));
+    // Nothing was sent by the dry run: the nonce is still fresh, so the printed URL works once.
+    let answer = reqwest::get(url).await.expect("the simulator answers");
+    assert_eq!(answer.status(), 200);
+    let body: serde_json::Value =
+        serde_json::from_str(&answer.text().await.expect("a body")).expect("JSON");
+    assert!(
+        body["Regions"]["Region"]
+            .as_array()
+            .is_some_and(|r| !r.is_empty()),
+        "{body}"
+    );
+}
