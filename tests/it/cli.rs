@@ -351,3 +351,51 @@ async fn the_dry_run_url_is_accepted_by_the_simulator_as_printed() {
         "{body}"
     );
 }
+
+#[test]
+fn ctrl_c_releases_what_the_run_created_then_exits_130() {
+    use std::io::{BufRead, Read};
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = script(
+        &dir,
+        "loop.rhai",
+        "let vpc = call_api(\"vpc\", \"CreateVpc\", #{ CidrBlock: \"10.0.0.0/16\" }).VpcId;\n\
+         print(`created ${vpc}`);\nloop { describe_regions(); }\n",
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ecsh"))
+        .args(["run", &path])
+        .env("HOME", dir.path())
+        .env("ECSH_SIM_TIME_SCALE", "0")
+        .env_remove("ALIBABA_CLOUD_ACCESS_KEY_ID")
+        .env_remove("ALIBABA_CLOUD_ACCESS_KEY_SECRET")
+        .env_remove("ALIBABA_CLOUD_PROFILE")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("ecsh run starts");
+    let mut stdout = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+    let mut line = String::new();
+    stdout.read_line(&mut line).expect("the script prints");
+    let vpc = line
+        .trim()
+        .strip_prefix("created ")
+        .expect("created VPC")
+        .to_string();
+    // SAFETY: kill(2) on our own child's pid.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    let status = child.wait().expect("ecsh exits");
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .expect("stderr")
+        .read_to_string(&mut stderr)
+        .expect("stderr");
+    assert_eq!(status.code(), Some(130), "{stderr}");
+    assert!(
+        stderr.contains(&format!("- VPC: {vpc} [released]")),
+        "{stderr}"
+    );
+}
