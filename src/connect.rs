@@ -25,6 +25,8 @@ pub struct TargetOptions {
     pub cloud: Option<CloudChoice>,
     /// Options of the embedded simulator, when one is started.
     pub sim_world: sim::model::WorldOptions,
+    /// How requests travel (POST with a form body unless asked otherwise).
+    pub method: rpc::Method,
 }
 
 /// A connected target: the client, and the embedded simulator when there is one (it lives as
@@ -40,6 +42,15 @@ pub struct Target {
 impl Target {
     pub fn is_simulator(&self) -> bool {
         self.sim.is_some()
+    }
+
+    /// How `ecsh ledger` names this target: `sim` (embedded), the endpoint URL, or `aliyun`.
+    pub fn label(&self) -> String {
+        match (&self.sim, &self.resolved.endpoint) {
+            (Some(_), _) => "sim (embedded)".into(),
+            (None, Some(url)) => url.clone(),
+            (None, None) => "aliyun".into(),
+        }
     }
 }
 
@@ -67,6 +78,7 @@ pub async fn connect(opts: &TargetOptions) -> Result<Target> {
     let credentials = resolved.require_credentials()?.clone();
     let mut config = ClientConfig::new(credentials, resolved.region.clone());
     config.endpoint_override = resolved.endpoint.clone();
+    config.method = opts.method;
     let client = Client::new(config)?;
     let banner = match &resolved.endpoint {
         Some(url) => format!(
@@ -110,6 +122,7 @@ async fn start_embedded(resolved: Resolved, opts: &TargetOptions) -> Result<Targ
     );
     let mut config = ClientConfig::new(credentials, resolved.region.clone());
     config.endpoint_override = Some(running.endpoint());
+    config.method = opts.method;
     let client = Client::new(config)?;
     let why = match opts.cloud {
         Some(CloudChoice::Sim) => "--cloud sim",

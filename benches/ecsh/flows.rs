@@ -4,6 +4,7 @@
 
 use crate::Flags;
 use anyhow::{anyhow, Result};
+use ecsh::guard::Guard;
 use ecsh::host::{runner, Output, Session, WaitPolicy};
 use ecsh::rpc::{Client, ClientConfig, Credentials};
 use ecsh::sim::clock::{self, TimeMode};
@@ -71,12 +72,25 @@ impl Target {
             self.runtime.handle().clone(),
             output,
             Arc::new(AtomicBool::new(false)),
+            Arc::new(Guard::from_flags(true, None).map_err(|e| anyhow!(e))?),
         );
         session.wait = self.wait;
+        // As `ecsh run --yes`: chargeable calls approved (the guard still quotes them), and
+        // every creating call journalled in a run ledger that is finished after the script.
+        let journal = tempfile::tempdir()?;
+        let ledger = ecsh::ledger::start_run(
+            &self.client,
+            Some(journal.path()),
+            "bench",
+            "sim (embedded)",
+        )?;
+        session.ledger = Some(ledger.clone());
         let start = Instant::now();
         let outcome = runner::run_file(file, args, session);
+        let finished = self.runtime.block_on(ledger.finish());
         let wall = start.elapsed();
         outcome.map_err(|f| anyhow!("{}", runner::render_error(&f)))?;
+        finished?;
         let warnings = warned.lock().map(|w| w.clone()).unwrap_or_default();
         if !warnings.is_empty() {
             return Err(anyhow!("the script warned: {warnings:?}"));

@@ -15,9 +15,19 @@ pub struct CallArgs {
     pub action: String,
     /// Parameters as Key=Value, flattened as on the wire (InstanceId.1=i-abc, Tag.1.Key=env).
     pub params: Vec<String>,
-    /// Print the signed request without sending it.
+    /// Print the signed request without sending it (as one GET URL unless --method post).
     #[arg(long)]
     pub dry_run: bool,
+    /// HTTP method: post (parameters in a form body; the default when sending) or get (all in
+    /// the URL; the default for --dry-run, so the output is one URL to paste).
+    #[arg(long, value_enum)]
+    pub method: Option<HttpMethod>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum HttpMethod {
+    Get,
+    Post,
 }
 
 /// The product, action and parameters of a call, checked; errors are usage errors (exit 2).
@@ -45,6 +55,11 @@ pub fn parse(args: &CallArgs) -> Result<(Product, Params), UsageError> {
         {
             return Err(UsageError(format!(
                 "parameter name '{key}' in '{raw}' is not an API parameter name (letters, digits, dots)"
+            )));
+        }
+        if params.iter().any(|(k, _)| k == key) {
+            return Err(UsageError(format!(
+                "parameter '{key}' is given twice; give each parameter once"
             )));
         }
         params.push((key.to_string(), value.to_string()));
@@ -83,36 +98,65 @@ pub fn run(global: &GlobalArgs, args: CallArgs) -> anyhow::Result<i32> {
             return Ok(exit::USAGE);
         }
     };
-    if !args.dry_run && is_chargeable(product, &args.action) {
-        eprintln!(
-            "ecsh call: {} costs money, and `ecsh call` cannot ask for a cost confirmation yet; \
-             create it from a script (`ecsh run`), where the host quotes it and asks first",
-            args.action
-        );
-        return Ok(exit::USAGE);
-    }
+    let guard = match global.guard() {
+        Ok(guard) => guard,
+        Err(e) => {
+            eprintln!("ecsh call: {e}");
+            return Ok(exit::USAGE);
+        }
+    };
     let runtime = super::runtime()?;
-    runtime.block_on(async {
-        let target = crate::connect::connect(&global.target_options()).await?;
-        if args.dry_run {
-            let prepared = target.client.prepare(product, &args.action, params)?;
-            println!("{}", prepared.display_redacted());
-            return Ok(exit::OK);
-        }
-        eprintln!("{}", target.banner);
-        match target.client.call(product, &args.action, params).await {
-            Ok(body) => {
-                super::print_json(&body)?;
-                Ok(exit::OK)
-            }
-            Err(e) => {
-                eprintln!("ecsh call: {e}");
-                Ok(exit::FAILURE)
-            }
-        }
-    })
-}
+    let mut options = global.target_options();
+    options.method = match (args.method, args.dry_run) {
+        (Some(HttpMethod::Get), _) | (None, true) => crate::rpc::Method::Get,
+        (Some(HttpMethod::Post), _) | (None, false) => crate::rpc::Method::Post,
+    };
+    let target = runtime.block_on(crate::connect::connect(&options))?;
+    let client = target.client.clone();
+    if args.dry_run {
+        let prepared = client.prepare(product, &args.action, params)?;
+        println!("{}", prepared.display_redacted());
+        return Ok(exit::OK);
+    }
+    eprintln!("{}", target.banner);
 
-fn is_chargeable(product: Product, action: &str) -> bool {
-    ops::find(product, action).map_or_else(|| ops::looks_chargeable(action), |a| a.chargeable)
+    // The same guard as scripts: policies, and a quote plus an approval for anything that
+    // costs money. Its price lookups go straight to the client (they are reads).
+    let mut request: serde_json::Map<String, serde_json::Value> =
+        params.into_iter().map(|(k, v)| (k, v.into())).collect();
+    // The client would add it anyway; the quote must price the same region.
+    request
+        .entry("RegionId")
+        .or_insert_with(|| client.region().into());
+    let mut reader =
+        |p: Product, action: &str, query: serde_json::Map<String, serde_json::Value>| {
+            let json_params = ops::find(p, action).map_or(&[][..], |a| a.json_params);
+            let flat = crate::rpc::flatten(&query, json_params).map_err(|e| e.to_string())?;
+            runtime
+                .block_on(client.call(p, action, flat))
+                .map_err(|e| e.to_string())
+        };
+    let admitted = guard.admit(product, &args.action, &mut request, &mut reader);
+    let decisions = guard.decisions();
+    if !decisions.is_empty() {
+        eprint!("{}", crate::guard::decision::summary(&decisions));
+    }
+    if let Err(e) = admitted {
+        eprintln!("ecsh call: {e}");
+        return Ok(exit::FAILURE);
+    }
+    let flat: Params = request
+        .into_iter()
+        .map(|(k, v)| (k, v.as_str().map_or_else(|| v.to_string(), str::to_string)))
+        .collect();
+    match runtime.block_on(client.call(product, &args.action, flat)) {
+        Ok(body) => {
+            super::print_value(global, &body)?;
+            Ok(exit::OK)
+        }
+        Err(e) => {
+            eprintln!("ecsh call: {e}");
+            Ok(exit::FAILURE)
+        }
+    }
 }

@@ -3,11 +3,16 @@
 //! library errors into messages; nothing below it does either.
 
 mod call;
+mod ledger;
+mod progress;
+mod repl;
 mod run;
+mod session;
 mod sim;
 mod whoami;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
 
 /// Exit codes, documented in the README.
 pub mod exit {
@@ -49,6 +54,20 @@ pub struct GlobalArgs {
     /// Which cloud to talk to; by default the simulator when no credentials are configured.
     #[arg(long, global = true, value_enum)]
     pub cloud: Option<Cloud>,
+    /// Approve every charge without asking (otherwise each chargeable action shows its cost
+    /// and asks on the terminal; with no terminal it is refused).
+    #[arg(long, global = true)]
+    pub yes: bool,
+    /// Approve charges while the run's estimated total stays within AMOUNT (e.g. 5, "5 CNY");
+    /// refuse past it, and refuse actions that cannot be priced.
+    #[arg(long, global = true, value_name = "AMOUNT")]
+    pub max_cost: Option<String>,
+    /// Where run journals are kept (default: the XDG state directory, ~/.local/state/ecsh/runs).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub journal_dir: Option<PathBuf>,
+    /// No progress display (spinners for long waits are drawn only on a terminal anyway).
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
     /// Output format; by default a table on a terminal and JSON when piped.
     #[arg(long, global = true, value_enum)]
     pub output: Option<Output>,
@@ -74,6 +93,10 @@ pub enum Command {
     Run(run::RunArgs),
     /// Parse a Rhai script and report its errors, without running anything.
     Check(run::CheckArgs),
+    /// Release what crashed or killed runs left behind (all of them, or RUN).
+    Cleanup(ledger::CleanupArgs),
+    /// List the runs in the journal and what each still holds.
+    Ledger,
     /// Make one raw API call and print the JSON response.
     Call(call::CallArgs),
     /// Run the simulator standalone, for the official SDKs and other tools.
@@ -98,13 +121,12 @@ pub fn main() -> i32 {
     let result = match cli.command {
         Some(Command::Run(args)) => run::run(&cli.global, args),
         Some(Command::Check(args)) => run::check(args),
+        Some(Command::Cleanup(args)) => ledger::cleanup(&cli.global, args),
+        Some(Command::Ledger) => ledger::list(&cli.global),
         Some(Command::Call(args)) => call::run(&cli.global, args),
         Some(Command::Sim(args)) => sim::run(args),
         Some(Command::Whoami) => whoami::run(&cli.global),
-        None => {
-            eprintln!("ecsh: the REPL is not built yet; run a script with `ecsh run FILE` (see `ecsh --help`)");
-            Ok(exit::USAGE)
-        }
+        None => repl::run(&cli.global),
     };
     match result {
         Ok(code) => code,
@@ -129,6 +151,12 @@ impl GlobalArgs {
         }
     }
 
+    /// The cost guard the flags ask for: a terminal prompt by default, `--yes`, or a
+    /// `--max-cost` budget. An error is a usage error.
+    pub fn guard(&self) -> Result<crate::guard::Guard, String> {
+        crate::guard::Guard::from_flags(self.yes, self.max_cost.as_deref())
+    }
+
     pub fn target_options(&self) -> crate::connect::TargetOptions {
         crate::connect::TargetOptions {
             overrides: self.overrides(),
@@ -137,6 +165,7 @@ impl GlobalArgs {
                 Cloud::Aliyun => crate::connect::CloudChoice::Aliyun,
             }),
             sim_world: embedded_world_options(),
+            method: crate::rpc::Method::Post,
         }
     }
 }
@@ -184,7 +213,26 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .map_err(|e| anyhow::anyhow!("cannot start the async runtime: {e}"))
 }
 
-fn print_json(value: &serde_json::Value) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string_pretty(value)?);
+/// Prints an API result on stdout: `--output table` as the REPL shows it (lists of objects as
+/// aligned tables trimmed to the terminal, objects as indented key/value), `--output json` as
+/// pretty JSON; by default a table on a terminal and JSON when piped.
+fn print_value(global: &GlobalArgs, value: &serde_json::Value) -> anyhow::Result<()> {
+    use std::io::IsTerminal;
+    let table = match global.output {
+        Some(Output::Table) => true,
+        Some(Output::Json) => false,
+        None => std::io::stdout().is_terminal(),
+    };
+    if table {
+        let shown = rhai::serde::to_dynamic(value)
+            .map_err(|e| anyhow::anyhow!("cannot show the result as a table: {e}"))?;
+        let width = crate::repl::print::terminal_width();
+        println!(
+            "{}",
+            crate::repl::print::render(&shown, width).unwrap_or_default()
+        );
+    } else {
+        println!("{}", serde_json::to_string_pretty(value)?);
+    }
     Ok(())
 }

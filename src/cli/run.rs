@@ -6,7 +6,8 @@
 //! waits are interrupted); twice exits at once.
 
 use super::{exit, GlobalArgs};
-use crate::host::{runner, Output, Session};
+use crate::guard::decision;
+use crate::host::{runner, Output};
 use clap::Args;
 use std::io::Write;
 use std::path::PathBuf;
@@ -29,33 +30,47 @@ pub struct CheckArgs {
 }
 
 pub fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<i32> {
-    let runtime = super::runtime()?;
-    let target = runtime.block_on(crate::connect::connect(&global.target_options()))?;
-    eprintln!("{}", target.banner);
-    let cancel = Arc::new(AtomicBool::new(false));
-    runtime.spawn(interrupt_watch(cancel.clone()));
-    let session = Session::new(
-        target.client.clone(),
-        target.resolved.region.clone(),
-        runtime.handle().clone(),
-        terminal_output(),
-        cancel.clone(),
-    );
-    let outcome = runner::run_file(&args.file, args.args, session);
-    let code = match outcome {
+    let label = format!("script {}", args.file.display());
+    let prepared = match super::session::prepare(global, &label)? {
+        Ok(p) => p,
+        Err(code) => return Ok(code),
+    };
+    prepared
+        .runtime
+        .spawn(interrupt_watch(prepared.cancel.clone()));
+    let outcome = runner::run_file(&args.file, args.args, prepared.session.clone());
+    // The run's scope ends here, however the script ended: release what it still holds.
+    let finished = prepared.runtime.block_on(prepared.ledger.finish());
+    let json_summary = global.output == Some(super::Output::Json);
+    let decisions = prepared.guard.decisions();
+    if !json_summary {
+        eprint!("{}", decision::summary(&decisions));
+    }
+    let mut code = match outcome {
         Ok(_) => exit::OK,
         Err(failure) => {
             eprintln!("{}", runner::render_error(&failure));
-            if cancel.load(Ordering::SeqCst) {
+            if prepared.cancel.load(Ordering::SeqCst) {
                 exit::INTERRUPTED
             } else {
                 failure.exit_code()
             }
         }
     };
-    if let Some(sim) = target.sim {
-        let _ = runtime.block_on(sim.shutdown());
+    match finished {
+        Ok((_, summary)) if json_summary => {
+            // One line of JSON on stderr: stdout belongs to the script's own output.
+            let mut report = summary.to_json();
+            report["decisions"] = serde_json::to_value(&decisions)?;
+            eprintln!("{report}");
+        }
+        Ok((_, summary)) => eprint!("{summary}"),
+        Err(e) => {
+            eprintln!("ecsh: releasing what the run created failed: {e}");
+            code = code.max(exit::FAILURE);
+        }
     }
+    prepared.close();
     Ok(code)
 }
 
@@ -73,15 +88,17 @@ pub fn check(args: CheckArgs) -> anyhow::Result<i32> {
 }
 
 /// Script `print` to stdout, warnings and `debug` to stderr, one line per call.
-fn terminal_output() -> Output {
-    Output::new(
+pub(super) fn terminal_output(quiet: bool) -> Output {
+    let mut output = Output::new(
         Arc::new(|line: &str| {
             let mut out = std::io::stdout().lock();
             let _ = writeln!(out, "{line}");
             let _ = out.flush();
         }),
         Arc::new(|line: &str| eprintln!("{line}")),
-    )
+    );
+    output.progress = super::progress::sink(quiet);
+    output
 }
 
 /// First Ctrl-C: ask the script to stop. Second: exit at once.

@@ -41,7 +41,14 @@ pub const STDLIB: &[(&str, &str)] = &[
 ];
 
 /// Names a script sees besides the table's functions.
-const EXTRA_NAMES: &[&str] = &["call_api", "check_options", "warn"];
+const EXTRA_NAMES: &[&str] = &[
+    "call_api",
+    "check_options",
+    "warn",
+    "keep",
+    "ledger",
+    "scope",
+];
 
 /// The raw API function. (Not `call`: Rhai reserves `call(fn_ptr, …)` for function pointers.)
 pub const RAW_CALL: &str = "call_api";
@@ -155,6 +162,9 @@ pub fn build(
     }
     register_call(&mut engine, &host);
     register_helpers(&mut engine, &host);
+    if let Some(ledger) = host.gateway.ledger() {
+        crate::ledger::rhai::register(&mut engine, ledger.clone(), host.gateway.runtime().clone());
+    }
     load_stdlib(&mut engine)?;
     Ok(HostEngine {
         engine,
@@ -369,6 +379,9 @@ mod tests {
             rt.handle().clone(),
             output,
             Arc::new(AtomicBool::new(false)),
+            Arc::new(crate::guard::Guard::new(Box::new(
+                crate::guard::prompt::Refuse,
+            ))),
         );
         (for_session(&session).unwrap().0, rt)
     }

@@ -8,6 +8,8 @@
 //! [`HostError`]. It does not decide anything about options, waiting or paging.
 
 use super::errors::HostError;
+use crate::guard::{Admission, Guard, GuardError};
+use crate::ledger::{HourlyCost, Ledger, Outcome};
 use crate::ops::{self, Product};
 use crate::rpc::{self, CallError, Client};
 use serde_json::Value;
@@ -26,18 +28,57 @@ pub struct Gateway {
     runtime: Handle,
     cancel: Arc<AtomicBool>,
     calls: Cell<u64>,
+    guard: Arc<Guard>,
+    /// Journals every creating call before it is sent (see `crate::ledger`).
+    ledger: Option<Ledger>,
+    progress: Option<super::ProgressSink>,
 }
 
 impl Gateway {
     /// `runtime` must be a handle to a multi-thread runtime, and the gateway must not be used
     /// from inside one of its workers (`block_on` would panic there).
-    pub fn new(client: Client, runtime: Handle, cancel: Arc<AtomicBool>) -> Gateway {
+    pub fn new(
+        client: Client,
+        runtime: Handle,
+        cancel: Arc<AtomicBool>,
+        guard: Arc<Guard>,
+    ) -> Gateway {
         Gateway {
             client,
             runtime,
             cancel,
             calls: Cell::new(0),
+            guard,
+            ledger: None,
+            progress: None,
         }
+    }
+
+    /// Reports waits to `progress` (a spinner on a terminal).
+    pub fn with_progress(mut self, progress: Option<super::ProgressSink>) -> Gateway {
+        self.progress = progress;
+        self
+    }
+
+    /// Hands one step of a wait to the progress display, if there is one.
+    pub fn report(&self, event: &super::Progress) {
+        if let Some(progress) = &self.progress {
+            progress(event);
+        }
+    }
+
+    /// Tracks what calls create in `ledger`: intent journalled before sending, ids after.
+    pub fn with_ledger(mut self, ledger: Option<Ledger>) -> Gateway {
+        self.ledger = ledger;
+        self
+    }
+
+    pub fn ledger(&self) -> Option<&Ledger> {
+        self.ledger.as_ref()
+    }
+
+    pub fn runtime(&self) -> &Handle {
+        &self.runtime
     }
 
     /// Calls `action` of `product` with `params` (a JSON object; arrays and objects are
@@ -46,15 +87,55 @@ impl Gateway {
         &self,
         product: Product,
         action: &str,
-        params: serde_json::Map<String, Value>,
+        mut params: serde_json::Map<String, Value>,
     ) -> Result<Value, HostError> {
         let json_params = validate_action(product, action)?;
-        let flat = rpc::flatten(&params, json_params).map_err(|e| {
-            HostError::InvalidOption(format!("parameters of {action} cannot be sent: {e}"))
-        })?;
+        // The guard: policies, quote and approval; strips ecsh-only options. Nothing is sent
+        // unless it admits the request.
+        let admission = self
+            .guard
+            .admit(
+                product,
+                action,
+                &mut params,
+                &mut |p: Product, a: &str, q| self.call(p, a, q).map_err(|e| e.to_string()),
+            )
+            .map_err(|e| match e {
+                GuardError::InvalidOption(m) | GuardError::InvalidParams(m) => {
+                    HostError::InvalidOption(m)
+                }
+                GuardError::Interrupted { .. } => HostError::Interrupted,
+                // The code already says "Refused"; don't say it twice.
+                refused => {
+                    let text = refused.to_string();
+                    HostError::Refused(text.strip_prefix("refused: ").unwrap_or(&text).to_string())
+                }
+            })?;
+        let flatten = |params: &serde_json::Map<String, Value>| {
+            rpc::flatten(params, json_params).map_err(|e| {
+                HostError::InvalidOption(format!("parameters of {action} cannot be sent: {e}"))
+            })
+        };
+        flatten(&params)?;
+        // Journalled (with its ClientToken and the run tag added) before it is sent.
+        let ledger_error = |e: crate::ledger::LedgerError| HostError::Refused(e.to_string());
+        let intent = match &self.ledger {
+            Some(l) => l
+                .before_send(product, action, &mut params, hourly_cost(&admission))
+                .map_err(ledger_error)?,
+            None => None,
+        };
+        let flat = flatten(&params)?;
         self.calls.set(self.calls.get() + 1);
-        let result = self.block_on(self.client.call(product, action, flat))?;
-        result.map_err(|e| match e {
+        let result = self.block_on(self.client.call(product, action, flat));
+        if let (Some(l), Some(intent)) = (&self.ledger, intent) {
+            let outcome = match &result {
+                Ok(r) => Outcome::of_call(r),
+                Err(e) => Outcome::NoAnswer { error: e.message() },
+            };
+            l.after_send(intent, outcome).map_err(ledger_error)?;
+        }
+        result?.map_err(|e| match e {
             CallError::Api(api) => HostError::Api(api),
             other => HostError::Transport(format!("{product} {action}: {other}")),
         })
@@ -89,6 +170,17 @@ impl Gateway {
                 _ = cancelled(cancel) => Err(HostError::Interrupted),
             }
         })
+    }
+}
+
+/// The guard's hourly quote of an approved request, for the ledger's summary.
+fn hourly_cost(admission: &Admission) -> Option<HourlyCost> {
+    match admission {
+        Admission::Approved(d) => d
+            .hourly
+            .zip(d.currency.clone())
+            .map(|(amount, currency)| HourlyCost { amount, currency }),
+        Admission::Free => None,
     }
 }
 

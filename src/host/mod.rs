@@ -34,6 +34,27 @@ pub use wait::WaitPolicy;
 /// A text sink (the CLI passes stdout / stderr writers; tests capture).
 pub type Sink = Arc<dyn Fn(&str) + Send + Sync>;
 
+/// Reports long waits as they go: the CLI draws a spinner on a terminal from these events;
+/// elsewhere it is `None` and nothing is drawn.
+pub type ProgressSink = Arc<dyn Fn(&Progress) + Send + Sync>;
+
+/// One step of a wait.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Progress {
+    /// Still waiting for `what`; `state` is what the last poll saw.
+    Waiting {
+        what: String,
+        state: String,
+        elapsed: std::time::Duration,
+    },
+    /// The wait for `what` ended (`ok` false: it failed, timed out or was interrupted).
+    Finished {
+        what: String,
+        ok: bool,
+        elapsed: std::time::Duration,
+    },
+}
+
 /// Lines collected by [`Output::capture`].
 pub type Captured = Arc<Mutex<Vec<String>>>;
 
@@ -43,11 +64,16 @@ pub type Captured = Arc<Mutex<Vec<String>>>;
 pub struct Output {
     pub print: Sink,
     pub warn: Sink,
+    pub progress: Option<ProgressSink>,
 }
 
 impl Output {
     pub fn new(print: Sink, warn: Sink) -> Output {
-        Output { print, warn }
+        Output {
+            print,
+            warn,
+            progress: None,
+        }
     }
 
     /// Output collected in memory: (output, printed lines, warnings).
@@ -77,6 +103,10 @@ pub struct Session {
     pub cancel: Arc<AtomicBool>,
     pub wait: WaitPolicy,
     pub limits: EngineLimits,
+    /// Policies and cost approval for every call; chosen by the CLI/REPL, never by the script.
+    pub guard: Arc<crate::guard::Guard>,
+    /// The run's scope ledger; `None` tracks nothing (and `keep`/`ledger`/`scope` are absent).
+    pub ledger: Option<crate::ledger::Ledger>,
 }
 
 impl Session {
@@ -87,6 +117,7 @@ impl Session {
         runtime: tokio::runtime::Handle,
         output: Output,
         cancel: Arc<AtomicBool>,
+        guard: Arc<crate::guard::Guard>,
     ) -> Session {
         Session {
             client,
@@ -96,6 +127,8 @@ impl Session {
             cancel,
             wait: WaitPolicy::default(),
             limits: EngineLimits::default(),
+            guard,
+            ledger: None,
         }
     }
 }
@@ -115,7 +148,10 @@ impl Host {
                 session.client.clone(),
                 session.runtime.clone(),
                 session.cancel.clone(),
-            ),
+                session.guard.clone(),
+            )
+            .with_ledger(session.ledger.clone())
+            .with_progress(session.output.progress.clone()),
             region: session.region.clone(),
             wait: session.wait,
             output: session.output.clone(),

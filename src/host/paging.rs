@@ -7,7 +7,7 @@
 
 use super::errors::HostError;
 use super::gateway::Gateway;
-use crate::ops::{Action, Paging};
+use crate::ops::Action;
 use serde_json::{Map, Value};
 
 /// A server that keeps answering with pages is stopped here rather than looping forever.
@@ -27,16 +27,8 @@ pub fn call_all(
     params: Map<String, Value>,
     limits: Limits,
 ) -> Result<Value, HostError> {
-    let (max_size, default_size, token) = match action.paging {
-        Paging::None => return gw.call(action.product, action.name, params),
-        Paging::Pages {
-            max_size,
-            default_size,
-        } => (max_size, default_size, false),
-        Paging::Token {
-            max_size,
-            default_size,
-        } => (max_size, default_size, true),
+    let Some((max_size, default_size, token)) = action.paging.sizes() else {
+        return gw.call(action.product, action.name, params);
     };
     let list_path = action.list_path.unwrap_or_default();
     let max_items = check_limits(action, limits, max_size)?;

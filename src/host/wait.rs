@@ -8,6 +8,7 @@
 use super::errors::HostError;
 use super::gateway::Gateway;
 use super::paging::get_path;
+use super::Progress;
 use crate::ops::{Product, ResourceKind};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
@@ -64,6 +65,23 @@ pub fn until<T>(
     mut poll: impl FnMut() -> Result<Poll<T>, HostError>,
 ) -> Result<T, HostError> {
     let start = Instant::now();
+    let result = poll_until(gw, policy, timeout, what, start, &mut poll);
+    gw.report(&Progress::Finished {
+        what: what.to_string(),
+        ok: result.is_ok(),
+        elapsed: start.elapsed(),
+    });
+    result
+}
+
+fn poll_until<T>(
+    gw: &Gateway,
+    policy: &WaitPolicy,
+    timeout: Duration,
+    what: &str,
+    start: Instant,
+    poll: &mut impl FnMut() -> Result<Poll<T>, HostError>,
+) -> Result<T, HostError> {
     let mut intervals = policy.intervals();
     loop {
         let last = match poll()? {
@@ -78,6 +96,11 @@ pub fn until<T>(
                 elapsed.as_secs_f64()
             )));
         }
+        gw.report(&Progress::Waiting {
+            what: what.to_string(),
+            state: last,
+            elapsed,
+        });
         let next = intervals.next().unwrap_or(policy.max_interval);
         gw.sleep(next.min(timeout - elapsed))?;
     }

@@ -244,6 +244,23 @@ pub enum Paging {
     Token { max_size: u32, default_size: u32 },
 }
 
+impl Paging {
+    /// `(max page size, default page size, token style)`, or `None` for an unpaged action.
+    pub fn sizes(self) -> Option<(u32, u32, bool)> {
+        match self {
+            Paging::None => None,
+            Paging::Pages {
+                max_size,
+                default_size,
+            } => Some((max_size, default_size, false)),
+            Paging::Token {
+                max_size,
+                default_size,
+            } => Some((max_size, default_size, true)),
+        }
+    }
+}
+
 /// One API action.
 #[derive(Debug)]
 pub struct Action {

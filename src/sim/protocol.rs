@@ -22,6 +22,11 @@ use super::SimError;
 use crate::ops::{self, Action, Product};
 use std::collections::BTreeMap;
 
+// Limits. Beyond these the answer is 400 `InvalidParameter` with a RequestId. Two limits sit
+// below this layer and answer without a JSON body: a URI over 64 KiB gets 414 and oversized
+// header blocks get 431, both from hyper/http (the `http` crate cannot hold longer URIs).
+// Clients with big parameters (UserData, CommandContent) should POST them in the form body.
+
 /// Largest form body accepted (the server reads at most this many bytes).
 pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 /// Largest decoded parameter value. RunCommand's base64 `CommandContent` (≤ 24 KiB) and

@@ -382,20 +382,25 @@ async fn serve(State(shared): State<Arc<Shared>>, request: Request) -> Response 
     if let Some(delay) = shared.faults.latency() {
         tokio::time::sleep(delay).await;
     }
-    let mut outcome = std::panic::catch_unwind(AssertUnwindSafe(|| shared.process(&raw)))
-        .unwrap_or_else(|panic| Outcome {
-            product: None,
-            host: String::new(),
-            result: Err(internal(&panic_text(&panic))),
-            retry_after_ms: None,
-            snapshot: None,
-        });
+    let mut outcome = guarded(|| shared.process(&raw));
     if let Some((generation, bytes)) = outcome.snapshot.take() {
         if let Err(e) = shared.write(generation, bytes).await {
             outcome.result = Err(internal(&format!("the change was made but {e:#}")));
         }
     }
     render(outcome, &request_id)
+}
+
+/// Runs the synchronous stage; a panic (a bug) becomes a 500 `InternalError` answer instead
+/// of a dropped connection.
+fn guarded(stage: impl FnOnce() -> Outcome) -> Outcome {
+    std::panic::catch_unwind(AssertUnwindSafe(stage)).unwrap_or_else(|panic| Outcome {
+        product: None,
+        host: String::new(),
+        result: Err(internal(&panic_text(&panic))),
+        retry_after_ms: None,
+        snapshot: None,
+    })
 }
 
 fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> String {
@@ -525,6 +530,17 @@ mod tests {
         assert_ne!(a.access_key_id, b.access_key_id);
         assert!(a.listen.ip().is_loopback() && a.listen.port() == 0);
         assert!(!format!("{a:?}").contains(a.access_key_secret.expose()));
+    }
+
+    #[test]
+    fn a_panicking_stage_becomes_an_internal_error_response() {
+        let outcome = guarded(|| panic!("model bug"));
+        let e = outcome.result.as_ref().unwrap_err();
+        assert_eq!((e.status, e.code.as_str()), (500, "InternalError"));
+        assert!(e.message.contains("model bug"), "{}", e.message);
+        let response = render(outcome, "RID");
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(response.headers()["x-acs-request-id"], "RID");
     }
 
     #[test]

@@ -1,33 +1,8 @@
 //! The `ecsh` binary as a user runs it: `call` (raw calls, dry run, bad input), `whoami`,
 //! and `sim` standalone.
 
+use crate::support::{ecsh, text};
 use ecsh::rpc::sign;
-use std::process::{Command, Output};
-
-fn ecsh(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ecsh"));
-    cmd.args(args).env("HOME", "/nonexistent-ecsh-test-home");
-    for var in [
-        "ALIBABA_CLOUD_ACCESS_KEY_ID",
-        "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
-        "ALIBABA_CLOUD_SECURITY_TOKEN",
-        "ALIBABA_CLOUD_PROFILE",
-        "ALIBABA_CLOUD_REGION_ID",
-        "ALIBABA_CLOUD_ENDPOINT",
-        "ALICLOUD_ACCESS_KEY",
-        "ALICLOUD_SECRET_KEY",
-    ] {
-        cmd.env_remove(var);
-    }
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.output().expect("ecsh runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
 
 const CREDS: &[(&str, &str)] = &[
     ("ALIBABA_CLOUD_ACCESS_KEY_ID", "testid"),
@@ -160,17 +135,41 @@ fn an_api_error_from_call_exits_1_with_code_and_advice() {
 }
 
 #[test]
-fn chargeable_actions_are_not_sent_by_call_without_a_confirmation() {
+fn call_goes_through_the_cost_guard_and_its_policies() {
+    // No terminal (the test has none) and no flag: refused, with the flags named.
     let out = ecsh(
         &["call", "ecs", "RunInstances", "InstanceType=ecs.g7.large"],
         &[],
     );
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
     assert!(
-        text(&out.stderr).contains("costs money"),
+        stderr.contains("--yes") && stderr.contains("--max-cost"),
+        "{stderr}"
+    );
+
+    // Policies apply to raw calls too: UserData is refused before anything is sent.
+    let out = ecsh(
+        &[
+            "call",
+            "--yes",
+            "ecs",
+            "RunInstances",
+            "InstanceType=ecs.g7.large",
+            "UserData=ZWNobw==",
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("UserData"),
         "{}",
         text(&out.stderr)
     );
+
+    // A duplicated parameter is a usage error.
+    let out = ecsh(&["call", "ecs", "DescribeRegions", "A=1", "A=2"], &[]);
+    assert_eq!(out.status.code(), Some(2));
 }
 
 #[test]
@@ -244,5 +243,159 @@ fn check_reports_syntax_errors_with_positions_and_runs_nothing() {
         text(&out.stderr).contains("bad.rhai:2:"),
         "{}",
         text(&out.stderr)
+    );
+}
+
+#[test]
+fn output_json_makes_the_run_summary_one_parsable_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = script(
+        &dir,
+        "vpc.rhai",
+        r#"let vpc = call_api("vpc", "CreateVpc", #{ CidrBlock: "10.0.0.0/16" }).VpcId; print(vpc);"#,
+    );
+    let out = ecsh(
+        &["--output", "json", "run", &path],
+        &[("ECSH_SIM_TIME_SCALE", "0")],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let vpc = text(&out.stdout).trim().to_string();
+    let stderr = text(&out.stderr);
+    let last = stderr.lines().last().expect("a summary line");
+    let summary: serde_json::Value = serde_json::from_str(last).expect("the summary is JSON");
+    assert!(
+        summary["run"].as_str().is_some_and(|r| r.starts_with("r-")),
+        "{summary}"
+    );
+    let resources = summary["resources"].as_array().expect("resources");
+    assert_eq!(resources.len(), 1, "{summary}");
+    assert_eq!(resources[0]["kind"], "VPC");
+    assert_eq!(resources[0]["id"], vpc.as_str());
+    assert_eq!(resources[0]["status"], "released");
+    assert_eq!(summary["decisions"], serde_json::json!([]));
+}
+
+#[test]
+fn call_output_table_shows_lists_as_aligned_tables() {
+    let out = ecsh(
+        &["--output", "table", "call", "ecs", "DescribeRegions"],
+        &[("COLUMNS", "120")],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let header = stdout
+        .lines()
+        .find(|l| l.contains("RegionEndpoint"))
+        .unwrap_or_else(|| panic!("a table header in {stdout}"));
+    assert!(
+        header.contains("RegionId") && header.contains("Status"),
+        "{stdout}"
+    );
+    let row = stdout
+        .lines()
+        .find(|l| l.contains("ap-southeast-1"))
+        .expect("a row per region");
+    // Aligned: the endpoint column starts at the same display column in the header and the
+    // row (Chinese region names take two columns per character).
+    use unicode_width::UnicodeWidthStr;
+    assert_eq!(
+        header.find("RegionEndpoint").map(|i| header[..i].width()),
+        row.find("ecs.ap-southeast-1").map(|i| row[..i].width()),
+        "{stdout}"
+    );
+    assert!(
+        serde_json::from_str::<serde_json::Value>(&stdout).is_err(),
+        "not JSON"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_dry_run_url_is_accepted_by_the_simulator_as_printed() {
+    let sim = crate::support::start_sim().await;
+    let secret = sim.access_key_secret().expose().to_string();
+    let endpoint = sim.endpoint();
+    let key_id = sim.access_key_id().to_string();
+    let out = tokio::task::spawn_blocking(move || {
+        ecsh(
+            &[
+                "call",
+                "ecs",
+                "DescribeRegions",
+                "--dry-run",
+                "--endpoint",
+                &endpoint,
+            ],
+            &[
+                ("ALIBABA_CLOUD_ACCESS_KEY_ID", &key_id),
+                ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", &secret),
+            ],
+        )
+    })
+    .await
+    .expect("ecsh ran");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let url = stdout
+        .trim()
+        .strip_prefix("GET ")
+        .unwrap_or_else(|| panic!("one GET line: {stdout}"));
+    // Nothing was sent by the dry run: the nonce is still fresh, so the printed URL works once.
+    let answer = reqwest::get(url).await.expect("the simulator answers");
+    assert_eq!(answer.status(), 200);
+    let body: serde_json::Value =
+        serde_json::from_str(&answer.text().await.expect("a body")).expect("JSON");
+    assert!(
+        body["Regions"]["Region"]
+            .as_array()
+            .is_some_and(|r| !r.is_empty()),
+        "{body}"
+    );
+}
+
+#[test]
+fn ctrl_c_releases_what_the_run_created_then_exits_130() {
+    use std::io::{BufRead, Read};
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = script(
+        &dir,
+        "loop.rhai",
+        "let vpc = call_api(\"vpc\", \"CreateVpc\", #{ CidrBlock: \"10.0.0.0/16\" }).VpcId;\n\
+         print(`created ${vpc}`);\nloop { describe_regions(); }\n",
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ecsh"))
+        .args(["run", &path])
+        .env("HOME", dir.path())
+        .env("ECSH_SIM_TIME_SCALE", "0")
+        .env_remove("ALIBABA_CLOUD_ACCESS_KEY_ID")
+        .env_remove("ALIBABA_CLOUD_ACCESS_KEY_SECRET")
+        .env_remove("ALIBABA_CLOUD_PROFILE")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("ecsh run starts");
+    let mut stdout = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+    let mut line = String::new();
+    stdout.read_line(&mut line).expect("the script prints");
+    let vpc = line
+        .trim()
+        .strip_prefix("created ")
+        .expect("created VPC")
+        .to_string();
+    // SAFETY: kill(2) on our own child's pid.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    let status = child.wait().expect("ecsh exits");
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .expect("stderr")
+        .read_to_string(&mut stderr)
+        .expect("stderr");
+    assert_eq!(status.code(), Some(130), "{stderr}");
+    assert!(
+        stderr.contains(&format!("- VPC: {vpc} [released]")),
+        "{stderr}"
     );
 }

@@ -25,6 +25,8 @@ pub struct Harness {
     output: Output,
     pub cancel: Arc<AtomicBool>,
     pub limits: EngineLimits,
+    /// Approves every charge (as `--yes`); guard tests put their own prompter here.
+    pub guard: Arc<ecsh::guard::Guard>,
 }
 
 impl Harness {
@@ -63,6 +65,9 @@ impl Harness {
             output,
             cancel: Arc::new(AtomicBool::new(false)),
             limits: EngineLimits::default(),
+            guard: Arc::new(ecsh::guard::Guard::new(Box::new(
+                ecsh::guard::prompt::AutoApprove,
+            ))),
         }
     }
 
@@ -80,6 +85,8 @@ impl Harness {
                 timeout: Duration::from_secs(30),
             },
             limits: self.limits,
+            guard: self.guard.clone(),
+            ledger: None,
         }
     }
 

@@ -1,8 +1,13 @@
 //! The one integration-test binary: one module per area. Every test talks only to 127.0.0.1.
 
 mod cli;
+mod guard;
 mod host;
+mod ledger;
+mod progress;
+mod repl;
 mod rpc;
 mod scripts;
+mod sdk;
 mod sim;
 mod support;

@@ -24,11 +24,21 @@ fn script(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// Runs scripts/`name` with `args` through `run_file`; returns its printed lines.
+/// Runs scripts/`name` with `args` through `run_file`, as `ecsh run` does: with a run ledger
+/// whose scope ends (releasing what the script left) when the script ends. Returns its
+/// printed lines.
 fn run(h: &Harness, name: &str, args: &[&str]) -> Vec<String> {
     h.printed.lock().unwrap().clear();
     let args = args.iter().map(|s| s.to_string()).collect();
-    if let Err(f) = runner::run_file(&script(name), args, h.session()) {
+    let journal = tempfile::tempdir().expect("journal dir");
+    let ledger = ecsh::ledger::start_run(&h.client, Some(journal.path()), name, "sim")
+        .expect("the run ledger starts");
+    let mut session = h.session();
+    session.ledger = Some(ledger.clone());
+    let outcome = runner::run_file(&script(name), args, session);
+    h.rt.block_on(ledger.finish())
+        .expect("the run's scope ends cleanly");
+    if let Err(f) = outcome {
         panic!("{name} failed:\n{}", runner::render_error(&f));
     }
     h.printed.lock().unwrap().clone()
@@ -76,14 +86,20 @@ fn every_example_script_has_a_test_and_passes_check() {
 fn quickstart_quotes_creates_runs_and_releases_everything() {
     let h = Harness::new();
     let out = run(&h, "quickstart.rhai", &[]);
-    assert_eq!(out[0], "ECS Cost Estimate:");
-    let spec = has(&out, "Spec: ");
-    assert!(spec.contains("(2 vCPU, 4.0 GB)"), "{spec}");
-    assert!(has(&out, "Unit price: CNY ").ends_with("/hour (trade price)"));
-    has(&out, "Estimated total cost: CNY ");
-    has(
-        &out,
-        "Billing: pay-as-you-go (PostPaid), released after completion",
+    let found = has(&out, "Found ");
+    assert!(found.contains("(2 vCPU, 4.0 GB)"), "{found}");
+    assert!(
+        found.contains("/hour; expected runtime ~5 minutes"),
+        "{found}"
+    );
+    // The host's guard quoted the exact request and recorded the approval (the harness
+    // approves like --yes), with the script's 5-minute estimate.
+    let decisions = h.guard.decisions();
+    assert_eq!(decisions.len(), 1, "{decisions:?}");
+    assert!(decisions[0].approved && decisions[0].action == "RunInstances");
+    assert!(
+        decisions[0].amount.is_some_and(|a| a > 0.0),
+        "{decisions:?}"
     );
     assert_eq!(has(&out, "Exit code: "), "Exit code: 0");
     for kind in ["- ECS: ", "- SecurityGroup: ", "- VSwitch: ", "- VPC: "] {

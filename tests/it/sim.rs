@@ -16,10 +16,7 @@ use proptest::prelude::*;
 /// The request passed protocol and auth and was answered by the model.
 #[track_caller]
 fn assert_reached_model(r: &Reply) {
-    // Until the model branch lands, the seam's placeholder answers every action with this
-    // 404; it is still proof that protocol and auth let the request through.
-    let placeholder = r.status == 404 && r.message().contains("is not implemented yet");
-    assert!(r.status == 200 || placeholder, "{:#}", r.body);
+    assert_eq!(r.status, 200, "{:#}", r.body);
     assert!(
         r.body["RequestId"].as_str().is_some_and(|s| s.len() == 36),
         "{:#}",
@@ -48,6 +45,16 @@ async fn good_v1_get_reaches_the_model() {
     let sim = start_sim().await;
     let r = get_v1(&sim, Product::Ecs, "DescribeRegions", &[]).await;
     assert_reached_model(&r);
+    let regions: Vec<&str> = r.body["Regions"]["Region"]
+        .as_array()
+        .expect("Regions.Region")
+        .iter()
+        .filter_map(|r| r["RegionId"].as_str())
+        .collect();
+    assert!(
+        regions.contains(&"ap-southeast-1") && regions.len() >= 5,
+        "{regions:?}"
+    );
     let r = get_v1(
         &sim,
         Product::Vpc,
@@ -56,6 +63,101 @@ async fn good_v1_get_reaches_the_model() {
     )
     .await;
     assert_reached_model(&r);
+    assert_eq!(r.body["TotalCount"], 0, "{:#}", r.body);
+}
+
+async fn create_vpc(sim: &RunningSim, name: &str) -> String {
+    let r = get_v1(
+        sim,
+        Product::Vpc,
+        "CreateVpc",
+        &[
+            ("RegionId", "cn-hangzhou"),
+            ("CidrBlock", "10.0.0.0/8"),
+            ("VpcName", name),
+        ],
+    )
+    .await;
+    assert_reached_model(&r);
+    r.body["VpcId"].as_str().expect("VpcId").to_owned()
+}
+
+async fn vpc_names(sim: &RunningSim) -> Vec<String> {
+    let r = get_v1(
+        sim,
+        Product::Vpc,
+        "DescribeVpcs",
+        &[("RegionId", "cn-hangzhou")],
+    )
+    .await;
+    assert_reached_model(&r);
+    r.body["Vpcs"]["Vpc"]
+        .as_array()
+        .expect("Vpcs.Vpc")
+        .iter()
+        .map(|v| v["VpcName"].as_str().unwrap_or("").to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn state_survives_a_crash_and_a_clean_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.json");
+    let sim = start_sim_with(|cfg| cfg.state_file = Some(path.clone())).await;
+    let first = create_vpc(&sim, "before-crash").await;
+    // Dropping without shutdown is a crash: only the save after CreateVpc can have kept it.
+    drop(sim);
+    let again = start_sim_with(|cfg| cfg.state_file = Some(path.clone())).await;
+    assert_eq!(vpc_names(&again).await, vec!["before-crash"]);
+    create_vpc(&again, "after-restart").await;
+    again.shutdown().await.unwrap();
+    let third = start_sim_with(|cfg| cfg.state_file = Some(path.clone())).await;
+    let mut names = vpc_names(&third).await;
+    names.sort();
+    assert_eq!(names, vec!["after-restart", "before-crash"]);
+    let r = get_v1(
+        &third,
+        Product::Vpc,
+        "DescribeVpcs",
+        &[("RegionId", "cn-hangzhou"), ("VpcId", &first)],
+    )
+    .await;
+    assert_eq!(r.body["Vpcs"]["Vpc"][0]["VpcId"], first.as_str());
+}
+
+#[tokio::test]
+async fn no_stock_fault_marks_the_pair_sold_out() {
+    let query = [
+        ("RegionId", "cn-beijing"),
+        ("DestinationResource", "InstanceType"),
+        ("ZoneId", "cn-beijing-h"),
+        ("InstanceType", "ecs.g8i.xlarge"),
+    ];
+    let status = |r: &Reply| r.body["AvailableZones"]["AvailableZone"][0]["Status"].clone();
+    let plain = start_sim().await;
+    let r = get_v1(&plain, Product::Ecs, "DescribeAvailableResource", &query).await;
+    assert_reached_model(&r);
+    assert_eq!(status(&r), "Available", "{:#}", r.body);
+    let faulty = start_sim_with(|cfg| {
+        cfg.faults = vec!["nostock=ecs.g8i.xlarge@cn-beijing-h".parse().unwrap()]
+    })
+    .await;
+    let r = get_v1(&faulty, Product::Ecs, "DescribeAvailableResource", &query).await;
+    assert_reached_model(&r);
+    assert_eq!(status(&r), "SoldOut", "{:#}", r.body);
+}
+
+#[tokio::test]
+async fn model_errors_come_back_in_the_real_error_shape() {
+    let sim = start_sim().await;
+    get_v1(
+        &sim,
+        Product::Vpc,
+        "DeleteVpc",
+        &[("RegionId", "cn-hangzhou"), ("VpcId", "vpc-nope")],
+    )
+    .await
+    .assert_error(404, "InvalidVpcId.NotFound");
 }
 
 #[tokio::test]
@@ -286,7 +388,15 @@ async fn v3_signature_is_accepted_and_tampering_is_refused() {
     let secret = sim.access_key_secret().expose().to_owned();
     let host = sim.addr().to_string();
     let (query, body, headers) = v3(&sim, &secret).build(&host);
-    assert_reached_model(&send_v3(&sim, &query, body.clone(), &headers).await);
+    let r = send_v3(&sim, &query, body.clone(), &headers).await;
+    assert_reached_model(&r);
+    assert!(
+        r.body["Zones"]["Zone"]
+            .as_array()
+            .is_some_and(|z| !z.is_empty()),
+        "{:#}",
+        r.body
+    );
     send_v3(&sim, &query, body.clone(), &headers)
         .await
         .assert_error(400, "SignatureNonceUsed");

@@ -5,18 +5,22 @@
 
 use ecsh::ops::Product;
 use ecsh::rpc::{sign, sign_v3};
+use ecsh::sim::clock::TimeMode;
 use ecsh::sim::{RunningSim, SimConfig};
 use time::OffsetDateTime;
 
-/// An embedded simulator (ephemeral port, random credentials, default world options).
+/// An embedded simulator (ephemeral port, random credentials) in deterministic time: each
+/// transition happens after one describe call has seen the resource in its current state
+/// (`TimeMode::Steps(1)`), so tests are exact and never sleep.
 pub async fn start_sim() -> RunningSim {
     start_sim_with(|_| {}).await
 }
 
-/// An embedded simulator after `configure` adjusted its config (faults, state file, world
-/// options, extra credentials).
+/// Like [`start_sim`], after `configure` adjusted the config (faults, state file, world
+/// options such as `cfg.world.time`, extra credentials).
 pub async fn start_sim_with(configure: impl FnOnce(&mut SimConfig)) -> RunningSim {
     let mut cfg = SimConfig::embedded();
+    cfg.world.time = TimeMode::Steps(1);
     configure(&mut cfg);
     ecsh::sim::start(cfg).await.expect("the simulator starts")
 }
@@ -216,4 +220,46 @@ impl Reply {
             );
         }
     }
+}
+
+/// The `ecsh` binary as a test runs it: none of the developer's credentials or profile, a
+/// home without `~/.aliyun`, `env` applied, and no controlling terminal (a new session), so a
+/// confirmation prompt can never reach the developer's terminal.
+pub fn ecsh(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    use std::os::unix::process::CommandExt;
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_ecsh"));
+    cmd.args(args).env("HOME", "/nonexistent-ecsh-test-home");
+    for var in [
+        "ALIBABA_CLOUD_ACCESS_KEY_ID",
+        "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
+        "ALIBABA_CLOUD_SECURITY_TOKEN",
+        "ALIBABA_CLOUD_PROFILE",
+        "ALIBABA_CLOUD_REGION_ID",
+        "ALIBABA_CLOUD_ENDPOINT",
+        "ALICLOUD_ACCESS_KEY",
+        "ALICLOUD_SECRET_KEY",
+        "ALICLOUD_SECURITY_TOKEN",
+        "ALIBABACLOUD_ACCESS_KEY_ID",
+        "ALIBABACLOUD_ACCESS_KEY_SECRET",
+    ] {
+        cmd.env_remove(var);
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    // SAFETY: setsid is async-signal-safe and touches no memory of the parent.
+    unsafe {
+        cmd.pre_exec(|| {
+            if libc::setsid() == -1 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    cmd.output().expect("ecsh runs")
+}
+
+/// Output bytes as text.
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
 }

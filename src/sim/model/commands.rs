@@ -337,8 +337,8 @@ pub fn run_command(w: &mut World, p: &Params) -> Result<Value, SimError> {
     }
     let seq = w.seq();
     let inv = Invocation {
-        invoke_id: new_id("t", &region).replacen("t-", "t-hz0", 1),
-        command_id: new_id("c", &region).replacen("c-", "c-hz0", 1),
+        invoke_id: command_id("t", &region),
+        command_id: command_id("c", &region),
         seq,
         region,
         name,
@@ -357,6 +357,23 @@ pub fn run_command(w: &mut World, p: &Params) -> Result<Value, SimError> {
     let body = json!({ "CommandId": inv.command_id, "InvokeId": inv.invoke_id });
     w.invocations.insert(inv.invoke_id.clone(), inv);
     Ok(body)
+}
+
+/// A Cloud Assistant id (`t-hz0…` for invocations, `c-hz0…` for commands): the prefix, a
+/// two-letter region code and a 0, then random base36, like the real ones.
+fn command_id(prefix: &str, region: &str) -> String {
+    let code = match region {
+        "cn-hangzhou" => "hz",
+        "cn-shanghai" => "sh",
+        "cn-beijing" => "bj",
+        "ap-southeast-1" => "sg",
+        "us-west-1" => "us",
+        "eu-central-1" => "eu",
+        _ => "xx",
+    };
+    let random = new_id("x", region);
+    let tail = random.get(5..).unwrap_or_default();
+    format!("{prefix}-{code}0{tail}")
 }
 
 /// Output text in the asked encoding (Base64 by default, PlainText on request).

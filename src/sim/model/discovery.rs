@@ -63,6 +63,7 @@ pub fn describe_zones(w: &mut World, p: &Params) -> Result<Value, SimError> {
     let region_id = p.region()?;
     let verbose = p.bool("Verbose")?.unwrap_or(true);
     let en = english(p);
+    let usage = w.usage();
     let Some(region) = Catalog::get().region(region_id) else {
         return Ok(json!({ "Zones": { "Zone": [] } }));
     };
@@ -82,7 +83,7 @@ pub fn describe_zones(w: &mut World, p: &Params) -> Result<Value, SimError> {
             if verbose {
                 let types: Vec<&InstanceType> = zone_types(region_id, &z.zone_id)
                     .into_iter()
-                    .filter(|t| w.stock_left(region_id, &z.zone_id, &t.id) > 0)
+                    .filter(|t| w.stock_left_with(&usage, region_id, &z.zone_id, &t.id) > 0)
                     .collect();
                 let ids: Vec<&str> = types.iter().map(|t| t.id.as_str()).collect();
                 let disks = unique(
@@ -194,6 +195,7 @@ pub fn recommend_instance_type(w: &mut World, p: &Params) -> Result<Value, SimEr
     let max_price = p.float("MaxPrice", 0.0, 1e9)?;
     let zone_filter = p.str("ZoneId");
     let catalog = Catalog::get();
+    let usage = w.usage();
     let Some(region) = catalog.region(region_id) else {
         return Ok(json!({ "Data": { "RecommendInstanceType": [] } }));
     };
@@ -218,7 +220,7 @@ pub fn recommend_instance_type(w: &mut World, p: &Params) -> Result<Value, SimEr
             if !fits {
                 continue;
             }
-            let left = w.stock_left(region_id, &z.zone_id, &t.id);
+            let left = w.stock_left_with(&usage, region_id, &z.zone_id, &t.id);
             let price = catalog
                 .price(region_id, &t.id)
                 .map_or(f64::MAX, |pr| pr.hour);
@@ -416,6 +418,7 @@ pub fn describe_available_resource(w: &mut World, p: &Params) -> Result<Value, S
     let sys_disk = p.str("SystemDiskCategory");
     let data_disk = p.str("DataDiskCategory");
     let catalog = Catalog::get();
+    let usage = w.usage();
     let Some(region) = catalog.region(region_id) else {
         return Ok(json!({ "AvailableZones": { "AvailableZone": [] } }));
     };
@@ -438,7 +441,7 @@ pub fn describe_available_resource(w: &mut World, p: &Params) -> Result<Value, S
                 (
                     t,
                     w.stock(region_id, &z.zone_id, &t.id),
-                    w.stock_left(region_id, &z.zone_id, &t.id),
+                    w.stock_left_with(&usage, region_id, &z.zone_id, &t.id),
                 )
             })
             .collect();

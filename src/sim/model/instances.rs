@@ -14,6 +14,10 @@ use super::{dry_run_passed, new_id, not_found, paging, tags, SimError, World};
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
+use std::collections::HashMap;
+
+/// Live instances per (instance type, zone).
+pub struct Usage(HashMap<(String, String), u32>);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Status {
@@ -200,20 +204,32 @@ impl World {
             .collect()
     }
 
-    /// Instances of a type still counting against a zone's stock.
-    fn in_use(&self, instance_type: &str, zone: &str) -> u32 {
-        self.instances
-            .values()
-            .filter(|i| i.instance_type == instance_type && i.zone == zone && i.released.is_none())
-            .count() as u32
+    /// How many live instances of each (instance type, zone) there are: the stock they
+    /// consume. Computed once per request by the catalogue queries.
+    pub(super) fn usage(&self) -> Usage {
+        let mut counts: HashMap<(String, String), u32> = HashMap::new();
+        for i in self.instances.values().filter(|i| i.released.is_none()) {
+            *counts
+                .entry((i.instance_type.clone(), i.zone.clone()))
+                .or_default() += 1;
+        }
+        Usage(counts)
     }
 
     /// How many more instances of a type the zone can take now.
     pub(super) fn stock_left(&self, region: &str, zone: &str, instance_type: &str) -> u32 {
-        if self
-            .no_stock
-            .contains(&(instance_type.to_string(), zone.to_string()))
-        {
+        self.stock_left_with(&self.usage(), region, zone, instance_type)
+    }
+
+    pub(super) fn stock_left_with(
+        &self,
+        usage: &Usage,
+        region: &str,
+        zone: &str,
+        instance_type: &str,
+    ) -> u32 {
+        let key = (instance_type.to_string(), zone.to_string());
+        if self.no_stock.contains(&key) {
             return 0;
         }
         let cap = match Catalog::get().stock(region, zone, instance_type) {
@@ -221,7 +237,7 @@ impl World {
             Stock::Limited(n) => n,
             Stock::Plenty => PLENTY,
         };
-        cap.saturating_sub(self.in_use(instance_type, zone))
+        cap.saturating_sub(usage.0.get(&key).copied().unwrap_or(0))
     }
 
     /// The catalogue's stock, with the `--fault no-stock` pairs applied.

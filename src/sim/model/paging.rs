@@ -9,7 +9,6 @@
 
 use super::super::SimError;
 use super::params::Params;
-use crate::ops::Paging;
 use serde_json::{Map, Value};
 
 enum Style {
@@ -25,17 +24,8 @@ pub fn page<T>(
     mut body: Map<String, Value>,
 ) -> Result<Value, SimError> {
     let action = p.action;
-    let (max, default, registry_token) = match action.paging {
-        Paging::Pages {
-            max_size,
-            default_size,
-        } => (max_size, default_size, false),
-        Paging::Token {
-            max_size,
-            default_size,
-        } => (max_size, default_size, true),
-        Paging::None => (u32::MAX, u32::MAX, false),
-    };
+    let (max, default, registry_token) =
+        action.paging.sizes().unwrap_or((u32::MAX, u32::MAX, false));
     let token_asked = p.str("NextToken").is_some() || p.str("MaxResults").is_some();
     let pages_asked = p.str("PageNumber").is_some() || p.str("PageSize").is_some();
     let style = if token_asked || (registry_token && !pages_asked) {

@@ -164,6 +164,44 @@ fn required_parameters_come_from_the_registry() {
 }
 
 #[test]
+fn every_paged_action_pages_where_the_registry_says() {
+    let mut w = world(0);
+    let params = [
+        HZ,
+        ("ResourceType", "instance"),
+        ("Tag.1.Key", "k"),
+        ("PageSize", "1"),
+    ];
+    for a in ops::ACTIONS
+        .iter()
+        .filter(|a| a.paging != ops::Paging::None)
+    {
+        let body = ok(&mut w, a.name, &params);
+        let mut list = &body;
+        for key in a.list_path.unwrap_or_default().split('.') {
+            list = &list[key];
+        }
+        assert!(
+            list.is_array(),
+            "{}: no list at {:?}: {body}",
+            a.name,
+            a.list_path
+        );
+        let root = a.paging_root.map_or(&body, |r| &body[r]);
+        assert!(
+            root["TotalCount"].is_number(),
+            "{}: no TotalCount: {body}",
+            a.name
+        );
+        assert!(
+            root["PageSize"].is_number(),
+            "{}: no PageSize: {body}",
+            a.name
+        );
+    }
+}
+
+#[test]
 fn unknown_actions_and_regions_are_refused() {
     let mut w = world(0);
     let e = err(&mut w, "DescribeInstance", &[HZ]);
@@ -1508,4 +1546,149 @@ fn instance_name_wildcards_are_linear() {
         ok(&mut w, "DescribeInstances", &[HZ, ("InstanceName", &stars)])["TotalCount"],
         0
     );
+}
+
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    const KEYS: &[&str] = &[
+        "RegionId",
+        "InstanceId",
+        "InstanceIds",
+        "InstanceId.1",
+        "InstanceId.2",
+        "Amount",
+        "MinAmount",
+        "PageSize",
+        "PageNumber",
+        "MaxResults",
+        "NextToken",
+        "Cores",
+        "Memory",
+        "InstanceType",
+        "CidrBlock",
+        "VpcId",
+        "VSwitchId",
+        "ZoneId",
+        "SecurityGroupId",
+        "SecurityGroupIds",
+        "Permissions.1.PortRange",
+        "Permissions.1.IpProtocol",
+        "Permissions.1.SourceCidrIp",
+        "PortRange",
+        "IpProtocol",
+        "SourceCidrIp",
+        "Tag.1.Key",
+        "Tag.1.Value",
+        "CommandContent",
+        "ContentEncoding",
+        "Timeout",
+        "Type",
+        "DataDisk.1.Size",
+        "DataDisk.1.Category",
+        "SystemDisk.Size",
+        "SystemDisk.Category",
+        "Period",
+        "PriceUnit",
+        "InternetMaxBandwidthOut",
+        "DestinationResource",
+        "ResourceType",
+        "ResourceId.1",
+        "ImageId",
+        "ImageFamily",
+        "DryRun",
+        "Force",
+        "UserData",
+        "Parameters",
+        "EnableParameter",
+        "DiskIds",
+        "AllocationId",
+        "Size",
+        "ClientToken",
+        "PriorityStrategy",
+        "NetworkType",
+        "InstanceName",
+        "Status",
+        "AutoReleaseTime",
+        "TagKey.1",
+        "All",
+        "Direction",
+    ];
+    const VALUES: &[&str] = &[
+        "cn-hangzhou",
+        "ap-southeast-1",
+        "ecs.g7.large",
+        "ecs.t6-c1m2.large",
+        "cn-hangzhou-j",
+        "10.0.0.0/8",
+        "192.168.1.0/24",
+        "0.0.0.0/0",
+        "22/22",
+        "-1/-1",
+        "tcp",
+        "ALL",
+        "true",
+        "false",
+        "1",
+        "0",
+        "100",
+        "101",
+        "-5",
+        "4.0",
+        "[\"i-x\"]",
+        "[",
+        "Base64",
+        "PlainText",
+        "RunShellScript",
+        "InstanceType",
+        "SystemDisk",
+        "instance",
+        "vpc",
+        "Hour",
+        "Year",
+        "acs:ubuntu_24_04_x64",
+        "*",
+        "a*b*c",
+        "echo hi",
+        "{{x}}",
+        "{\"x\":1}",
+        "ecsh00000005",
+        "",
+        "\u{0}",
+        "ü🎉",
+        "99999999999999999999999",
+    ];
+
+    fn action() -> impl Strategy<Value = &'static ops::Action> {
+        (0..ops::ACTIONS.len()).prop_map(|i| &ops::ACTIONS[i])
+    }
+
+    fn params() -> impl Strategy<Value = Vec<(&'static str, String)>> {
+        let value = prop_oneof![
+            3 => (0..VALUES.len()).prop_map(|i| VALUES[i].to_string()),
+            1 => "[ -~]{0,24}",
+        ];
+        proptest::collection::vec(((0..KEYS.len()).prop_map(|i| KEYS[i]), value), 0..12)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+        /// Any sequence of requests with any parameters gets an answer or an API error:
+        /// never a panic, never a 5xx, never an unknown-action error for a registered action.
+        #[test]
+        fn arbitrary_requests_get_api_answers(calls in proptest::collection::vec((action(), params()), 1..8)) {
+            let mut w = world(1);
+            for (a, ps) in calls {
+                let refs: Vec<(&str, &str)> = ps.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                if let Err(e) = call(&mut w, a.name, &refs) {
+                    prop_assert!(e.status >= 400 && e.status < 500, "{}: {e}", a.name);
+                    prop_assert_ne!(e.code.as_str(), "InvalidAction.NotFound");
+                    prop_assert!(!e.message.is_empty());
+                }
+            }
+            prop_assert!(w.snapshot().is_ok());
+        }
+    }
 }

@@ -1,0 +1,121 @@
+//! What `ecsh run` and the REPL share: the guard the flags ask for, the connected target, and a
+//! host session whose creating calls are journalled in a run ledger.
+
+use super::{exit, GlobalArgs};
+use crate::connect::Target;
+use crate::guard::Guard;
+use crate::host::Session;
+use crate::ledger::Ledger;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use tokio::runtime::Runtime;
+
+/// A session ready to run scripts: keep it alive for the whole run.
+pub struct Prepared {
+    pub runtime: Runtime,
+    pub target: Target,
+    pub guard: Arc<Guard>,
+    pub cancel: Arc<AtomicBool>,
+    pub session: Session,
+    pub ledger: Ledger,
+    /// Declared last: dropped after the ledger is done with its journal.
+    _journal: JournalDir,
+}
+
+/// Connects, builds the guard from the flags and starts the run's ledger (labelled `label`).
+/// `Ok(Err(code))` is a usage error already reported on stderr.
+pub fn prepare(global: &GlobalArgs, label: &str) -> anyhow::Result<Result<Prepared, i32>> {
+    let guard = match global.guard() {
+        Ok(g) => Arc::new(g),
+        Err(e) => {
+            eprintln!("ecsh: {e}");
+            return Ok(Err(exit::USAGE));
+        }
+    };
+    let runtime = super::runtime()?;
+    let target = runtime.block_on(crate::connect::connect(&global.target_options()))?;
+    eprintln!("{}", target.banner);
+    let cancel = Arc::new(AtomicBool::new(false));
+    let journal = JournalDir::for_target(global, &target)?;
+    let ledger = crate::ledger::start_run(&target.client, journal.path(), label, &target.label())?;
+    let mut session = Session::new(
+        target.client.clone(),
+        target.resolved.region.clone(),
+        runtime.handle().clone(),
+        super::run::terminal_output(global.quiet),
+        cancel.clone(),
+        guard.clone(),
+    );
+    session.ledger = Some(ledger.clone());
+    Ok(Ok(Prepared {
+        runtime,
+        target,
+        guard,
+        cancel,
+        session,
+        ledger,
+        _journal: journal,
+    }))
+}
+
+impl Prepared {
+    /// Stops the embedded simulator, if there is one.
+    pub fn close(self) {
+        let Prepared {
+            runtime, target, ..
+        } = self;
+        if let Some(sim) = target.sim {
+            let _ = runtime.block_on(sim.shutdown());
+        }
+    }
+}
+
+/// The journal directory of a run. Runs against the embedded simulator journal into a
+/// private temporary directory removed at exit: their resources vanish with the process, so
+/// there is nothing for a later `ecsh cleanup` to do, and nothing should be listed.
+pub struct JournalDir {
+    path: Option<PathBuf>,
+    temporary: bool,
+}
+
+impl JournalDir {
+    pub fn for_target(
+        global: &GlobalArgs,
+        target: &crate::connect::Target,
+    ) -> anyhow::Result<JournalDir> {
+        if global.journal_dir.is_some() || !target.is_simulator() {
+            return Ok(JournalDir {
+                path: global.journal_dir.clone(),
+                temporary: false,
+            });
+        }
+        let dir = std::env::temp_dir().join(format!(
+            "ecsh-embedded-{}-{:08x}",
+            std::process::id(),
+            rand::random::<u32>()
+        ));
+        std::fs::create_dir_all(&dir).map_err(|e| {
+            anyhow::anyhow!(
+                "cannot create the run journal directory {}: {e}",
+                dir.display()
+            )
+        })?;
+        Ok(JournalDir {
+            path: Some(dir),
+            temporary: true,
+        })
+    }
+
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+}
+
+impl Drop for JournalDir {
+    fn drop(&mut self) {
+        if let (true, Some(dir)) = (self.temporary, &self.path) {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}

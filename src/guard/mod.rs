@@ -1,0 +1,461 @@
+//! The guard: host-enforced policies and cost confirmation in front of every cloud call.
+//!
+//! The host's gateway calls [`Guard::admit`] once for every request, before sending it, and
+//! sends only if it returns `Ok`. In order, `admit`:
+//! 1. takes the ecsh-only options (`estimated_runtime`, `task_type`, `allow_public_admin`) out
+//!    of the parameters, so they never reach the service ([`params`]);
+//! 2. applies the host policies ([`policy`]) — UserData, database/SSH/RDP ports open to the
+//!    internet — to every request, chargeable or not;
+//! 3. if the action may cost money ([`is_chargeable`]: the registry's `chargeable` flag, or an
+//!    unknown `Create*`/`Run*`/`Allocate*`/`Purchase*`/`Renew*` name, in any letter case), quotes
+//!    the exact request with DescribePrice ([`quote`]) and asks the prompter the host chose
+//!    ([`prompt`]) with the seed's cost block ([`block`]);
+//! 4. records the decision ([`decision`]) for the run's summary and hands it to the ledger's
+//!    sink.
+//!
+//! The guard's state (prompter, budget, decisions) lives here in Rust behind the gateway;
+//! nothing of it is registered with Rhai, so a script can neither see nor replace nor disable
+//! it. The prompt and the budget update happen under one lock, so concurrent calls cannot race
+//! past the budget. The guard never sends the chargeable request and never prints.
+
+pub mod block;
+pub mod decision;
+pub mod params;
+pub mod policy;
+pub mod prompt;
+pub mod quote;
+pub mod runtime;
+
+pub use block::{CostBlock, Money};
+pub use decision::{Decision, Via};
+pub use policy::PolicyViolation;
+pub use prompt::{Prompter, Verdict};
+pub use quote::Reader;
+
+use crate::ops::{self, Product};
+use params::Flat;
+use runtime::Runtime;
+use serde_json::{Map, Value};
+use std::fmt;
+use std::sync::Mutex;
+
+/// Why the guard stopped a request. Nothing was sent.
+#[derive(Clone, Debug, PartialEq)]
+pub enum GuardError {
+    /// A host policy forbids it.
+    Policy(PolicyViolation),
+    /// An ecsh-only option (`estimated_runtime`, `task_type`) has a value it does not accept.
+    InvalidOption(String),
+    /// The parameters cannot be sent at all (a list inside a list, a name given twice, ...).
+    InvalidParams(String),
+    /// The price quote failed, so the action was not sent unquoted.
+    QuoteFailed { action: String, reason: String },
+    /// The user pressed Ctrl-C at the prompt: refused, and the run should stop (the gateway
+    /// turns this into its uncatchable interrupt).
+    Interrupted { action: String },
+    /// The prompter did not approve it.
+    Refused {
+        action: String,
+        via: Via,
+        reason: String,
+    },
+}
+
+impl GuardError {
+    /// A stable code a script can branch on (`e.code`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            GuardError::Policy(_) => "Refused.Policy",
+            GuardError::InvalidOption(_) => "InvalidOption",
+            GuardError::InvalidParams(_) => "InvalidParameter",
+            GuardError::QuoteFailed { .. } => "Refused.QuoteFailed",
+            GuardError::Interrupted { .. } => "Interrupted",
+            GuardError::Refused {
+                via: Via::Budget, ..
+            } => "Refused.Budget",
+            GuardError::Refused {
+                via: Via::NoTerminal,
+                ..
+            } => "Refused.NoTerminal",
+            GuardError::Refused { .. } => "Refused.NotApproved",
+        }
+    }
+}
+
+impl fmt::Display for GuardError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            GuardError::Policy(v) => write!(f, "{v}"),
+            GuardError::InvalidOption(m) | GuardError::InvalidParams(m) => f.write_str(m),
+            GuardError::QuoteFailed { action, reason } => write!(
+                f,
+                "refused: {} was not sent because its price could not be quoted: {reason}",
+                block::escape(action)
+            ),
+            GuardError::Interrupted { action } => write!(
+                f,
+                "interrupted at the confirmation of {}; nothing was sent",
+                block::escape(action)
+            ),
+            GuardError::Refused { action, reason, .. } => write!(
+                f,
+                "refused: {} was not approved, nothing was sent: {reason}",
+                block::escape(action)
+            ),
+        }
+    }
+}
+
+impl std::error::Error for GuardError {}
+
+/// What `admit` let through.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Admission {
+    /// Not chargeable and within policy: send it.
+    Free,
+    /// Chargeable and approved: send it.
+    Approved(Decision),
+}
+
+/// Receives each decision as it is made (the ledger journals them).
+pub type DecisionSink = Box<dyn Fn(&Decision) + Send + Sync>;
+
+struct State {
+    prompter: Box<dyn Prompter>,
+    decisions: Vec<Decision>,
+}
+
+/// The guard of one run or REPL session.
+pub struct Guard {
+    state: Mutex<State>,
+    sink: Option<DecisionSink>,
+}
+
+impl fmt::Debug for Guard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Guard").finish_non_exhaustive()
+    }
+}
+
+impl Guard {
+    /// A guard that asks `prompter` (chosen by the host: see [`prompt::from_flags`]).
+    pub fn new(prompter: Box<dyn Prompter>) -> Guard {
+        Guard {
+            state: Mutex::new(State {
+                prompter,
+                decisions: Vec::new(),
+            }),
+            sink: None,
+        }
+    }
+
+    /// The guard for the CLI flags `--yes` / `--max-cost AMOUNT` (see [`prompt::from_flags`]):
+    /// the error names the conflict or the bad amount.
+    pub fn from_flags(yes: bool, max_cost: Option<&str>) -> Result<Guard, String> {
+        prompt::from_flags(yes, max_cost).map(Guard::new)
+    }
+
+    /// Also hands every decision to `sink` (the ledger), as it is made.
+    pub fn with_sink(mut self, sink: DecisionSink) -> Guard {
+        self.sink = Some(sink);
+        self
+    }
+
+    /// The one hook: judges a request about to be sent. `params` loses its ecsh-only options
+    /// either way; send it only on `Ok`. `reader` sends the read-only quote requests; it must
+    /// send them directly (DescribePrice is a read, so it may also go back through the gateway,
+    /// which admits reads without asking).
+    pub fn admit(
+        &self,
+        product: Product,
+        action: &str,
+        params: &mut Map<String, Value>,
+        reader: &mut dyn Reader,
+    ) -> Result<Admission, GuardError> {
+        let invalid = |e: crate::rpc::params::ParamError| GuardError::InvalidParams(e.to_string());
+        let options = params::take_ecsh_options(params).map_err(invalid)?;
+        let flat = Flat::of(params).map_err(invalid)?;
+        if let Some((a, b)) = flat.case_duplicate() {
+            return Err(GuardError::InvalidParams(format!(
+                "parameters `{}` and `{}` differ only in letter case; give the parameter once, \
+                 spelled as the API spells it",
+                block::escape(a),
+                block::escape(b)
+            )));
+        }
+        if let Err(violation) = policy::check_flat(action, &flat, &options) {
+            self.record(refusal(product, action, Via::Policy, &violation.message));
+            return Err(GuardError::Policy(violation));
+        }
+        if !is_chargeable(action) {
+            return Ok(Admission::Free);
+        }
+        let runtime = Runtime::from_options(&options).map_err(GuardError::InvalidOption)?;
+        let block = match quote::quote(product, action, &flat, &runtime, reader) {
+            Ok(b) => b,
+            Err(reason) => {
+                self.record(refusal(product, action, Via::QuoteFailed, &reason));
+                return Err(GuardError::QuoteFailed {
+                    action: action.into(),
+                    reason,
+                });
+            }
+        };
+        self.ask(product, &block)
+    }
+
+    /// Asks the prompter and records the answer, under the lock (so budgets cannot be raced).
+    fn ask(&self, product: Product, block: &CostBlock) -> Result<Admission, GuardError> {
+        let (decision, interrupted) = {
+            let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+            let verdict = state.prompter.confirm(block);
+            let decision = Decision {
+                product: product.code().into(),
+                action: block.action.clone(),
+                approved: verdict.approved,
+                via: verdict.via,
+                amount: block.estimate.as_ref().map(|m| m.amount),
+                currency: block.estimate.as_ref().map(|m| m.currency.clone()),
+                hourly: block.hourly.as_ref().map(|m| m.amount),
+                at: decision::now(),
+                detail: block.summary.clone(),
+                reason: verdict.reason,
+            };
+            state.decisions.push(decision.clone());
+            (decision, verdict.interrupted)
+        };
+        if let Some(sink) = &self.sink {
+            sink(&decision);
+        }
+        if decision.approved {
+            Ok(Admission::Approved(decision))
+        } else if interrupted {
+            Err(GuardError::Interrupted {
+                action: decision.action,
+            })
+        } else {
+            Err(GuardError::Refused {
+                action: decision.action,
+                via: decision.via,
+                reason: decision.reason,
+            })
+        }
+    }
+
+    fn record(&self, decision: Decision) {
+        if let Some(sink) = &self.sink {
+            sink(&decision);
+        }
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        state.decisions.push(decision);
+    }
+
+    /// Every decision so far, in order (for the run's summary: see [`decision::summary`]).
+    pub fn decisions(&self) -> Vec<Decision> {
+        let state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        state.decisions.clone()
+    }
+}
+
+/// The record of a request refused before anyone was asked (policy, failed quote).
+fn refusal(product: Product, action: &str, via: Via, reason: &str) -> Decision {
+    Decision {
+        product: product.code().into(),
+        action: action.into(),
+        approved: false,
+        via,
+        amount: None,
+        currency: None,
+        hourly: None,
+        at: decision::now(),
+        detail: "(not quoted)".into(),
+        reason: reason.into(),
+    }
+}
+
+/// True when `action` may cost money: a registered action marked chargeable, or an
+/// unregistered one whose verb says so. Letter case and stray characters are ignored
+/// (`runinstances`, `Run_Instances`), and a name chargeable in any product counts.
+pub fn is_chargeable(action: &str) -> bool {
+    let canon = policy::canonical(action);
+    let known: Vec<&ops::Action> = ops::ACTIONS
+        .iter()
+        .filter(|a| policy::canonical(a.name) == canon)
+        .collect();
+    if known.is_empty() {
+        let mut chars = canon.chars();
+        let capitalized: String = chars
+            .next()
+            .map(|c| c.to_ascii_uppercase())
+            .into_iter()
+            .chain(chars)
+            .collect();
+        ops::looks_chargeable(&capitalized)
+    } else {
+        known.iter().any(|a| a.chargeable)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use std::sync::Arc;
+
+    fn obj(v: Value) -> Map<String, Value> {
+        match v {
+            Value::Object(m) => m,
+            _ => unreachable!("test literal is an object"),
+        }
+    }
+
+    /// Answers DescribePrice at 0.5/hour per instance and records every read.
+    fn prices(
+        log: Arc<Mutex<Vec<String>>>,
+    ) -> impl FnMut(Product, &str, Map<String, Value>) -> Result<Value, String> {
+        move |_, action, params| {
+            log.lock().unwrap().push(action.to_string());
+            let amount: f64 = params
+                .get("Amount")
+                .and_then(Value::as_str)
+                .unwrap_or("1")
+                .parse()
+                .unwrap_or(1.0);
+            match action {
+                "DescribePrice" => Ok(
+                    json!({"PriceInfo": {"Price": {"TradePrice": 0.5 * amount, "Currency": "CNY"}}}),
+                ),
+                _ => Err(format!("{action} not available here")),
+            }
+        }
+    }
+
+    #[test]
+    fn admit_strips_options_quotes_asks_and_records() {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let sunk = Arc::new(Mutex::new(Vec::new()));
+        let s2 = sunk.clone();
+        let guard = Guard::new(Box::new(prompt::Budget::parse("1.0").unwrap())).with_sink(
+            Box::new(move |d: &Decision| s2.lock().unwrap().push(d.clone())),
+        );
+        let mut reader = prices(log.clone());
+        let mut req = obj(
+            json!({"RegionId": "cn-hangzhou", "InstanceType": "ecs.g7.large",
+                                 "Amount": 2, "estimated_runtime": "30m"}),
+        );
+        let admitted = guard
+            .admit(Product::Ecs, "RunInstances", &mut req, &mut reader)
+            .unwrap();
+        assert!(
+            !req.contains_key("estimated_runtime"),
+            "the ecsh option would be sent"
+        );
+        let Admission::Approved(d) = admitted else {
+            panic!("not approved")
+        };
+        assert_eq!(
+            (d.amount, d.hourly, d.via),
+            (Some(0.5), Some(1.0), Via::Budget)
+        );
+        // Reads pass without a quote; the same request again would exceed the budget.
+        let mut read = obj(json!({"RegionId": "cn-hangzhou"}));
+        assert_eq!(
+            guard.admit(Product::Ecs, "DescribeInstances", &mut read, &mut reader),
+            Ok(Admission::Free)
+        );
+        let mut again = obj(
+            json!({"RegionId": "cn-hangzhou", "InstanceType": "ecs.g7.large",
+                                   "Amount": 2, "estimated_runtime": "90m"}),
+        );
+        let err = guard
+            .admit(Product::Ecs, "RunInstances", &mut again, &mut reader)
+            .unwrap_err();
+        assert_eq!(err.code(), "Refused.Budget");
+        assert_eq!(
+            log.lock()
+                .unwrap()
+                .iter()
+                .filter(|a| *a == "DescribePrice")
+                .count(),
+            2
+        );
+        assert_eq!(guard.decisions().len(), 2);
+        assert_eq!(*sunk.lock().unwrap(), guard.decisions());
+    }
+
+    #[test]
+    fn admit_refuses_by_policy_without_quoting() {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let guard = Guard::new(Box::new(prompt::AutoApprove));
+        let mut reader = prices(log.clone());
+        let mut req = obj(
+            json!({"RegionId": "cn-hangzhou", "InstanceType": "ecs.g7.large",
+                                 "UserData": "ZWNobw=="}),
+        );
+        let err = guard
+            .admit(Product::Ecs, "RunInstances", &mut req, &mut reader)
+            .unwrap_err();
+        assert_eq!(err.code(), "Refused.Policy");
+        assert!(log.lock().unwrap().is_empty());
+        assert_eq!(guard.decisions()[0].via, Via::Policy);
+        let mut bad =
+            obj(json!({"RegionId": "cn-hangzhou", "InstanceType": "t", "task_type": "sleeping"}));
+        let err = guard
+            .admit(Product::Ecs, "RunInstances", &mut bad, &mut reader)
+            .unwrap_err();
+        assert_eq!(err.code(), "InvalidOption");
+    }
+
+    #[test]
+    fn a_failed_quote_is_refused_and_recorded() {
+        let guard = Guard::new(Box::new(prompt::AutoApprove));
+        let mut failing = |_: Product, _: &str, _: Map<String, Value>| -> Result<Value, String> {
+            Err("Throttling".into())
+        };
+        let mut req = obj(json!({"RegionId": "cn-hangzhou", "InstanceType": "ecs.g7.large"}));
+        let err = guard
+            .admit(Product::Ecs, "CreateInstance", &mut req, &mut failing)
+            .unwrap_err();
+        assert_eq!(err.code(), "Refused.QuoteFailed");
+        assert!(err.to_string().contains("Throttling"), "{err}");
+        assert_eq!(guard.decisions()[0].via, Via::QuoteFailed);
+    }
+
+    #[test]
+    fn the_guard_can_be_shared_across_threads() {
+        fn shared<T: Send + Sync>() {}
+        shared::<Guard>();
+    }
+
+    #[test]
+    fn chargeable_detection_ignores_case_and_covers_the_registry() {
+        for a in ops::ACTIONS.iter().filter(|a| a.chargeable) {
+            assert!(is_chargeable(a.name), "{}", a.name);
+            assert!(is_chargeable(&a.name.to_ascii_lowercase()), "{}", a.name);
+        }
+        for name in [
+            "runinstances",
+            "RUNINSTANCES",
+            " Run_Instances",
+            "CreateNatGateway",
+            "createnatgateway",
+            "PurchaseReservedInstancesOffering",
+            "RenewInstance",
+            "AllocateDedicatedHosts",
+        ] {
+            assert!(is_chargeable(name), "{name}");
+        }
+        for name in [
+            "DescribeInstances",
+            "describeprice",
+            "RunCommand",
+            "runcommand",
+            "CreateSecurityGroup",
+            "CreateVpc",
+            "DeleteInstances",
+            "StartInstance",
+        ] {
+            assert!(!is_chargeable(name), "{name}");
+        }
+    }
+}

@@ -1,0 +1,184 @@
+//! The text of `help()` and `help("name")`, from the host's documented table (via the
+//! [`Catalog`]) and, for anything else callable, the engine's signatures. Formatting only.
+
+use super::catalog::{Catalog, FunctionDoc};
+use super::print::cut;
+use unicode_width::UnicodeWidthStr;
+
+/// `help()`: the documented functions grouped by seed section.
+pub fn overview(catalog: &Catalog, width: usize) -> String {
+    let groups = catalog.by_section();
+    let name_w = catalog
+        .documented
+        .iter()
+        .map(|f| f.name.len())
+        .max()
+        .unwrap_or(0);
+    let mut out =
+        String::from("Functions by section (help(\"name\") shows options and an example):\n");
+    for (section, functions) in groups {
+        out.push_str(&format!("\n{section}\n"));
+        for f in functions {
+            let line = format!("  {:name_w$}  {}", f.name, f.summary);
+            out.push_str(&cut(&line, width));
+            out.push('\n');
+        }
+    }
+    out.push_str(
+        "\nRhai's standard library (len, push, keys, to_upper, …) is available too; \
+         Tab completes every name. :help lists the REPL's commands.",
+    );
+    out
+}
+
+/// `help("name")`: a documented function in full, or the signatures of any other callable
+/// name, or an error naming the near miss.
+pub fn about(catalog: &Catalog, name: &str, width: usize) -> Result<String, String> {
+    if let Some(f) = catalog.find(name) {
+        return Ok(function(f, width));
+    }
+    let sigs: Vec<&String> = catalog
+        .signatures
+        .iter()
+        .filter(|s| signature_is_for(s, name))
+        .collect();
+    if !sigs.is_empty() {
+        let lines: Vec<String> = sigs.iter().map(|s| format!("  {s}")).collect();
+        return Ok(format!(
+            "{name} (not one of ecsh's documented functions):\n{}",
+            lines.join("\n")
+        ));
+    }
+    Err(match catalog.near_miss(name) {
+        Some(near) => format!("no function named `{name}`; did you mean `{near}`?"),
+        None => format!("no function named `{name}`; help() lists the functions"),
+    })
+}
+
+fn signature_is_for(sig: &str, name: &str) -> bool {
+    let head = sig.split('(').next().unwrap_or("");
+    head == name || head.rsplit("::").next() == Some(name) || head == format!("fn {name}")
+}
+
+fn function(f: &FunctionDoc, width: usize) -> String {
+    let mut signature = f.signature();
+    if signature.width() > width {
+        let mut args = f.params.clone();
+        if !f.options.is_empty() {
+            args.push("#{ options below }".into());
+        }
+        signature = format!("{}({})", f.name, args.join(", "));
+    }
+    let mut out = format!("{signature}\n  [{}]\n", f.section);
+    for line in wrap(&f.doc, width.saturating_sub(2).max(40)) {
+        out.push_str(&format!("  {line}\n"));
+    }
+    if !f.options.is_empty() {
+        out.push_str("\nOptions:\n");
+        let name_w = f.options.iter().map(|o| o.name.len()).max().unwrap_or(0);
+        let ty_w = f.options.iter().map(|o| o.ty.len()).max().unwrap_or(0);
+        let notes: Vec<String> = f
+            .options
+            .iter()
+            .map(|o| match (&o.default, o.required) {
+                (_, true) => "required".to_string(),
+                (Some(d), false) => format!("default {d}"),
+                (None, false) => "optional".to_string(),
+            })
+            .collect();
+        let note_w = notes.iter().map(String::len).max().unwrap_or(0);
+        for (o, note) in f.options.iter().zip(&notes) {
+            out.push_str(&format!(
+                "  {:name_w$}  {:ty_w$}  {:note_w$}  {}\n",
+                o.name, o.ty, note, o.doc
+            ));
+        }
+    }
+    if !f.result.is_empty() {
+        out.push_str(&format!("\nResult:\n  {}\n", f.result));
+    }
+    if !f.example.is_empty() {
+        out.push_str("\nExample:\n");
+        for line in f.example.lines() {
+            out.push_str(&format!("  {line}\n"));
+        }
+    }
+    out.trim_end().to_string()
+}
+
+/// `text` in lines of at most `width` characters, broken at spaces.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && line.len() + 1 + word.len() > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::repl::catalog::tests::sample;
+
+    fn catalog() -> Catalog {
+        Catalog::new(sample(), &rhai::Engine::new())
+    }
+
+    #[test]
+    fn overview_groups_by_section() {
+        let text = overview(&catalog(), 200);
+        let price = text.find("\nPrice\n").expect("Price section");
+        let regions = text.find("\nRegions and zones\n").expect("Regions section");
+        assert!(price < regions, "sections in table order");
+        assert!(text.contains("  describe_price    Quote the price"));
+        let narrow = overview(&catalog(), 30);
+        assert!(
+            narrow.contains("  describe_price    Quote the…\n"),
+            "{narrow}"
+        );
+    }
+
+    #[test]
+    fn about_a_documented_function() {
+        let text = about(&catalog(), "describe_price", 100).expect("documented");
+        assert!(text.starts_with("describe_price(#{instance_type: string (required)"));
+        assert!(text.contains(
+            "\n  [Price]\n  Quote the price of an instance configuration. Prices are per hour.\n"
+        ));
+        assert!(text.contains("  period         int     default 1       Billing periods."));
+        assert!(text.contains("  instance_type  string  required        The instance type"));
+        assert!(text.contains("  price_unit     string  default \"Hour\"  Hour, Week"));
+        assert!(text.contains("Result:\n  #{ PriceInfo"));
+        assert!(text.contains("Example:\n  describe_price(#{ instance_type: \"ecs.g7.large\" })"));
+    }
+
+    #[test]
+    fn a_long_signature_is_shortened() {
+        let text = about(&catalog(), "describe_price", 40).expect("documented");
+        assert!(
+            text.starts_with("describe_price(#{ options below })\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn about_stdlib_and_unknown_names() {
+        let len = about(&catalog(), "len", 100).expect("stdlib");
+        assert!(len.contains("len("), "{len}");
+        let miss = about(&catalog(), "describe_prise", 100).unwrap_err();
+        assert_eq!(
+            miss,
+            "no function named `describe_prise`; did you mean `describe_price`?"
+        );
+    }
+}
