@@ -172,16 +172,8 @@ pub mod stamp {
 
     /// `yyyy-MM-ddTHH:mm:ssZ` (VPC, security groups, invocations).
     pub fn seconds() -> String {
-        let t = now();
-        format!(
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-            t.year(),
-            u8::from(t.month()),
-            t.day(),
-            t.hour(),
-            t.minute(),
-            t.second()
-        )
+        // The same format as the RPC `Timestamp` parameter.
+        crate::rpc::format_timestamp(now())
     }
 
     /// `yyyy-MM-ddTHH:mmZ` (instance CreationTime/StartTime: no seconds).
