@@ -325,7 +325,24 @@ pub fn looks_chargeable(name: &str) -> bool {
     ["Create", "Run", "Allocate", "Purchase", "Renew"]
         .iter()
         .any(|verb| name.starts_with(verb))
+        || CHANGES_THE_BILL
+            .iter()
+            .any(|a| a.eq_ignore_ascii_case(name))
 }
+
+/// Actions outside the registry that do not create anything but change what an existing
+/// resource costs (a bigger spec, a bigger disk, more bandwidth, pay-as-you-go to
+/// subscription); the guard asks before them too.
+const CHANGES_THE_BILL: &[&str] = &[
+    "ModifyInstanceSpec",
+    "ModifyPrepayInstanceSpec",
+    "ModifyInstanceChargeType",
+    "ModifyInstanceNetworkSpec",
+    "ModifyDiskChargeType",
+    "ModifyDiskSpec",
+    "ResizeDisk",
+    "ModifyEipAddressAttribute",
+];
 
 /// The closest known action name to `name`, for "did you mean" messages.
 pub fn suggest(product: Option<Product>, name: &str) -> Option<&'static str> {
@@ -427,6 +444,15 @@ mod tests {
         for a in ACTIONS {
             assert!(!a.doc.is_empty(), "{} has no doc", a.name);
         }
+    }
+
+    #[test]
+    fn cost_changing_modifications_look_chargeable() {
+        assert!(looks_chargeable("ModifyInstanceSpec"));
+        assert!(looks_chargeable("ResizeDisk"));
+        assert!(looks_chargeable("Modifyinstancespec"));
+        assert!(!looks_chargeable("ModifyInstanceAttribute"));
+        assert!(!looks_chargeable("DescribeInstances"));
     }
 
     #[test]
