@@ -2,10 +2,11 @@
 //! stdlib flows, the raw `call_api` — goes through [`Gateway::call`], so the cost guard and the
 //! scope ledger can hook in here and see everything.
 //!
-//! It flattens JSON parameters per the registry's `json_params`, runs the async client on the
-//! session's multi-thread runtime (the Rhai engine runs on a plain thread; see the embedding
-//! notes §10), races every call and every sleep against the cancel flag, and maps failures to
-//! [`HostError`]. It does not decide anything about options, waiting or paging.
+//! It flattens JSON parameters per the registry's `json_params`, runs the async client on a
+//! current-thread runtime that the script's own (plain, non-runtime) thread drives — so a call
+//! costs no hand-off between threads (BENCHMARKS.md, client overhead) — races every call and
+//! every sleep against the cancel flag, and maps failures to [`HostError`]. It does not decide
+//! anything about options, waiting or paging.
 
 use super::errors::HostError;
 use crate::guard::{Admission, Guard, GuardError};
@@ -25,7 +26,11 @@ const CANCEL_POLL: Duration = Duration::from_millis(25);
 
 pub struct Gateway {
     client: Client,
+    /// The session's multi-thread runtime: the ledger's releases run there.
     runtime: Handle,
+    /// Where this gateway's own calls and sleeps run (see the module doc); `None` only if a
+    /// current-thread runtime could not be built, and then the session's runtime serves.
+    local: Option<Local>,
     cancel: Arc<AtomicBool>,
     calls: Cell<u64>,
     guard: Arc<Guard>,
@@ -43,9 +48,11 @@ impl Gateway {
         cancel: Arc<AtomicBool>,
         guard: Arc<Guard>,
     ) -> Gateway {
+        let local = Local::new(&client);
         Gateway {
             client,
             runtime,
+            local,
             cancel,
             calls: Cell::new(0),
             guard,
@@ -127,7 +134,8 @@ impl Gateway {
         };
         let flat = flatten(&params)?;
         self.calls.set(self.calls.get() + 1);
-        let result = self.block_on(self.client.call(product, action, flat));
+        let client = self.local.as_ref().map_or(&self.client, |l| &l.client);
+        let result = self.block_on(client.call(product, action, flat));
         if let (Some(l), Some(intent)) = (&self.ledger, intent) {
             let outcome = match &result {
                 Ok(r) => Outcome::of_call(r),
@@ -164,12 +172,34 @@ impl Gateway {
     fn block_on<F: Future>(&self, fut: F) -> Result<F::Output, HostError> {
         self.check_cancel()?;
         let cancel = self.cancel.clone();
-        self.runtime.block_on(async move {
+        let raced = async move {
             tokio::select! {
                 out = fut => Ok(out),
                 _ = cancelled(cancel) => Err(HostError::Interrupted),
             }
-        })
+        };
+        match &self.local {
+            Some(local) => local.runtime.block_on(raced),
+            None => self.runtime.block_on(raced),
+        }
+    }
+}
+
+/// A current-thread runtime and a client with its own connection pool (pooled connections
+/// belong to the runtime that opened them, so the session's client is not shared with it).
+struct Local {
+    runtime: tokio::runtime::Runtime,
+    client: Client,
+}
+
+impl Local {
+    fn new(client: &Client) -> Option<Local> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .ok()?;
+        let client = client.detached().ok()?;
+        Some(Local { runtime, client })
     }
 }
 

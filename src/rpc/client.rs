@@ -108,6 +108,12 @@ pub struct Client {
 struct Inner {
     config: ClientConfig,
     http: reqwest::Client,
+    counters: Arc<Counters>,
+}
+
+/// Shared by a client and its [`Client::detached`] copies, so the stats count every call.
+#[derive(Default)]
+struct Counters {
     calls: AtomicU64,
     retries: AtomicU64,
 }
@@ -128,22 +134,27 @@ impl Client {
         if let Some(url) = &config.endpoint_override {
             config.endpoint_override = Some(normalize_override(url, "the client configuration")?);
         }
-        let mut builder = reqwest::Client::builder()
-            .timeout(config.timeout)
-            .connect_timeout(config.timeout.min(Duration::from_secs(10)))
-            .user_agent(concat!("ecsh/", env!("CARGO_PKG_VERSION")));
-        if config.endpoint_override.as_deref().is_some_and(is_loopback) {
-            builder = builder.no_proxy();
-        }
-        let http = builder.build().map_err(|e| ConfigError::HttpClient {
-            reason: e.to_string(),
-        })?;
+        let http = http_client(&config)?;
         Ok(Client {
             inner: Arc::new(Inner {
                 config,
                 http,
-                calls: AtomicU64::new(0),
-                retries: AtomicU64::new(0),
+                counters: Arc::default(),
+            }),
+        })
+    }
+
+    /// The same client — configuration and call counters — with its own HTTP connection pool,
+    /// for use on another tokio runtime: pooled connections belong to the runtime that opened
+    /// them, so one pool must not serve two runtimes.
+    pub fn detached(&self) -> Result<Client, CallError> {
+        let config = self.inner.config.clone();
+        let http = http_client(&config)?;
+        Ok(Client {
+            inner: Arc::new(Inner {
+                config,
+                http,
+                counters: self.inner.counters.clone(),
             }),
         })
     }
@@ -164,8 +175,8 @@ impl Client {
 
     pub fn stats(&self) -> CallStats {
         CallStats {
-            calls: self.inner.calls.load(Ordering::Relaxed),
-            retries: self.inner.retries.load(Ordering::Relaxed),
+            calls: self.inner.counters.calls.load(Ordering::Relaxed),
+            retries: self.inner.counters.retries.load(Ordering::Relaxed),
         }
     }
 
@@ -193,7 +204,7 @@ impl Client {
         let mut retries = Retries::new(self.inner.config.retry, retry_safe);
         loop {
             let request = self.sign(product, action, &params);
-            self.inner.calls.fetch_add(1, Ordering::Relaxed);
+            self.inner.counters.calls.fetch_add(1, Ordering::Relaxed);
             let failure =
                 match transport::send(&self.inner.http, &request, &self.inner.config.credentials)
                     .await
@@ -206,7 +217,7 @@ impl Client {
             let Some(wait) = wait else {
                 return Err(failure.error);
             };
-            self.inner.retries.fetch_add(1, Ordering::Relaxed);
+            self.inner.counters.retries.fetch_add(1, Ordering::Relaxed);
             tokio::time::sleep(wait).await;
         }
     }
@@ -275,6 +286,23 @@ impl Client {
             string_to_sign,
         }
     }
+}
+
+/// The HTTP client for `config`: timeouts, user agent, and no proxy for loopback endpoints.
+fn http_client(config: &ClientConfig) -> Result<reqwest::Client, CallError> {
+    let mut builder = reqwest::Client::builder()
+        .timeout(config.timeout)
+        .connect_timeout(config.timeout.min(Duration::from_secs(10)))
+        .user_agent(concat!("ecsh/", env!("CARGO_PKG_VERSION")));
+    if config.endpoint_override.as_deref().is_some_and(is_loopback) {
+        builder = builder.no_proxy();
+    }
+    builder.build().map_err(|e| {
+        ConfigError::HttpClient {
+            reason: e.to_string(),
+        }
+        .into()
+    })
 }
 
 /// A signed request, ready to send. Holds no AccessKeySecret; its printed forms show the
