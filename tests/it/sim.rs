@@ -431,35 +431,35 @@ async fn v3_requires_its_headers_signed_and_a_supported_algorithm() {
         .await
         .assert_error(400, "MissingParameter");
 
-    let (query, body, mut headers) = v3(&sim, &secret).build(&host);
-    let auth = headers
-        .iter_mut()
-        .find(|(k, _)| k == "authorization")
-        .unwrap();
-    auth.1 = auth.1.replace("x-acs-date;", "");
-    send_v3(&sim, &query, body, &headers)
-        .await
-        .assert_error(400, "IncompleteSignature");
-
-    let (query, body, mut headers) = v3(&sim, &secret).build(&host);
-    let auth = headers
-        .iter_mut()
-        .find(|(k, _)| k == "authorization")
-        .unwrap();
-    auth.1 = auth.1.replace("ACS3-HMAC-SHA256", "ACS3-HMAC-SM3");
-    send_v3(&sim, &query, body, &headers)
-        .await
-        .assert_error(400, "UnsupportedSignatureMethod");
-
-    let (query, body, mut headers) = v3(&sim, &secret).build(&host);
-    let auth = headers
-        .iter_mut()
-        .find(|(k, _)| k == "authorization")
-        .unwrap();
-    auth.1 = "ACS3-HMAC-SHA256 Credential=x".into();
-    send_v3(&sim, &query, body, &headers)
-        .await
-        .assert_error(400, "IncompleteSignature");
+    // A well-signed request whose Authorization header is then rewritten by `edit`.
+    let with_authorization = |edit: fn(&str) -> String| {
+        let (query, body, mut headers) = v3(&sim, &secret).build(&host);
+        let auth = headers
+            .iter_mut()
+            .find(|(k, _)| k == "authorization")
+            .unwrap();
+        auth.1 = edit(&auth.1);
+        (query, body, headers)
+    };
+    for (edit, code) in [
+        (
+            (|a: &str| a.replace("x-acs-date;", "")) as fn(&str) -> String,
+            "IncompleteSignature",
+        ),
+        (
+            |a: &str| a.replace("ACS3-HMAC-SHA256", "ACS3-HMAC-SM3"),
+            "UnsupportedSignatureMethod",
+        ),
+        (
+            |_: &str| "ACS3-HMAC-SHA256 Credential=x".to_string(),
+            "IncompleteSignature",
+        ),
+    ] {
+        let (query, body, headers) = with_authorization(edit);
+        send_v3(&sim, &query, body, &headers)
+            .await
+            .assert_error(400, code);
+    }
 
     let mut old = v3(&sim, &secret);
     old.extra_headers
