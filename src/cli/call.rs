@@ -106,7 +106,7 @@ pub fn run(global: &GlobalArgs, args: CallArgs) -> anyhow::Result<i32> {
         }
     };
     let runtime = super::runtime()?;
-    let mut options = global.target_options();
+    let mut options = global.target_options()?;
     options.method = match (args.method, args.dry_run) {
         (Some(HttpMethod::Get), _) | (None, true) => crate::rpc::Method::Get,
         (Some(HttpMethod::Post), _) | (None, false) => crate::rpc::Method::Post,

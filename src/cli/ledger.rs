@@ -12,7 +12,7 @@ pub struct CleanupArgs {
 
 pub fn cleanup(global: &GlobalArgs, args: CleanupArgs) -> anyhow::Result<i32> {
     let runtime = super::runtime()?;
-    let target = runtime.block_on(crate::connect::connect(&global.target_options()))?;
+    let target = runtime.block_on(crate::connect::connect(&global.target_options()?))?;
     if target.is_simulator() {
         eprintln!(
             "ecsh cleanup: no cloud to clean up: no credentials are configured, and resources of \

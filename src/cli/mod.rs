@@ -157,29 +157,34 @@ impl GlobalArgs {
         crate::guard::Guard::from_flags(self.yes, self.max_cost.as_deref())
     }
 
-    pub fn target_options(&self) -> crate::connect::TargetOptions {
-        crate::connect::TargetOptions {
+    pub fn target_options(&self) -> anyhow::Result<crate::connect::TargetOptions> {
+        Ok(crate::connect::TargetOptions {
             overrides: self.overrides(),
             cloud: self.cloud.map(|c| match c {
                 Cloud::Sim => crate::connect::CloudChoice::Sim,
                 Cloud::Aliyun => crate::connect::CloudChoice::Aliyun,
             }),
-            sim_world: embedded_world_options(),
+            sim_world: embedded_world_options()?,
             method: crate::rpc::Method::Post,
-        }
+        })
     }
 }
 
 /// The embedded simulator runs 20x faster than the real service: an instance boots in a
 /// second or two, so scripts finish quickly yet still show every state transition.
 /// `ECSH_SIM_TIME_SCALE` changes the factor (0 = instant).
-fn embedded_world_options() -> crate::sim::model::WorldOptions {
-    let scale = std::env::var("ECSH_SIM_TIME_SCALE")
-        .ok()
-        .and_then(|v| v.parse::<f64>().ok())
-        .filter(|f| f.is_finite() && *f >= 0.0)
-        .unwrap_or(EMBEDDED_TIME_SCALE);
-    world_options(scale, None, sim::SimExec::Simulated)
+fn embedded_world_options() -> anyhow::Result<crate::sim::model::WorldOptions> {
+    let scale = match std::env::var("ECSH_SIM_TIME_SCALE") {
+        Err(_) => EMBEDDED_TIME_SCALE,
+        Ok(text) => match text.trim().parse::<f64>() {
+            Ok(f) if f.is_finite() && f >= 0.0 => f,
+            _ => anyhow::bail!(
+                "ECSH_SIM_TIME_SCALE is '{text}', not a number >= 0 (1 = real speed, 0.05 = the \
+                 default, 0 = instant); fix or unset it"
+            ),
+        },
+    };
+    Ok(world_options(scale, None, sim::SimExec::Simulated))
 }
 
 const EMBEDDED_TIME_SCALE: f64 = 0.05;

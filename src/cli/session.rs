@@ -34,7 +34,7 @@ pub fn prepare(global: &GlobalArgs, label: &str) -> anyhow::Result<Result<Prepar
         }
     };
     let runtime = super::runtime()?;
-    let target = runtime.block_on(crate::connect::connect(&global.target_options()))?;
+    let target = runtime.block_on(crate::connect::connect(&global.target_options()?))?;
     eprintln!("{}", target.banner);
     let cancel = Arc::new(AtomicBool::new(false));
     let journal = JournalDir::for_target(global, &target)?;

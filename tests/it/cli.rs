@@ -399,3 +399,18 @@ fn ctrl_c_releases_what_the_run_created_then_exits_130() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_malformed_simulator_time_scale_is_an_error_not_a_silent_default() {
+    let out = ecsh(
+        &["call", "ecs", "DescribeRegions"],
+        &[("ECSH_SIM_TIME_SCALE", "fast")],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("ECSH_SIM_TIME_SCALE is 'fast'"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(out.stdout.is_empty());
+}
