@@ -6,10 +6,11 @@
 //!    of the parameters, so they never reach the service ([`params`]);
 //! 2. applies the host policies ([`policy`]) — UserData, database/SSH/RDP ports open to the
 //!    internet — to every request, chargeable or not;
-//! 3. if the action may cost money ([`is_chargeable`]: the registry's `chargeable` flag, or an
-//!    unknown `Create*`/`Run*`/`Allocate*`/`Purchase*`/`Renew*` name, in any letter case), quotes
-//!    the exact request with DescribePrice ([`quote`]) and asks the prompter the host chose
-//!    ([`prompt`]) with the seed's cost block ([`block`]);
+//! 3. if the action may cost money ([`needs_approval`]: the registry's `chargeable` flag, or
+//!    any unregistered name that is not a read — default-deny), quotes the exact request with
+//!    DescribePrice ([`quote`]; an action it cannot price gets a block that says so, which only
+//!    a person or `--yes` can approve) and asks the prompter the host chose ([`prompt`]) with
+//!    the seed's cost block ([`block`]);
 //! 4. records the decision ([`decision`]) for the run's summary and hands it to the ledger's
 //!    sink.
 //!
@@ -53,32 +54,39 @@ pub enum GuardError {
     /// The user pressed Ctrl-C at the prompt: refused, and the run should stop (the gateway
     /// turns this into its uncatchable interrupt).
     Interrupted { action: String },
-    /// The prompter did not approve it.
+    /// The prompter did not approve it; `code` says who refused and why (see [`GuardError::code`]).
     Refused {
         action: String,
         via: Via,
+        code: &'static str,
         reason: String,
     },
 }
 
 impl GuardError {
-    /// A stable code a script can branch on (`e.code`).
+    /// A stable code a script can branch on (`e.code`); one per kind of refusal, listed in
+    /// the README ("Refusal codes").
     pub fn code(&self) -> &'static str {
         match self {
-            GuardError::Policy(_) => "Refused.Policy",
+            GuardError::Policy(v) => v.rule.code(),
             GuardError::InvalidOption(_) => "InvalidOption",
-            GuardError::InvalidParams(_) => "InvalidParameter",
+            GuardError::InvalidParams(_) => "Refused.MalformedRequest",
             GuardError::QuoteFailed { .. } => "Refused.QuoteFailed",
             GuardError::Interrupted { .. } => "Interrupted",
-            GuardError::Refused {
-                via: Via::Budget, ..
-            } => "Refused.Budget",
-            GuardError::Refused {
-                via: Via::NoTerminal,
-                ..
-            } => "Refused.NoTerminal",
-            GuardError::Refused { .. } => "Refused.NotApproved",
+            GuardError::Refused { code, .. } => code,
         }
+    }
+}
+
+/// The code of a refusal by a prompter: who refused, and whether the action had a price.
+fn refusal_code(via: Via, priced: bool) -> &'static str {
+    match via {
+        Via::Budget if !priced => "Refused.Unpriced",
+        Via::Budget => "Refused.Budget",
+        Via::NoTerminal => "Refused.NoApprover",
+        Via::Policy => "Refused.Policy",
+        Via::QuoteFailed => "Refused.QuoteFailed",
+        Via::Prompt | Via::Yes => "Refused.Declined",
     }
 }
 
@@ -183,11 +191,18 @@ impl Guard {
                 block::escape(b)
             )));
         }
+        if let Some((key, known)) = flat.case_near_miss() {
+            return Err(GuardError::InvalidParams(format!(
+                "parameter `{}` is not spelled as the API spells it (names are case-sensitive); \
+                 write `{known}`",
+                block::escape(key)
+            )));
+        }
         if let Err(violation) = policy::check_flat(action, &flat, &options) {
             self.record(refusal(product, action, Via::Policy, &violation.message));
             return Err(GuardError::Policy(violation));
         }
-        if !is_chargeable(action) {
+        if !needs_approval(action) {
             return Ok(Admission::Free);
         }
         let runtime = Runtime::from_options(&options).map_err(GuardError::InvalidOption)?;
@@ -235,6 +250,7 @@ impl Guard {
             })
         } else {
             Err(GuardError::Refused {
+                code: refusal_code(decision.via, block.estimate.is_some()),
                 action: decision.action,
                 via: decision.via,
                 reason: decision.reason,
@@ -273,24 +289,25 @@ fn refusal(product: Product, action: &str, via: Via, reason: &str) -> Decision {
     }
 }
 
-/// True when `action` may cost money: a registered action marked chargeable, or an
-/// unregistered one whose verb says so. Letter case and stray characters are ignored
-/// (`runinstances`, `Run_Instances`), and a name chargeable in any product counts.
-pub fn is_chargeable(action: &str) -> bool {
+/// The verbs of actions that only read. An action outside the registry is sent without an
+/// approval only when its name starts with one of them (default-deny: ecsh cannot know what an
+/// unregistered `Modify*`, `Copy*`, `Import*` or `Start*` costs).
+pub const READ_VERBS: [&str; 4] = ["Describe", "List", "Get", "Query"];
+
+/// True when `action` needs an approval before it is sent: a registered action marked
+/// chargeable, or any unregistered action that is not a read by its verb ([`READ_VERBS`]).
+/// Letter case and stray characters are ignored (`runinstances`, `Run_Instances`), and a name
+/// chargeable in any product counts.
+pub fn needs_approval(action: &str) -> bool {
     let canon = policy::canonical(action);
     let known: Vec<&ops::Action> = ops::ACTIONS
         .iter()
         .filter(|a| policy::canonical(a.name) == canon)
         .collect();
     if known.is_empty() {
-        let mut chars = canon.chars();
-        let capitalized: String = chars
-            .next()
-            .map(|c| c.to_ascii_uppercase())
-            .into_iter()
-            .chain(chars)
-            .collect();
-        ops::looks_chargeable(&capitalized)
+        !READ_VERBS
+            .iter()
+            .any(|verb| canon.starts_with(&verb.to_ascii_lowercase()))
     } else {
         known.iter().any(|a| a.chargeable)
     }
@@ -395,7 +412,7 @@ mod tests {
         let err = guard
             .admit(Product::Ecs, "RunInstances", &mut req, &mut reader)
             .unwrap_err();
-        assert_eq!(err.code(), "Refused.Policy");
+        assert_eq!(err.code(), "Refused.Policy.UserData");
         assert!(log.lock().unwrap().is_empty());
         assert_eq!(guard.decisions()[0].via, Via::Policy);
         let mut bad =
@@ -430,8 +447,8 @@ mod tests {
     #[test]
     fn chargeable_detection_ignores_case_and_covers_the_registry() {
         for a in ops::ACTIONS.iter().filter(|a| a.chargeable) {
-            assert!(is_chargeable(a.name), "{}", a.name);
-            assert!(is_chargeable(&a.name.to_ascii_lowercase()), "{}", a.name);
+            assert!(needs_approval(a.name), "{}", a.name);
+            assert!(needs_approval(&a.name.to_ascii_lowercase()), "{}", a.name);
         }
         for name in [
             "runinstances",
@@ -442,8 +459,18 @@ mod tests {
             "PurchaseReservedInstancesOffering",
             "RenewInstance",
             "AllocateDedicatedHosts",
+            // Unregistered and not a read: default-deny.
+            "ModifyAutoProvisioningGroup",
+            "CopySnapshot",
+            "ImportImage",
+            "ReActivateInstances",
+            "ReplaceSystemDisk",
+            "ModifyInstanceAttribute",
+            "StartImagePipelineExecution",
+            "ModifyNatGatewaySpec",
+            "ConvertNatPublicIpToEip",
         ] {
-            assert!(is_chargeable(name), "{name}");
+            assert!(needs_approval(name), "{name}");
         }
         for name in [
             "DescribeInstances",
@@ -454,8 +481,12 @@ mod tests {
             "CreateVpc",
             "DeleteInstances",
             "StartInstance",
+            "DescribeDedicatedHosts",
+            "ListTagKeys",
+            "GetInstanceScreenshot",
+            "QueryOrders",
         ] {
-            assert!(!is_chargeable(name), "{name}");
+            assert!(!needs_approval(name), "{name}");
         }
     }
 }

@@ -782,10 +782,13 @@ fn run_instances(host: &Host, c: &Checked) -> Result<Value, HostError> {
     if let Some(Value::Object(extra)) = c.get("extra_params") {
         for (k, v) in extra {
             if k.eq_ignore_ascii_case("UserData") {
-                return Err(HostError::Refused(format!(
-                    "run_instances does not accept 'UserData' in extra_params: {}",
-                    NO_USER_DATA.1
-                )));
+                return Err(HostError::Refused {
+                    code: crate::guard::policy::PolicyRule::UserData.code(),
+                    message: format!(
+                        "run_instances does not accept 'UserData' in extra_params: {}",
+                        NO_USER_DATA.1
+                    ),
+                });
             }
             params.insert(k.clone(), v.clone());
         }

@@ -9,7 +9,7 @@
 //! anything about options, waiting or paging.
 
 use super::errors::HostError;
-use crate::guard::{Admission, Guard, GuardError};
+use crate::guard::{block, Admission, Guard, GuardError};
 use crate::ledger::{HourlyCost, Ledger, Outcome};
 use crate::ops::{self, Product};
 use crate::rpc::{self, CallError, Client};
@@ -90,13 +90,29 @@ impl Gateway {
 
     /// Calls `action` of `product` with `params` (a JSON object; arrays and objects are
     /// flattened as the API expects).
+    ///
+    /// The request is flattened once into its canonical wire form (malformed or duplicate
+    /// keys refused); the guard judges that form, the ledger adds its ClientToken and run tag
+    /// to it, and exactly that is sent — so what was approved is what the service receives.
     pub fn call(
         &self,
         product: Product,
         action: &str,
-        mut params: serde_json::Map<String, Value>,
+        params: serde_json::Map<String, Value>,
     ) -> Result<Value, HostError> {
         let json_params = validate_action(product, action)?;
+        let malformed = |e: rpc::ParamError| HostError::Refused {
+            code: MALFORMED,
+            message: format!(
+                "{} was not sent: its parameters cannot be sent as they are: {e}",
+                block::escape(action)
+            ),
+        };
+        let mut request: serde_json::Map<String, Value> = rpc::flatten(&params, json_params)
+            .map_err(malformed)?
+            .into_iter()
+            .map(|(k, v)| (k, Value::String(v)))
+            .collect();
         // The guard: policies, quote and approval; strips ecsh-only options. Nothing is sent
         // unless it admits the request.
         let admission = self
@@ -104,35 +120,22 @@ impl Gateway {
             .admit(
                 product,
                 action,
-                &mut params,
+                &mut request,
                 &mut |p: Product, a: &str, q| self.call(p, a, q).map_err(|e| e.to_string()),
             )
-            .map_err(|e| match e {
-                GuardError::InvalidOption(m) | GuardError::InvalidParams(m) => {
-                    HostError::InvalidOption(m)
-                }
-                GuardError::Interrupted { .. } => HostError::Interrupted,
-                // The code already says "Refused"; don't say it twice.
-                refused => {
-                    let text = refused.to_string();
-                    HostError::Refused(text.strip_prefix("refused: ").unwrap_or(&text).to_string())
-                }
-            })?;
-        let flatten = |params: &serde_json::Map<String, Value>| {
-            rpc::flatten(params, json_params).map_err(|e| {
-                HostError::InvalidOption(format!("parameters of {action} cannot be sent: {e}"))
-            })
-        };
-        flatten(&params)?;
+            .map_err(guard_error)?;
         // Journalled (with its ClientToken and the run tag added) before it is sent.
-        let ledger_error = |e: crate::ledger::LedgerError| HostError::Refused(e.to_string());
+        let ledger_error = |e: crate::ledger::LedgerError| HostError::Refused {
+            code: "Refused.Journal",
+            message: e.to_string(),
+        };
         let intent = match &self.ledger {
             Some(l) => l
-                .before_send(product, action, &mut params, hourly_cost(&admission))
+                .before_send(product, action, &mut request, hourly_cost(&admission))
                 .map_err(ledger_error)?,
             None => None,
         };
-        let flat = flatten(&params)?;
+        let flat = rpc::flatten(&request, &[]).map_err(malformed)?;
         self.calls.set(self.calls.get() + 1);
         let client = self.local.as_ref().map_or(&self.client, |l| &l.client);
         let result = self.block_on(client.call(product, action, flat));
@@ -147,6 +150,11 @@ impl Gateway {
             CallError::Api(api) => HostError::Api(api),
             other => HostError::Transport(format!("{product} {action}: {other}")),
         })
+    }
+
+    /// The guard behind this gateway (the host asks it about `keep`).
+    pub fn guard(&self) -> &Guard {
+        &self.guard
     }
 
     /// Sleeps for `d`, or less when the run is cancelled (then `Err(Interrupted)`).
@@ -203,6 +211,27 @@ impl Local {
     }
 }
 
+/// The code of a request whose parameters cannot be sent (`DataDisk.01.Size`, a key given
+/// twice, a list inside a list).
+pub const MALFORMED: &str = "Refused.MalformedRequest";
+
+/// A refusal by the guard as a script sees it: its own code, and the message once.
+pub fn guard_error(e: GuardError) -> HostError {
+    match e {
+        GuardError::InvalidOption(m) => HostError::InvalidOption(m),
+        GuardError::Interrupted { .. } => HostError::Interrupted,
+        refused => {
+            let code = refused.code();
+            // The code already says "Refused"; don't say it twice.
+            let text = refused.to_string();
+            HostError::Refused {
+                code,
+                message: text.strip_prefix("refused: ").unwrap_or(&text).to_string(),
+            }
+        }
+    }
+}
+
 /// The guard's hourly quote of an approved request, for the ledger's summary.
 fn hourly_cost(admission: &Admission) -> Option<HourlyCost> {
     match admission {
@@ -230,6 +259,18 @@ fn validate_action(product: Product, action: &str) -> Result<&'static [&'static 
         return Err(HostError::UnknownAction(format!(
             "{action} is a {} action, not {product}; call_api(\"{}\", \"{action}\", …)",
             other.product, other.product
+        )));
+    }
+    if let Some(known) = ops::ACTIONS
+        .iter()
+        .find(|a| a.product == product && a.name.eq_ignore_ascii_case(action))
+    {
+        // The service's names are case-sensitive; a variant is never what was meant, and
+        // must not be judged as something else than the action it resembles.
+        return Err(HostError::UnknownAction(format!(
+            "'{}' is not a {product} action; action names are case-sensitive: did you mean '{}'?",
+            block::escape(action),
+            known.name
         )));
     }
     let well_formed = action.len() >= 3
@@ -279,6 +320,14 @@ mod tests {
             e.to_string().contains("did you mean 'DescribeInstances'"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn a_registered_name_in_another_letter_case_is_refused() {
+        for odd in ["RUNINSTANCES", "Runinstances", "runInstances"] {
+            let e = validate_action(Product::Ecs, odd).unwrap_err().to_string();
+            assert!(e.contains("did you mean 'RunInstances'"), "{e}");
+        }
     }
 
     #[test]
