@@ -26,6 +26,15 @@ pub struct Prepared {
 /// Connects, builds the guard from the flags and starts the run's ledger (labelled `label`).
 /// `Ok(Err(code))` is a usage error already reported on stderr.
 pub fn prepare(global: &GlobalArgs, label: &str) -> anyhow::Result<Result<Prepared, i32>> {
+    prepare_with(global, label, crate::rpc::Method::Post)
+}
+
+/// [`prepare`], sending with `method` (`ecsh call --method get`).
+pub fn prepare_with(
+    global: &GlobalArgs,
+    label: &str,
+    method: crate::rpc::Method,
+) -> anyhow::Result<Result<Prepared, i32>> {
     let guard = match global.guard() {
         Ok(g) => Arc::new(g),
         Err(e) => {
@@ -34,7 +43,9 @@ pub fn prepare(global: &GlobalArgs, label: &str) -> anyhow::Result<Result<Prepar
         }
     };
     let runtime = super::runtime()?;
-    let target = runtime.block_on(crate::connect::connect(&global.target_options()?))?;
+    let mut options = global.target_options()?;
+    options.method = method;
+    let target = runtime.block_on(crate::connect::connect(&options))?;
     eprintln!("{}", target.banner);
     let cancel = Arc::new(AtomicBool::new(false));
     let journal = JournalDir::for_target(global, &target)?;

@@ -101,18 +101,7 @@ impl Gateway {
         params: serde_json::Map<String, Value>,
     ) -> Result<Value, HostError> {
         let json_params = validate_action(product, action)?;
-        let malformed = |e: rpc::ParamError| HostError::Refused {
-            code: MALFORMED,
-            message: format!(
-                "{} was not sent: its parameters cannot be sent as they are: {e}",
-                block::escape(action)
-            ),
-        };
-        let mut request: serde_json::Map<String, Value> = rpc::flatten(&params, json_params)
-            .map_err(malformed)?
-            .into_iter()
-            .map(|(k, v)| (k, Value::String(v)))
-            .collect();
+        let mut request = canonical(action, &params, json_params)?;
         // The guard: policies, quote and approval; strips ecsh-only options. Nothing is sent
         // unless it admits the request.
         let admission = self
@@ -125,17 +114,14 @@ impl Gateway {
             )
             .map_err(guard_error)?;
         // Journalled (with its ClientToken and the run tag added) before it is sent.
-        let ledger_error = |e: crate::ledger::LedgerError| HostError::Refused {
-            code: "Refused.Journal",
-            message: e.to_string(),
-        };
+        let ledger_error = journal_error;
         let intent = match &self.ledger {
             Some(l) => l
                 .before_send(product, action, &mut request, hourly_cost(&admission))
                 .map_err(ledger_error)?,
             None => None,
         };
-        let flat = rpc::flatten(&request, &[]).map_err(malformed)?;
+        let flat = rpc::flatten(&request, &[]).map_err(|e| malformed(action, e))?;
         self.calls.set(self.calls.get() + 1);
         let client = self.local.as_ref().map_or(&self.client, |l| &l.client);
         let result = self.block_on(client.call(product, action, flat));
@@ -150,6 +136,37 @@ impl Gateway {
             CallError::Api(api) => HostError::Api(api),
             other => HostError::Transport(format!("{product} {action}: {other}")),
         })
+    }
+
+    /// `ecsh call --dry-run=signed`: everything [`Gateway::call`] does before sending — the
+    /// canonical request, the guard's approval, the journalled intent with ClientToken and run
+    /// tag — then the signed request instead of the answer. Whoever sends it later creates
+    /// what the intent describes, so the run stays unfinished for `ecsh cleanup` to find by tag.
+    pub fn prepare_signed(
+        &self,
+        product: Product,
+        action: &str,
+        params: serde_json::Map<String, Value>,
+    ) -> Result<rpc::PreparedRequest, HostError> {
+        let json_params = validate_action(product, action)?;
+        let mut request = canonical(action, &params, json_params)?;
+        let admission = self
+            .guard
+            .admit(
+                product,
+                action,
+                &mut request,
+                &mut |p: Product, a: &str, q| self.call(p, a, q).map_err(|e| e.to_string()),
+            )
+            .map_err(guard_error)?;
+        if let Some(l) = &self.ledger {
+            l.before_send(product, action, &mut request, hourly_cost(&admission))
+                .map_err(journal_error)?;
+        }
+        let flat = rpc::flatten(&request, &[]).map_err(|e| malformed(action, e))?;
+        self.client
+            .prepare(product, action, flat)
+            .map_err(|e| HostError::Transport(format!("{product} {action}: {e}")))
     }
 
     /// The guard behind this gateway (the host asks it about `keep`).
@@ -215,6 +232,38 @@ impl Local {
 /// twice, a list inside a list).
 pub const MALFORMED: &str = "Refused.MalformedRequest";
 
+/// The request in its one canonical wire form (`Name.N.Field` = text), as a JSON object of
+/// strings for the guard and the ledger; keys the service could read differently are refused.
+fn canonical(
+    action: &str,
+    params: &serde_json::Map<String, Value>,
+    json_params: &[&str],
+) -> Result<serde_json::Map<String, Value>, HostError> {
+    Ok(rpc::flatten(params, json_params)
+        .map_err(|e| malformed(action, e))?
+        .into_iter()
+        .map(|(k, v)| (k, Value::String(v)))
+        .collect())
+}
+
+fn malformed(action: &str, e: rpc::ParamError) -> HostError {
+    HostError::Refused {
+        code: MALFORMED,
+        message: format!(
+            "{} was not sent: its parameters cannot be sent as they are: {e}",
+            block::escape(action)
+        ),
+    }
+}
+
+/// The journal could not be written, so the request was not sent.
+fn journal_error(e: crate::ledger::LedgerError) -> HostError {
+    HostError::Refused {
+        code: "Refused.Journal",
+        message: e.to_string(),
+    }
+}
+
 /// A refusal by the guard as a script sees it: its own code, and the message once.
 pub fn guard_error(e: GuardError) -> HostError {
     match e {
@@ -251,7 +300,7 @@ async fn cancelled(flag: Arc<AtomicBool>) {
 
 /// The JSON-string parameters of a known action; for an unknown one, checks that the name
 /// could be an action at all (the guard decides later whether it may cost money).
-fn validate_action(product: Product, action: &str) -> Result<&'static [&'static str], HostError> {
+pub fn validate_action(product: Product, action: &str) -> Result<&'static [&'static str], HostError> {
     if let Some(a) = ops::find(product, action) {
         return Ok(a.json_params);
     }
