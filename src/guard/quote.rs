@@ -22,7 +22,7 @@
 use super::block::{format_estimate, format_price, CostBlock, Money};
 use super::params::Flat;
 use super::policy::canonical;
-use super::runtime::Runtime;
+use super::runtime::{Runtime, MINIMUM_CHARGE};
 use crate::ops::Product;
 use serde_json::{Map, Value};
 
@@ -301,9 +301,19 @@ fn price_lines(
     match billing {
         Billing::Hourly => {
             let unit = quote.amount / amount as f64;
-            let estimate = quote.amount * runtime.hours();
+            // Never below the service's minimum charge per resource, however short the run.
+            let metered = quote.amount * runtime.hours();
+            let minimum = MINIMUM_CHARGE * amount as f64;
+            let estimate = metered.max(minimum);
             let total = if runtime.is_service() {
                 format!("{cur} {} per hour", format_estimate(estimate))
+            } else if metered < minimum {
+                format!(
+                    "{cur} {} (the minimum charge, {cur} {} per resource; metered {cur} {})",
+                    format_estimate(estimate),
+                    format_estimate(MINIMUM_CHARGE),
+                    format_estimate(metered)
+                )
             } else {
                 format!("{cur} {}", format_estimate(estimate))
             };
@@ -805,13 +815,31 @@ Image: Ubuntu 24.04 (ubuntu_24_04_x64)\n\
 System disk: cloud_essd 40 GB\n\
 Unit price: CNY 0.017/hour (trade price)\n\
 Estimated runtime: ~5 minutes\n\
-Estimated total cost: CNY 0.002\n\
+Estimated total cost: CNY 0.01 (the minimum charge, CNY 0.01 per resource; metered CNY 0.002)\n\
 Billing: pay-as-you-go (PostPaid), released when the run ends unless kept with keep()\n\
 Proceed with creation?"
         );
+        // The seed shows the metered CNY 0.002; the service charges at least 0.01 per instance.
         let est = b.estimate.unwrap();
-        assert!((est.amount - 0.017 / 12.0).abs() < 1e-12);
+        assert!((est.amount - 0.01).abs() < 1e-12);
         assert_eq!(prices.seen[0].0, "DescribePrice");
+    }
+
+    #[test]
+    fn a_gamed_runtime_is_billed_at_least_the_minimum_per_instance() {
+        let mut r = run_request();
+        r["Amount"] = json!(100);
+        let mut prices = PriceList {
+            seen: vec![],
+            hourly: 0.017,
+        };
+        let runtime = Runtime::Given {
+            minutes: 1.0 / 60.0,
+        };
+        let b = quote(Product::Ecs, "RunInstances", &flat(r), &runtime, &mut prices).unwrap();
+        let est = b.estimate.unwrap();
+        assert!((est.amount - 1.0).abs() < 1e-9, "{}", est.amount);
+        assert!(b.runtime.contains("billed as at least 1 minute"), "{}", b.runtime);
     }
 
     #[test]
