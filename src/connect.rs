@@ -193,10 +193,19 @@ mod tests {
 
     #[test]
     fn loopback_endpoints_are_recognised() {
-        for url in ["http://127.0.0.1:8080", "http://localhost:1/", "http://[::1]:9", "127.0.0.2"] {
+        for url in [
+            "http://127.0.0.1:8080",
+            "http://localhost:1/",
+            "http://[::1]:9",
+            "127.0.0.2",
+        ] {
             assert!(is_loopback(url), "{url}");
         }
-        for url in ["https://ecs.aliyuncs.com", "http://10.0.0.1:80", "http://[2001:db8::1]:1"] {
+        for url in [
+            "https://ecs.aliyuncs.com",
+            "http://10.0.0.1:80",
+            "http://[2001:db8::1]:1",
+        ] {
             assert!(!is_loopback(url), "{url}");
         }
     }

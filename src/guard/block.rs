@@ -59,10 +59,24 @@ pub struct CostBlock {
     pub hourly: Option<Money>,
     /// One line for the decision log (`ecs.g7.large x 2, ~1 hour`).
     pub summary: String,
+    /// Set when the block asks to keep resources running past the run (`keep(id)`), not to
+    /// create them.
+    pub keep: Option<KeepTerms>,
+}
+
+/// What a `keep(id)` decision is about.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeepTerms {
+    /// No duration was given (`keep(id)` rather than `keep(id, #{ "for": "24h" })`): the cost
+    /// has no end, so a budget cannot approve it.
+    pub open_ended: bool,
 }
 
 /// The question that ends every block.
 pub const QUESTION: &str = "Proceed with creation?";
+
+/// The question that ends a `keep(id)` block.
+pub const KEEP_QUESTION: &str = "Keep it running after the run ends?";
 
 impl CostBlock {
     /// The block as text, every line escaped, ending with the question (no newline after it).
@@ -79,7 +93,11 @@ impl CostBlock {
         for note in &self.notes {
             let _ = writeln!(out, "Note: {}", escape(note));
         }
-        out.push_str(QUESTION);
+        out.push_str(if self.keep.is_some() {
+            KEEP_QUESTION
+        } else {
+            QUESTION
+        });
         out
     }
 }
@@ -157,6 +175,7 @@ mod tests {
                 currency: "CNY".into(),
             }),
             summary: "ecs.t6-c1m2.large x 1".into(),
+            keep: None,
         }
     }
 

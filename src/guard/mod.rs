@@ -21,6 +21,7 @@
 
 pub mod block;
 pub mod decision;
+pub mod keep;
 pub mod params;
 pub mod policy;
 pub mod prompt;
@@ -78,10 +79,12 @@ impl GuardError {
     }
 }
 
-/// The code of a refusal by a prompter: who refused, and whether the action had a price.
-fn refusal_code(via: Via, priced: bool) -> &'static str {
+/// The code of a refusal by a prompter: who refused, and what about the block made it so.
+fn refusal_code(via: Via, block: &CostBlock) -> &'static str {
+    let open_keep = block.keep.as_ref().is_some_and(|k| k.open_ended);
     match via {
-        Via::Budget if !priced => "Refused.Unpriced",
+        Via::Budget if open_keep => "Refused.KeepNeedsDuration",
+        Via::Budget if block.estimate.is_none() => "Refused.Unpriced",
         Via::Budget => "Refused.Budget",
         Via::NoTerminal => "Refused.NoApprover",
         Via::Policy => "Refused.Policy",
@@ -250,11 +253,21 @@ impl Guard {
             })
         } else {
             Err(GuardError::Refused {
-                code: refusal_code(decision.via, block.estimate.is_some()),
+                code: refusal_code(decision.via, block),
                 action: decision.action,
                 via: decision.via,
                 reason: decision.reason,
             })
+        }
+    }
+
+    /// `keep(id)`: keeping resources past the run is a spend decision of its own, quoted from
+    /// what they cost per hour and asked like a creation (`--yes` approves; a budget counts
+    /// `for` hours and refuses a keep without one). Resources that cost nothing pass unasked.
+    pub fn admit_keep(&self, request: &keep::KeepRequest) -> Result<Admission, GuardError> {
+        match keep::block(request) {
+            None => Ok(Admission::Free),
+            Some(block) => self.ask(request.product, &block),
         }
     }
 

@@ -431,6 +431,7 @@ fn instances(
         estimate: Some(priced.estimate),
         hourly: priced.hourly,
         summary,
+        keep: None,
     })
 }
 
@@ -552,6 +553,7 @@ fn disk(
         estimate: Some(priced.estimate),
         hourly: priced.hourly,
         summary: format!("{line} disk, {}", priced.runtime),
+        keep: None,
     })
 }
 
@@ -590,6 +592,7 @@ fn bandwidth_block(
         notes,
         estimate: Some(priced.estimate),
         hourly: priced.hourly,
+        keep: None,
         summary: format!("{line}, {}", priced.runtime),
     })
 }
@@ -668,6 +671,7 @@ fn unpriced(product: Product, action: &str, params: &Flat) -> CostBlock {
              approve it here, or with --yes"
         )],
         estimate: None,
+        keep: None,
         hourly: None,
         summary: format!("{product}:{action} (not quoted)"),
     }
@@ -836,10 +840,21 @@ Proceed with creation?"
         let runtime = Runtime::Given {
             minutes: 1.0 / 60.0,
         };
-        let b = quote(Product::Ecs, "RunInstances", &flat(r), &runtime, &mut prices).unwrap();
+        let b = quote(
+            Product::Ecs,
+            "RunInstances",
+            &flat(r),
+            &runtime,
+            &mut prices,
+        )
+        .unwrap();
         let est = b.estimate.unwrap();
         assert!((est.amount - 1.0).abs() < 1e-9, "{}", est.amount);
-        assert!(b.runtime.contains("billed as at least 1 minute"), "{}", b.runtime);
+        assert!(
+            b.runtime.contains("billed as at least 1 minute"),
+            "{}",
+            b.runtime
+        );
     }
 
     #[test]

@@ -163,7 +163,12 @@ pub fn build(
     register_call(&mut engine, &host);
     register_helpers(&mut engine, &host);
     if let Some(ledger) = host.gateway.ledger() {
-        crate::ledger::rhai::register(&mut engine, ledger.clone(), host.gateway.runtime().clone());
+        crate::ledger::rhai::register_with_keep_gate(
+            &mut engine,
+            ledger.clone(),
+            host.gateway.runtime().clone(),
+            super::keep::gate(host.clone()),
+        );
     }
     load_stdlib(&mut engine)?;
     Ok(HostEngine {

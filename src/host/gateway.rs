@@ -300,7 +300,10 @@ async fn cancelled(flag: Arc<AtomicBool>) {
 
 /// The JSON-string parameters of a known action; for an unknown one, checks that the name
 /// could be an action at all (the guard decides later whether it may cost money).
-pub fn validate_action(product: Product, action: &str) -> Result<&'static [&'static str], HostError> {
+pub fn validate_action(
+    product: Product,
+    action: &str,
+) -> Result<&'static [&'static str], HostError> {
     if let Some(a) = ops::find(product, action) {
         return Ok(a.json_params);
     }

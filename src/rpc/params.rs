@@ -106,9 +106,13 @@ pub fn check_key(key: &str) -> Result<(), ParamError> {
                 return bad("a list index this large cannot be meant");
             }
         } else if !first.is_ascii_alphabetic()
-            || !segment.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            || !segment
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_')
         {
-            return bad("names are letters, digits and `_`, with list indexes between dots (`Tag.1.Key`)");
+            return bad(
+                "names are letters, digits and `_`, with list indexes between dots (`Tag.1.Key`)",
+            );
         }
     }
     Ok(())

@@ -192,9 +192,10 @@ pub async fn start(cfg: SimConfig) -> Result<RunningSim> {
         }),
         state: cfg.state_file.clone().map(StateFile::new),
         log: match &cfg.request_log {
-            Some(path) => Some(RequestLog::open(path).with_context(|| {
-                format!("cannot open the request log {}", path.display())
-            })?),
+            Some(path) => Some(
+                RequestLog::open(path)
+                    .with_context(|| format!("cannot open the request log {}", path.display()))?,
+            ),
             None => None,
         },
     });
@@ -400,7 +401,10 @@ async fn serve(State(shared): State<Arc<Shared>>, request: Request) -> Response 
         }
     }
     if let Some(log) = &shared.log {
-        let code = outcome.result.as_ref().map_or_else(|e| e.code.as_str(), |_| "OK");
+        let code = outcome
+            .result
+            .as_ref()
+            .map_or_else(|e| e.code.as_str(), |_| "OK");
         log.record(&raw, outcome.product, code);
     }
     render(outcome, &request_id)

@@ -35,6 +35,7 @@ fn hostile_block() -> CostBlock {
         }),
         hourly: None,
         summary: "ecs.t6-c1m2.large x 1".into(),
+        keep: None,
     }
 }
 
