@@ -114,17 +114,17 @@ mod tests {
     #[test]
     fn a_keep_for_a_duration_costs_the_hourly_price_times_it() {
         let b = block(&request(Some("24h"), Some(0.5))).unwrap();
-        assert!((b.estimate.unwrap().amount - 12.0).abs() < 1e-9);
-        assert!(!b.keep.unwrap().open_ended);
+        assert!((b.estimate.as_ref().unwrap().amount - 12.0).abs() < 1e-9);
         assert!(b.render().ends_with("Keep it running after the run ends?"));
+        assert!(!b.keep.unwrap().open_ended);
     }
 
     #[test]
     fn a_keep_without_a_duration_has_no_estimate_and_says_so() {
         let b = block(&request(None, Some(0.5))).unwrap();
         assert_eq!(b.estimate, None);
-        assert!(b.keep.unwrap().open_ended);
         assert!(b.total.contains("per hour, with no end"), "{}", b.total);
+        assert!(b.keep.unwrap().open_ended);
     }
 
     #[test]
