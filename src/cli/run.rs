@@ -88,14 +88,30 @@ pub fn check(args: CheckArgs) -> anyhow::Result<i32> {
 }
 
 /// Script `print` to stdout, warnings and `debug` to stderr, one line per call.
+/// Script output on a terminal has its control characters escaped (`ESC[8m` would hide what
+/// follows, the cost prompt included); piped, it is passed through byte for byte.
 pub(super) fn terminal_output(quiet: bool) -> Output {
+    use crate::guard::block::escape_terminal;
+    use std::io::IsTerminal;
+    let raw_out = !std::io::stdout().is_terminal();
+    let raw_err = !std::io::stderr().is_terminal();
     let mut output = Output::new(
-        Arc::new(|line: &str| {
+        Arc::new(move |line: &str| {
             let mut out = std::io::stdout().lock();
-            let _ = writeln!(out, "{line}");
+            let _ = if raw_out {
+                writeln!(out, "{line}")
+            } else {
+                writeln!(out, "{}", escape_terminal(line))
+            };
             let _ = out.flush();
         }),
-        Arc::new(|line: &str| eprintln!("{line}")),
+        Arc::new(move |line: &str| {
+            if raw_err {
+                eprintln!("{line}")
+            } else {
+                eprintln!("{}", escape_terminal(line))
+            }
+        }),
     );
     output.progress = super::progress::sink(quiet);
     output

@@ -122,6 +122,34 @@ pub fn escape(text: &str) -> String {
     out
 }
 
+/// Shows `text` so that it cannot act on a terminal, for script output and error lines:
+/// like [`escape`], but newlines and tabs stay as they are and backslashes are not doubled
+/// (this text is not a cost block, so a forged `\x1b` in it fools no one, while a real one
+/// could hide what follows: `ESC[8m` makes text invisible).
+pub fn escape_terminal(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\n' | '\t' => out.push(c),
+            c if (c as u32) < 0x100 && c.is_control() => {
+                let _ = write!(out, "\\x{:02x}", c as u32);
+            }
+            c if is_invisible_format(c) => {
+                let _ = write!(out, "\\u{{{:04x}}}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// What the prompt writes before its block: a soft terminal reset (DECSTR: attributes such as
+/// hidden or same-colour text, scroll margins, cursor visibility) and an explicit attribute
+/// reset for terminals without DECSTR, so nothing a script printed before can hide or repaint
+/// the block; then a rule that sets the block apart from the script's output.
+pub const PROMPT_PREAMBLE: &str =
+    "\x1b[!p\x1b[0m\x1b[?25h\r\n---- ecsh: confirmation (written by ecsh, not by the script) ----\n";
+
 /// Characters that reorder or hide text (Trojan Source style) without being controls.
 fn is_invisible_format(c: char) -> bool {
     matches!(c as u32,
@@ -207,6 +235,14 @@ Proceed with creation?";
             "{text:?}"
         );
         assert_eq!(escape(r"a\x1b"), r"a\\x1b");
+    }
+
+    #[test]
+    fn terminal_text_loses_its_controls_but_keeps_its_lines() {
+        assert_eq!(
+            escape_terminal("ok\x1b[8m hidden\tcol\nnext \\ \u{202e}"),
+            "ok\\x1b[8m hidden\tcol\nnext \\ \\u{202e}"
+        );
     }
 
     #[test]

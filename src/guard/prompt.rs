@@ -285,7 +285,7 @@ impl TerminalPrompter {
 
     fn ask(&mut self, block: &CostBlock) -> io::Result<Answer> {
         let raw = RawMode::enter(&self.tty)?;
-        let mut out = format!("\n{} [y/N] ", block.render());
+        let mut out = format!("{}{} [y/N] ", super::block::PROMPT_PREAMBLE, block.render());
         self.tty.write_all(out.as_bytes())?;
         self.tty.flush()?;
         let answer = self.read_answer();
