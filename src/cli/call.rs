@@ -105,7 +105,7 @@ pub fn run(global: &GlobalArgs, args: CallArgs) -> anyhow::Result<i32> {
         Some(HttpMethod::Get) => crate::rpc::Method::Get,
         Some(HttpMethod::Post) | None => crate::rpc::Method::Post,
     };
-    let prepared = match super::session::prepare_with(global, &label, method)? {
+    let prepared = match super::session::prepare_with(global, &label, |o| o.method = method)? {
         Ok(p) => p,
         Err(code) => return Ok(code),
     };

@@ -26,14 +26,15 @@ pub struct Prepared {
 /// Connects, builds the guard from the flags and starts the run's ledger (labelled `label`).
 /// `Ok(Err(code))` is a usage error already reported on stderr.
 pub fn prepare(global: &GlobalArgs, label: &str) -> anyhow::Result<Result<Prepared, i32>> {
-    prepare_with(global, label, crate::rpc::Method::Post)
+    prepare_with(global, label, |_| {})
 }
 
-/// [`prepare`], sending with `method` (`ecsh call --method get`).
+/// [`prepare`], with the target options adjusted by `adjust` (`ecsh call --method get`,
+/// `ecsh run --sim-exec local`).
 pub fn prepare_with(
     global: &GlobalArgs,
     label: &str,
-    method: crate::rpc::Method,
+    adjust: impl FnOnce(&mut crate::connect::TargetOptions),
 ) -> anyhow::Result<Result<Prepared, i32>> {
     let guard = match global.guard() {
         Ok(g) => Arc::new(g),
@@ -44,7 +45,7 @@ pub fn prepare_with(
     };
     let runtime = super::runtime()?;
     let mut options = global.target_options()?;
-    options.method = method;
+    adjust(&mut options);
     let target = runtime.block_on(crate::connect::connect(&options))?;
     eprintln!("{}", target.banner);
     let cancel = Arc::new(AtomicBool::new(false));

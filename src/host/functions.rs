@@ -727,7 +727,10 @@ pub fn call_api(host: &Host, spec: &HostFn, c: &Checked, post: Post) -> Result<V
             if let Some(Value::Array(items)) =
                 resp.pointer_mut("/Invocation/InvocationResults/InvocationResult")
             {
-                items.iter_mut().for_each(add_decoded_output);
+                for item in items.iter_mut() {
+                    host.gateway.note_result(item);
+                    add_decoded_output(item);
+                }
             }
         }
         Post::Field(name) => {

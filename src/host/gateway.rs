@@ -37,6 +37,7 @@ pub struct Gateway {
     /// Journals every creating call before it is sent (see `crate::ledger`).
     ledger: Option<Ledger>,
     progress: Option<super::ProgressSink>,
+    simulated: super::SimulatedCommands,
 }
 
 impl Gateway {
@@ -58,6 +59,27 @@ impl Gateway {
             guard,
             ledger: None,
             progress: None,
+            simulated: super::SimulatedCommands::default(),
+        }
+    }
+
+    /// Counts simulated commands into `set` (the session's, for the run's summary).
+    pub fn with_simulated(mut self, set: super::SimulatedCommands) -> Gateway {
+        self.simulated = set;
+        self
+    }
+
+    /// Notes a finished invocation result: one whose `Simulated` is true never ran.
+    pub fn note_result(&self, result: &Value) {
+        if result.get("Simulated").and_then(Value::as_bool) == Some(true) {
+            let key = format!(
+                "{}/{}",
+                result["InvokeId"].as_str().unwrap_or(""),
+                result["InstanceId"].as_str().unwrap_or("")
+            );
+            if let Ok(mut set) = self.simulated.lock() {
+                set.insert(key);
+            }
         }
     }
 
