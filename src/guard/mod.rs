@@ -134,6 +134,8 @@ pub type DecisionSink = Box<dyn Fn(&Decision) + Send + Sync>;
 struct State {
     prompter: Box<dyn Prompter>,
     decisions: Vec<Decision>,
+    /// Approvals given ahead ([`Guard::preapprove`]), by price key, each for one request.
+    ahead: Vec<(String, Decision)>,
 }
 
 /// The guard of one run or REPL session.
@@ -155,6 +157,7 @@ impl Guard {
             state: Mutex::new(State {
                 prompter,
                 decisions: Vec::new(),
+                ahead: Vec::new(),
             }),
             sink: None,
         }
@@ -209,7 +212,65 @@ impl Guard {
             return Ok(Admission::Free);
         }
         let runtime = Runtime::from_options(&options).map_err(GuardError::InvalidOption)?;
-        let block = match quote::quote(product, action, &flat, &runtime, reader) {
+        if let Some(decision) = self.take_ahead(action, &flat, &runtime) {
+            return Ok(Admission::Approved(decision));
+        }
+        self.quote_and_ask(product, action, &flat, &runtime, &[], reader)
+    }
+
+    /// Quotes and asks for a request that will be sent later, after free preparations (the
+    /// network of `create_instance_with_infra`), so that a "no" leaves nothing to undo. The
+    /// request is judged as [`Guard::admit`] would judge it (policies, quote, approval);
+    /// `details` are extra lines for the block (which network is reused). An approval admits
+    /// one later request with the same price ([`quote::price_key`]) without asking again.
+    pub fn preapprove(
+        &self,
+        product: Product,
+        action: &str,
+        params: &mut Map<String, Value>,
+        details: &[(String, String)],
+        reader: &mut dyn Reader,
+    ) -> Result<Admission, GuardError> {
+        let invalid = |e: crate::rpc::params::ParamError| GuardError::InvalidParams(e.to_string());
+        let options = params::take_ecsh_options(params).map_err(invalid)?;
+        let flat = Flat::of(params).map_err(invalid)?;
+        if let Err(violation) = policy::check_flat(action, &flat, &options) {
+            self.record(refusal(product, action, Via::Policy, &violation.message));
+            return Err(GuardError::Policy(violation));
+        }
+        let runtime = Runtime::from_options(&options).map_err(GuardError::InvalidOption)?;
+        let key = quote::price_key(action, &flat, &runtime).ok_or_else(|| {
+            GuardError::InvalidParams(format!(
+                "only instance creations can be approved ahead, not {}",
+                block::escape(action)
+            ))
+        })?;
+        let admission = self.quote_and_ask(product, action, &flat, &runtime, details, reader)?;
+        if let Admission::Approved(d) = &admission {
+            let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+            state.ahead.push((key, d.clone()));
+        }
+        Ok(admission)
+    }
+
+    /// The approval given ahead for a request with this price, used up.
+    fn take_ahead(&self, action: &str, flat: &Flat, runtime: &Runtime) -> Option<Decision> {
+        let key = quote::price_key(action, flat, runtime)?;
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let at = state.ahead.iter().position(|(k, _)| *k == key)?;
+        Some(state.ahead.remove(at).1)
+    }
+
+    fn quote_and_ask(
+        &self,
+        product: Product,
+        action: &str,
+        flat: &Flat,
+        runtime: &Runtime,
+        details: &[(String, String)],
+        reader: &mut dyn Reader,
+    ) -> Result<Admission, GuardError> {
+        let block = match quote::quote(product, action, flat, runtime, reader) {
             Ok(b) => b,
             Err(reason) => {
                 self.record(refusal(product, action, Via::QuoteFailed, &reason));
@@ -219,6 +280,11 @@ impl Guard {
                 });
             }
         };
+        let mut block = block;
+        block.details.extend(details.iter().cloned());
+        if let Some((_, network)) = details.iter().find(|(label, _)| label == "Network") {
+            block.summary = format!("{}, network: {network}", block.summary);
+        }
         self.ask(product, &block)
     }
 

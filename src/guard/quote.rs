@@ -354,6 +354,23 @@ fn price_lines(
 
 const RELEASED: &str = "released when the run ends unless kept with keep()";
 
+/// What decides the price of an instance request, as one comparable text: its DescribePrice
+/// request and the runtime the estimate uses. Two requests with the same key cost the same, so
+/// an approval given ahead for one (see `Guard::preapprove`) can admit the other. `None` for
+/// requests that are not instance creations or cannot be quoted.
+pub fn price_key(action: &str, params: &Flat, runtime: &Runtime) -> Option<String> {
+    let Kind::Instances { one } = kind_of(action) else {
+        return None;
+    };
+    let request = instance_price_request(params, action, one).ok()?;
+    Some(format!(
+        "{}|{}|{}",
+        canonical(action),
+        Value::Object(request),
+        runtime.hours()
+    ))
+}
+
 fn instances(
     action: &str,
     params: &Flat,

@@ -191,6 +191,29 @@ impl Gateway {
             .map_err(|e| HostError::Transport(format!("{product} {action}: {e}")))
     }
 
+    /// Quotes and asks now for a request to be sent later (see `Guard::preapprove`): the
+    /// same canonical request and reads as [`Gateway::call`], nothing sent but the quote's reads.
+    pub fn preapprove(
+        &self,
+        product: Product,
+        action: &str,
+        params: serde_json::Map<String, Value>,
+        details: &[(String, String)],
+    ) -> Result<(), HostError> {
+        let json_params = validate_action(product, action)?;
+        let mut request = canonical(action, &params, json_params)?;
+        self.guard
+            .preapprove(
+                product,
+                action,
+                &mut request,
+                details,
+                &mut |p: Product, a: &str, q| self.call(p, a, q).map_err(|e| e.to_string()),
+            )
+            .map(|_| ())
+            .map_err(guard_error)
+    }
+
     /// The guard behind this gateway (the host asks it about `keep`).
     pub fn guard(&self) -> &Guard {
         &self.guard
