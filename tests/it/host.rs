@@ -87,6 +87,7 @@ impl Harness {
             limits: self.limits,
             guard: self.guard.clone(),
             ledger: None,
+            simulated: Default::default(),
         }
     }
 
