@@ -110,8 +110,12 @@ pub fn run(global: &GlobalArgs, args: CallArgs) -> anyhow::Result<i32> {
         Err(code) => return Ok(code),
     };
     let host = Host::new(&prepared.session);
-    let request: serde_json::Map<String, serde_json::Value> =
+    let mut request: serde_json::Map<String, serde_json::Value> =
         params.into_iter().map(|(k, v)| (k, v.into())).collect();
+    // As call_api does: the session's region unless given (the quote prices that region).
+    request
+        .entry("RegionId")
+        .or_insert_with(|| prepared.session.region.clone().into());
     let signed = args.dry_run == Some(DryRun::Signed);
     let result = if signed {
         host.gateway
