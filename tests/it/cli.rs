@@ -82,7 +82,7 @@ fn bad_call_input_is_a_usage_error_with_exit_code_2() {
         ),
         (
             &["call", "ecs", "describe regions"],
-            "is not an API action name",
+            "is not a valid ecs action name",
         ),
         (
             &["call", "ecs", "DescribeRegions", "=x"],

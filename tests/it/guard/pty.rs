@@ -112,9 +112,10 @@ fn a_lone_y_approves_and_the_block_is_escaped() {
     let raw = String::from_utf8_lossy(shown.before()).to_string();
     // The prompt's own reset (DECSTR + SGR 0) comes first; after it, nothing raw.
     let (_, text) = raw
-        .split_once(ecsh::guard::block::PROMPT_PREAMBLE.trim_end_matches('\n'))
+        .split_once("\x1b[!p\x1b[0m\x1b[?25h")
         .unwrap_or_else(|| panic!("the prompt resets the terminal first: {raw:?}"));
     let text = text.to_string();
+    assert!(text.contains("---- ecsh: confirmation"), "{text}");
     assert!(text.contains("ECS Cost Estimate:"), "{text}");
     assert!(
         text.contains(r"Image: Ubuntu\x1b[2J\x1b[H y\x0d\x0a"),
