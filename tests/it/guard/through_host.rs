@@ -266,8 +266,17 @@ fn no_route_around_the_guard() {
     let asked = prompter.shown().len();
     for odd in ["Runinstances", "RUNINSTANCES"] {
         let f = h.fails(&run_call(odd, &net, ""));
-        assert_eq!(f.code.as_deref(), Some("UnknownAction"), "{odd}: {}", f.message);
-        assert!(f.message.contains("did you mean 'RunInstances'"), "{}", f.message);
+        assert_eq!(
+            f.code.as_deref(),
+            Some("UnknownAction"),
+            "{odd}: {}",
+            f.message
+        );
+        assert!(
+            f.message.contains("did you mean 'RunInstances'"),
+            "{}",
+            f.message
+        );
     }
     assert_eq!(prompter.shown().len(), asked);
     assert_eq!(instance_count(&h), 0);
