@@ -208,6 +208,20 @@ impl Guard {
             self.record(refusal(product, action, Via::Policy, &violation.message));
             return Err(GuardError::Policy(violation));
         }
+        if resumes_billing(product, action) {
+            let runtime = Runtime::from_options(&options).map_err(GuardError::InvalidOption)?;
+            return match quote::resumed(action, &flat, &runtime, reader) {
+                Ok(None) => Ok(Admission::Free),
+                Ok(Some(block)) => self.ask(product, &block),
+                Err(reason) => {
+                    self.record(refusal(product, action, Via::QuoteFailed, &reason));
+                    Err(GuardError::QuoteFailed {
+                        action: action.into(),
+                        reason,
+                    })
+                }
+            };
+        }
         if !needs_approval(action) {
             return Ok(Admission::Free);
         }
@@ -366,6 +380,12 @@ fn refusal(product: Product, action: &str, via: Via, reason: &str) -> Decision {
         detail: "(not quoted)".into(),
         reason: reason.into(),
     }
+}
+
+/// True for a registered action that can make a resource cost money again (see
+/// `ops::Action::resumes_billing`).
+pub fn resumes_billing(product: Product, action: &str) -> bool {
+    ops::find(product, action).is_some_and(|a| a.resumes_billing)
 }
 
 /// The verbs of actions that only read. An action outside the registry is sent without an

@@ -653,6 +653,65 @@ fn public_ip(
     bandwidth_block(action, params, &line, &bandwidth, &charge, runtime, reader)
 }
 
+/// For an action that can resume billing (the registry's `resumes_billing`: StartInstance),
+/// the block for what starting it would cost again, or `None` when it resumes nothing (the
+/// instance is not stopped in `StopCharging` mode, or is a subscription). Reads the instance.
+pub fn resumed(
+    action: &str,
+    params: &Flat,
+    runtime: &Runtime,
+    reader: &mut dyn Reader,
+) -> Result<Option<CostBlock>, String> {
+    let id = need(params, "InstanceId", action)?;
+    let region = need(params, "RegionId", action)?;
+    let mut m = Map::new();
+    put(&mut m, "RegionId", region);
+    put(
+        &mut m,
+        "InstanceIds",
+        serde_json::to_string(&[id]).map_err(|e| e.to_string())?,
+    );
+    let response = reader
+        .read(Product::Ecs, "DescribeInstances", m)
+        .map_err(|e| {
+            format!("could not read instance {id} to see whether starting it resumes billing: {e}")
+        })?;
+    let Some(inst) = response.pointer("/Instances/Instance/0") else {
+        return Ok(None); // not found: the service answers the start itself
+    };
+    let text = |k: &str| inst.get(k).and_then(Value::as_str).unwrap_or("");
+    let stopped_free = text("Status") == "Stopped" && text("StoppedMode") == "StopCharging";
+    if !stopped_free || text("InstanceChargeType") == "PrePaid" {
+        return Ok(None);
+    }
+    let mut like = Map::new();
+    for (key, field) in [
+        ("RegionId", "RegionId"),
+        ("InstanceType", "InstanceType"),
+        ("ZoneId", "ZoneId"),
+        ("ImageId", "ImageId"),
+    ] {
+        let v = inst.get(field).and_then(Value::as_str).unwrap_or("");
+        put(
+            &mut like,
+            key,
+            if key == "RegionId" && v.is_empty() {
+                region
+            } else {
+                v
+            },
+        );
+    }
+    let flat = Flat::of(&like).map_err(|e| e.to_string())?;
+    let mut block = instances(action, &flat, true, runtime, reader)?;
+    block.title = "ECS Cost Estimate (billing resumes):".into();
+    block.notes.push(format!(
+        "{id} is stopped in StopCharging mode, so it costs nothing now; starting it bills it again"
+    ));
+    block.summary = format!("{id} resumes billing, {}", block.summary);
+    Ok(Some(block))
+}
+
 /// The block for a chargeable action ecsh has no way to price.
 fn unpriced(product: Product, action: &str, params: &Flat) -> CostBlock {
     const SHOWN: usize = 12;

@@ -869,3 +869,41 @@ print(`${out.Simulated} ${out.ExitCode}`);
     assert_eq!(text(&out.stdout), "false 0\n", "{}", text(&out.stderr));
     assert!(!text(&out.stderr).contains("Commands not executed"));
 }
+
+// --- Item 1: a registered action that resumes billing ------------------------------------
+
+#[test]
+fn starting_an_instance_stopped_without_charge_is_quoted_and_asked() {
+    let sim = Sim::start();
+    let script = format!(
+        r#"{PREP}
+let one = base; one.estimated_runtime = "5m"; one.Amount = 2;
+let ids = call_api("ecs", "RunInstances", one).InstanceIdSets.InstanceIdSet;
+fn stopped(id, mode) {{
+    call_api("ecs", "StopInstance", #{{ InstanceId: id, StoppedMode: mode }});
+    while call_api("ecs", "DescribeInstances", #{{ InstanceIds: [id] }}).Instances.Instance[0].Status != "Stopped" {{}}
+    id
+}}
+let free = stopped(ids[0], "StopCharging");
+let charging = stopped(ids[1], "KeepCharging");
+attempt("resume billing", || call_api("ecs", "StartInstance", #{{ InstanceId: free, estimated_runtime: "1h" }}));
+attempt("already billed", || call_api("ecs", "StartInstance", #{{ InstanceId: charging }}));
+"#
+    );
+    let (out, err, code) = sim.run(&["--max-cost", "0.2"], &script);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(
+        outcomes(&out),
+        [
+            ("resume billing".into(), "Refused.Budget".into()),
+            ("already billed".into(), "SENT".into()),
+        ],
+        "{err}"
+    );
+    assert!(err.contains("resumes billing"), "{err}");
+    assert_eq!(
+        sim.received("StartInstance"),
+        1,
+        "only the one that bills nothing new"
+    );
+}
