@@ -106,20 +106,7 @@ impl CostBlock {
 /// C0/C1 controls and DEL as `\xNN`, bidirectional and zero-width format characters as
 /// `\u{NNNN}`, and the backslash itself doubled so an escape cannot be forged.
 pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            c if (c as u32) < 0x100 && c.is_control() => {
-                let _ = write!(out, "\\x{:02x}", c as u32);
-            }
-            c if is_invisible_format(c) => {
-                let _ = write!(out, "\\u{{{:04x}}}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out
+    escape_with(text, true)
 }
 
 /// Shows `text` so that it cannot act on a terminal, for script output and error lines:
@@ -127,10 +114,17 @@ pub fn escape(text: &str) -> String {
 /// (this text is not a cost block, so a forged `\x1b` in it fools no one, while a real one
 /// could hide what follows: `ESC[8m` makes text invisible).
 pub fn escape_terminal(text: &str) -> String {
+    escape_with(text, false)
+}
+
+/// The one escaping rule: controls as `\xNN`, invisible format characters as `\u{NNNN}`;
+/// in a `block`, newlines and tabs too, and backslashes doubled so no escape can be forged.
+fn escape_with(text: &str, block: bool) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
-            '\n' | '\t' => out.push(c),
+            '\\' if block => out.push_str("\\\\"),
+            '\n' | '\t' if !block => out.push(c),
             c if (c as u32) < 0x100 && c.is_control() => {
                 let _ = write!(out, "\\x{:02x}", c as u32);
             }

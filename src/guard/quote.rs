@@ -621,19 +621,7 @@ fn public_ip(
     reader: &mut dyn Reader,
 ) -> Result<CostBlock, String> {
     let id = need(params, "InstanceId", action)?;
-    let region = need(params, "RegionId", action)?;
-    let mut m = Map::new();
-    put(&mut m, "RegionId", region);
-    put(
-        &mut m,
-        "InstanceIds",
-        serde_json::to_string(&[id]).map_err(|e| e.to_string())?,
-    );
-    let response = reader
-        .read(Product::Ecs, "DescribeInstances", m)
-        .map_err(|e| format!("could not read instance {id} to price its public IP: {e}"))?;
-    let inst = response
-        .pointer("/Instances/Instance/0")
+    let inst = read_instance(params, action, reader, "price its public IP")?
         .ok_or_else(|| format!("instance {id} was not found, so its public IP cannot be priced"))?;
     let bandwidth = match inst.get("InternetMaxBandwidthOut") {
         Some(Value::Number(n)) => n.to_string(),
@@ -653,6 +641,28 @@ fn public_ip(
     bandwidth_block(action, params, &line, &bandwidth, &charge, runtime, reader)
 }
 
+/// The instance the request names (`InstanceId`), read with DescribeInstances; `None` when the
+/// service does not know it. `why` completes "could not read instance … to …".
+fn read_instance(
+    params: &Flat,
+    action: &str,
+    reader: &mut dyn Reader,
+    why: &str,
+) -> Result<Option<Value>, String> {
+    let id = need(params, "InstanceId", action)?;
+    let mut m = Map::new();
+    put(&mut m, "RegionId", need(params, "RegionId", action)?);
+    put(
+        &mut m,
+        "InstanceIds",
+        serde_json::to_string(&[id]).map_err(|e| e.to_string())?,
+    );
+    let response = reader
+        .read(Product::Ecs, "DescribeInstances", m)
+        .map_err(|e| format!("could not read instance {id} to {why}: {e}"))?;
+    Ok(response.pointer("/Instances/Instance/0").cloned())
+}
+
 /// For an action that can resume billing (the registry's `resumes_billing`: StartInstance),
 /// the block for what starting it would cost again, or `None` when it resumes nothing (the
 /// instance is not stopped in `StopCharging` mode, or is a subscription). Reads the instance.
@@ -664,19 +674,13 @@ pub fn resumed(
 ) -> Result<Option<CostBlock>, String> {
     let id = need(params, "InstanceId", action)?;
     let region = need(params, "RegionId", action)?;
-    let mut m = Map::new();
-    put(&mut m, "RegionId", region);
-    put(
-        &mut m,
-        "InstanceIds",
-        serde_json::to_string(&[id]).map_err(|e| e.to_string())?,
-    );
-    let response = reader
-        .read(Product::Ecs, "DescribeInstances", m)
-        .map_err(|e| {
-            format!("could not read instance {id} to see whether starting it resumes billing: {e}")
-        })?;
-    let Some(inst) = response.pointer("/Instances/Instance/0") else {
+    let Some(inst) = read_instance(
+        params,
+        action,
+        reader,
+        "see whether starting it resumes billing",
+    )?
+    else {
         return Ok(None); // not found: the service answers the start itself
     };
     let text = |k: &str| inst.get(k).and_then(Value::as_str).unwrap_or("");

@@ -126,15 +126,7 @@ impl Gateway {
         let mut request = canonical(action, &params, json_params)?;
         // The guard: policies, quote and approval; strips ecsh-only options. Nothing is sent
         // unless it admits the request.
-        let admission = self
-            .guard
-            .admit(
-                product,
-                action,
-                &mut request,
-                &mut |p: Product, a: &str, q| self.call(p, a, q).map_err(|e| e.to_string()),
-            )
-            .map_err(guard_error)?;
+        let admission = self.admit(product, action, &mut request)?;
         // Journalled (with its ClientToken and the run tag added) before it is sent.
         let ledger_error = journal_error;
         let intent = match &self.ledger {
@@ -172,15 +164,7 @@ impl Gateway {
     ) -> Result<rpc::PreparedRequest, HostError> {
         let json_params = validate_action(product, action)?;
         let mut request = canonical(action, &params, json_params)?;
-        let admission = self
-            .guard
-            .admit(
-                product,
-                action,
-                &mut request,
-                &mut |p: Product, a: &str, q| self.call(p, a, q).map_err(|e| e.to_string()),
-            )
-            .map_err(guard_error)?;
+        let admission = self.admit(product, action, &mut request)?;
         if let Some(l) = &self.ledger {
             l.before_send(product, action, &mut request, hourly_cost(&admission))
                 .map_err(journal_error)?;
@@ -189,6 +173,21 @@ impl Gateway {
         self.client
             .prepare(product, action, flat)
             .map_err(|e| HostError::Transport(format!("{product} {action}: {e}")))
+    }
+
+    /// The guard's verdict on `request` (its reads for the quote go back through this gateway,
+    /// which admits reads without asking).
+    fn admit(
+        &self,
+        product: Product,
+        action: &str,
+        request: &mut serde_json::Map<String, Value>,
+    ) -> Result<Admission, HostError> {
+        self.guard
+            .admit(product, action, request, &mut |p: Product, a: &str, q| {
+                self.call(p, a, q).map_err(|e| e.to_string())
+            })
+            .map_err(guard_error)
     }
 
     /// Quotes and asks now for a request to be sent later (see `Guard::preapprove`): the

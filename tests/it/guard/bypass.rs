@@ -11,8 +11,7 @@
 
 use crate::support::text;
 use serde_json::Value;
-use std::io::{BufRead, BufReader, Write};
-use std::os::unix::process::CommandExt;
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
@@ -165,45 +164,11 @@ impl Drop for Sim {
     }
 }
 
-/// The `ecsh` binary in a new session (no controlling terminal), without the developer's
-/// credentials or home, with `env` and `stdin`.
+/// The `ecsh` binary as the other tests run it (no terminal, no developer credentials), with
+/// instant simulated time, `env` and `stdin`.
 fn run_ecsh(args: &[&str], env: &[(&str, &str)], stdin: &[u8]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ecsh"));
-    cmd.args(args)
-        .env("HOME", "/nonexistent-ecsh-test-home")
-        .env("ECSH_SIM_TIME_SCALE", "0");
-    for var in [
-        "ALIBABA_CLOUD_ACCESS_KEY_ID",
-        "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
-        "ALIBABA_CLOUD_SECURITY_TOKEN",
-        "ALIBABA_CLOUD_PROFILE",
-        "ALIBABA_CLOUD_REGION_ID",
-        "ALIBABA_CLOUD_ENDPOINT",
-        "ALICLOUD_ACCESS_KEY",
-        "ALICLOUD_SECRET_KEY",
-    ] {
-        cmd.env_remove(var);
-    }
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    // SAFETY: setsid is async-signal-safe and touches no memory of the parent.
-    unsafe {
-        cmd.pre_exec(|| {
-            if libc::setsid() == -1 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
-    let mut child = cmd.spawn().expect("ecsh runs");
-    let mut input = child.stdin.take().expect("piped stdin");
-    let _ = input.write_all(stdin);
-    drop(input);
-    child.wait_with_output().expect("ecsh finishes")
+    let env = [[("ECSH_SIM_TIME_SCALE", "0")].as_slice(), env].concat();
+    crate::support::ecsh_with_input(args, &env, stdin)
 }
 
 /// Free preparations a RunInstances needs (network, security group, image), as Rhai.
