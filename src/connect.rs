@@ -70,7 +70,14 @@ pub async fn connect(opts: &TargetOptions) -> Result<Target> {
             resolved.require_credentials()?;
             false
         }
-        None => resolved.credentials.is_none(),
+        None => {
+            if resolved.credentials.is_none() {
+                if let Some(url) = &resolved.endpoint {
+                    anyhow::bail!("{}", endpoint_without_credentials(url));
+                }
+            }
+            resolved.credentials.is_none()
+        }
     };
     if use_sim {
         return start_embedded(resolved, opts).await;
@@ -98,6 +105,45 @@ pub async fn connect(opts: &TargetOptions) -> Result<Target> {
         sim: None,
         banner,
     })
+}
+
+/// An explicit endpoint means "talk to that", so running on a throwaway embedded simulator
+/// instead would hide the mistake; the error names what to set.
+fn endpoint_without_credentials(url: &str) -> String {
+    format!(
+        "an endpoint was given ({url}, from --endpoint or ALIBABA_CLOUD_ENDPOINT) but no \
+         credentials are configured, so ecsh cannot sign requests to it: set \
+         ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET (for a standalone \
+         `ecsh sim`, the ones it printed) or --profile NAME; or drop the endpoint to use the \
+         embedded simulator"
+    )
+}
+
+/// What `ecsh whoami` calls the target the configuration picks.
+pub fn target_name(cloud: Option<CloudChoice>, resolved: &Resolved) -> String {
+    match (cloud, resolved.credentials.is_some(), &resolved.endpoint) {
+        (Some(CloudChoice::Sim), _, _) | (None, false, None) => "the embedded simulator".into(),
+        (None, false, Some(url)) => format!("none: {}", endpoint_without_credentials(url)),
+        (_, _, Some(url)) if is_loopback(url) => {
+            format!("{url} (a loopback endpoint on this machine, e.g. a standalone `ecsh sim`; not Alibaba Cloud)")
+        }
+        (_, _, Some(url)) => format!("{url} (an endpoint override)"),
+        _ => "Alibaba Cloud".into(),
+    }
+}
+
+/// True when `url`'s host is this machine (`127.0.0.0/8`, `::1`, `localhost`).
+pub fn is_loopback(url: &str) -> bool {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split('/').next().unwrap_or(rest);
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(v6),
+        None => authority.rsplit_once(':').map_or(authority, |(h, _)| h),
+    };
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 fn who(resolved: &Resolved) -> String {
@@ -139,4 +185,28 @@ async fn start_embedded(resolved: Resolved, opts: &TargetOptions) -> Result<Targ
         sim: Some(running),
         banner,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_endpoints_are_recognised() {
+        for url in [
+            "http://127.0.0.1:8080",
+            "http://localhost:1/",
+            "http://[::1]:9",
+            "127.0.0.2",
+        ] {
+            assert!(is_loopback(url), "{url}");
+        }
+        for url in [
+            "https://ecs.aliyuncs.com",
+            "http://10.0.0.1:80",
+            "http://[2001:db8::1]:1",
+        ] {
+            assert!(!is_loopback(url), "{url}");
+        }
+    }
 }

@@ -1,8 +1,19 @@
 //! `ecsh call PRODUCT ACTION Key=Value…`: one raw API call, the JSON answer on stdout.
-//! `--dry-run` prints the signed request instead of sending it (the secret never appears: it
-//! is not part of a request, and a security token is shown as `<redacted>`).
+//!
+//! It is not a second door: the call goes through the host's gateway exactly as a script's
+//! `call_api` does (same action check, same canonical request, same guard), and it is a run of
+//! its own — journalled, its creations tagged with the run's id and kept, so `ecsh ledger`
+//! lists what it made and `ecsh cleanup RUN` releases it.
+//!
+//! `--dry-run` prints the request instead of sending it (the secret never appears: it is not
+//! part of a request, and a security token is shown as `<redacted>`). For an action that
+//! creates something or needs an approval the signature is withheld, since a signed URL stays
+//! live for 15 minutes; `--dry-run=signed` signs it after the guard approved it, journalled
+//! like a sent request, so what the URL creates can be found by its tag.
 
 use super::{exit, GlobalArgs, UsageError};
+use crate::guard::block::escape;
+use crate::host::{gateway, Host};
 use crate::ops::{self, Product};
 use crate::rpc::Params;
 use clap::Args;
@@ -15,13 +26,24 @@ pub struct CallArgs {
     pub action: String,
     /// Parameters as Key=Value, flattened as on the wire (InstanceId.1=i-abc, Tag.1.Key=env).
     pub params: Vec<String>,
-    /// Print the signed request without sending it (as one GET URL unless --method post).
-    #[arg(long)]
-    pub dry_run: bool,
+    /// Print the request without sending it (as one GET URL unless --method post). The
+    /// signature is withheld for an action that creates something or may cost money, unless
+    /// `--dry-run=signed` (asks for the approval first; the URL is live for 15 minutes).
+    #[arg(long, value_enum, num_args = 0..=1, require_equals = true,
+          default_missing_value = "unsigned", value_name = "signed")]
+    pub dry_run: Option<DryRun>,
     /// HTTP method: post (parameters in a form body; the default when sending) or get (all in
     /// the URL; the default for --dry-run, so the output is one URL to paste).
     #[arg(long, value_enum)]
     pub method: Option<HttpMethod>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DryRun {
+    /// Signed only when the action is a read or a free change.
+    Unsigned,
+    /// Signed whatever the action, once the guard approved it.
+    Signed,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -40,7 +62,7 @@ pub fn parse(args: &CallArgs) -> Result<(Product, Params), UsageError> {
             valid.join(", ")
         ))
     })?;
-    check_action(product, &args.action)?;
+    gateway::validate_action(product, &args.action).map_err(|e| UsageError(e.message()))?;
     let mut params = Params::new();
     for raw in &args.params {
         let (key, value) = raw.split_once('=').ok_or_else(|| {
@@ -67,96 +89,130 @@ pub fn parse(args: &CallArgs) -> Result<(Product, Params), UsageError> {
     Ok((product, params))
 }
 
-/// Unknown actions may still exist on the service (the client is generic), but a near miss of
-/// a known one is almost certainly a typo.
-fn check_action(product: Product, action: &str) -> Result<(), UsageError> {
-    if !action
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_uppercase())
-        || !action.chars().all(|c| c.is_ascii_alphanumeric())
-    {
-        return Err(UsageError(format!(
-            "'{action}' is not an API action name (CamelCase letters and digits, e.g. DescribeRegions)"
-        )));
-    }
-    if ops::find(product, action).is_none() {
-        if let Some(near) = ops::suggest(Some(product), action) {
-            return Err(UsageError(format!(
-                "unknown {product} action '{action}'; did you mean '{near}'?"
-            )));
-        }
-    }
-    Ok(())
-}
-
 pub fn run(global: &GlobalArgs, args: CallArgs) -> anyhow::Result<i32> {
     let (product, params) = match parse(&args) {
         Ok(parsed) => parsed,
         Err(e) => {
-            eprintln!("ecsh call: {e}");
+            eprintln!("ecsh call: {}", escape(&e.to_string()));
             return Ok(exit::USAGE);
         }
     };
-    let guard = match global.guard() {
-        Ok(guard) => guard,
-        Err(e) => {
-            eprintln!("ecsh call: {e}");
-            return Ok(exit::USAGE);
-        }
-    };
-    let runtime = super::runtime()?;
-    let mut options = global.target_options()?;
-    options.method = match (args.method, args.dry_run) {
-        (Some(HttpMethod::Get), _) | (None, true) => crate::rpc::Method::Get,
-        (Some(HttpMethod::Post), _) | (None, false) => crate::rpc::Method::Post,
-    };
-    let target = runtime.block_on(crate::connect::connect(&options))?;
-    let client = target.client.clone();
-    if args.dry_run {
-        let prepared = client.prepare(product, &args.action, params)?;
-        println!("{}", prepared.display_redacted());
-        return Ok(exit::OK);
+    if args.dry_run == Some(DryRun::Unsigned) {
+        return unsigned_dry_run(global, &args, product, params);
     }
-    eprintln!("{}", target.banner);
-
-    // The same guard as scripts: policies, and a quote plus an approval for anything that
-    // costs money. Its price lookups go straight to the client (they are reads).
+    let label = format!("call {product} {}", args.action);
+    let method = match args.method {
+        Some(HttpMethod::Get) => crate::rpc::Method::Get,
+        Some(HttpMethod::Post) | None => crate::rpc::Method::Post,
+    };
+    let prepared = match super::session::prepare_with(global, &label, |o| o.method = method)? {
+        Ok(p) => p,
+        Err(code) => return Ok(code),
+    };
+    let host = Host::new(&prepared.session);
     let mut request: serde_json::Map<String, serde_json::Value> =
         params.into_iter().map(|(k, v)| (k, v.into())).collect();
-    // The client would add it anyway; the quote must price the same region.
+    // As call_api does: the session's region unless given (the quote prices that region).
     request
         .entry("RegionId")
-        .or_insert_with(|| client.region().into());
-    let mut reader =
-        |p: Product, action: &str, query: serde_json::Map<String, serde_json::Value>| {
-            let json_params = ops::find(p, action).map_or(&[][..], |a| a.json_params);
-            let flat = crate::rpc::flatten(&query, json_params).map_err(|e| e.to_string())?;
-            runtime
-                .block_on(client.call(p, action, flat))
-                .map_err(|e| e.to_string())
-        };
-    let admitted = guard.admit(product, &args.action, &mut request, &mut reader);
-    let decisions = guard.decisions();
+        .or_insert_with(|| prepared.session.region.clone().into());
+    let signed = args.dry_run == Some(DryRun::Signed);
+    let result = if signed {
+        host.gateway
+            .prepare_signed(product, &args.action, request)
+            .map(|r| serde_json::Value::String(r.display_redacted()))
+    } else {
+        host.gateway.call(product, &args.action, request)
+    };
+    let decisions = prepared.guard.decisions();
     if !decisions.is_empty() {
         eprint!("{}", crate::guard::decision::summary(&decisions));
     }
-    if let Err(e) = admitted {
-        eprintln!("ecsh call: {e}");
-        return Ok(exit::FAILURE);
-    }
-    let flat: Params = request
-        .into_iter()
-        .map(|(k, v)| (k, v.as_str().map_or_else(|| v.to_string(), str::to_string)))
-        .collect();
-    match runtime.block_on(client.call(product, &args.action, flat)) {
+    let code = match &result {
+        Ok(serde_json::Value::String(url)) if signed => {
+            println!("{url}");
+            exit::OK
+        }
         Ok(body) => {
-            super::print_value(global, &body)?;
-            Ok(exit::OK)
+            super::print_value(global, body)?;
+            exit::OK
         }
         Err(e) => {
-            eprintln!("ecsh call: {e}");
-            Ok(exit::FAILURE)
+            eprintln!("ecsh call: {}", escape(&e.to_string()));
+            exit::FAILURE
+        }
+    };
+    // A raw call's creations are what the user asked for: kept, so the run ends holding them
+    // (listed by `ecsh ledger`, released by `ecsh cleanup RUN`). A signed dry run leaves its
+    // run open: whatever the URL creates later is found by the run's tag.
+    let run = prepared.ledger.run_id().as_str().to_string();
+    if signed {
+        if decisions.iter().any(|d| d.approved) || is_creating(product, &args.action) {
+            eprintln!(
+                "ecsh call: the URL is signed and live for 15 minutes; what it creates carries \
+                 the tag ecsh:run={run}: `ecsh cleanup {run}` releases it"
+            );
+        }
+    } else {
+        let kept = prepared.ledger.keep_all().unwrap_or_default();
+        match prepared.runtime.block_on(prepared.ledger.finish()) {
+            Ok(_) if !kept.is_empty() => eprintln!(
+                "ecsh call: kept {} as run {run} (`ecsh ledger` lists it, `ecsh cleanup {run}` \
+                 releases it)",
+                kept.join(", ")
+            ),
+            Ok(_) => {}
+            Err(e) => eprintln!("ecsh call: the run's journal could not be finished: {e}"),
         }
     }
+    prepared.close();
+    Ok(code)
+}
+
+fn is_creating(product: Product, action: &str) -> bool {
+    ops::find(product, action).is_some_and(|a| a.creates().is_some())
+        || crate::guard::needs_approval(action)
+}
+
+/// `--dry-run`: the request as it would be sent; signed only for reads and free changes.
+fn unsigned_dry_run(
+    global: &GlobalArgs,
+    args: &CallArgs,
+    product: Product,
+    params: Params,
+) -> anyhow::Result<i32> {
+    let runtime = super::runtime()?;
+    let mut options = global.target_options()?;
+    options.method = match args.method {
+        Some(HttpMethod::Post) => crate::rpc::Method::Post,
+        Some(HttpMethod::Get) | None => crate::rpc::Method::Get,
+    };
+    let target = runtime.block_on(crate::connect::connect(&options))?;
+    let request: serde_json::Map<String, serde_json::Value> =
+        params.into_iter().map(|(k, v)| (k, v.into())).collect();
+    let json_params = ops::find(product, &args.action).map_or(&[][..], |a| a.json_params);
+    let flat = match crate::rpc::flatten(&request, json_params) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("ecsh call: {}", escape(&e.to_string()));
+            return Ok(exit::USAGE);
+        }
+    };
+    let mut prepared = target.client.prepare(product, &args.action, flat)?;
+    let withheld = is_creating(product, &args.action);
+    if withheld {
+        prepared = prepared.without_signature();
+    }
+    println!("{}", prepared.display_redacted());
+    if withheld {
+        eprintln!(
+            "ecsh call: the signature is withheld: {} creates or may cost something, and a signed \
+             request stays live for 15 minutes; --dry-run=signed signs it after approval",
+            escape(&args.action)
+        );
+    }
+    if let Some(sim) = target.sim {
+        let _ = runtime.block_on(sim.shutdown());
+    }
+    Ok(exit::OK)
 }

@@ -131,7 +131,9 @@ pub fn main() -> i32 {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("ecsh: {e:#}");
+            // The cause may quote the cloud or a config file: escaped for the terminal.
+            let text = crate::guard::block::escape_terminal(&format!("{e:#}"));
+            eprintln!("ecsh: {text}");
             exit::FAILURE
         }
     }

@@ -21,6 +21,10 @@ pub struct RunArgs {
     /// Arguments for the script, which sees them as the `ARGS` array.
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
     pub args: Vec<String>,
+    /// How the embedded simulator runs Cloud Assistant commands: simulated (never executed;
+    /// results say `Simulated: true`) or local (/bin/sh in a scratch folder per instance).
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub sim_exec: Option<super::sim::SimExec>,
 }
 
 #[derive(Debug, Args)]
@@ -31,14 +35,34 @@ pub struct CheckArgs {
 
 pub fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<i32> {
     let label = format!("script {}", args.file.display());
-    let prepared = match super::session::prepare(global, &label)? {
+    let exec = args.sim_exec;
+    let prepared = match super::session::prepare_with(global, &label, |o| {
+        if exec == Some(super::sim::SimExec::Local) {
+            o.sim_world.exec = crate::sim::model::ExecMode::Local;
+        }
+    })? {
         Ok(p) => p,
         Err(code) => return Ok(code),
     };
+    if exec.is_some() && !prepared.target.is_simulator() {
+        eprintln!(
+            "ecsh run: --sim-exec applies to the embedded simulator only; this run talks to {} \
+             (a standalone simulator takes `ecsh sim --sim-exec local`)",
+            prepared.target.label()
+        );
+        prepared.close();
+        return Ok(exit::USAGE);
+    }
     prepared
         .runtime
         .spawn(interrupt_watch(prepared.cancel.clone()));
     let outcome = runner::run_file(&args.file, args.args, prepared.session.clone());
+    let simulated = prepared
+        .session
+        .simulated
+        .lock()
+        .map(|s| s.len())
+        .unwrap_or(0);
     // The run's scope ends here, however the script ended: release what it still holds.
     let finished = prepared.runtime.block_on(prepared.ledger.finish());
     let json_summary = global.output == Some(super::Output::Json);
@@ -62,9 +86,18 @@ pub fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<i32> {
             // One line of JSON on stderr: stdout belongs to the script's own output.
             let mut report = summary.to_json();
             report["decisions"] = serde_json::to_value(&decisions)?;
+            report["commands_not_executed"] = simulated.into();
             eprintln!("{report}");
         }
-        Ok((_, summary)) => eprint!("{summary}"),
+        Ok((_, summary)) => {
+            eprint!("{summary}");
+            if simulated > 0 {
+                eprintln!(
+                    "Commands not executed (simulated): {simulated}; their output and exit code \
+                     are made up (ecsh run --sim-exec local runs RunShellScript with /bin/sh)"
+                );
+            }
+        }
         Err(e) => {
             eprintln!("ecsh: releasing what the run created failed: {e}");
             code = code.max(exit::FAILURE);
@@ -88,14 +121,30 @@ pub fn check(args: CheckArgs) -> anyhow::Result<i32> {
 }
 
 /// Script `print` to stdout, warnings and `debug` to stderr, one line per call.
+/// Script output on a terminal has its control characters escaped (`ESC[8m` would hide what
+/// follows, the cost prompt included); piped, it is passed through byte for byte.
 pub(super) fn terminal_output(quiet: bool) -> Output {
+    use crate::guard::block::escape_terminal;
+    use std::io::IsTerminal;
+    let raw_out = !std::io::stdout().is_terminal();
+    let raw_err = !std::io::stderr().is_terminal();
     let mut output = Output::new(
-        Arc::new(|line: &str| {
+        Arc::new(move |line: &str| {
             let mut out = std::io::stdout().lock();
-            let _ = writeln!(out, "{line}");
+            let _ = if raw_out {
+                writeln!(out, "{line}")
+            } else {
+                writeln!(out, "{}", escape_terminal(line))
+            };
             let _ = out.flush();
         }),
-        Arc::new(|line: &str| eprintln!("{line}")),
+        Arc::new(move |line: &str| {
+            if raw_err {
+                eprintln!("{line}")
+            } else {
+                eprintln!("{}", escape_terminal(line))
+            }
+        }),
     );
     output.progress = super::progress::sink(quiet);
     output

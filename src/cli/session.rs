@@ -26,6 +26,16 @@ pub struct Prepared {
 /// Connects, builds the guard from the flags and starts the run's ledger (labelled `label`).
 /// `Ok(Err(code))` is a usage error already reported on stderr.
 pub fn prepare(global: &GlobalArgs, label: &str) -> anyhow::Result<Result<Prepared, i32>> {
+    prepare_with(global, label, |_| {})
+}
+
+/// [`prepare`], with the target options adjusted by `adjust` (`ecsh call --method get`,
+/// `ecsh run --sim-exec local`).
+pub fn prepare_with(
+    global: &GlobalArgs,
+    label: &str,
+    adjust: impl FnOnce(&mut crate::connect::TargetOptions),
+) -> anyhow::Result<Result<Prepared, i32>> {
     let guard = match global.guard() {
         Ok(g) => Arc::new(g),
         Err(e) => {
@@ -34,7 +44,9 @@ pub fn prepare(global: &GlobalArgs, label: &str) -> anyhow::Result<Result<Prepar
         }
     };
     let runtime = super::runtime()?;
-    let target = runtime.block_on(crate::connect::connect(&global.target_options()?))?;
+    let mut options = global.target_options()?;
+    adjust(&mut options);
+    let target = runtime.block_on(crate::connect::connect(&options))?;
     eprintln!("{}", target.banner);
     let cancel = Arc::new(AtomicBool::new(false));
     let journal = JournalDir::for_target(global, &target)?;

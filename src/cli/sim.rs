@@ -38,6 +38,10 @@ pub struct SimArgs {
     /// scratch folder per instance, honouring the timeout).
     #[arg(long, value_enum, default_value_t = SimExec::Simulated)]
     pub sim_exec: SimExec,
+    /// Append one JSON line per request received to FILE: time, product, action, the
+    /// parameters (signature left out, security token redacted) and the answer's code.
+    #[arg(long, value_name = "FILE")]
+    pub request_log: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -62,6 +66,7 @@ pub fn run(args: SimArgs) -> anyhow::Result<i32> {
     }
     cfg.state_file = args.state;
     cfg.faults = args.faults;
+    cfg.request_log = args.request_log;
     cfg.world = super::world_options(args.time_scale, args.time_steps, args.sim_exec);
     let runtime = super::runtime()?;
     runtime.block_on(sim::serve_until_signal(cfg, |running| {

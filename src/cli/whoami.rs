@@ -11,10 +11,8 @@ pub fn run(global: &GlobalArgs) -> anyhow::Result<i32> {
     for (setting, value) in rows {
         println!("{setting:<width$}  {value}");
     }
-    let target = match (global.cloud, resolved.credentials.is_some()) {
-        (Some(super::Cloud::Sim), _) | (None, false) => "the embedded simulator",
-        _ => "Alibaba Cloud",
-    };
+    let cloud = global.target_options()?.cloud;
+    let target = crate::connect::target_name(cloud, &resolved);
     println!("{:<width$}  {target}", "target");
     Ok(exit::OK)
 }

@@ -59,10 +59,24 @@ pub struct CostBlock {
     pub hourly: Option<Money>,
     /// One line for the decision log (`ecs.g7.large x 2, ~1 hour`).
     pub summary: String,
+    /// Set when the block asks to keep resources running past the run (`keep(id)`), not to
+    /// create them.
+    pub keep: Option<KeepTerms>,
+}
+
+/// What a `keep(id)` decision is about.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeepTerms {
+    /// No duration was given (`keep(id)` rather than `keep(id, #{ "for": "24h" })`): the cost
+    /// has no end, so a budget cannot approve it.
+    pub open_ended: bool,
 }
 
 /// The question that ends every block.
 pub const QUESTION: &str = "Proceed with creation?";
+
+/// The question that ends a `keep(id)` block.
+pub const KEEP_QUESTION: &str = "Keep it running after the run ends?";
 
 impl CostBlock {
     /// The block as text, every line escaped, ending with the question (no newline after it).
@@ -79,7 +93,11 @@ impl CostBlock {
         for note in &self.notes {
             let _ = writeln!(out, "Note: {}", escape(note));
         }
-        out.push_str(QUESTION);
+        out.push_str(if self.keep.is_some() {
+            KEEP_QUESTION
+        } else {
+            QUESTION
+        });
         out
     }
 }
@@ -88,10 +106,25 @@ impl CostBlock {
 /// C0/C1 controls and DEL as `\xNN`, bidirectional and zero-width format characters as
 /// `\u{NNNN}`, and the backslash itself doubled so an escape cannot be forged.
 pub fn escape(text: &str) -> String {
+    escape_with(text, true)
+}
+
+/// Shows `text` so that it cannot act on a terminal, for script output and error lines:
+/// like [`escape`], but newlines and tabs stay as they are and backslashes are not doubled
+/// (this text is not a cost block, so a forged `\x1b` in it fools no one, while a real one
+/// could hide what follows: `ESC[8m` makes text invisible).
+pub fn escape_terminal(text: &str) -> String {
+    escape_with(text, false)
+}
+
+/// The one escaping rule: controls as `\xNN`, invisible format characters as `\u{NNNN}`;
+/// in a `block`, newlines and tabs too, and backslashes doubled so no escape can be forged.
+fn escape_with(text: &str, block: bool) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
-            '\\' => out.push_str("\\\\"),
+            '\\' if block => out.push_str("\\\\"),
+            '\n' | '\t' if !block => out.push(c),
             c if (c as u32) < 0x100 && c.is_control() => {
                 let _ = write!(out, "\\x{:02x}", c as u32);
             }
@@ -103,6 +136,13 @@ pub fn escape(text: &str) -> String {
     }
     out
 }
+
+/// What the prompt writes before its block: a soft terminal reset (DECSTR: attributes such as
+/// hidden or same-colour text, scroll margins, cursor visibility) and an explicit attribute
+/// reset for terminals without DECSTR, so nothing a script printed before can hide or repaint
+/// the block; then a rule that sets the block apart from the script's output.
+pub const PROMPT_PREAMBLE: &str =
+    "\x1b[!p\x1b[0m\x1b[?25h\r\n---- ecsh: confirmation (written by ecsh, not by the script) ----\n";
 
 /// Characters that reorder or hide text (Trojan Source style) without being controls.
 fn is_invisible_format(c: char) -> bool {
@@ -157,6 +197,7 @@ mod tests {
                 currency: "CNY".into(),
             }),
             summary: "ecs.t6-c1m2.large x 1".into(),
+            keep: None,
         }
     }
 
@@ -188,6 +229,14 @@ Proceed with creation?";
             "{text:?}"
         );
         assert_eq!(escape(r"a\x1b"), r"a\\x1b");
+    }
+
+    #[test]
+    fn terminal_text_loses_its_controls_but_keeps_its_lines() {
+        assert_eq!(
+            escape_terminal("ok\x1b[8m hidden\tcol\nnext \\ \u{202e}"),
+            "ok\\x1b[8m hidden\tcol\nnext \\ \\u{202e}"
+        );
     }
 
     #[test]

@@ -6,10 +6,11 @@
 //!    of the parameters, so they never reach the service ([`params`]);
 //! 2. applies the host policies ([`policy`]) — UserData, database/SSH/RDP ports open to the
 //!    internet — to every request, chargeable or not;
-//! 3. if the action may cost money ([`is_chargeable`]: the registry's `chargeable` flag, or an
-//!    unknown `Create*`/`Run*`/`Allocate*`/`Purchase*`/`Renew*` name, in any letter case), quotes
-//!    the exact request with DescribePrice ([`quote`]) and asks the prompter the host chose
-//!    ([`prompt`]) with the seed's cost block ([`block`]);
+//! 3. if the action may cost money ([`needs_approval`]: the registry's `chargeable` flag, or
+//!    any unregistered name that is not a read — default-deny), quotes the exact request with
+//!    DescribePrice ([`quote`]; an action it cannot price gets a block that says so, which only
+//!    a person or `--yes` can approve) and asks the prompter the host chose ([`prompt`]) with
+//!    the seed's cost block ([`block`]);
 //! 4. records the decision ([`decision`]) for the run's summary and hands it to the ledger's
 //!    sink.
 //!
@@ -20,6 +21,7 @@
 
 pub mod block;
 pub mod decision;
+pub mod keep;
 pub mod params;
 pub mod policy;
 pub mod prompt;
@@ -53,32 +55,41 @@ pub enum GuardError {
     /// The user pressed Ctrl-C at the prompt: refused, and the run should stop (the gateway
     /// turns this into its uncatchable interrupt).
     Interrupted { action: String },
-    /// The prompter did not approve it.
+    /// The prompter did not approve it; `code` says who refused and why (see [`GuardError::code`]).
     Refused {
         action: String,
         via: Via,
+        code: &'static str,
         reason: String,
     },
 }
 
 impl GuardError {
-    /// A stable code a script can branch on (`e.code`).
+    /// A stable code a script can branch on (`e.code`); one per kind of refusal, listed in
+    /// the README ("Refusal codes").
     pub fn code(&self) -> &'static str {
         match self {
-            GuardError::Policy(_) => "Refused.Policy",
+            GuardError::Policy(v) => v.rule.code(),
             GuardError::InvalidOption(_) => "InvalidOption",
-            GuardError::InvalidParams(_) => "InvalidParameter",
+            GuardError::InvalidParams(_) => "Refused.MalformedRequest",
             GuardError::QuoteFailed { .. } => "Refused.QuoteFailed",
             GuardError::Interrupted { .. } => "Interrupted",
-            GuardError::Refused {
-                via: Via::Budget, ..
-            } => "Refused.Budget",
-            GuardError::Refused {
-                via: Via::NoTerminal,
-                ..
-            } => "Refused.NoTerminal",
-            GuardError::Refused { .. } => "Refused.NotApproved",
+            GuardError::Refused { code, .. } => code,
         }
+    }
+}
+
+/// The code of a refusal by a prompter: who refused, and what about the block made it so.
+fn refusal_code(via: Via, block: &CostBlock) -> &'static str {
+    let open_keep = block.keep.as_ref().is_some_and(|k| k.open_ended);
+    match via {
+        Via::Budget if open_keep => "Refused.KeepNeedsDuration",
+        Via::Budget if block.estimate.is_none() => "Refused.Unpriced",
+        Via::Budget => "Refused.Budget",
+        Via::NoTerminal => "Refused.NoApprover",
+        Via::Policy => "Refused.Policy",
+        Via::QuoteFailed => "Refused.QuoteFailed",
+        Via::Prompt | Via::Yes => "Refused.Declined",
     }
 }
 
@@ -123,6 +134,8 @@ pub type DecisionSink = Box<dyn Fn(&Decision) + Send + Sync>;
 struct State {
     prompter: Box<dyn Prompter>,
     decisions: Vec<Decision>,
+    /// Approvals given ahead ([`Guard::preapprove`]), by price key, each for one request.
+    ahead: Vec<(String, Decision)>,
 }
 
 /// The guard of one run or REPL session.
@@ -144,6 +157,7 @@ impl Guard {
             state: Mutex::new(State {
                 prompter,
                 decisions: Vec::new(),
+                ahead: Vec::new(),
             }),
             sink: None,
         }
@@ -183,15 +197,94 @@ impl Guard {
                 block::escape(b)
             )));
         }
+        if let Some((key, known)) = flat.case_near_miss() {
+            return Err(GuardError::InvalidParams(format!(
+                "parameter `{}` is not spelled as the API spells it (names are case-sensitive); \
+                 write `{known}`",
+                block::escape(key)
+            )));
+        }
         if let Err(violation) = policy::check_flat(action, &flat, &options) {
             self.record(refusal(product, action, Via::Policy, &violation.message));
             return Err(GuardError::Policy(violation));
         }
-        if !is_chargeable(action) {
+        if resumes_billing(product, action) {
+            let runtime = Runtime::from_options(&options).map_err(GuardError::InvalidOption)?;
+            return match quote::resumed(action, &flat, &runtime, reader) {
+                Ok(None) => Ok(Admission::Free),
+                Ok(Some(block)) => self.ask(product, &block),
+                Err(reason) => {
+                    self.record(refusal(product, action, Via::QuoteFailed, &reason));
+                    Err(GuardError::QuoteFailed {
+                        action: action.into(),
+                        reason,
+                    })
+                }
+            };
+        }
+        if !needs_approval(action) {
             return Ok(Admission::Free);
         }
         let runtime = Runtime::from_options(&options).map_err(GuardError::InvalidOption)?;
-        let block = match quote::quote(product, action, &flat, &runtime, reader) {
+        if let Some(decision) = self.take_ahead(action, &flat, &runtime) {
+            return Ok(Admission::Approved(decision));
+        }
+        self.quote_and_ask(product, action, &flat, &runtime, &[], reader)
+    }
+
+    /// Quotes and asks for a request that will be sent later, after free preparations (the
+    /// network of `create_instance_with_infra`), so that a "no" leaves nothing to undo. The
+    /// request is judged as [`Guard::admit`] would judge it (policies, quote, approval);
+    /// `details` are extra lines for the block (which network is reused). An approval admits
+    /// one later request with the same price ([`quote::price_key`]) without asking again.
+    pub fn preapprove(
+        &self,
+        product: Product,
+        action: &str,
+        params: &mut Map<String, Value>,
+        details: &[(String, String)],
+        reader: &mut dyn Reader,
+    ) -> Result<Admission, GuardError> {
+        let invalid = |e: crate::rpc::params::ParamError| GuardError::InvalidParams(e.to_string());
+        let options = params::take_ecsh_options(params).map_err(invalid)?;
+        let flat = Flat::of(params).map_err(invalid)?;
+        if let Err(violation) = policy::check_flat(action, &flat, &options) {
+            self.record(refusal(product, action, Via::Policy, &violation.message));
+            return Err(GuardError::Policy(violation));
+        }
+        let runtime = Runtime::from_options(&options).map_err(GuardError::InvalidOption)?;
+        let key = quote::price_key(action, &flat, &runtime).ok_or_else(|| {
+            GuardError::InvalidParams(format!(
+                "only instance creations can be approved ahead, not {}",
+                block::escape(action)
+            ))
+        })?;
+        let admission = self.quote_and_ask(product, action, &flat, &runtime, details, reader)?;
+        if let Admission::Approved(d) = &admission {
+            let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+            state.ahead.push((key, d.clone()));
+        }
+        Ok(admission)
+    }
+
+    /// The approval given ahead for a request with this price, used up.
+    fn take_ahead(&self, action: &str, flat: &Flat, runtime: &Runtime) -> Option<Decision> {
+        let key = quote::price_key(action, flat, runtime)?;
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let at = state.ahead.iter().position(|(k, _)| *k == key)?;
+        Some(state.ahead.remove(at).1)
+    }
+
+    fn quote_and_ask(
+        &self,
+        product: Product,
+        action: &str,
+        flat: &Flat,
+        runtime: &Runtime,
+        details: &[(String, String)],
+        reader: &mut dyn Reader,
+    ) -> Result<Admission, GuardError> {
+        let block = match quote::quote(product, action, flat, runtime, reader) {
             Ok(b) => b,
             Err(reason) => {
                 self.record(refusal(product, action, Via::QuoteFailed, &reason));
@@ -201,6 +294,11 @@ impl Guard {
                 });
             }
         };
+        let mut block = block;
+        block.details.extend(details.iter().cloned());
+        if let Some((_, network)) = details.iter().find(|(label, _)| label == "Network") {
+            block.summary = format!("{}, network: {network}", block.summary);
+        }
         self.ask(product, &block)
     }
 
@@ -235,10 +333,21 @@ impl Guard {
             })
         } else {
             Err(GuardError::Refused {
+                code: refusal_code(decision.via, block),
                 action: decision.action,
                 via: decision.via,
                 reason: decision.reason,
             })
+        }
+    }
+
+    /// `keep(id)`: keeping resources past the run is a spend decision of its own, quoted from
+    /// what they cost per hour and asked like a creation (`--yes` approves; a budget counts
+    /// `for` hours and refuses a keep without one). Resources that cost nothing pass unasked.
+    pub fn admit_keep(&self, request: &keep::KeepRequest) -> Result<Admission, GuardError> {
+        match keep::block(request) {
+            None => Ok(Admission::Free),
+            Some(block) => self.ask(request.product, &block),
         }
     }
 
@@ -273,24 +382,31 @@ fn refusal(product: Product, action: &str, via: Via, reason: &str) -> Decision {
     }
 }
 
-/// True when `action` may cost money: a registered action marked chargeable, or an
-/// unregistered one whose verb says so. Letter case and stray characters are ignored
-/// (`runinstances`, `Run_Instances`), and a name chargeable in any product counts.
-pub fn is_chargeable(action: &str) -> bool {
+/// True for a registered action that can make a resource cost money again (see
+/// `ops::Action::resumes_billing`).
+pub fn resumes_billing(product: Product, action: &str) -> bool {
+    ops::find(product, action).is_some_and(|a| a.resumes_billing)
+}
+
+/// The verbs of actions that only read. An action outside the registry is sent without an
+/// approval only when its name starts with one of them (default-deny: ecsh cannot know what an
+/// unregistered `Modify*`, `Copy*`, `Import*` or `Start*` costs).
+pub const READ_VERBS: [&str; 4] = ["Describe", "List", "Get", "Query"];
+
+/// True when `action` needs an approval before it is sent: a registered action marked
+/// chargeable, or any unregistered action that is not a read by its verb ([`READ_VERBS`]).
+/// Letter case and stray characters are ignored (`runinstances`, `Run_Instances`), and a name
+/// chargeable in any product counts.
+pub fn needs_approval(action: &str) -> bool {
     let canon = policy::canonical(action);
     let known: Vec<&ops::Action> = ops::ACTIONS
         .iter()
         .filter(|a| policy::canonical(a.name) == canon)
         .collect();
     if known.is_empty() {
-        let mut chars = canon.chars();
-        let capitalized: String = chars
-            .next()
-            .map(|c| c.to_ascii_uppercase())
-            .into_iter()
-            .chain(chars)
-            .collect();
-        ops::looks_chargeable(&capitalized)
+        !READ_VERBS
+            .iter()
+            .any(|verb| canon.starts_with(&verb.to_ascii_lowercase()))
     } else {
         known.iter().any(|a| a.chargeable)
     }
@@ -395,7 +511,7 @@ mod tests {
         let err = guard
             .admit(Product::Ecs, "RunInstances", &mut req, &mut reader)
             .unwrap_err();
-        assert_eq!(err.code(), "Refused.Policy");
+        assert_eq!(err.code(), "Refused.Policy.UserData");
         assert!(log.lock().unwrap().is_empty());
         assert_eq!(guard.decisions()[0].via, Via::Policy);
         let mut bad =
@@ -430,8 +546,8 @@ mod tests {
     #[test]
     fn chargeable_detection_ignores_case_and_covers_the_registry() {
         for a in ops::ACTIONS.iter().filter(|a| a.chargeable) {
-            assert!(is_chargeable(a.name), "{}", a.name);
-            assert!(is_chargeable(&a.name.to_ascii_lowercase()), "{}", a.name);
+            assert!(needs_approval(a.name), "{}", a.name);
+            assert!(needs_approval(&a.name.to_ascii_lowercase()), "{}", a.name);
         }
         for name in [
             "runinstances",
@@ -442,8 +558,18 @@ mod tests {
             "PurchaseReservedInstancesOffering",
             "RenewInstance",
             "AllocateDedicatedHosts",
+            // Unregistered and not a read: default-deny.
+            "ModifyAutoProvisioningGroup",
+            "CopySnapshot",
+            "ImportImage",
+            "ReActivateInstances",
+            "ReplaceSystemDisk",
+            "ModifyInstanceAttribute",
+            "StartImagePipelineExecution",
+            "ModifyNatGatewaySpec",
+            "ConvertNatPublicIpToEip",
         ] {
-            assert!(is_chargeable(name), "{name}");
+            assert!(needs_approval(name), "{name}");
         }
         for name in [
             "DescribeInstances",
@@ -454,8 +580,12 @@ mod tests {
             "CreateVpc",
             "DeleteInstances",
             "StartInstance",
+            "DescribeDedicatedHosts",
+            "ListTagKeys",
+            "GetInstanceScreenshot",
+            "QueryOrders",
         ] {
-            assert!(!is_chargeable(name), "{name}");
+            assert!(!needs_approval(name), "{name}");
         }
     }
 }

@@ -113,6 +113,20 @@ impl Flat {
         None
     }
 
+    /// A key with a part that differs from a parameter name the guard or the registry knows
+    /// only by letter case (`amount`, `Datadisk.1.Size`), with that name. The service's names
+    /// are case-sensitive, so such a key would be judged as one thing and mean another (or
+    /// nothing); the guard refuses it and names the spelling.
+    pub fn case_near_miss(&self) -> Option<(&str, &'static str)> {
+        self.0.keys().find_map(|key| {
+            key.split('.').find_map(|part| {
+                known_names()
+                    .find(|n| n.eq_ignore_ascii_case(part) && *n != part)
+                    .map(|n| (key.as_str(), n))
+            })
+        })
+    }
+
     /// The value of `key` (ignoring case); when differently-cased copies disagree, the first
     /// in key order. Use [`Flat::all`] where a disagreement could hide something.
     pub fn get(&self, key: &str) -> Option<&str> {
@@ -169,6 +183,51 @@ impl Flat {
     }
 }
 
+/// Parameter names the guard reads to judge or price a request (besides the registry's
+/// required ones): a differently-cased copy of one of these could change the verdict.
+const GUARD_READS: &[&str] = &[
+    "Amount",
+    "Bandwidth",
+    "Category",
+    "CreditSpecification",
+    "DataDisk",
+    "DiskCategory",
+    "ImageFamily",
+    "ImageId",
+    "InstanceChargeType",
+    "InstanceType",
+    "InternetChargeType",
+    "InternetMaxBandwidthOut",
+    "IoOptimized",
+    "IpProtocol",
+    "Ipv6SourceCidrIp",
+    "Period",
+    "PeriodUnit",
+    "PerformanceLevel",
+    "Permissions",
+    "Policy",
+    "PortRange",
+    "RegionId",
+    "Size",
+    "SourceCidrIp",
+    "SpotDuration",
+    "SpotStrategy",
+    "SystemDisk",
+    "UserData",
+    "ZoneId",
+];
+
+/// Every parameter name the guard or the registry knows (one dotted part each).
+fn known_names() -> impl Iterator<Item = &'static str> {
+    GUARD_READS.iter().copied().chain(
+        crate::ops::ACTIONS
+            .iter()
+            .flat_map(|a| a.required.iter())
+            .flat_map(|r| r.split('.'))
+            .filter(|part| *part != "N"),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -213,6 +272,16 @@ mod tests {
         let mut all = f.all("PORTRANGE");
         all.sort_unstable();
         assert_eq!(all, vec!["3306/3306", "80/80"]);
+    }
+
+    #[test]
+    fn case_variants_of_known_names_are_found() {
+        let f = Flat::of(&obj(json!({"amount": "100", "InstanceType": "t"}))).unwrap();
+        assert_eq!(f.case_near_miss(), Some(("amount", "Amount")));
+        let f = Flat::of(&obj(json!({"Datadisk.1.size": "40"}))).unwrap();
+        assert_eq!(f.case_near_miss(), Some(("Datadisk.1.size", "DataDisk")));
+        let f = Flat::of(&obj(json!({"DataDisk.1.Size": "40", "Tag.1.Key": "k"}))).unwrap();
+        assert_eq!(f.case_near_miss(), None);
     }
 
     #[test]

@@ -37,6 +37,20 @@ pub enum PolicyRule {
     InvalidParams,
 }
 
+impl PolicyRule {
+    /// The script-visible code of a refusal by this rule (`e.code`).
+    pub fn code(self) -> &'static str {
+        match self {
+            PolicyRule::UserData => "Refused.Policy.UserData",
+            PolicyRule::PublicDatabasePort => "Refused.Policy.PublicDatabasePort",
+            PolicyRule::PublicAdminPort => "Refused.Policy.PublicAdminPort",
+            PolicyRule::UnreadableRule => "Refused.Policy.UnreadableRule",
+            PolicyRule::BadOption => "InvalidOption",
+            PolicyRule::InvalidParams => "Refused.MalformedRequest",
+        }
+    }
+}
+
 /// A refusal by policy: which rule, and a message that says what to do instead.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PolicyViolation {

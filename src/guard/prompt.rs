@@ -164,8 +164,17 @@ impl Budget {
     }
 }
 
+/// Why a budget cannot approve `keep(id)` without a duration.
+pub const KEEP_NEEDS_DURATION: &str = "keep(id) without a duration keeps costing money with no \
+end, so --max-cost cannot count it; give the duration to count: keep(id, #{ \"for\": \"24h\" }) (Rhai reserves `for`, so \
+the key is quoted), or \
+approve it at a terminal or with --yes";
+
 impl Prompter for Budget {
     fn confirm(&mut self, block: &CostBlock) -> Verdict {
+        if block.keep.as_ref().is_some_and(|k| k.open_ended) {
+            return Verdict::no(Via::Budget, KEEP_NEEDS_DURATION);
+        }
         let Some(cost) = &block.estimate else {
             return Verdict::no(
                 Via::Budget,
@@ -276,7 +285,7 @@ impl TerminalPrompter {
 
     fn ask(&mut self, block: &CostBlock) -> io::Result<Answer> {
         let raw = RawMode::enter(&self.tty)?;
-        let mut out = format!("\n{} [y/N] ", block.render());
+        let mut out = format!("{}{} [y/N] ", super::block::PROMPT_PREAMBLE, block.render());
         self.tty.write_all(out.as_bytes())?;
         self.tty.flush()?;
         let answer = self.read_answer();
@@ -427,6 +436,7 @@ mod tests {
             }),
             hourly: None,
             summary: String::new(),
+            keep: None,
         }
     }
 

@@ -22,7 +22,7 @@
 use super::block::{format_estimate, format_price, CostBlock, Money};
 use super::params::Flat;
 use super::policy::canonical;
-use super::runtime::Runtime;
+use super::runtime::{Runtime, MINIMUM_CHARGE};
 use crate::ops::Product;
 use serde_json::{Map, Value};
 
@@ -301,9 +301,19 @@ fn price_lines(
     match billing {
         Billing::Hourly => {
             let unit = quote.amount / amount as f64;
-            let estimate = quote.amount * runtime.hours();
+            // Never below the service's minimum charge per resource, however short the run.
+            let metered = quote.amount * runtime.hours();
+            let minimum = MINIMUM_CHARGE * amount as f64;
+            let estimate = metered.max(minimum);
             let total = if runtime.is_service() {
                 format!("{cur} {} per hour", format_estimate(estimate))
+            } else if metered < minimum {
+                format!(
+                    "{cur} {} (the minimum charge, {cur} {} per resource; metered {cur} {})",
+                    format_estimate(estimate),
+                    format_estimate(MINIMUM_CHARGE),
+                    format_estimate(metered)
+                )
             } else {
                 format!("{cur} {}", format_estimate(estimate))
             };
@@ -343,6 +353,23 @@ fn price_lines(
 }
 
 const RELEASED: &str = "released when the run ends unless kept with keep()";
+
+/// What decides the price of an instance request, as one comparable text: its DescribePrice
+/// request and the runtime the estimate uses. Two requests with the same key cost the same, so
+/// an approval given ahead for one (see `Guard::preapprove`) can admit the other. `None` for
+/// requests that are not instance creations or cannot be quoted.
+pub fn price_key(action: &str, params: &Flat, runtime: &Runtime) -> Option<String> {
+    let Kind::Instances { one } = kind_of(action) else {
+        return None;
+    };
+    let request = instance_price_request(params, action, one).ok()?;
+    Some(format!(
+        "{}|{}|{}",
+        canonical(action),
+        Value::Object(request),
+        runtime.hours()
+    ))
+}
 
 fn instances(
     action: &str,
@@ -421,6 +448,7 @@ fn instances(
         estimate: Some(priced.estimate),
         hourly: priced.hourly,
         summary,
+        keep: None,
     })
 }
 
@@ -542,6 +570,7 @@ fn disk(
         estimate: Some(priced.estimate),
         hourly: priced.hourly,
         summary: format!("{line} disk, {}", priced.runtime),
+        keep: None,
     })
 }
 
@@ -580,6 +609,7 @@ fn bandwidth_block(
         notes,
         estimate: Some(priced.estimate),
         hourly: priced.hourly,
+        keep: None,
         summary: format!("{line}, {}", priced.runtime),
     })
 }
@@ -591,19 +621,7 @@ fn public_ip(
     reader: &mut dyn Reader,
 ) -> Result<CostBlock, String> {
     let id = need(params, "InstanceId", action)?;
-    let region = need(params, "RegionId", action)?;
-    let mut m = Map::new();
-    put(&mut m, "RegionId", region);
-    put(
-        &mut m,
-        "InstanceIds",
-        serde_json::to_string(&[id]).map_err(|e| e.to_string())?,
-    );
-    let response = reader
-        .read(Product::Ecs, "DescribeInstances", m)
-        .map_err(|e| format!("could not read instance {id} to price its public IP: {e}"))?;
-    let inst = response
-        .pointer("/Instances/Instance/0")
+    let inst = read_instance(params, action, reader, "price its public IP")?
         .ok_or_else(|| format!("instance {id} was not found, so its public IP cannot be priced"))?;
     let bandwidth = match inst.get("InternetMaxBandwidthOut") {
         Some(Value::Number(n)) => n.to_string(),
@@ -621,6 +639,81 @@ fn public_ip(
         .to_string();
     let line = format!("{bandwidth} Mbps, {charge}, for instance {id}");
     bandwidth_block(action, params, &line, &bandwidth, &charge, runtime, reader)
+}
+
+/// The instance the request names (`InstanceId`), read with DescribeInstances; `None` when the
+/// service does not know it. `why` completes "could not read instance … to …".
+fn read_instance(
+    params: &Flat,
+    action: &str,
+    reader: &mut dyn Reader,
+    why: &str,
+) -> Result<Option<Value>, String> {
+    let id = need(params, "InstanceId", action)?;
+    let mut m = Map::new();
+    put(&mut m, "RegionId", need(params, "RegionId", action)?);
+    put(
+        &mut m,
+        "InstanceIds",
+        serde_json::to_string(&[id]).map_err(|e| e.to_string())?,
+    );
+    let response = reader
+        .read(Product::Ecs, "DescribeInstances", m)
+        .map_err(|e| format!("could not read instance {id} to {why}: {e}"))?;
+    Ok(response.pointer("/Instances/Instance/0").cloned())
+}
+
+/// For an action that can resume billing (the registry's `resumes_billing`: StartInstance),
+/// the block for what starting it would cost again, or `None` when it resumes nothing (the
+/// instance is not stopped in `StopCharging` mode, or is a subscription). Reads the instance.
+pub fn resumed(
+    action: &str,
+    params: &Flat,
+    runtime: &Runtime,
+    reader: &mut dyn Reader,
+) -> Result<Option<CostBlock>, String> {
+    let id = need(params, "InstanceId", action)?;
+    let region = need(params, "RegionId", action)?;
+    let Some(inst) = read_instance(
+        params,
+        action,
+        reader,
+        "see whether starting it resumes billing",
+    )?
+    else {
+        return Ok(None); // not found: the service answers the start itself
+    };
+    let text = |k: &str| inst.get(k).and_then(Value::as_str).unwrap_or("");
+    let stopped_free = text("Status") == "Stopped" && text("StoppedMode") == "StopCharging";
+    if !stopped_free || text("InstanceChargeType") == "PrePaid" {
+        return Ok(None);
+    }
+    let mut like = Map::new();
+    for (key, field) in [
+        ("RegionId", "RegionId"),
+        ("InstanceType", "InstanceType"),
+        ("ZoneId", "ZoneId"),
+        ("ImageId", "ImageId"),
+    ] {
+        let v = inst.get(field).and_then(Value::as_str).unwrap_or("");
+        put(
+            &mut like,
+            key,
+            if key == "RegionId" && v.is_empty() {
+                region
+            } else {
+                v
+            },
+        );
+    }
+    let flat = Flat::of(&like).map_err(|e| e.to_string())?;
+    let mut block = instances(action, &flat, true, runtime, reader)?;
+    block.title = "ECS Cost Estimate (billing resumes):".into();
+    block.notes.push(format!(
+        "{id} is stopped in StopCharging mode, so it costs nothing now; starting it bills it again"
+    ));
+    block.summary = format!("{id} resumes billing, {}", block.summary);
+    Ok(Some(block))
 }
 
 /// The block for a chargeable action ecsh has no way to price.
@@ -658,6 +751,7 @@ fn unpriced(product: Product, action: &str, params: &Flat) -> CostBlock {
              approve it here, or with --yes"
         )],
         estimate: None,
+        keep: None,
         hourly: None,
         summary: format!("{product}:{action} (not quoted)"),
     }
@@ -805,13 +899,42 @@ Image: Ubuntu 24.04 (ubuntu_24_04_x64)\n\
 System disk: cloud_essd 40 GB\n\
 Unit price: CNY 0.017/hour (trade price)\n\
 Estimated runtime: ~5 minutes\n\
-Estimated total cost: CNY 0.002\n\
+Estimated total cost: CNY 0.01 (the minimum charge, CNY 0.01 per resource; metered CNY 0.002)\n\
 Billing: pay-as-you-go (PostPaid), released when the run ends unless kept with keep()\n\
 Proceed with creation?"
         );
+        // The seed shows the metered CNY 0.002; the service charges at least 0.01 per instance.
         let est = b.estimate.unwrap();
-        assert!((est.amount - 0.017 / 12.0).abs() < 1e-12);
+        assert!((est.amount - 0.01).abs() < 1e-12);
         assert_eq!(prices.seen[0].0, "DescribePrice");
+    }
+
+    #[test]
+    fn a_gamed_runtime_is_billed_at_least_the_minimum_per_instance() {
+        let mut r = run_request();
+        r["Amount"] = json!(100);
+        let mut prices = PriceList {
+            seen: vec![],
+            hourly: 0.017,
+        };
+        let runtime = Runtime::Given {
+            minutes: 1.0 / 60.0,
+        };
+        let b = quote(
+            Product::Ecs,
+            "RunInstances",
+            &flat(r),
+            &runtime,
+            &mut prices,
+        )
+        .unwrap();
+        let est = b.estimate.unwrap();
+        assert!((est.amount - 1.0).abs() < 1e-9, "{}", est.amount);
+        assert!(
+            b.runtime.contains("billed as at least 1 minute"),
+            "{}",
+            b.runtime
+        );
     }
 
     #[test]

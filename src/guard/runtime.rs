@@ -12,7 +12,10 @@
 //!   shown as "per hour".
 //! - neither: 1 hour, and the block says it assumed that.
 //!
-//! `estimated_runtime` wins when both are given. Pure: parses and describes, nothing else.
+//! `estimated_runtime` wins when both are given. A runtime shorter than the billing minimum
+//! ([`BILLING_MINIMUM_MINUTES`]) is counted as the minimum, so `estimated_runtime: "1s"` cannot
+//! make a request look free; the quote also never estimates less than the service's minimum
+//! charge per resource ([`MINIMUM_CHARGE`]). Pure: parses and describes, nothing else.
 
 use super::params::Flat;
 
@@ -36,6 +39,14 @@ pub const TASK_TYPES: [(&str, f64, &str); 3] = [
     ("training", 24.0 * 60.0, "model training"),
 ];
 
+/// The shortest time a pay-as-you-go resource is billed for, in minutes: billing is per
+/// second but never less than this per resource, whatever `estimated_runtime` says.
+pub const BILLING_MINIMUM_MINUTES: f64 = 1.0;
+
+/// The least a pay-as-you-go resource costs over its life, per resource (Alibaba Cloud
+/// charges 0.01 in the account's currency when the metered fee is lower).
+pub const MINIMUM_CHARGE: f64 = 0.01;
+
 const SERVICE: &str = "service";
 const MAX_MINUTES: f64 = 366.0 * 24.0 * 60.0;
 
@@ -54,7 +65,9 @@ impl Runtime {
     /// The hours the estimate multiplies the hourly price by.
     pub fn hours(&self) -> f64 {
         match self {
-            Runtime::Given { minutes } | Runtime::Task { minutes, .. } => minutes / 60.0,
+            Runtime::Given { minutes } | Runtime::Task { minutes, .. } => {
+                minutes.max(BILLING_MINIMUM_MINUTES) / 60.0
+            }
             Runtime::Service | Runtime::Assumed => 1.0,
         }
     }
@@ -62,6 +75,11 @@ impl Runtime {
     /// The `Estimated runtime:` line of the block.
     pub fn describe(&self) -> String {
         match self {
+            Runtime::Given { minutes } if *minutes < BILLING_MINIMUM_MINUTES => format!(
+                "~{} (billed as at least {})",
+                human(*minutes),
+                human(BILLING_MINIMUM_MINUTES)
+            ),
             Runtime::Given { minutes } => format!("~{}", human(*minutes)),
             Runtime::Task { task, minutes } => {
                 let what = TASK_TYPES

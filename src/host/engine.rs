@@ -163,7 +163,12 @@ pub fn build(
     register_call(&mut engine, &host);
     register_helpers(&mut engine, &host);
     if let Some(ledger) = host.gateway.ledger() {
-        crate::ledger::rhai::register(&mut engine, ledger.clone(), host.gateway.runtime().clone());
+        crate::ledger::rhai::register_with_keep_gate(
+            &mut engine,
+            ledger.clone(),
+            host.gateway.runtime().clone(),
+            super::keep::gate(host.clone()),
+        );
     }
     load_stdlib(&mut engine)?;
     Ok(HostEngine {
@@ -331,6 +336,31 @@ fn register_helpers(engine: &mut Engine, host: &Rc<Host>) {
             check_spec(&h, spec, &opts)
                 .map(|c| c.to_rhai_map().into())
                 .map_err(|e| e.into_rhai(ctx.call_position()))
+        });
+    let h = host.clone();
+    FuncRegistration::new("preapprove_run_instances")
+        .with_comments([
+            "/// Quotes a run_instances call and asks for its approval now, before anything is created;",
+            "/// `network` is shown in the cost block (which VPC/vswitch is reused, or that new ones are made).",
+            "/// The next run_instances with the same priced options is then admitted without asking again.",
+            "/// create_instance_with_infra uses it so that a \"no\" sends no creating call at all.",
+        ])
+        .with_params_info(["opts: Map", "network: &str", "()"])
+        .with_volatility(true)
+        .register_into_engine(engine, move |ctx: NativeCallContext, opts: Map, network: &str| -> RResult<()> {
+            let fail = |e: HostError| e.into_rhai(ctx.call_position());
+            let spec = functions::find("run_instances")
+                .ok_or_else(|| fail(HostError::UnknownAction("run_instances is not in the table".into())))?;
+            // The network is made after the approval; it does not change the price.
+            let mut opts = opts;
+            for key in ["vswitch_id", "security_group_id"] {
+                opts.entry(key.into()).or_insert_with(|| "(created after the approval)".into());
+            }
+            let checked = check_spec(&h, spec, &opts).map_err(fail)?;
+            let params = functions::run_instances_params(&checked).map_err(fail)?;
+            h.gateway
+                .preapprove(crate::ops::Product::Ecs, "RunInstances", params, &[("Network".into(), network.into())])
+                .map_err(fail)
         });
     let h = host.clone();
     FuncRegistration::new("warn")

@@ -24,8 +24,10 @@ pub enum HostError {
     /// A function was called with options it does not accept (unknown key, wrong type,
     /// missing required one).
     InvalidOption(String),
-    /// A host policy refused the request (UserData, image_id in create_instance_with_infra).
-    Refused(String),
+    /// The guard or a host policy refused the request (no approval, over budget, UserData,
+    /// image_id in create_instance_with_infra, ...); `code` is the refusal's own code
+    /// (`Refused.Budget`, `Refused.Policy.UserData`; README "Refusal codes"). Nothing was sent.
+    Refused { code: &'static str, message: String },
     /// `call_api` named a product or action that is not valid.
     UnknownAction(String),
     /// A wait ended without reaching the wanted state in time.
@@ -46,7 +48,7 @@ impl HostError {
             HostError::Api(e) => &e.code,
             HostError::Transport(_) => "Transport",
             HostError::InvalidOption(_) => "InvalidOption",
-            HostError::Refused(_) => "Refused",
+            HostError::Refused { code, .. } => code,
             HostError::UnknownAction(_) => "UnknownAction",
             HostError::WaitTimeout(_) => "WaitTimeout",
             HostError::UnexpectedState(_) => "UnexpectedState",
@@ -60,7 +62,7 @@ impl HostError {
             HostError::Api(e) => e.message.clone(),
             HostError::Transport(m)
             | HostError::InvalidOption(m)
-            | HostError::Refused(m)
+            | HostError::Refused { message: m, .. }
             | HostError::UnknownAction(m)
             | HostError::WaitTimeout(m)
             | HostError::UnexpectedState(m)

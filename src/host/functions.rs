@@ -253,6 +253,16 @@ const COMMAND_OPTS: &[Opt] = &[
         D::Int(600),
     ),
 ];
+/// `reuse_network`: whether an Available VPC/vswitch already in the zone may be reused.
+const REUSE_NETWORK: Opt = def(
+    local(
+        "reuse_network",
+        Kind::Bool,
+        "Reuse an Available VPC and vswitch already in the zone (false: always create new ones).",
+    ),
+    D::Bool(true),
+);
+
 const NO_USER_DATA: (&str, &str) = (
     "user_data",
     "UserData is forbidden; create the instance first, then use run_command() or run_command_and_wait() so script execution is observable and retriable",
@@ -352,6 +362,7 @@ pub static TABLE: &[HostFn] = &[
             def(local("vswitch_cidr", Kind::Str, "CIDR of a new vswitch (inside vpc_cidr)."), D::Str("172.16.0.0/24")),
             def(local("vpc_name", Kind::Str, "Name of a new VPC."), D::Str("ecsh-vpc")),
             def(local("vswitch_name", Kind::Str, "Name of a new vswitch."), D::Str("ecsh-vsw")),
+            REUSE_NETWORK,
         ],
         "#{vpc_id, vswitch_id, zone_id, region, vpc_is_new, vswitch_is_new}",
         "let net = ensure_vpc_and_vswitch(#{ region: \"ap-southeast-1\", zone_id: \"ap-southeast-1a\" });",
@@ -435,7 +446,7 @@ pub static TABLE: &[HostFn] = &[
             ("image_id", "the image is chosen internally; use image_family to select the OS"),
             ("ImageId", "the image is chosen internally; use image_family to select the OS")],
         ..f("create_instance_with_infra", S7, None,
-        "Creates (or reuses) the VPC and vswitch, a security group, finds the image, creates the instance and waits until it is Running. Call after the user confirmed the cost. On failure it releases what it created for the instance.",
+        "Finds the image and the network to reuse (if any), quotes the instance and asks for the approval before creating anything (the block names a reused VPC/vswitch), then creates (or reuses) the VPC and vswitch, a security group and the instance, and waits until it is Running. A refusal sends no creating call. On failure it releases what it created for the instance.",
         &[
             req(local("instance_type", Kind::Str, "The spec, from find_available_instance_type.")),
             req(local("zone_id", Kind::Str, "The zone, from find_available_instance_type.")),
@@ -448,6 +459,7 @@ pub static TABLE: &[HostFn] = &[
             local("ingress_rules", Kind::MapList, "Inbound rules, as for setup_security_group; none by default."),
             local("estimated_runtime", Kind::Str, "How long it will run, for the cost estimate (\"5m\", \"2h\")."),
             local("task_type", Kind::Str, "shell | data_processing | training | service: the estimated runtime by the seed's table."),
+            REUSE_NETWORK,
         ],
         "#{instance_id, region, zone_id, instance_type, vpc_id, vswitch_id, security_group_id, image_id, vpc_is_new, vswitch_is_new}",
         "let infra = create_instance_with_infra(#{ instance_type: spec.instance_type, zone_id: spec.zone_id, region: spec.region });",
@@ -727,7 +739,10 @@ pub fn call_api(host: &Host, spec: &HostFn, c: &Checked, post: Post) -> Result<V
             if let Some(Value::Array(items)) =
                 resp.pointer_mut("/Invocation/InvocationResults/InvocationResult")
             {
-                items.iter_mut().for_each(add_decoded_output);
+                for item in items.iter_mut() {
+                    host.gateway.note_result(item);
+                    add_decoded_output(item);
+                }
             }
         }
         Post::Field(name) => {
@@ -773,6 +788,14 @@ fn timeout(host: &Host, c: &Checked) -> Duration {
 }
 
 fn run_instances(host: &Host, c: &Checked) -> Result<Value, HostError> {
+    let params = run_instances_params(c)?;
+    let resp = host.gateway.call(ECS, "RunInstances", params)?;
+    run_instances_wait(host, c, resp)
+}
+
+/// The RunInstances request of checked `run_instances` options (what `preapprove_run_instances`
+/// quotes ahead, so both price the same request).
+pub fn run_instances_params(c: &Checked) -> Result<serde_json::Map<String, Value>, HostError> {
     if c.get("image_id").is_none() && c.get("image_family").is_none() {
         return Err(HostError::InvalidOption(
             "run_instances needs image_id or image_family".into(),
@@ -782,15 +805,21 @@ fn run_instances(host: &Host, c: &Checked) -> Result<Value, HostError> {
     if let Some(Value::Object(extra)) = c.get("extra_params") {
         for (k, v) in extra {
             if k.eq_ignore_ascii_case("UserData") {
-                return Err(HostError::Refused(format!(
-                    "run_instances does not accept 'UserData' in extra_params: {}",
-                    NO_USER_DATA.1
-                )));
+                return Err(HostError::Refused {
+                    code: crate::guard::policy::PolicyRule::UserData.code(),
+                    message: format!(
+                        "run_instances does not accept 'UserData' in extra_params: {}",
+                        NO_USER_DATA.1
+                    ),
+                });
             }
             params.insert(k.clone(), v.clone());
         }
     }
-    let resp = host.gateway.call(ECS, "RunInstances", params)?;
+    Ok(params)
+}
+
+fn run_instances_wait(host: &Host, c: &Checked, resp: Value) -> Result<Value, HostError> {
     let ids: Vec<String> = get_path(&resp, "InstanceIdSets.InstanceIdSet")
         .and_then(Value::as_array)
         .map(|a| {

@@ -9,7 +9,7 @@
 //! anything about options, waiting or paging.
 
 use super::errors::HostError;
-use crate::guard::{Admission, Guard, GuardError};
+use crate::guard::{block, Admission, Guard, GuardError};
 use crate::ledger::{HourlyCost, Ledger, Outcome};
 use crate::ops::{self, Product};
 use crate::rpc::{self, CallError, Client};
@@ -37,6 +37,7 @@ pub struct Gateway {
     /// Journals every creating call before it is sent (see `crate::ledger`).
     ledger: Option<Ledger>,
     progress: Option<super::ProgressSink>,
+    simulated: super::SimulatedCommands,
 }
 
 impl Gateway {
@@ -58,6 +59,27 @@ impl Gateway {
             guard,
             ledger: None,
             progress: None,
+            simulated: super::SimulatedCommands::default(),
+        }
+    }
+
+    /// Counts simulated commands into `set` (the session's, for the run's summary).
+    pub fn with_simulated(mut self, set: super::SimulatedCommands) -> Gateway {
+        self.simulated = set;
+        self
+    }
+
+    /// Notes a finished invocation result: one whose `Simulated` is true never ran.
+    pub fn note_result(&self, result: &Value) {
+        if result.get("Simulated").and_then(Value::as_bool) == Some(true) {
+            let key = format!(
+                "{}/{}",
+                result["InvokeId"].as_str().unwrap_or(""),
+                result["InstanceId"].as_str().unwrap_or("")
+            );
+            if let Ok(mut set) = self.simulated.lock() {
+                set.insert(key);
+            }
         }
     }
 
@@ -90,49 +112,30 @@ impl Gateway {
 
     /// Calls `action` of `product` with `params` (a JSON object; arrays and objects are
     /// flattened as the API expects).
+    ///
+    /// The request is flattened once into its canonical wire form (malformed or duplicate
+    /// keys refused); the guard judges that form, the ledger adds its ClientToken and run tag
+    /// to it, and exactly that is sent — so what was approved is what the service receives.
     pub fn call(
         &self,
         product: Product,
         action: &str,
-        mut params: serde_json::Map<String, Value>,
+        params: serde_json::Map<String, Value>,
     ) -> Result<Value, HostError> {
         let json_params = validate_action(product, action)?;
+        let mut request = canonical(action, &params, json_params)?;
         // The guard: policies, quote and approval; strips ecsh-only options. Nothing is sent
         // unless it admits the request.
-        let admission = self
-            .guard
-            .admit(
-                product,
-                action,
-                &mut params,
-                &mut |p: Product, a: &str, q| self.call(p, a, q).map_err(|e| e.to_string()),
-            )
-            .map_err(|e| match e {
-                GuardError::InvalidOption(m) | GuardError::InvalidParams(m) => {
-                    HostError::InvalidOption(m)
-                }
-                GuardError::Interrupted { .. } => HostError::Interrupted,
-                // The code already says "Refused"; don't say it twice.
-                refused => {
-                    let text = refused.to_string();
-                    HostError::Refused(text.strip_prefix("refused: ").unwrap_or(&text).to_string())
-                }
-            })?;
-        let flatten = |params: &serde_json::Map<String, Value>| {
-            rpc::flatten(params, json_params).map_err(|e| {
-                HostError::InvalidOption(format!("parameters of {action} cannot be sent: {e}"))
-            })
-        };
-        flatten(&params)?;
+        let admission = self.admit(product, action, &mut request)?;
         // Journalled (with its ClientToken and the run tag added) before it is sent.
-        let ledger_error = |e: crate::ledger::LedgerError| HostError::Refused(e.to_string());
+        let ledger_error = journal_error;
         let intent = match &self.ledger {
             Some(l) => l
-                .before_send(product, action, &mut params, hourly_cost(&admission))
+                .before_send(product, action, &mut request, hourly_cost(&admission))
                 .map_err(ledger_error)?,
             None => None,
         };
-        let flat = flatten(&params)?;
+        let flat = rpc::flatten(&request, &[]).map_err(|e| malformed(action, e))?;
         self.calls.set(self.calls.get() + 1);
         let client = self.local.as_ref().map_or(&self.client, |l| &l.client);
         let result = self.block_on(client.call(product, action, flat));
@@ -147,6 +150,72 @@ impl Gateway {
             CallError::Api(api) => HostError::Api(api),
             other => HostError::Transport(format!("{product} {action}: {other}")),
         })
+    }
+
+    /// `ecsh call --dry-run=signed`: everything [`Gateway::call`] does before sending — the
+    /// canonical request, the guard's approval, the journalled intent with ClientToken and run
+    /// tag — then the signed request instead of the answer. Whoever sends it later creates
+    /// what the intent describes, so the run stays unfinished for `ecsh cleanup` to find by tag.
+    pub fn prepare_signed(
+        &self,
+        product: Product,
+        action: &str,
+        params: serde_json::Map<String, Value>,
+    ) -> Result<rpc::PreparedRequest, HostError> {
+        let json_params = validate_action(product, action)?;
+        let mut request = canonical(action, &params, json_params)?;
+        let admission = self.admit(product, action, &mut request)?;
+        if let Some(l) = &self.ledger {
+            l.before_send(product, action, &mut request, hourly_cost(&admission))
+                .map_err(journal_error)?;
+        }
+        let flat = rpc::flatten(&request, &[]).map_err(|e| malformed(action, e))?;
+        self.client
+            .prepare(product, action, flat)
+            .map_err(|e| HostError::Transport(format!("{product} {action}: {e}")))
+    }
+
+    /// The guard's verdict on `request` (its reads for the quote go back through this gateway,
+    /// which admits reads without asking).
+    fn admit(
+        &self,
+        product: Product,
+        action: &str,
+        request: &mut serde_json::Map<String, Value>,
+    ) -> Result<Admission, HostError> {
+        self.guard
+            .admit(product, action, request, &mut |p: Product, a: &str, q| {
+                self.call(p, a, q).map_err(|e| e.to_string())
+            })
+            .map_err(guard_error)
+    }
+
+    /// Quotes and asks now for a request to be sent later (see `Guard::preapprove`): the
+    /// same canonical request and reads as [`Gateway::call`], nothing sent but the quote's reads.
+    pub fn preapprove(
+        &self,
+        product: Product,
+        action: &str,
+        params: serde_json::Map<String, Value>,
+        details: &[(String, String)],
+    ) -> Result<(), HostError> {
+        let json_params = validate_action(product, action)?;
+        let mut request = canonical(action, &params, json_params)?;
+        self.guard
+            .preapprove(
+                product,
+                action,
+                &mut request,
+                details,
+                &mut |p: Product, a: &str, q| self.call(p, a, q).map_err(|e| e.to_string()),
+            )
+            .map(|_| ())
+            .map_err(guard_error)
+    }
+
+    /// The guard behind this gateway (the host asks it about `keep`).
+    pub fn guard(&self) -> &Guard {
+        &self.guard
     }
 
     /// Sleeps for `d`, or less when the run is cancelled (then `Err(Interrupted)`).
@@ -203,6 +272,59 @@ impl Local {
     }
 }
 
+/// The code of a request whose parameters cannot be sent (`DataDisk.01.Size`, a key given
+/// twice, a list inside a list).
+pub const MALFORMED: &str = "Refused.MalformedRequest";
+
+/// The request in its one canonical wire form (`Name.N.Field` = text), as a JSON object of
+/// strings for the guard and the ledger; keys the service could read differently are refused.
+fn canonical(
+    action: &str,
+    params: &serde_json::Map<String, Value>,
+    json_params: &[&str],
+) -> Result<serde_json::Map<String, Value>, HostError> {
+    Ok(rpc::flatten(params, json_params)
+        .map_err(|e| malformed(action, e))?
+        .into_iter()
+        .map(|(k, v)| (k, Value::String(v)))
+        .collect())
+}
+
+fn malformed(action: &str, e: rpc::ParamError) -> HostError {
+    HostError::Refused {
+        code: MALFORMED,
+        message: format!(
+            "{} was not sent: its parameters cannot be sent as they are: {e}",
+            block::escape(action)
+        ),
+    }
+}
+
+/// The journal could not be written, so the request was not sent.
+fn journal_error(e: crate::ledger::LedgerError) -> HostError {
+    HostError::Refused {
+        code: "Refused.Journal",
+        message: e.to_string(),
+    }
+}
+
+/// A refusal by the guard as a script sees it: its own code, and the message once.
+pub fn guard_error(e: GuardError) -> HostError {
+    match e {
+        GuardError::InvalidOption(m) => HostError::InvalidOption(m),
+        GuardError::Interrupted { .. } => HostError::Interrupted,
+        refused => {
+            let code = refused.code();
+            // The code already says "Refused"; don't say it twice.
+            let text = refused.to_string();
+            HostError::Refused {
+                code,
+                message: text.strip_prefix("refused: ").unwrap_or(&text).to_string(),
+            }
+        }
+    }
+}
+
 /// The guard's hourly quote of an approved request, for the ledger's summary.
 fn hourly_cost(admission: &Admission) -> Option<HourlyCost> {
     match admission {
@@ -222,7 +344,10 @@ async fn cancelled(flag: Arc<AtomicBool>) {
 
 /// The JSON-string parameters of a known action; for an unknown one, checks that the name
 /// could be an action at all (the guard decides later whether it may cost money).
-fn validate_action(product: Product, action: &str) -> Result<&'static [&'static str], HostError> {
+pub fn validate_action(
+    product: Product,
+    action: &str,
+) -> Result<&'static [&'static str], HostError> {
     if let Some(a) = ops::find(product, action) {
         return Ok(a.json_params);
     }
@@ -230,6 +355,18 @@ fn validate_action(product: Product, action: &str) -> Result<&'static [&'static 
         return Err(HostError::UnknownAction(format!(
             "{action} is a {} action, not {product}; call_api(\"{}\", \"{action}\", …)",
             other.product, other.product
+        )));
+    }
+    if let Some(known) = ops::ACTIONS
+        .iter()
+        .find(|a| a.product == product && a.name.eq_ignore_ascii_case(action))
+    {
+        // The service's names are case-sensitive; a variant is never what was meant, and
+        // must not be judged as something else than the action it resembles.
+        return Err(HostError::UnknownAction(format!(
+            "'{}' is not a {product} action; action names are case-sensitive: did you mean '{}'?",
+            block::escape(action),
+            known.name
         )));
     }
     let well_formed = action.len() >= 3
@@ -279,6 +416,14 @@ mod tests {
             e.to_string().contains("did you mean 'DescribeInstances'"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn a_registered_name_in_another_letter_case_is_refused() {
+        for odd in ["RUNINSTANCES", "Runinstances", "runInstances"] {
+            let e = validate_action(Product::Ecs, odd).unwrap_err().to_string();
+            assert!(e.contains("did you mean 'RunInstances'"), "{e}");
+        }
     }
 
     #[test]

@@ -17,6 +17,7 @@ pub mod engine;
 pub mod errors;
 pub mod functions;
 pub mod gateway;
+pub mod keep;
 pub mod options;
 pub mod paging;
 pub mod runner;
@@ -107,7 +108,13 @@ pub struct Session {
     pub guard: Arc<crate::guard::Guard>,
     /// The run's scope ledger; `None` tracks nothing (and `keep`/`ledger`/`scope` are absent).
     pub ledger: Option<crate::ledger::Ledger>,
+    /// The commands a wait saw finish without having run (a simulator's `Simulated: true`),
+    /// as `invoke id/instance id`, for the run's summary.
+    pub simulated: SimulatedCommands,
 }
+
+/// Shared set of `invoke id/instance id` of commands that were simulated, not executed.
+pub type SimulatedCommands = Arc<Mutex<std::collections::BTreeSet<String>>>;
 
 impl Session {
     /// A session with the default wait policy and engine limits.
@@ -129,6 +136,7 @@ impl Session {
             limits: EngineLimits::default(),
             guard,
             ledger: None,
+            simulated: SimulatedCommands::default(),
         }
     }
 }
@@ -151,7 +159,8 @@ impl Host {
                 session.guard.clone(),
             )
             .with_ledger(session.ledger.clone())
-            .with_progress(session.output.progress.clone()),
+            .with_progress(session.output.progress.clone())
+            .with_simulated(session.simulated.clone()),
             region: session.region.clone(),
             wait: session.wait,
             output: session.output.clone(),

@@ -97,6 +97,10 @@ pub struct Opt {
 }
 
 /// An option sent as API parameter `param`.
+/// The code of a refusal of an option a host function never accepts (`image_id` in
+/// `create_instance_with_infra`); `UserData` has the guard's own `Refused.Policy.UserData`.
+pub const REFUSED_OPTION: &str = "Refused.Policy.Option";
+
 pub const fn api(name: &'static str, kind: Kind, param: &'static str, doc: &'static str) -> Opt {
     Opt {
         name,
@@ -233,9 +237,15 @@ pub fn check(
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(key.as_str()))
         {
-            return Err(HostError::Refused(format!(
-                "{func} does not accept '{key}': {why}"
-            )));
+            let user_data = key.replace('_', "").eq_ignore_ascii_case("userdata");
+            return Err(HostError::Refused {
+                code: if user_data {
+                    crate::guard::policy::PolicyRule::UserData.code()
+                } else {
+                    REFUSED_OPTION
+                },
+                message: format!("{func} does not accept '{key}': {why}"),
+            });
         }
         if !all.iter().any(|o| o.name == key.as_str()) {
             return Err(unknown_key(func, key, &all));
@@ -438,6 +448,6 @@ mod tests {
             "{e}"
         );
         let e = run(map(&[("userdata", "x".into())])).unwrap_err();
-        assert_eq!(e.code(), "Refused");
+        assert_eq!(e.code(), "Refused.Policy.UserData");
     }
 }

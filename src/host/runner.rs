@@ -320,8 +320,13 @@ fn show_pos(pos: Position) -> String {
     }
 }
 
-/// The text the CLI prints for an uncaught error.
+/// The text the CLI prints for an uncaught error. Every part of it may come from the script
+/// or the cloud (an `InstanceType` holding `ESC]0;…`), so it is escaped for the terminal.
 pub fn render_error(f: &ScriptFailure) -> String {
+    crate::guard::block::escape_terminal(&render_error_raw(f))
+}
+
+fn render_error_raw(f: &ScriptFailure) -> String {
     let mut out = String::new();
     let location = match (f.line, f.column) {
         (Some(l), Some(c)) if l > 0 => format!("{}:{l}:{c}", f.file),

@@ -321,6 +321,7 @@ pub fn invocation(
         }
         Ok(match status.as_str() {
             "Success" | "Failed" => {
+                gw.note_result(&result);
                 super::functions::add_decoded_output(&mut result);
                 Poll::Done(result)
             }

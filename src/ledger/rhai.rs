@@ -8,17 +8,63 @@
 use super::state::Holding;
 use super::Ledger;
 use ::rhai::{Array, Dynamic, Engine, EvalAltResult, FnPtr, Map, NativeCallContext, Position};
+use std::rc::Rc;
 
 type RResult<T> = Result<T, Box<EvalAltResult>>;
 
-/// Registers `keep`, `ledger` and `scope` on `engine`. `rt` runs the releases; the engine must
-/// run on a thread that is not a worker of that runtime (block_on would panic there).
+/// Decides whether `keep(id)` (with its `for` duration, if given) may go ahead before anything
+/// is retained: keeping resources running is a spend decision, and the host's guard makes it.
+pub type KeepGate = Rc<dyn Fn(&Ledger, &str, Option<String>) -> RResult<()>>;
+
+/// Registers `keep`, `ledger` and `scope` on `engine`, keeping without asking anyone (for
+/// engines without a guard). See [`register_with_keep_gate`].
 pub fn register(engine: &mut Engine, ledger: Ledger, rt: tokio::runtime::Handle) {
+    register_with_keep_gate(engine, ledger, rt, Rc::new(|_, _, _| Ok(())));
+}
+
+/// Registers `keep(id)`, `keep(id, #{ "for": "24h" })`, `ledger` and `scope` on `engine`; `gate`
+/// approves each keep first. `rt` runs the releases; the engine must run on a thread that is
+/// not a worker of that runtime (block_on would panic there).
+pub fn register_with_keep_gate(
+    engine: &mut Engine,
+    ledger: Ledger,
+    rt: tokio::runtime::Handle,
+    gate: KeepGate,
+) {
     let l = ledger.clone();
-    engine.register_fn("keep", move |id: &str| -> RResult<Array> {
-        l.keep(id)
-            .map(|ids| ids.into_iter().map(Dynamic::from).collect())
-            .map_err(|e| script_error("NotTracked", e.to_string(), Position::NONE))
+    let keep = Rc::new(
+        move |id: &str, duration: Option<String>| -> RResult<Array> {
+            gate(&l, id, duration)?;
+            l.keep(id)
+                .map(|ids| ids.into_iter().map(Dynamic::from).collect())
+                .map_err(|e| script_error("NotTracked", e.to_string(), Position::NONE))
+        },
+    );
+    let k = keep.clone();
+    engine.register_fn("keep", move |id: &str| -> RResult<Array> { k(id, None) });
+    engine.register_fn("keep", move |id: &str, options: Map| -> RResult<Array> {
+        let mut duration = None;
+        for (key, value) in options {
+            if key.as_str() != "for" {
+                return Err(script_error(
+                    "InvalidOption",
+                    format!("keep accepts only the option `for` (how long to keep it running, e.g. \"24h\"), not `{key}`"),
+                    Position::NONE,
+                ));
+            }
+            duration = Some(match value.clone().into_string() {
+                Ok(text) => text,
+                Err(_) if value.is_int() => value.to_string(),
+                Err(_) => {
+                    return Err(script_error(
+                        "InvalidOption",
+                        "keep's `for` is a duration such as \"30m\", \"24h\" or \"7d\"".into(),
+                        Position::NONE,
+                    ))
+                }
+            });
+        }
+        keep(id, duration)
     });
 
     let l = ledger.clone();

@@ -22,7 +22,8 @@ pub type ScopeId = u32;
 
 /// The test-only hook: when this environment variable names an action, the process kills
 /// itself (SIGKILL) right after that creating request was answered and before its ids are
-/// journalled, the worst moment for a crash. Never set it outside tests.
+/// journalled, the worst moment for a crash. It exists only in builds with the `test-hooks`
+/// cargo feature, which `cargo test` enables and `cargo build --release` does not.
 pub const CRASH_AFTER_SEND_ENV: &str = "ECSH_TEST_CRASH_AFTER_SEND";
 
 /// How to start a run's ledger.
@@ -183,7 +184,7 @@ impl Ledger {
                 cloud,
                 policy: opts.policy,
                 default_region: opts.default_region,
-                crash_after_send: std::env::var(CRASH_AFTER_SEND_ENV).ok(),
+                crash_after_send: crash_hook(),
                 live: Mutex::new(live),
             }),
         })
@@ -553,6 +554,18 @@ pub(crate) fn unresolved_from(
             .push(i.seq);
     }
     out
+}
+
+/// The action named by [`CRASH_AFTER_SEND_ENV`], in builds with the `test-hooks` feature.
+#[cfg(feature = "test-hooks")]
+fn crash_hook() -> Option<String> {
+    std::env::var(CRASH_AFTER_SEND_ENV).ok()
+}
+
+/// Shipped builds have no crash switch, whatever the environment says.
+#[cfg(not(feature = "test-hooks"))]
+fn crash_hook() -> Option<String> {
+    None
 }
 
 #[cfg(unix)]

@@ -16,6 +16,7 @@ const fn read(
         name,
         effect: Effect::Read,
         chargeable: false,
+        resumes_billing: false,
         client_token: false,
         required,
         json_params: &[],
@@ -66,6 +67,11 @@ const fn create(
 
 const fn charged(mut a: Action) -> Action {
     a.chargeable = true;
+    a
+}
+
+const fn resumes(mut a: Action) -> Action {
+    a.resumes_billing = true;
     a
 }
 
@@ -134,7 +140,8 @@ pub static ACTIONS: &[Action] = &[
         &["InstanceIds", "PrivateIpAddresses", "PublicIpAddresses", "EipAddresses"]), "Instances.Instance", 100, 10),
     pages(read(Ecs, "DescribeInstanceStatus", R, "Lists the status of instances; lighter than DescribeInstances."),
         "InstanceStatuses.InstanceStatus", 50),
-    mutate(Ecs, "StartInstance", &["InstanceId"], "Starts a Stopped instance."),
+    resumes(mutate(Ecs, "StartInstance", &["InstanceId"],
+        "Starts a Stopped instance; one stopped in StopCharging mode is billed again (quoted and asked).")),
     mutate(Ecs, "StopInstance", &["InstanceId"], "Stops a Running instance."),
     mutate(Ecs, "RebootInstance", &["InstanceId"], "Reboots a Running instance."),
     delete(Ecs, "DeleteInstance", K::Instance, &["InstanceId"],

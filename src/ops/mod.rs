@@ -270,6 +270,9 @@ pub struct Action {
     pub effect: Effect,
     /// Costs money when it succeeds: the guard quotes and asks before it is sent.
     pub chargeable: bool,
+    /// Can make an existing resource cost money again (starting an instance stopped in
+    /// `StopCharging` mode resumes its billing): the guard looks, and quotes and asks if so.
+    pub resumes_billing: bool,
     /// Accepts a `ClientToken`; the client always sends one for creating actions, which makes
     /// their retries safe.
     pub client_token: bool,

@@ -350,6 +350,18 @@ impl PreparedRequest {
         (self.method == Method::Post).then(|| encode_redacted(&self.body))
     }
 
+    /// The same request with its signature replaced by a literal `<withheld>`: it shows what
+    /// would be sent, and cannot be sent by anyone (`ecsh call --dry-run` of an action that
+    /// creates or costs something; a signed URL would stay live for 15 minutes).
+    pub fn without_signature(mut self) -> PreparedRequest {
+        for (k, v) in self.query.iter_mut().chain(self.body.iter_mut()) {
+            if k == "Signature" {
+                *v = WITHHELD.to_string();
+            }
+        }
+        self
+    }
+
     /// The request as a user reads it: method and URL, then the form body for POST.
     pub fn display_redacted(&self) -> String {
         let mut out = format!("{} {}", self.method, self.url_redacted());
@@ -402,13 +414,19 @@ fn redacted(params: &[(String, String)]) -> Params {
         .collect()
 }
 
-/// Like [`encode_pairs`], with the token replaced by a readable, unencoded `<redacted>`.
+/// What a withheld signature shows as (see [`PreparedRequest::without_signature`]).
+pub const WITHHELD: &str = "<withheld>";
+
+/// Like [`encode_pairs`], with the token replaced by a readable, unencoded `<redacted>` (and a
+/// withheld signature shown as is).
 fn encode_redacted(pairs: &[(String, String)]) -> String {
     pairs
         .iter()
         .map(|(k, v)| {
             let value = if k == "SecurityToken" {
                 Secret::PLACEHOLDER.to_string()
+            } else if k == "Signature" && v == WITHHELD {
+                WITHHELD.to_string()
             } else {
                 sign::percent_encode(v)
             };

@@ -34,6 +34,8 @@ pub enum ParamError {
     Reserved { name: String },
     #[error("the action name is empty; give an API action such as `DescribeInstances`")]
     EmptyAction,
+    #[error("parameter `{key}` is malformed: {why}")]
+    MalformedKey { key: String, why: &'static str },
 }
 
 /// Common parameters the client sets itself; a caller may not pass them.
@@ -69,7 +71,51 @@ pub fn flatten(obj: &Map<String, Value>, json_params: &[&str]) -> Result<Params,
         }
     }
     check_unique(&out)?;
+    for (key, _) in &out {
+        check_key(key)?;
+    }
     Ok(out)
+}
+
+/// Fails on a name the service could read differently from the guard: every dotted segment is
+/// either a name (`[A-Za-z][A-Za-z0-9_]*`) or a list index written canonically (`1`, `17`;
+/// never `01`, `+1`, `0`), so `DataDisk.01.Size` cannot be one disk to the guard and another
+/// to the service.
+pub fn check_key(key: &str) -> Result<(), ParamError> {
+    let bad = |why| {
+        Err(ParamError::MalformedKey {
+            key: key.to_string(),
+            why,
+        })
+    };
+    for (i, segment) in key.split('.').enumerate() {
+        let Some(first) = segment.chars().next() else {
+            return bad("it has an empty part between dots");
+        };
+        if first.is_ascii_digit() || first == '+' || first == '-' {
+            if i == 0 {
+                return bad("a parameter name starts with a letter");
+            }
+            if !segment.chars().all(|c| c.is_ascii_digit()) {
+                return bad("a list index is digits only (`DataDisk.2.Size`)");
+            }
+            if first == '0' {
+                return bad("a list index starts at 1 and has no leading zeros (`DataDisk.1.Size`, not `DataDisk.01.Size`)");
+            }
+            if segment.len() > 6 {
+                return bad("a list index this large cannot be meant");
+            }
+        } else if !first.is_ascii_alphabetic()
+            || !segment
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_')
+        {
+            return bad(
+                "names are letters, digits and `_`, with list indexes between dots (`Tag.1.Key`)",
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Fails on a key that occurs twice, naming it.
@@ -249,5 +295,24 @@ mod tests {
         );
         let e = flat(json!({"S": {"": 1}}), &[]).unwrap_err();
         assert!(matches!(e, ParamError::EmptyName { .. }));
+    }
+
+    #[test]
+    fn indexes_have_one_spelling() {
+        for bad in [
+            "DataDisk.01.Size",
+            "DataDisk.+16.Size",
+            "DataDisk.-1.Size",
+            "DataDisk.0.Size",
+            "DataDisk.1a.Size",
+            "DataDisk..Size",
+            "1.Size",
+            "Data Disk.1.Size",
+            "Amount\u{0}",
+        ] {
+            let e = flat(json!({ bad: "1" }), &[]).unwrap_err();
+            assert!(matches!(e, ParamError::MalformedKey { .. }), "{bad}: {e}");
+        }
+        assert!(flat(json!({"DataDisk.17.Size": "40", "Tag_x": "1"}), &[]).is_ok());
     }
 }

@@ -17,6 +17,7 @@ pub mod faults;
 pub mod model;
 pub mod persist;
 pub mod protocol;
+pub mod request_log;
 pub mod server;
 
 pub use server::{serve_until_signal, start, RunningSim, SimConfig};

@@ -15,6 +15,7 @@ use super::faults::{self, FaultSpec, Faults};
 use super::model::{World, WorldOptions};
 use super::persist::{self, StateFile};
 use super::protocol::{self, RawRequest, MAX_BODY_BYTES};
+use super::request_log::RequestLog;
 use super::{SimError, SimRequest};
 use crate::ops::{Effect, Product};
 use crate::secret::Secret;
@@ -44,6 +45,8 @@ pub struct SimConfig {
     pub state_file: Option<PathBuf>,
     pub world: WorldOptions,
     pub faults: Vec<FaultSpec>,
+    /// `--request-log FILE`: one JSON line per request received (see `request_log`).
+    pub request_log: Option<PathBuf>,
 }
 
 impl SimConfig {
@@ -59,6 +62,7 @@ impl SimConfig {
             state_file: None,
             world: WorldOptions::default(),
             faults: Vec::new(),
+            request_log: None,
         }
     }
 }
@@ -187,6 +191,13 @@ pub async fn start(cfg: SimConfig) -> Result<RunningSim> {
             generation: 0,
         }),
         state: cfg.state_file.clone().map(StateFile::new),
+        log: match &cfg.request_log {
+            Some(path) => Some(
+                RequestLog::open(path)
+                    .with_context(|| format!("cannot open the request log {}", path.display()))?,
+            ),
+            None => None,
+        },
     });
     let listener = tokio::net::TcpListener::bind(cfg.listen)
         .await
@@ -245,6 +256,7 @@ struct Shared {
     faults: Faults,
     world: Mutex<WorldSlot>,
     state: Option<StateFile>,
+    log: Option<RequestLog>,
 }
 
 struct WorldSlot {
@@ -387,6 +399,13 @@ async fn serve(State(shared): State<Arc<Shared>>, request: Request) -> Response 
         if let Err(e) = shared.write(generation, bytes).await {
             outcome.result = Err(internal(&format!("the change was made but {e:#}")));
         }
+    }
+    if let Some(log) = &shared.log {
+        let code = outcome
+            .result
+            .as_ref()
+            .map_or_else(|e| e.code.as_str(), |_| "OK");
+        log.record(&raw, outcome.product, code);
     }
     render(outcome, &request_id)
 }

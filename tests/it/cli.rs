@@ -76,12 +76,13 @@ fn bad_call_input_is_a_usage_error_with_exit_code_2() {
             "is not Key=Value",
         ),
         (
-            &["call", "ecs", "DescribeInstance"],
+            // A registered name in another case (call_api refuses it the same way).
+            &["call", "ecs", "DESCRIBEINSTANCES"],
             "did you mean 'DescribeInstances'",
         ),
         (
             &["call", "ecs", "describe regions"],
-            "is not an API action name",
+            "is not a valid ecs action name",
         ),
         (
             &["call", "ecs", "DescribeRegions", "=x"],

@@ -87,6 +87,7 @@ impl Harness {
             limits: self.limits,
             guard: self.guard.clone(),
             ledger: None,
+            simulated: Default::default(),
         }
     }
 
@@ -507,9 +508,9 @@ fn run_instances_waits_for_running_and_delete_instances_waits_until_gone() {
 fn run_instances_refuses_user_data_in_rust_and_needs_an_image() {
     let h = Harness::new();
     let f = h.fails(r#"run_instances(#{ instance_type: "t", vswitch_id: "v", security_group_id: "s", image_id: "i", user_data: "x" })"#);
-    assert_code(&f, "Refused", "UserData is forbidden");
+    assert_code(&f, "Refused.Policy.UserData", "UserData is forbidden");
     let f = h.fails(r#"run_instances(#{ instance_type: "t", vswitch_id: "v", security_group_id: "s", image_id: "i", extra_params: #{ UserData: "eA==" } })"#);
-    assert_code(&f, "Refused", "extra_params");
+    assert_code(&f, "Refused.Policy.UserData", "extra_params");
     let f = h.fails(
         r#"run_instances(#{ instance_type: "t", vswitch_id: "v", security_group_id: "s" })"#,
     );
@@ -625,7 +626,12 @@ fn create_instance_with_infra_reports_flags_and_refuses_image_id_and_user_data()
     assert!(running.iter().all(|i| i["Status"] == "Running"));
     for bad in ["image_id", "ImageId", "user_data", "UserData"] {
         let f = h.fails(&format!(r#"create_instance_with_infra(#{{ instance_type: "ecs.c6.large", zone_id: "cn-hangzhou-i", {bad}: "x" }})"#));
-        assert_code(&f, "Refused", &format!("does not accept '{bad}'"));
+        let code = if bad.to_ascii_lowercase().contains("user") {
+            "Refused.Policy.UserData"
+        } else {
+            "Refused.Policy.Option"
+        };
+        assert_code(&f, code, &format!("does not accept '{bad}'"));
     }
     assert_eq!(
         h.instances("cn-hangzhou").len(),

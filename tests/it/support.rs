@@ -226,6 +226,12 @@ impl Reply {
 /// home without `~/.aliyun`, `env` applied, and no controlling terminal (a new session), so a
 /// confirmation prompt can never reach the developer's terminal.
 pub fn ecsh(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    ecsh_with_input(args, env, b"")
+}
+
+/// [`ecsh`] with `stdin` written to its standard input (then closed): piped answers.
+pub fn ecsh_with_input(args: &[&str], env: &[(&str, &str)], stdin: &[u8]) -> std::process::Output {
+    use std::io::Write;
     use std::os::unix::process::CommandExt;
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_ecsh"));
     cmd.args(args).env("HOME", "/nonexistent-ecsh-test-home");
@@ -256,7 +262,14 @@ pub fn ecsh(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
             Ok(())
         });
     }
-    cmd.output().expect("ecsh runs")
+    cmd.stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().expect("ecsh runs");
+    if let Some(mut input) = child.stdin.take() {
+        let _ = input.write_all(stdin);
+    }
+    child.wait_with_output().expect("ecsh finishes")
 }
 
 /// Output bytes as text.

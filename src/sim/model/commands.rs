@@ -165,6 +165,13 @@ fn settle(
     }
 }
 
+/// True when `inv` is not executed for real: every command unless the simulator runs with
+/// `--sim-exec local` and it is a RunShellScript. Results carry it as `Simulated`, so a
+/// simulated `pip install` that "succeeded" cannot pass for a real one.
+fn simulated(w: &World, inv: &Invocation) -> bool {
+    !(w.exec == ExecMode::Local && inv.command_type == "RunShellScript")
+}
+
 impl World {
     /// Settles the invocations with these ids (each observed once).
     fn settle_invocations(&mut self, ids: &[String]) {
@@ -461,6 +468,8 @@ pub fn describe_invocations(w: &mut World, p: &Params) -> Result<Value, SimError
                         "ExitCode": r.exit_code.unwrap_or(0),
                         "Output": if include_output { encode(&r.output_b64, plain) } else { String::new() },
                         "Dropped": r.dropped,
+                        // Not an API field: says the command is not executed (SIMULATED_OUTPUT).
+                        "Simulated": simulated(w, inv),
                         "ErrorCode": r.error_code,
                         "ErrorInfo": r.error_info,
                         "StartTime": r.start_time,
@@ -530,6 +539,8 @@ pub fn describe_invocation_results(w: &mut World, p: &Params) -> Result<Value, S
                 "ExitCode": r.exit_code.unwrap_or(0),
                 "Output": encode(&r.output_b64, plain),
                 "Dropped": r.dropped,
+                // Not an API field: says the command is not executed (SIMULATED_OUTPUT).
+                "Simulated": simulated(w, inv),
                 "ErrorCode": r.error_code,
                 "ErrorInfo": r.error_info,
                 "StartTime": r.start_time,

@@ -58,7 +58,7 @@ fn max_cost_approves_two_instances_and_refuses_the_third() {
     let out = ecsh_without_terminal(&["run", "--max-cost", &budget, &path]);
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
     assert_eq!(out.status.code(), Some(0), "{stderr}");
-    assert_eq!(stdout, "refused: Refused\nmade 2\n2\n", "{stderr}");
+    assert_eq!(stdout, "refused: Refused.Budget\nmade 2\n2\n", "{stderr}");
     assert!(stderr.contains("Cost decisions:"), "{stderr}");
     assert_eq!(
         stderr
@@ -89,7 +89,8 @@ fn without_a_terminal_or_a_flag_nothing_is_created() {
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert_eq!(
-        stdout, "refused: Refused\nrefused: Refused\nrefused: Refused\nmade 0\n0\n",
+        stdout,
+        "refused: Refused.NoApprover\nrefused: Refused.NoApprover\nrefused: Refused.NoApprover\nmade 0\n0\n",
         "{stderr}"
     );
     assert_eq!(

@@ -35,6 +35,7 @@ fn hostile_block() -> CostBlock {
         }),
         hourly: None,
         summary: "ecs.t6-c1m2.large x 1".into(),
+        keep: None,
     }
 }
 
@@ -108,7 +109,13 @@ fn typing_yes_approves() {
 fn a_lone_y_approves_and_the_block_is_escaped() {
     let mut s = spawn("ask");
     let shown = s.expect(PROMPT).expect("the prompt");
-    let text = String::from_utf8_lossy(shown.before()).to_string();
+    let raw = String::from_utf8_lossy(shown.before()).to_string();
+    // The prompt's own reset (DECSTR + SGR 0) comes first; after it, nothing raw.
+    let (_, text) = raw
+        .split_once("\x1b[!p\x1b[0m\x1b[?25h")
+        .unwrap_or_else(|| panic!("the prompt resets the terminal first: {raw:?}"));
+    let text = text.to_string();
+    assert!(text.contains("---- ecsh: confirmation"), "{text}");
     assert!(text.contains("ECS Cost Estimate:"), "{text}");
     assert!(
         text.contains(r"Image: Ubuntu\x1b[2J\x1b[H y\x0d\x0a"),

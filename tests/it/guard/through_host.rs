@@ -102,7 +102,7 @@ fn budget_run_approves_until_the_third_instance_would_exceed_it() {
     let out = h.ok(&script);
     assert_eq!(out.last().map(String::as_str), Some("made 2"), "{out:?}");
     assert!(
-        out[0].starts_with("Refused: RunInstances was not approved"),
+        out[0].starts_with("Refused.Budget: RunInstances was not approved"),
         "{out:?}"
     );
     assert!(out[0].contains("over --max-cost"), "{out:?}");
@@ -153,7 +153,7 @@ fn with_no_terminal_and_no_flag_nothing_is_created_and_the_error_names_the_flags
     ));
     assert_eq!(
         f.code.as_deref(),
-        Some("Refused"),
+        Some("Refused.NoApprover"),
         "{}",
         runner::render_error(&f)
     );
@@ -222,7 +222,6 @@ fn no_route_around_the_guard() {
     let raw = run_call("RunInstances", &net, "");
     let attempts = [
         ("raw call", raw.clone()),
-        ("odd case", run_call("Runinstances", &net, "")),
         ("closure", format!("let f = || {raw}; f.call()")),
         (
             "function pointer",
@@ -262,6 +261,25 @@ fn no_route_around_the_guard() {
         let estimate = shown[i].estimate.as_ref().expect("quoted");
         assert!(estimate.amount > 0.0, "{what}: quote was {estimate:?}");
     }
+    // An odd spelling of the action is not another action: refused before anything is asked
+    // or sent, with the real name.
+    let asked = prompter.shown().len();
+    for odd in ["Runinstances", "RUNINSTANCES"] {
+        let f = h.fails(&run_call(odd, &net, ""));
+        assert_eq!(
+            f.code.as_deref(),
+            Some("UnknownAction"),
+            "{odd}: {}",
+            f.message
+        );
+        assert!(
+            f.message.contains("did you mean 'RunInstances'"),
+            "{}",
+            f.message
+        );
+    }
+    assert_eq!(prompter.shown().len(), asked);
+    assert_eq!(instance_count(&h), 0);
 }
 
 #[test]
@@ -312,7 +330,11 @@ fn an_unquotable_action_needs_an_explicit_yes_not_a_budget() {
     // With --yes it is sent (and the simulator, which has no NAT gateways, says so).
     let h = harness(AutoApprove);
     let f = h.fails(r#"call_api("vpc", "CreateNatGateway", #{ VpcId: "vpc-x" })"#);
-    assert_ne!(f.code.as_deref(), Some("Refused"), "{}", f.message);
+    assert!(
+        !f.code.as_deref().unwrap_or("").starts_with("Refused"),
+        "{}",
+        f.message
+    );
     assert_eq!(h.guard.decisions()[0].via, Via::Yes);
 }
 
@@ -373,7 +395,7 @@ fn ingress_policies_through_functions_and_raw_calls() {
         ));
         assert_eq!(
             f.code.as_deref(),
-            Some("Refused"),
+            Some("Refused.Policy.PublicDatabasePort"),
             "{params}: {}",
             f.message
         );
