@@ -281,7 +281,7 @@ impl Batch {
             match self.call(kind.product(), rel.action, params.clone()).await {
                 Ok(_) => return Ok(()),
                 // Already gone counts as deleted; the verification that follows has the last word.
-                Err(CloudError::Api { code, .. }) if ids.len() == 1 && is_gone(&code) => {
+                Err(CloudError::Api { code, .. }) if ids.len() == 1 && code == rel.gone_code => {
                     return Ok(())
                 }
                 Err(e) if is_transient(&e) && started.elapsed() < self.policy.delete_deadline => {
@@ -320,9 +320,8 @@ impl Batch {
                     ids = remaining;
                     last = format!("still listed by {}", rel.verify_action);
                 }
-                Err(CloudError::Api { code, .. }) if is_gone(&code) => {
-                    gone.append(&mut ids);
-                }
+                // Only a successful describe that no longer lists an id proves it gone: an
+                // error (a wrong key, a wrong region) has looked at nothing.
                 Err(e) => last = e.to_string(),
             }
             if ids.is_empty() || started.elapsed() >= self.policy.verify_deadline {
@@ -575,11 +574,6 @@ pub(crate) fn lookup<'a>(v: &'a Value, path: &str) -> Option<&'a Value> {
     path.split('.').try_fold(v, |v, k| v.get(k))
 }
 
-/// The resource is already gone.
-fn is_gone(code: &str) -> bool {
-    code.contains("NotFound")
-}
-
 /// Refusals that go away by themselves: creation still in progress, a dependency still being
 /// released, a concurrent operation, throttling, a flaky service, no answer at all.
 fn is_transient(e: &CloudError) -> bool {
@@ -680,7 +674,45 @@ mod tests {
             assert!(is_transient(&api(c)), "{c}");
         }
         assert!(!is_transient(&api("Forbidden.RAM")));
-        assert!(is_gone("InvalidInstanceId.NotFound"));
+    }
+
+    /// A cloud that refuses every call with one error code.
+    struct Refusing(&'static str);
+
+    impl Cloud for Refusing {
+        fn call<'a>(&'a self, _: Product, _: &'a str, _: Params) -> super::super::CallFuture<'a> {
+            let code = self.0.to_string();
+            Box::pin(async move {
+                Err(CloudError::Api {
+                    code,
+                    message: "refused".into(),
+                })
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn a_wrong_key_is_not_a_release() {
+        let policy = ReleasePolicy {
+            verify_deadline: Duration::from_millis(1),
+            ..ReleasePolicy::default()
+        };
+        for kind in [ResourceKind::Instance, ResourceKind::SecurityGroup] {
+            let cloud: Arc<dyn Cloud> = Arc::new(Refusing("InvalidAccessKeyId.NotFound"));
+            let report = release(
+                cloud,
+                vec![target(kind, 1, "cn-hangzhou")],
+                &policy,
+                Arc::new(|_| {}),
+            )
+            .await;
+            assert!(report.released.is_empty(), "{kind:?}: {report:?}");
+            assert_eq!(report.failed.len(), 1, "{kind:?}");
+            assert_eq!(report.failed[0].code, "InvalidAccessKeyId.NotFound");
+        }
+        // The kind's own not-found code on delete is "already gone"; the describe decides.
+        let gone = ResourceKind::Instance.release().unwrap().gone_code;
+        assert_eq!(gone, "InvalidInstanceId.NotFound");
     }
 
     #[test]

@@ -97,6 +97,10 @@ impl<'a> Outcome<'a> {
         use crate::rpc::CallError as E;
         match result {
             Ok(v) => Outcome::Answer(v),
+            // A server error may come after the service acted: unknown, not refused.
+            Err(e @ E::Api(_)) if crate::rpc::retry::may_have_acted(e) => Outcome::NoAnswer {
+                error: e.to_string(),
+            },
             Err(E::Api(api)) => Outcome::Refused { code: &api.code },
             Err(E::Config(_) | E::Params(_)) => Outcome::Refused { code: "NotSent" },
             Err(e) => Outcome::NoAnswer {
@@ -234,7 +238,7 @@ impl Ledger {
                     .then(|| ensure_client_token(params, &self.inner.run, seq));
                 let tagged = kind.release().is_some();
                 if tagged {
-                    add_tag(params, RUN_TAG_KEY, self.inner.run.as_str());
+                    set_tag(params, RUN_TAG_KEY, self.inner.run.as_str());
                 }
                 let region = params
                     .get("RegionId")
@@ -269,6 +273,14 @@ impl Ledger {
                     .collect();
                 Ok((!ids.is_empty()).then_some(Intent(IntentKind::Delete { ids })))
             }
+            Effect::Mutate if names_tag(params, RUN_TAG_KEY) => Err(LedgerError::Refused {
+                action: op.name.into(),
+                why: format!(
+                    "the `{RUN_TAG_KEY}` tag is set by ecsh on what a run creates, so that \
+                     `ecsh cleanup` can find it; a script cannot set, change or remove it \
+                     (use another tag key for your own labels)"
+                ),
+            }),
             Effect::Read | Effect::Mutate => Ok(None),
         }
     }
@@ -581,20 +593,18 @@ fn ensure_client_token(params: &mut Map<String, Value>, run: &RunId, seq: u64) -
     token
 }
 
-/// Adds `key=value` to the request's tags, in whichever form the request already uses: a
-/// `Tag` list of `{Key, Value}` maps, or flat `Tag.N.Key` parameters.
-fn add_tag(params: &mut Map<String, Value>, key: &str, value: &str) {
+/// Sets `key=value` among the request's tags, in whichever form the request already uses: a
+/// `Tag` list of `{Key, Value}` maps, or flat `Tag.N.Key` parameters. A value the caller gave
+/// for `key` is overwritten: the run tag is the host's, and a script that could choose it
+/// could hide its resources from the tag search that finds what a crash left.
+fn set_tag(params: &mut Map<String, Value>, key: &str, value: &str) {
     let pair = serde_json::json!({ "Key": key, "Value": value });
     if let Some(Value::Array(tags)) = params.get_mut("Tag") {
-        if !tags
-            .iter()
-            .any(|t| t.get("Key").and_then(Value::as_str) == Some(key))
-        {
-            tags.push(pair);
-        }
+        tags.retain(|t| t.get("Key").and_then(Value::as_str) != Some(key));
+        tags.push(pair);
         return;
     }
-    let next = params
+    let numbers: Vec<u32> = params
         .keys()
         .filter_map(|k| {
             k.strip_prefix("Tag.")?
@@ -603,11 +613,35 @@ fn add_tag(params: &mut Map<String, Value>, key: &str, value: &str) {
                 .parse::<u32>()
                 .ok()
         })
-        .max()
-        .unwrap_or(0)
-        + 1;
-    params.insert(format!("Tag.{next}.Key"), Value::String(key.into()));
-    params.insert(format!("Tag.{next}.Value"), Value::String(value.into()));
+        .collect();
+    let own = numbers
+        .iter()
+        .copied()
+        .find(|n| params.get(&format!("Tag.{n}.Key")).and_then(Value::as_str) == Some(key));
+    let n = own.unwrap_or_else(|| numbers.iter().max().copied().unwrap_or(0) + 1);
+    params.insert(format!("Tag.{n}.Key"), Value::String(key.into()));
+    params.insert(format!("Tag.{n}.Value"), Value::String(value.into()));
+}
+
+/// True when a (non-creating) request names the tag `key` in any form the tag APIs take
+/// (`Tag.N.Key`, a `Tag` list, `TagKey.N`, a `TagKey` list).
+fn names_tag(params: &Map<String, Value>, key: &str) -> bool {
+    params.iter().any(|(k, v)| {
+        let tag_param =
+            k == "Tag" || k == "TagKey" || k.starts_with("Tag.") || k.starts_with("TagKey.");
+        tag_param && value_names(v, key)
+    })
+}
+
+fn value_names(v: &Value, key: &str) -> bool {
+    match v {
+        Value::String(s) => s == key,
+        Value::Array(a) => a.iter().any(|x| value_names(x, key)),
+        Value::Object(m) => m
+            .iter()
+            .any(|(k, x)| (k == "Key" || k == "TagKey") && x.as_str() == Some(key)),
+        _ => false,
+    }
 }
 
 /// The ids of `kind` a delete request names: its id parameter (`InstanceId`) as a string or a
@@ -706,15 +740,39 @@ mod tests {
     #[test]
     fn the_run_tag_joins_whichever_tag_form_the_request_uses() {
         let mut flat = map(json!({"Tag.1.Key": "team", "Tag.1.Value": "web"}));
-        add_tag(&mut flat, "ecsh:run", "r-1");
+        set_tag(&mut flat, "ecsh:run", "r-1");
         assert_eq!(flat["Tag.2.Key"], "ecsh:run");
         assert_eq!(flat["Tag.2.Value"], "r-1");
         let mut list = map(json!({"Tag": [{"Key": "team", "Value": "web"}]}));
-        add_tag(&mut list, "ecsh:run", "r-1");
+        set_tag(&mut list, "ecsh:run", "r-1");
         assert_eq!(list["Tag"][1], json!({"Key": "ecsh:run", "Value": "r-1"}));
         let mut none = Map::new();
-        add_tag(&mut none, "ecsh:run", "r-1");
+        set_tag(&mut none, "ecsh:run", "r-1");
         assert_eq!(none["Tag.1.Key"], "ecsh:run");
+    }
+
+    #[test]
+    fn a_scripts_own_run_tag_is_overwritten_in_every_form() {
+        let mut flat = map(json!({"Tag.1.Key": "ecsh:run", "Tag.1.Value": "r-spoof"}));
+        set_tag(&mut flat, "ecsh:run", "r-1");
+        assert_eq!(flat["Tag.1.Value"], "r-1");
+        assert!(
+            !flat.contains_key("Tag.2.Key"),
+            "one tag, not two: {flat:?}"
+        );
+        let mut list = map(json!({"Tag": [{"Key": "ecsh:run", "Value": "r-spoof"}]}));
+        set_tag(&mut list, "ecsh:run", "r-1");
+        assert_eq!(list["Tag"], json!([{"Key": "ecsh:run", "Value": "r-1"}]));
+        assert!(names_tag(
+            &map(json!({"Tag.1.Key": "ecsh:run"})),
+            "ecsh:run"
+        ));
+        assert!(names_tag(&map(json!({"TagKey.1": "ecsh:run"})), "ecsh:run"));
+        assert!(names_tag(
+            &map(json!({"Tag": [{"Key": "ecsh:run"}]})),
+            "ecsh:run"
+        ));
+        assert!(!names_tag(&map(json!({"Tag.1.Key": "team"})), "ecsh:run"));
     }
 
     #[test]

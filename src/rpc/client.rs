@@ -202,6 +202,11 @@ impl Client {
         let params = self.request_params(product, action, params)?;
         let retry_safe = ops::find(product, action).is_some_and(|a| a.is_retry_safe());
         let mut retries = Retries::new(self.inner.config.retry, retry_safe);
+        // An attempt that may have reached the service (no answer, a 5xx) makes the call's
+        // outcome unknown even when a later attempt is refused outright (throttled): that
+        // error, not the refusal, is what the caller must see, or a lost RunInstances answer
+        // would be journalled as "refused" while its instance runs.
+        let mut maybe_acted: Option<CallError> = None;
         loop {
             let request = self.sign(product, action, &params);
             self.inner.counters.calls.fetch_add(1, Ordering::Relaxed);
@@ -215,8 +220,14 @@ impl Client {
             let wait =
                 retries.next_wait(&failure.error, failure.retry_after, &mut rand::thread_rng());
             let Some(wait) = wait else {
-                return Err(failure.error);
+                return Err(match maybe_acted {
+                    Some(earlier) if !super::retry::may_have_acted(&failure.error) => earlier,
+                    _ => failure.error,
+                });
             };
+            if maybe_acted.is_none() && super::retry::may_have_acted(&failure.error) {
+                maybe_acted = Some(failure.error);
+            }
             self.inner.counters.retries.fetch_add(1, Ordering::Relaxed);
             tokio::time::sleep(wait).await;
         }
