@@ -5,6 +5,7 @@
 mod call;
 mod ledger;
 mod progress;
+mod release;
 mod repl;
 mod run;
 mod session;
@@ -97,6 +98,8 @@ pub enum Command {
     Cleanup(ledger::CleanupArgs),
     /// List the runs in the journal and what each still holds.
     Ledger,
+    /// Release resources that runs kept (ID…, or everything of --run RUN), after asking.
+    Release(release::ReleaseArgs),
     /// Make one raw API call and print the JSON response.
     Call(call::CallArgs),
     /// Run the simulator standalone, for the official SDKs and other tools.
@@ -123,6 +126,7 @@ pub fn main() -> i32 {
         Some(Command::Check(args)) => run::check(args),
         Some(Command::Cleanup(args)) => ledger::cleanup(&cli.global, args),
         Some(Command::Ledger) => ledger::list(&cli.global),
+        Some(Command::Release(args)) => release::run(&cli.global, args),
         Some(Command::Call(args)) => call::run(&cli.global, args),
         Some(Command::Sim(args)) => sim::run(args),
         Some(Command::Whoami) => whoami::run(&cli.global),

@@ -6,9 +6,12 @@
 //! - [`scope`]: the live [`Ledger`]: intents before send, ids after, the scope stack, `keep`.
 //! - [`release`]: the planner: reverse dependency levels, batches, parallel, retry, verify.
 //! - [`recover`]: `ecsh cleanup` and `ecsh ledger` over the journals of past runs.
+//! - [`retained`]: `ecsh release`: releasing what past runs kept, verified and journalled.
 //! - [`summary`]: the seed's resource summary printed at the end of every run.
 //! - [`cancel`]: Ctrl-C once releases, twice aborts.
 //! - [`rhai`]: `keep(id)`, `ledger()` and `scope(|| ...)` for scripts.
+//! - [`target`]: the endpoint and account a run's resources live in, so cleanup never acts
+//!   on them through another.
 //!
 //! The ledger reaches the cloud only through the [`Cloud`] trait (implemented by the RPC client);
 //! it never prints: callers print the reports through their `Display` impls.
@@ -17,10 +20,12 @@ pub mod cancel;
 pub mod journal;
 pub mod recover;
 pub mod release;
+pub mod retained;
 pub mod rhai;
 pub mod scope;
 pub mod state;
 pub mod summary;
+pub mod target;
 
 pub use cancel::{CancelState, SignalAction, EXIT_INTERRUPTED};
 pub use recover::{cli_cleanup, cli_list, CleanupReport, RunListing};
@@ -194,6 +199,8 @@ pub enum LedgerError {
     NoJournalDir,
     #[error("`{0}` was not created by this run, so the run would never release it; keep() only applies to resources the run created")]
     NotTracked(String),
+    #[error("run {run} was not made on this target: {why}")]
+    OtherTarget { run: String, why: String },
     #[error("the ledger refused to send {action}: {why}")]
     Refused { action: String, why: String },
 }
@@ -217,12 +224,13 @@ pub fn start_run(
     label: &str,
     target: &str,
 ) -> Result<Ledger, LedgerError> {
-    let opts = LedgerOptions::for_run(
+    let mut opts = LedgerOptions::for_run(
         journal_dir,
         client.region(),
         label,
         Some(target.to_string()),
     )?;
+    opts.home = Some(target::RunTarget::of(client));
     Ledger::start(std::sync::Arc::new(client.clone()), opts)
 }
 

@@ -101,6 +101,21 @@ pub enum ReleaseEvent {
     Failed(Failure),
 }
 
+impl ReleaseEvent {
+    /// The journal record of this event (one mapping for live runs and recovery alike).
+    pub fn record(&self) -> super::journal::Record {
+        use super::journal::Record;
+        match self {
+            ReleaseEvent::Released(ids) => Record::Released { ids: ids.clone() },
+            ReleaseEvent::Failed(f) => Record::ReleaseFailed {
+                id: f.id.clone(),
+                code: f.code.clone(),
+                message: f.message.clone(),
+            },
+        }
+    }
+}
+
 pub type Observer = Arc<dyn Fn(&ReleaseEvent) + Send + Sync>;
 
 /// Releases `targets` level by level, in parallel within a level, verifying every deletion.

@@ -116,6 +116,7 @@ mod tests {
                 target: None,
                 label: "test".into(),
                 policy: ReleasePolicy::default(),
+                home: None,
             },
         )
         .unwrap();

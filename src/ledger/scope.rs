@@ -37,6 +37,8 @@ pub struct LedgerOptions {
     /// The label of the run's own scope (`script deploy.rhai`, `repl`).
     pub label: String,
     pub policy: ReleasePolicy,
+    /// The endpoint and account the run's resources will live in, for the journal.
+    pub home: Option<super::target::RunTarget>,
 }
 
 impl LedgerOptions {
@@ -59,6 +61,7 @@ impl LedgerOptions {
             target,
             label: label.to_string(),
             policy: ReleasePolicy::default(),
+            home: None,
         })
     }
 }
@@ -174,6 +177,7 @@ impl Ledger {
             pid: std::process::id(),
             tag_key: RUN_TAG_KEY.into(),
             target: opts.target.clone(),
+            home: opts.home.clone(),
         })?;
         live.append(Record::ScopeOpen {
             scope: 0,
@@ -523,14 +527,7 @@ impl Ledger {
     fn observer(&self) -> Observer {
         let ledger = self.clone();
         Arc::new(move |event: &ReleaseEvent| {
-            let record = match event {
-                ReleaseEvent::Released(ids) => Record::Released { ids: ids.clone() },
-                ReleaseEvent::Failed(f) => Record::ReleaseFailed {
-                    id: f.id.clone(),
-                    code: f.code.clone(),
-                    message: f.message.clone(),
-                },
-            };
+            let record = event.record();
             let mut live = ledger.live();
             if let Err(e) = live.append(record) {
                 live.journal_error.get_or_insert(e);

@@ -164,6 +164,17 @@ impl Client {
         &self.inner.config.region
     }
 
+    /// The `--endpoint` override, when requests do not go to the regional endpoints.
+    pub fn endpoint_override(&self) -> Option<&str> {
+        self.inner.config.endpoint_override.as_deref()
+    }
+
+    /// The AccessKey id requests are signed with (an id, not a secret: the ledger records a
+    /// fingerprint of it to know which account a run's resources belong to).
+    pub fn access_key_id(&self) -> &str {
+        &self.inner.config.credentials.access_key_id
+    }
+
     /// The base URL requests for `product` go to.
     pub fn base_url(&self, product: Product) -> String {
         base_url(

@@ -162,6 +162,7 @@ fn start_in(client: &Client, dir: &Path) -> Ledger {
             target: Some("sim".into()),
             label: "test".into(),
             policy: fast(),
+            home: Some(ecsh::ledger::target::RunTarget::of(client)),
         },
     )
     .expect("ledger starts")
