@@ -46,6 +46,7 @@ const EXTRA_NAMES: &[&str] = &[
     "check_options",
     "warn",
     "keep",
+    "release",
     "ledger",
     "scope",
 ];

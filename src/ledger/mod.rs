@@ -8,7 +8,7 @@
 //! - [`recover`]: `ecsh cleanup` and `ecsh ledger` over the journals of past runs.
 //! - [`retained`]: `ecsh release`: releasing what past runs kept, verified and journalled.
 //! - [`summary`]: the seed's resource summary printed at the end of every run.
-//! - [`cancel`]: Ctrl-C once releases, twice aborts.
+//! - [`cancel`]: the one signal path: SIGINT/SIGTERM/SIGHUP once releases, twice aborts.
 //! - [`rhai`]: `keep(id)`, `ledger()` and `scope(|| ...)` for scripts.
 //! - [`target`]: the endpoint and account a run's resources live in, so cleanup never acts
 //!   on them through another.
@@ -27,7 +27,7 @@ pub mod state;
 pub mod summary;
 pub mod target;
 
-pub use cancel::{CancelState, SignalAction, EXIT_INTERRUPTED};
+pub use cancel::{CancelState, Signal, SignalAction, Signals, EXIT_INTERRUPTED};
 pub use recover::{cli_cleanup, cli_list, CleanupReport, RunListing};
 pub use release::{ReleasePolicy, ReleaseReport};
 pub use scope::{Intent, Ledger, LedgerOptions, Outcome, ScopeId};

@@ -1,4 +1,4 @@
-//! The ledger's script functions: `keep(id)`, `ledger()` and `scope(|| { ... })`.
+//! The ledger's script functions: `keep(id)`, `release(id)`, `ledger()` and `scope(|| { ... })`.
 //!
 //! The host calls [`register`] once while building its engine. `scope` releases its block's
 //! resources on every way out of the block (value, `throw`, uncatchable termination such as
@@ -11,7 +11,7 @@ use ::rhai::{Array, Dynamic, Engine, EvalAltResult, FnPtr, Map, NativeCallContex
 
 type RResult<T> = Result<T, Box<EvalAltResult>>;
 
-/// Registers `keep`, `ledger` and `scope` on `engine`. `rt` runs the releases; the engine must
+/// Registers `keep`, `release`, `ledger` and `scope` on `engine`. `rt` runs the releases; the engine must
 /// run on a thread that is not a worker of that runtime (block_on would panic there).
 pub fn register(engine: &mut Engine, ledger: Ledger, rt: tokio::runtime::Handle) {
     let l = ledger.clone();
@@ -23,6 +23,34 @@ pub fn register(engine: &mut Engine, ledger: Ledger, rt: tokio::runtime::Handle)
 
     let l = ledger.clone();
     engine.register_fn("ledger", move || -> Array { listing(&l) });
+
+    let (l, handle) = (ledger.clone(), rt.clone());
+    engine.register_fn(
+        "release",
+        move |ctx: NativeCallContext, id: &str| -> RResult<Array> {
+            let report = handle
+                .block_on(l.release_now(id))
+                .map_err(|e| script_error("NotTracked", e.to_string(), ctx.call_position()))?;
+            if let Some(f) = report.failed.first() {
+                return Err(script_error(
+                    "ReleaseFailed",
+                    format!(
+                        "{} {} was not released: {}: {} (the run retries at its end)",
+                        f.kind.label(),
+                        f.id,
+                        f.code,
+                        f.message
+                    ),
+                    ctx.call_position(),
+                ));
+            }
+            Ok(report
+                .released
+                .into_iter()
+                .map(|(_, id)| Dynamic::from(id))
+                .collect())
+        },
+    );
 
     engine.register_fn(
         "scope",

@@ -378,6 +378,54 @@ impl Ledger {
         Ok(kept)
     }
 
+    /// `release(id)`: releases one resource the run created, now, whether held or kept,
+    /// verified like a scope's release (with what was kept only for it). Errors when the run
+    /// did not create `id` or already released it.
+    pub async fn release_now(&self, id: &str) -> Result<ReleaseReport, LedgerError> {
+        let targets = {
+            let live = self.live();
+            match live.state.find(id).map(|t| t.status.clone()) {
+                None => return Err(LedgerError::NotTracked(id.to_string())),
+                Some(Holding::Released) => {
+                    return Err(LedgerError::Refused {
+                        action: "release".into(),
+                        why: format!("`{id}` is already released"),
+                    })
+                }
+                Some(_) => {}
+            }
+            let mut ids = vec![id.to_string()];
+            ids.extend(
+                live.state
+                    .kept()
+                    .filter(|t| t.needed_by.as_deref() == Some(id))
+                    .map(|t| t.id.clone()),
+            );
+            live.state
+                .resources
+                .iter()
+                .filter(|t| ids.contains(&t.id) && t.status != Holding::Released)
+                .map(|t| Target {
+                    kind: t.kind,
+                    id: t.id.clone(),
+                    region: t.region.clone(),
+                    already_deleting: t.status == Holding::Deleting,
+                })
+                .collect::<Vec<_>>()
+        };
+        let report = release::release(
+            self.inner.cloud.clone(),
+            targets,
+            &self.inner.policy,
+            self.observer(),
+        )
+        .await;
+        if let Some(e) = self.live().journal_error.take() {
+            return Err(e);
+        }
+        Ok(report)
+    }
+
     /// Retains everything still held (the REPL's "keep them" answer on exit). Returns the ids.
     pub fn keep_all(&self) -> Result<Vec<String>, LedgerError> {
         let mut live = self.live();

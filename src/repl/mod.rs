@@ -11,7 +11,8 @@
 //! Submodules: [`syntax`] (unfinished input, cursor context), [`catalog`] (what can be called),
 //! [`editor`] (the rustyline helper), [`commands`] (the meta-command table), [`history`] (the
 //! file and the secret rule), [`print`] (tables, maps, JSON), [`help`] (help texts),
-//! [`interrupt`] (Ctrl-C while code runs), [`host_backend`] (the real host behind it).
+//! [`host_backend`] (the real host behind it). Ctrl-C while code runs is a signal, routed to
+//! the session's cancel flag by the CLI (`cli/repl.rs`, through `ledger::cancel`).
 
 pub mod catalog;
 pub mod commands;
@@ -19,7 +20,6 @@ pub mod editor;
 pub mod help;
 pub mod history;
 pub mod host_backend;
-pub mod interrupt;
 pub mod print;
 pub mod syntax;
 
@@ -418,9 +418,8 @@ pub fn run_with(backend: Box<dyn Backend>) -> anyhow::Result<i32> {
     let history = History::open(&mut rl);
     session.say("ecsh — :help for commands, help() for functions, Ctrl-D to leave.");
     // While a line is edited Ctrl-C is a key (rustyline's raw mode); at any other moment it is
-    // SIGINT, and for the whole session that cancels the running entry instead of the process.
+    // SIGINT, which the CLI's signal watcher (`cli/repl.rs`) turns into this cancel flag.
     let cancel = session.backend.cancel_flag();
-    let _armed = interrupt::arm(cancel.clone());
     loop {
         cancel.store(false, Ordering::SeqCst);
         match rl.readline("ecsh> ") {
@@ -499,8 +498,8 @@ mod tests;
 /// run gets (client, region, runtime, output sinks, cancel flag, guard, and `ledger`: pass one
 /// started with the label `repl`, so the session is a ledger scope). Returns the exit code.
 ///
-/// The REPL handles Ctrl-C itself (it cancels the running entry through `session.cancel`), so
-/// the caller must not install a handler that exits the process on Ctrl-C.
+/// The caller routes signals: SIGINT must set `session.cancel` (which cancels the running
+/// entry), not end the process; `cli/repl.rs` does so through `ledger::cancel`.
 ///
 /// [`Session`]: crate::host::Session
 pub fn run(session: crate::host::Session) -> anyhow::Result<i32> {
