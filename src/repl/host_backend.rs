@@ -108,6 +108,10 @@ impl Backend for HostBackend {
         self.session.cancel.clone()
     }
 
+    fn secret_values(&self) -> Vec<crate::secret::Secret> {
+        self.session.client.secret_values()
+    }
+
     fn held(&self) -> usize {
         self.summary().map_or(0, |s| s.left().count())
     }

@@ -59,6 +59,11 @@ pub trait Backend {
     /// The flag that cancels a running call or wait; the REPL sets it on Ctrl-C and clears it
     /// before the next entry.
     fn cancel_flag(&self) -> Arc<AtomicBool>;
+    /// The credential values of the session (AccessKey secret, STS token): a line holding one
+    /// never reaches the history file, whatever it is named.
+    fn secret_values(&self) -> Vec<crate::secret::Secret> {
+        Vec::new()
+    }
     /// How many resources the session's ledger still holds (created, not released or kept).
     fn held(&self) -> usize;
     /// `:ledger`: what the session created and still holds, with its running cost.
@@ -472,7 +477,12 @@ impl History {
         if line.trim().is_empty() {
             return;
         }
-        if let Some(reason) = history::secret_reason(line) {
+        let secrets = session.backend.secret_values();
+        let reason = history::secret_reason(line).or_else(|| {
+            history::holds_value(line, &secrets)
+                .then_some("it holds a credential value of this session")
+        });
+        if let Some(reason) = reason {
             session.warn(&format!("(not saved in history: {reason})"));
             return;
         }

@@ -175,6 +175,15 @@ impl Client {
         &self.inner.config.credentials.access_key_id
     }
 
+    /// The secret values requests are signed with (AccessKey secret, STS token), for the
+    /// rules that keep them out of files such as the REPL history.
+    pub fn secret_values(&self) -> Vec<crate::secret::Secret> {
+        let creds = &self.inner.config.credentials;
+        let mut out = vec![creds.secret.clone()];
+        out.extend(creds.security_token.clone());
+        out
+    }
+
     /// The base URL requests for `product` go to.
     pub fn base_url(&self, product: Product) -> String {
         base_url(
