@@ -116,6 +116,8 @@ struct Inner {
 struct Counters {
     calls: AtomicU64,
     retries: AtomicU64,
+    /// The service's clock, from the `Date` of its answers.
+    server_clock: super::clock::ServerClock,
 }
 
 impl fmt::Debug for Client {
@@ -162,6 +164,13 @@ impl Client {
     /// The region sent as `RegionId` when a call gives none.
     pub fn region(&self) -> &str {
         &self.inner.config.region
+    }
+
+    /// Now on the service's clock, as the `Date` of its latest answer showed it (the
+    /// machine's clock before any answer): wall-clock deadlines the service enforces, such as
+    /// AutoReleaseTime, are computed from this.
+    pub fn server_now(&self) -> time::OffsetDateTime {
+        self.inner.counters.server_clock.now()
     }
 
     /// The `--endpoint` override, when requests do not go to the regional endpoints.
@@ -230,13 +239,17 @@ impl Client {
         loop {
             let request = self.sign(product, action, &params);
             self.inner.counters.calls.fetch_add(1, Ordering::Relaxed);
-            let failure =
-                match transport::send(&self.inner.http, &request, &self.inner.config.credentials)
-                    .await
-                {
-                    Ok(value) => return Ok(value),
-                    Err(failure) => failure,
-                };
+            let failure = match transport::send(
+                &self.inner.http,
+                &request,
+                &self.inner.config.credentials,
+                &self.inner.counters.server_clock,
+            )
+            .await
+            {
+                Ok(value) => return Ok(value),
+                Err(failure) => failure,
+            };
             let wait =
                 retries.next_wait(&failure.error, failure.retry_after, &mut rand::thread_rng());
             let Some(wait) = wait else {
