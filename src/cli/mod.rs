@@ -69,6 +69,11 @@ pub struct GlobalArgs {
     /// No progress display (spinners for long waits are drawn only on a terminal anyway).
     #[arg(long, short, global = true)]
     pub quiet: bool,
+    /// Lease every pay-as-you-go instance a run creates with AutoReleaseTime this far ahead
+    /// (renewed while the run lives, so the cloud releases a dead run's instances), or `off`.
+    /// At least 30m; default 1h.
+    #[arg(long, global = true, value_name = "DURATION|off")]
+    pub auto_release: Option<String>,
     /// Output format; by default a table on a terminal and JSON when piped.
     #[arg(long, global = true, value_enum)]
     pub output: Option<Output>,

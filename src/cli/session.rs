@@ -33,12 +33,32 @@ pub fn prepare(global: &GlobalArgs, label: &str) -> anyhow::Result<Result<Prepar
             return Ok(Err(exit::USAGE));
         }
     };
+    let lease = match global
+        .auto_release
+        .as_deref()
+        .map(crate::ledger::lease::LeasePolicy::parse)
+    {
+        None => crate::ledger::lease::LeasePolicy::default(),
+        Some(Ok(l)) => l,
+        Some(Err(e)) => {
+            eprintln!("ecsh: {e}");
+            return Ok(Err(exit::USAGE));
+        }
+    };
     let runtime = super::runtime()?;
     let target = runtime.block_on(crate::connect::connect(&global.target_options()?))?;
     eprintln!("{}", target.banner);
     let cancel = Arc::new(AtomicBool::new(false));
     let journal = JournalDir::for_target(global, &target)?;
-    let ledger = crate::ledger::start_run(&target.client, journal.path(), label, &target.label())?;
+    let ledger = crate::ledger::start_run(
+        &target.client,
+        journal.path(),
+        label,
+        &target.label(),
+        lease,
+    )?;
+    // The lease is renewed for as long as the run or session lives.
+    ledger.renew_leases(runtime.handle());
     let mut session = Session::new(
         target.client.clone(),
         target.resolved.region.clone(),

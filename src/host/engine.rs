@@ -164,7 +164,12 @@ pub fn build(
     register_call(&mut engine, &host);
     register_helpers(&mut engine, &host);
     if let Some(ledger) = host.gateway.ledger() {
-        crate::ledger::rhai::register(&mut engine, ledger.clone(), host.gateway.runtime().clone());
+        crate::ledger::rhai::register(
+            &mut engine,
+            ledger.clone(),
+            host.gateway.runtime().clone(),
+            host.output.warn.clone(),
+        );
     }
     load_stdlib(&mut engine)?;
     Ok(HostEngine {

@@ -5,6 +5,8 @@
 //! - [`state`]: folds journal records into what a run holds (shared by live runs and recovery).
 //! - [`scope`]: the live [`Ledger`]: intents before send, ids after, the scope stack, `keep`.
 //! - [`release`]: the planner: reverse dependency levels, batches, parallel, retry, verify.
+//! - [`lease`]: AutoReleaseTime as a lease on every pay-as-you-go instance, renewed while
+//!   the run lives, so the cloud releases a dead run's instances by itself.
 //! - [`recover`]: `ecsh cleanup` and `ecsh ledger` over the journals of past runs.
 //! - [`retained`]: `ecsh release`: releasing what past runs kept, verified and journalled.
 //! - [`summary`]: the seed's resource summary printed at the end of every run.
@@ -18,6 +20,7 @@
 
 pub mod cancel;
 pub mod journal;
+pub mod lease;
 pub mod recover;
 pub mod release;
 pub mod retained;
@@ -83,6 +86,11 @@ pub type CallFuture<'a> =
 /// ledger uses it to release, verify and find resources by tag.
 pub trait Cloud: Send + Sync {
     fn call<'a>(&'a self, product: Product, action: &'a str, params: Params) -> CallFuture<'a>;
+
+    /// Now on the service's clock, for wall-clock deadlines it enforces (AutoReleaseTime).
+    fn server_now(&self) -> time::OffsetDateTime {
+        time::OffsetDateTime::now_utc()
+    }
 }
 
 impl CloudError {
@@ -111,6 +119,10 @@ impl Cloud for crate::rpc::Client {
                 .await
                 .map_err(|e| CloudError::from_call(&e))
         })
+    }
+
+    fn server_now(&self) -> time::OffsetDateTime {
+        crate::rpc::Client::server_now(self)
     }
 }
 
@@ -223,6 +235,7 @@ pub fn start_run(
     journal_dir: Option<&Path>,
     label: &str,
     target: &str,
+    lease: lease::LeasePolicy,
 ) -> Result<Ledger, LedgerError> {
     let mut opts = LedgerOptions::for_run(
         journal_dir,
@@ -231,6 +244,7 @@ pub fn start_run(
         Some(target.to_string()),
     )?;
     opts.home = Some(target::RunTarget::of(client));
+    opts.lease = lease;
     Ledger::start(std::sync::Arc::new(client.clone()), opts)
 }
 

@@ -13,12 +13,48 @@ type RResult<T> = Result<T, Box<EvalAltResult>>;
 
 /// Registers `keep`, `release`, `ledger` and `scope` on `engine`. `rt` runs the releases; the engine must
 /// run on a thread that is not a worker of that runtime (block_on would panic there).
-pub fn register(engine: &mut Engine, ledger: Ledger, rt: tokio::runtime::Handle) {
-    let l = ledger.clone();
-    engine.register_fn("keep", move |id: &str| -> RResult<Array> {
-        l.keep(id)
-            .map(|ids| ids.into_iter().map(Dynamic::from).collect())
-            .map_err(|e| script_error("NotTracked", e.to_string(), Position::NONE))
+/// `say` receives what the ledger tells the user (a lease set or cleared by `keep`).
+pub fn register(
+    engine: &mut Engine,
+    ledger: Ledger,
+    rt: tokio::runtime::Handle,
+    say: std::sync::Arc<dyn Fn(&str) + Send + Sync>,
+) {
+    let keep = {
+        let (l, handle) = (ledger.clone(), rt.clone());
+        move |id: &str, for_: Option<std::time::Duration>| -> RResult<Array> {
+            let (ids, notes) = handle
+                .block_on(l.keep_for(id, for_))
+                .map_err(|e| script_error("NotTracked", e.to_string(), Position::NONE))?;
+            for note in notes {
+                say(&format!("keep: {note}"));
+            }
+            Ok(ids.into_iter().map(Dynamic::from).collect())
+        }
+    };
+    let k = keep.clone();
+    engine.register_fn("keep", move |id: &str| k(id, None));
+    engine.register_fn("keep", move |id: &str, opts: Map| -> RResult<Array> {
+        let for_ = match opts.get("for") {
+            None => None,
+            Some(v) => {
+                let text = v.to_string();
+                let minutes = crate::guard::runtime::parse_duration(&text).map_err(|e| {
+                    script_error("InvalidOption", format!("keep `for`: {e}"), Position::NONE)
+                })?;
+                Some(std::time::Duration::from_secs_f64(minutes * 60.0))
+            }
+        };
+        if let Some(bad) = opts.keys().find(|k| k.as_str() != "for") {
+            return Err(script_error(
+                "InvalidOption",
+                format!(
+                    "keep() takes only the option `for` (e.g. #{{ for: \"24h\" }}), not `{bad}`"
+                ),
+                Position::NONE,
+            ));
+        }
+        keep(id, for_)
     });
 
     let l = ledger.clone();
@@ -145,11 +181,17 @@ mod tests {
                 label: "test".into(),
                 policy: ReleasePolicy::default(),
                 home: None,
+                lease: crate::ledger::lease::LeasePolicy { length: None },
             },
         )
         .unwrap();
         let mut engine = Engine::new();
-        register(&mut engine, ledger.clone(), rt.handle().clone());
+        register(
+            &mut engine,
+            ledger.clone(),
+            rt.handle().clone(),
+            std::sync::Arc::new(|_: &str| {}),
+        );
         (engine, ledger, rt, dir)
     }
 

@@ -7,6 +7,7 @@
 //! which calls create (and what), and which delete. It does not print and does not ask.
 
 use super::journal::{EndedBy, Journal, Record, RUN_TAG_KEY};
+use super::lease::{self, LeasePolicy};
 use super::release::{self, Failure, Observer, ReleaseEvent, ReleasePolicy, ReleaseReport, Target};
 use super::state::{Holding, RunState};
 use super::summary::Summary;
@@ -39,6 +40,8 @@ pub struct LedgerOptions {
     pub policy: ReleasePolicy,
     /// The endpoint and account the run's resources will live in, for the journal.
     pub home: Option<super::target::RunTarget>,
+    /// The AutoReleaseTime lease of the instances the run creates (`--auto-release`).
+    pub lease: LeasePolicy,
 }
 
 impl LedgerOptions {
@@ -62,6 +65,7 @@ impl LedgerOptions {
             label: label.to_string(),
             policy: ReleasePolicy::default(),
             home: None,
+            lease: LeasePolicy::default(),
         })
     }
 }
@@ -77,6 +81,8 @@ enum IntentKind {
         seq: u64,
         action: &'static str,
         id_path: &'static str,
+        /// The AutoReleaseTime lease the host set on the request: (region, expiry).
+        lease: Option<(String, time::OffsetDateTime)>,
     },
     Delete {
         ids: Vec<String>,
@@ -126,7 +132,15 @@ struct Inner {
     policy: ReleasePolicy,
     default_region: String,
     crash_after_send: Option<String>,
+    lease: LeasePolicy,
     live: Mutex<Live>,
+}
+
+/// An instance under a host-set lease: its region and when the lease ends (service clock).
+#[derive(Clone, Debug)]
+struct Leased {
+    region: String,
+    expires: time::OffsetDateTime,
 }
 
 struct Live {
@@ -140,6 +154,8 @@ struct Live {
     stack: Vec<ScopeId>,
     /// A journal write that failed while releasing, reported when the release ends.
     journal_error: Option<LedgerError>,
+    /// Instances whose AutoReleaseTime the host set and renews, by id.
+    leases: BTreeMap<String, Leased>,
 }
 
 impl Live {
@@ -169,6 +185,7 @@ impl Ledger {
             next_scope: 1,
             stack: vec![0],
             journal_error: None,
+            leases: BTreeMap::new(),
         };
         live.append(Record::Run {
             v: super::journal::FORMAT_VERSION,
@@ -192,6 +209,7 @@ impl Ledger {
                 policy: opts.policy,
                 default_region: opts.default_region,
                 crash_after_send: std::env::var(CRASH_AFTER_SEND_ENV).ok(),
+                lease: opts.lease,
                 live: Mutex::new(live),
             }),
         })
@@ -249,6 +267,10 @@ impl Ledger {
                     .and_then(Value::as_str)
                     .unwrap_or(&self.inner.default_region)
                     .to_string();
+                let lease = (kind == ResourceKind::Instance)
+                    .then(|| self.set_lease(params))
+                    .flatten()
+                    .map(|expires| (region.clone(), expires));
                 live.append(Record::Intent {
                     seq,
                     scope,
@@ -266,6 +288,7 @@ impl Ledger {
                     seq,
                     action: op.name,
                     id_path,
+                    lease,
                 })))
             }
             Effect::Delete(kind) => {
@@ -301,6 +324,7 @@ impl Ledger {
                 seq,
                 action,
                 id_path,
+                lease,
             } => {
                 if self.inner.crash_after_send.as_deref() == Some(action) {
                     crash_now();
@@ -327,7 +351,17 @@ impl Ledger {
                     Record::Created { ids, .. } => ids.clone(),
                     _ => Vec::new(),
                 };
-                self.live().append(record)?;
+                let mut live = self.live();
+                live.append(record)?;
+                if let Some((region, expires)) = lease {
+                    for id in &ids {
+                        let leased = Leased {
+                            region: region.clone(),
+                            expires,
+                        };
+                        live.leases.insert(id.clone(), leased);
+                    }
+                }
                 Ok(ids)
             }
             IntentKind::Delete { ids } => {
@@ -337,6 +371,185 @@ impl Ledger {
                 Ok(Vec::new())
             }
         }
+    }
+
+    /// Sets the lease on a creating request for instances: `AutoReleaseTime` = now on the
+    /// service's clock + the lease length, unless the lease is off, the request is not
+    /// pay-as-you-go (the service refuses AutoReleaseTime there), or the script chose its
+    /// own AutoReleaseTime (then that is the script's, and not renewed).
+    fn set_lease(&self, params: &mut Map<String, Value>) -> Option<time::OffsetDateTime> {
+        let length = self.inner.lease.length?;
+        let charge = params.get("InstanceChargeType").and_then(Value::as_str);
+        if !matches!(charge, None | Some("PostPaid")) || params.contains_key("AutoReleaseTime") {
+            return None;
+        }
+        let expires = lease::expiry(self.inner.cloud.server_now(), length);
+        params.insert(
+            "AutoReleaseTime".into(),
+            Value::String(lease::format(expires)),
+        );
+        Some(expires)
+    }
+
+    /// Keeps the run's leases alive until the run ends: checks the service's clock (one
+    /// describe of the leased instances, whose `Date` shows it) and renews every lease that
+    /// has less than half its length left. Runs on `rt` until [`Ledger::finish`].
+    pub fn renew_leases(&self, rt: &tokio::runtime::Handle) {
+        let Some(length) = self.inner.lease.length else {
+            return;
+        };
+        let ledger = self.clone();
+        rt.spawn(async move {
+            let mut last: Option<(std::time::Instant, time::OffsetDateTime)> = None;
+            let mut rate = 1.0_f64;
+            let mut pause = std::time::Duration::from_secs(1);
+            loop {
+                tokio::time::sleep(pause).await;
+                let leases = {
+                    let live = ledger.live();
+                    if live.journal.is_none() {
+                        return;
+                    }
+                    live.leases
+                        .iter()
+                        .filter(|(id, _)| {
+                            live.state
+                                .find(id)
+                                .is_some_and(|t| t.status == Holding::Held)
+                        })
+                        .map(|(id, l)| (id.clone(), l.clone()))
+                        .collect::<Vec<_>>()
+                };
+                if leases.is_empty() {
+                    pause = std::time::Duration::from_secs(1);
+                    continue;
+                }
+                // Any answer refreshes the service's clock; this one is cheap and bounded.
+                let probe = vec![
+                    ("RegionId".to_string(), leases[0].1.region.clone()),
+                    (
+                        "InstanceIds".to_string(),
+                        serde_json::json!([leases[0].0]).to_string(),
+                    ),
+                ];
+                let _ = ledger
+                    .inner
+                    .cloud
+                    .call(Product::Ecs, lease_probe_action(), probe)
+                    .await;
+                let now = ledger.inner.cloud.server_now();
+                let local = std::time::Instant::now();
+                if let Some((then_local, then_server)) = last {
+                    let dl = (local - then_local).as_secs_f64();
+                    let ds = (now - then_server).as_seconds_f64();
+                    if dl >= 0.5 && ds > 0.0 {
+                        rate = (ds / dl).max(1.0);
+                    }
+                }
+                last = Some((local, now));
+                let mut soonest = None::<time::OffsetDateTime>;
+                for (id, l) in leases {
+                    let mut expires = l.expires;
+                    if lease::needs_renewal(now, l.expires, length) {
+                        let next = lease::expiry(now, length);
+                        if ledger
+                            .modify_lease(&id, &l.region, Some(next))
+                            .await
+                            .is_ok()
+                        {
+                            expires = next;
+                            if let Some(entry) = ledger.live().leases.get_mut(&id) {
+                                entry.expires = next;
+                            }
+                        }
+                    }
+                    soonest =
+                        Some(soonest.map_or(expires, |s: time::OffsetDateTime| s.min(expires)));
+                }
+                pause = soonest
+                    .map(|e| lease::next_check(now, e, length, rate))
+                    .unwrap_or(std::time::Duration::from_secs(1));
+            }
+        });
+    }
+
+    /// Sets (`Some`) or clears (`None`) an instance's AutoReleaseTime.
+    async fn modify_lease(
+        &self,
+        id: &str,
+        region: &str,
+        until: Option<time::OffsetDateTime>,
+    ) -> Result<(), super::CloudError> {
+        let mut params = vec![
+            ("RegionId".to_string(), region.to_string()),
+            ("InstanceId".to_string(), id.to_string()),
+        ];
+        if let Some(t) = until {
+            params.push(("AutoReleaseTime".into(), lease::format(t)));
+        }
+        self.inner
+            .cloud
+            .call(Product::Ecs, lease_modify_action(), params)
+            .await
+            .map(|_| ())
+    }
+
+    /// `keep(id)` with a lease: keeps `id` (and what it needs), then sets the AutoReleaseTime
+    /// of every kept instance the host had leased to `for_` from now, or clears it when kept
+    /// without a duration, so a kept service is neither cut short by its lease nor renewed
+    /// past what was asked. Returns the kept ids and one sentence per lease change.
+    pub async fn keep_for(
+        &self,
+        id: &str,
+        for_: Option<std::time::Duration>,
+    ) -> Result<(Vec<String>, Vec<String>), LedgerError> {
+        let kept = self.keep(id)?;
+        let notes = self.settle_leases(&kept, for_).await?;
+        Ok((kept, notes))
+    }
+
+    /// After `kept` were kept: stops renewing their leases and sets or clears them.
+    pub async fn settle_leases(
+        &self,
+        kept: &[String],
+        for_: Option<std::time::Duration>,
+    ) -> Result<Vec<String>, LedgerError> {
+        let leased: Vec<(String, Leased)> = {
+            let mut live = self.live();
+            kept.iter()
+                .filter_map(|id| live.leases.remove(id).map(|l| (id.clone(), l)))
+                .collect()
+        };
+        let mut notes = Vec::new();
+        for (id, l) in leased {
+            let until = match for_ {
+                Some(d) => {
+                    let d = d.max(lease::MIN_LEASE).min(lease::MAX_LEASE);
+                    Some(lease::expiry(self.inner.cloud.server_now(), d))
+                }
+                None => None,
+            };
+            match self.modify_lease(&id, &l.region, until).await {
+                Ok(()) => notes.push(match until {
+                    Some(t) => format!(
+                        "{id}: AutoReleaseTime set to {} (the kept duration; at least 30 minutes, the service's minimum): the cloud releases it then",
+                        lease::format(t)
+                    ),
+                    None => format!("{id}: AutoReleaseTime cleared: it runs until you release it (`ecsh release {id}`)"),
+                }),
+                Err(e) => {
+                    // Still leased: put it back, so the run goes on renewing it.
+                    self.live().leases.insert(id.clone(), l);
+                    return Err(LedgerError::Refused {
+                        action: "keep".into(),
+                        why: format!(
+                            "{id} is kept, but its AutoReleaseTime lease could not be changed ({e}); it would be released by the cloud when the lease ends, so keep() failed"
+                        ),
+                    });
+                }
+            }
+        }
+        Ok(notes)
     }
 
     /// Retains a resource the run created: it is listed as retained and never released. What
@@ -624,6 +837,19 @@ fn crash_now() -> ! {
 #[cfg(not(unix))]
 fn crash_now() -> ! {
     std::process::abort()
+}
+
+/// The action that sets or clears AutoReleaseTime (from the registry).
+fn lease_modify_action() -> &'static str {
+    ops::find(Product::Ecs, "ModifyInstanceAutoReleaseTime")
+        .map_or("ModifyInstanceAutoReleaseTime", |a| a.name)
+}
+
+/// The describe that probes the service's clock: the instances' verify action.
+fn lease_probe_action() -> &'static str {
+    ResourceKind::Instance
+        .release()
+        .map_or("DescribeInstances", |r| r.verify_action)
 }
 
 /// Uses the caller's ClientToken or sets one (`<run>-<seq>`, unique and traceable to the intent).

@@ -161,6 +161,7 @@ fn start_in(client: &Client, dir: &Path) -> Ledger {
             label: "test".into(),
             policy: fast(),
             home: Some(ecsh::ledger::target::RunTarget::of(client)),
+            lease: ecsh::ledger::lease::LeasePolicy::default(),
         },
     )
     .expect("ledger starts")
