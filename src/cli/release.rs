@@ -84,7 +84,7 @@ pub fn run(global: &GlobalArgs, args: ReleaseArgs) -> anyhow::Result<i32> {
 }
 
 /// Asks on the terminal; with no terminal there is nobody to ask, so the answer is no.
-fn confirmed(count: usize) -> anyhow::Result<bool> {
+pub(super) fn confirmed(count: usize) -> anyhow::Result<bool> {
     if !std::io::stdin().is_terminal() {
         eprintln!(
             "ecsh release: no terminal to ask on; pass --yes to release these {count} resource(s)"

@@ -7,6 +7,7 @@
 //! - [`release`]: the planner: reverse dependency levels, batches, parallel, retry, verify.
 //! - [`lease`]: AutoReleaseTime as a lease on every pay-as-you-go instance, renewed while
 //!   the run lives, so the cloud releases a dead run's instances by itself.
+//! - [`orphans`]: `ecsh cleanup --orphans`: everything tagged `ecsh:run=*`, journal or not.
 //! - [`recover`]: `ecsh cleanup` and `ecsh ledger` over the journals of past runs.
 //! - [`retained`]: `ecsh release`: releasing what past runs kept, verified and journalled.
 //! - [`summary`]: the seed's resource summary printed at the end of every run.
@@ -21,6 +22,7 @@
 pub mod cancel;
 pub mod journal;
 pub mod lease;
+pub mod orphans;
 pub mod recover;
 pub mod release;
 pub mod retained;

@@ -557,21 +557,50 @@ pub fn id_field(kind: ResourceKind) -> Option<&'static str> {
 /// tag, but a filter the service ignored must never make someone else's resource look like
 /// the run's: an entry without its tags is not trusted (at worst it leaks, never deletes).
 fn carries_tag(entry: &Value, key: &str, value: &str) -> bool {
-    let tags = lookup(entry, "Tags.Tag").and_then(Value::as_array);
-    match tags {
-        None => false,
-        Some(tags) => tags.iter().any(|t| {
-            let k = t
-                .get("TagKey")
-                .or_else(|| t.get("Key"))
-                .and_then(Value::as_str);
-            let v = t
-                .get("TagValue")
-                .or_else(|| t.get("Value"))
-                .and_then(Value::as_str);
-            k == Some(key) && v == Some(value)
-        }),
-    }
+    tag_value(entry, key).as_deref() == Some(value)
+}
+
+/// The value of tag `key` as a describe entry shows it (ECS `TagKey`/`TagValue` or VPC
+/// `Key`/`Value`), or `None` when the entry shows no such tag.
+pub(crate) fn tag_value(entry: &Value, key: &str) -> Option<String> {
+    let tags = lookup(entry, "Tags.Tag").and_then(Value::as_array)?;
+    tags.iter().find_map(|t| {
+        let k = t
+            .get("TagKey")
+            .or_else(|| t.get("Key"))
+            .and_then(Value::as_str);
+        let v = t
+            .get("TagValue")
+            .or_else(|| t.get("Value"))
+            .and_then(Value::as_str);
+        (k == Some(key)).then(|| v.unwrap_or_default().to_string())
+    })
+}
+
+/// Every resource of `kind` in `region` that shows the tag `key`, whatever its value:
+/// (id, tag value, describe entry).
+pub(crate) async fn find_tag_key(
+    caller: &impl Caller,
+    kind: ResourceKind,
+    region: &str,
+    key: &str,
+) -> Result<Vec<(String, String, Value)>, CloudError> {
+    let (Some(rel), Some(id_field)) = (kind.release(), id_field(kind)) else {
+        return Ok(Vec::new());
+    };
+    let params = vec![
+        ("RegionId".to_string(), region.to_string()),
+        ("Tag.1.Key".to_string(), key.to_string()),
+    ];
+    let entries = describe_all(caller, kind.product(), rel.verify_action, params).await?;
+    Ok(entries
+        .into_iter()
+        .filter_map(|e| {
+            let value = tag_value(&e, key)?;
+            let id = e.get(id_field).and_then(Value::as_str)?.to_string();
+            Some((id, value, e))
+        })
+        .collect())
 }
 
 /// True when a describe entry is the resource `id` (one of its top-level fields is the id).
