@@ -83,6 +83,7 @@ impl Target {
             Some(journal.path()),
             "bench",
             "sim (embedded)",
+            ecsh::ledger::lease::LeasePolicy::default(),
         )?;
         session.ledger = Some(ledger.clone());
         let start = Instant::now();

@@ -1,5 +1,6 @@
-//! `ecsh cleanup [RUN]` and `ecsh ledger`: finishing crashed runs from their journals, and
-//! listing what runs still hold.
+//! `ecsh cleanup [RUN]`, `ecsh cleanup --orphans` and `ecsh ledger`: finishing crashed runs
+//! from their journals, releasing what carries a run tag without one, and listing what runs
+//! still hold.
 
 use super::{exit, GlobalArgs};
 use clap::Args;
@@ -7,7 +8,16 @@ use clap::Args;
 #[derive(Debug, Args)]
 pub struct CleanupArgs {
     /// The run to clean up (as `ecsh ledger` lists it); every unfinished run when omitted.
+    #[arg(conflicts_with = "orphans")]
     pub run: Option<String>,
+    /// Find every resource tagged `ecsh:run=*` in the region (--region), with or without this
+    /// machine's journal; list run, age and hourly cost; ask; release in dependency order.
+    /// Untagged resources are never touched.
+    #[arg(long)]
+    pub orphans: bool,
+    /// With --orphans: only runs that started longer ago than this (e.g. 2h, 1d).
+    #[arg(long, value_name = "DURATION", requires = "orphans")]
+    pub older_than: Option<String>,
 }
 
 pub fn cleanup(global: &GlobalArgs, args: CleanupArgs) -> anyhow::Result<i32> {
@@ -22,6 +32,9 @@ pub fn cleanup(global: &GlobalArgs, args: CleanupArgs) -> anyhow::Result<i32> {
         return Ok(exit::USAGE);
     }
     eprintln!("{}", target.banner);
+    if args.orphans {
+        return orphans(global, &args, &runtime, &target);
+    }
     let report = runtime.block_on(crate::ledger::cli_cleanup(
         &target.client,
         global.journal_dir.as_deref(),
@@ -44,4 +57,113 @@ pub fn list(global: &GlobalArgs) -> anyhow::Result<i32> {
         print!("{run}");
     }
     Ok(exit::OK)
+}
+
+/// `ecsh cleanup --orphans`.
+fn orphans(
+    global: &GlobalArgs,
+    args: &CleanupArgs,
+    runtime: &tokio::runtime::Runtime,
+    target: &crate::connect::Target,
+) -> anyhow::Result<i32> {
+    use crate::ledger::orphans;
+    let older_than = match args.older_than.as_deref() {
+        None => None,
+        Some(t) => match crate::guard::runtime::parse_duration(t) {
+            Ok(minutes) => Some(std::time::Duration::from_secs_f64(minutes * 60.0)),
+            Err(_) => {
+                eprintln!(
+                    "ecsh cleanup: --older-than `{t}` is not a duration: give e.g. 90m, 2h, 1d"
+                );
+                return Ok(exit::USAGE);
+            }
+        },
+    };
+    let cloud: std::sync::Arc<dyn crate::ledger::Cloud> =
+        std::sync::Arc::new(target.client.clone());
+    let dir = match &global.journal_dir {
+        Some(d) => Some(d.clone()),
+        None => crate::ledger::journal::default_dir().ok(),
+    };
+    let regions = vec![target.client.region().to_string()];
+    let found = match runtime.block_on(orphans::find(&cloud, &regions, older_than, dir.as_deref()))
+    {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!(
+                "ecsh cleanup: cannot search for tagged resources in {}: {e}; nothing was released",
+                regions.join(", ")
+            );
+            return Ok(exit::FAILURE);
+        }
+    };
+    if found.is_empty() {
+        println!(
+            "no orphans: nothing in {} carries the tag ecsh:run{}",
+            regions.join(", "),
+            if older_than.is_some() {
+                " and is that old"
+            } else {
+                ""
+            }
+        );
+        return Ok(exit::OK);
+    }
+    println!("resources tagged by ecsh runs in {}:", regions.join(", "));
+    for o in &found {
+        let age = o
+            .age
+            .map(|a| crate::guard::runtime::human(a.as_secs_f64() / 60.0))
+            .unwrap_or_else(|| "unknown age".into());
+        let cost = o
+            .cost
+            .as_ref()
+            .map(|c| format!(", ~{} {:.4}/h", c.currency, c.amount))
+            .unwrap_or_default();
+        let detail = o
+            .detail
+            .as_ref()
+            .map(|d| format!(" {d}"))
+            .unwrap_or_default();
+        let journal = if o.journalled {
+            ""
+        } else {
+            ", no journal here"
+        };
+        println!(
+            "  run {}  {} {}{detail} ({}), age {age}{cost}{journal}",
+            o.run,
+            o.kind.label(),
+            o.id,
+            o.region
+        );
+    }
+    if !global.yes && !super::release::confirmed(found.len())? {
+        println!("nothing released");
+        return Ok(exit::FAILURE);
+    }
+    let report = runtime.block_on(orphans::release_all(
+        cloud,
+        &found,
+        &crate::ledger::ReleasePolicy::default(),
+        dir.as_deref(),
+    ));
+    for (kind, id) in &report.released {
+        println!("released {} {id}", kind.label());
+    }
+    for f in &report.failed {
+        println!(
+            "NOT released: {} {} ({}): {}: {}",
+            f.kind.label(),
+            f.id,
+            f.region,
+            f.code,
+            f.message
+        );
+    }
+    Ok(if report.failed.is_empty() {
+        exit::OK
+    } else {
+        exit::FAILURE
+    })
 }

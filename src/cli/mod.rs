@@ -5,6 +5,7 @@
 mod call;
 mod ledger;
 mod progress;
+mod release;
 mod repl;
 mod run;
 mod session;
@@ -68,6 +69,11 @@ pub struct GlobalArgs {
     /// No progress display (spinners for long waits are drawn only on a terminal anyway).
     #[arg(long, short, global = true)]
     pub quiet: bool,
+    /// Lease every pay-as-you-go instance a run creates with AutoReleaseTime this far ahead
+    /// (renewed while the run lives, so the cloud releases a dead run's instances), or `off`.
+    /// At least 30m; default 1h.
+    #[arg(long, global = true, value_name = "DURATION|off")]
+    pub auto_release: Option<String>,
     /// Output format; by default a table on a terminal and JSON when piped.
     #[arg(long, global = true, value_enum)]
     pub output: Option<Output>,
@@ -97,6 +103,8 @@ pub enum Command {
     Cleanup(ledger::CleanupArgs),
     /// List the runs in the journal and what each still holds.
     Ledger,
+    /// Release resources that runs kept (ID…, or everything of --run RUN), after asking.
+    Release(release::ReleaseArgs),
     /// Make one raw API call and print the JSON response.
     Call(call::CallArgs),
     /// Run the simulator standalone, for the official SDKs and other tools.
@@ -123,6 +131,7 @@ pub fn main() -> i32 {
         Some(Command::Check(args)) => run::check(args),
         Some(Command::Cleanup(args)) => ledger::cleanup(&cli.global, args),
         Some(Command::Ledger) => ledger::list(&cli.global),
+        Some(Command::Release(args)) => release::run(&cli.global, args),
         Some(Command::Call(args)) => call::run(&cli.global, args),
         Some(Command::Sim(args)) => sim::run(args),
         Some(Command::Whoami) => whoami::run(&cli.global),

@@ -2,16 +2,18 @@
 //!
 //! `run` connects to the target, runs the script on this (non-runtime) thread, prints its
 //! output, and maps the outcome to an exit code: 0 success, 1 uncaught error, 2 a script that
-//! cannot be read or parsed, 130 interrupted. Ctrl-C once asks the script to stop (calls and
-//! waits are interrupted); twice exits at once.
+//! cannot be read or parsed, 130/143/129 stopped by SIGINT/SIGTERM/SIGHUP. The first such
+//! signal asks the script to stop (calls and waits are interrupted), then what the run created
+//! is released and the summary printed; a second exits at once, leaving the journal for
+//! `ecsh cleanup`. Signals come from the one listener in `ledger::cancel`.
 
 use super::{exit, GlobalArgs};
 use crate::guard::decision;
 use crate::host::{runner, Output};
+use crate::ledger::{CancelState, SignalAction, Signals};
 use clap::Args;
 use std::io::Write;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 #[derive(Debug, Args)]
@@ -53,9 +55,12 @@ pub fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<i32> {
         prepared.close();
         return Ok(exit::USAGE);
     }
-    prepared
-        .runtime
-        .spawn(interrupt_watch(prepared.cancel.clone()));
+    let cancel = CancelState::with_flag(prepared.cancel.clone());
+    let signals = {
+        let _inside = prepared.runtime.enter();
+        Signals::listen()?
+    };
+    prepared.runtime.spawn(watch_run(signals, cancel.clone()));
     let outcome = runner::run_file(&args.file, args.args, prepared.session.clone());
     let simulated = prepared
         .session
@@ -74,13 +79,13 @@ pub fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<i32> {
         Ok(_) => exit::OK,
         Err(failure) => {
             eprintln!("{}", runner::render_error(&failure));
-            if prepared.cancel.load(Ordering::SeqCst) {
-                exit::INTERRUPTED
-            } else {
-                failure.exit_code()
-            }
+            failure.exit_code()
         }
     };
+    // A run a signal stopped exits with that signal's code, however the script ended.
+    if let Some(signal) = cancel.first_signal() {
+        code = signal.exit_code();
+    }
     match finished {
         Ok((_, summary)) if json_summary => {
             // One line of JSON on stderr: stdout belongs to the script's own output.
@@ -150,14 +155,28 @@ pub(super) fn terminal_output(quiet: bool) -> Output {
     output
 }
 
-/// First Ctrl-C: ask the script to stop. Second: exit at once.
-async fn interrupt_watch(cancel: Arc<AtomicBool>) {
-    if tokio::signal::ctrl_c().await.is_err() {
-        return;
+/// First signal: ask the script to stop (the run then releases and exits with the signal's
+/// code). Second: exit at once, leaving the journal for `ecsh cleanup`.
+async fn watch_run(mut signals: Signals, cancel: Arc<CancelState>) {
+    while let Some(signal) = signals.next().await {
+        match cancel.signal(signal) {
+            SignalAction::Cancel => say(&format!(
+                "ecsh: {}: stopping the script and releasing what it created (again to exit at once)",
+                signal.name()
+            )),
+            SignalAction::Abort => {
+                let first = cancel.first_signal().unwrap_or(signal);
+                say(&format!(
+                    "ecsh: {}: exiting now; what the run still holds stays in its journal for `ecsh cleanup`",
+                    signal.name()
+                ));
+                std::process::exit(first.exit_code());
+            }
+        }
     }
-    eprintln!("ecsh: interrupted; stopping (Ctrl-C again to exit at once)");
-    cancel.store(true, Ordering::SeqCst);
-    if tokio::signal::ctrl_c().await.is_ok() {
-        std::process::exit(exit::INTERRUPTED);
-    }
+}
+
+/// A line on stderr that never panics: after SIGHUP the terminal may be gone.
+pub(super) fn say(line: &str) {
+    let _ = writeln!(std::io::stderr(), "{line}");
 }

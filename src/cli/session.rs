@@ -43,6 +43,18 @@ pub fn prepare_with(
             return Ok(Err(exit::USAGE));
         }
     };
+    let lease = match global
+        .auto_release
+        .as_deref()
+        .map(crate::ledger::lease::LeasePolicy::parse)
+    {
+        None => crate::ledger::lease::LeasePolicy::default(),
+        Some(Ok(l)) => l,
+        Some(Err(e)) => {
+            eprintln!("ecsh: {e}");
+            return Ok(Err(exit::USAGE));
+        }
+    };
     let runtime = super::runtime()?;
     let mut options = global.target_options()?;
     adjust(&mut options);
@@ -50,7 +62,15 @@ pub fn prepare_with(
     eprintln!("{}", target.banner);
     let cancel = Arc::new(AtomicBool::new(false));
     let journal = JournalDir::for_target(global, &target)?;
-    let ledger = crate::ledger::start_run(&target.client, journal.path(), label, &target.label())?;
+    let ledger = crate::ledger::start_run(
+        &target.client,
+        journal.path(),
+        label,
+        &target.label(),
+        lease,
+    )?;
+    // The lease is renewed for as long as the run or session lives.
+    ledger.renew_leases(runtime.handle());
     let mut session = Session::new(
         target.client.clone(),
         target.resolved.region.clone(),

@@ -34,6 +34,20 @@ pub fn to_map(obj: &serde_json::Map<String, Value>) -> Map {
 /// A Rhai value as JSON, or an error naming `what` when it holds something JSON cannot
 /// (a function pointer, a timestamp, a custom type).
 pub fn to_json(v: &Dynamic, what: &str) -> Result<Value, HostError> {
+    to_json_at(v, what, 0)
+}
+
+/// The deepest nesting a value sent to the API may have. No API parameter nests more than a
+/// few levels; the limit keeps a runaway value from costing a walk (and a clone) per level.
+pub const MAX_NESTING: usize = 32;
+
+fn to_json_at(v: &Dynamic, what: &str, depth: usize) -> Result<Value, HostError> {
+    if depth > MAX_NESTING {
+        return Err(HostError::InvalidOption(format!(
+            "{what} is nested more than {MAX_NESTING} levels deep; no API parameter is, so \
+             flatten the value before passing it"
+        )));
+    }
     if v.is_unit() {
         return Ok(Value::Null);
     }
@@ -59,13 +73,22 @@ pub fn to_json(v: &Dynamic, what: &str) -> Result<Value, HostError> {
         return arr
             .iter()
             .enumerate()
-            .map(|(i, x)| to_json(x, &format!("{what}[{i}]")))
+            .map(|(i, x)| to_json_at(x, &format!("{what}[{i}]"), depth + 1))
             .collect::<Result<Vec<_>, _>>()
             .map(Value::Array);
     }
     if v.is_map() {
         let map = v.read_lock::<Map>().map(|m| m.clone()).unwrap_or_default();
-        return map_to_json(&map, what).map(Value::Object);
+        return map
+            .iter()
+            .map(|(k, x)| {
+                Ok((
+                    k.to_string(),
+                    to_json_at(x, &format!("{what}.{k}"), depth + 1)?,
+                ))
+            })
+            .collect::<Result<serde_json::Map<_, _>, _>>()
+            .map(Value::Object);
     }
     Err(HostError::InvalidOption(format!(
         "{what} is a {}, which cannot be sent to the API (use a string, number, bool, array or map)",
@@ -97,6 +120,17 @@ mod tests {
         assert!(to_dynamic(&json!(8192)).is_int());
         assert!(to_dynamic(&json!(u64::MAX)).is_float());
         assert!(to_dynamic(&json!(0.5)).is_float());
+    }
+
+    #[test]
+    fn values_nested_too_deep_are_refused_with_their_path() {
+        let mut v = Dynamic::from(1_i64);
+        for _ in 0..(MAX_NESTING + 5) {
+            v = Dynamic::from_array(vec![v]);
+        }
+        let e = to_json(&v, "opts").unwrap_err().to_string();
+        assert!(e.contains("nested more than 32 levels"), "{e}");
+        assert!(e.contains("opts[0][0]"), "{e}");
     }
 
     #[test]

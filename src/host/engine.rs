@@ -46,6 +46,7 @@ const EXTRA_NAMES: &[&str] = &[
     "check_options",
     "warn",
     "keep",
+    "release",
     "ledger",
     "scope",
 ];
@@ -168,6 +169,7 @@ pub fn build(
             ledger.clone(),
             host.gateway.runtime().clone(),
             super::keep::gate(host.clone()),
+            host.output.warn.clone(),
         );
     }
     load_stdlib(&mut engine)?;

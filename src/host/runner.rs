@@ -119,8 +119,47 @@ pub fn run_file(
     run_source(&name, &source, args, session)
 }
 
-/// Runs `source` (named `name` in errors) with `args` as its `ARGS`.
+/// The script thread's stack. Rhai walks nested values recursively (size checks, printing,
+/// dropping, JSON conversion); the engine's size limits bound how deep a value can get
+/// (`max_array_size` + `max_map_size` elements in all, at every depth), and this stack holds
+/// that depth with room to spare, so a deeply nested value ends in a limit error and a
+/// release, never in a stack-overflow abort. Only the pages used are committed.
+pub const SCRIPT_STACK: usize = 1 << 30;
+
+/// Runs `source` (named `name` in errors) with `args` as its `ARGS`, on a thread of its own
+/// with [`SCRIPT_STACK`]. Blocks the caller until the script ends.
 pub fn run_source(
+    name: &str,
+    source: &str,
+    args: Vec<String>,
+    session: Session,
+) -> Result<RunReport, Box<ScriptFailure>> {
+    let (name, source) = (name.to_string(), source.to_string());
+    let label = name.clone();
+    let spawned = std::thread::Builder::new()
+        .name("ecsh-script".into())
+        .stack_size(SCRIPT_STACK)
+        .spawn(move || run_source_here(&name, &source, args, session));
+    let failed = |why: String| {
+        Box::new(ScriptFailure::plain(
+            FailureKind::Runtime,
+            &label,
+            Position::NONE,
+            why,
+        ))
+    };
+    match spawned {
+        Ok(thread) => thread.join().unwrap_or_else(|_| {
+            Err(failed(
+                "the script thread panicked; this is a bug in ecsh".into(),
+            ))
+        }),
+        Err(e) => Err(failed(format!("cannot start the script thread: {e}"))),
+    }
+}
+
+/// [`run_source`] on the calling thread.
+fn run_source_here(
     name: &str,
     source: &str,
     args: Vec<String>,
@@ -273,7 +312,7 @@ pub fn runtime_failure(file: &str, err: &EvalAltResult) -> ScriptFailure {
         failure.message = "import is disabled: ecsh scripts cannot load modules, and every host and stdlib function is available without one".into();
     }
     if kind == FailureKind::Interrupted {
-        failure.message = "interrupted (Ctrl-C)".into();
+        failure.message = "interrupted (Ctrl-C or a stop signal)".into();
     }
     if kind == FailureKind::Limit {
         failure.message = format!(

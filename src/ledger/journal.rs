@@ -43,6 +43,10 @@ pub enum Record {
         /// What the run talks to (`sim`, `aliyun cn-hangzhou`, ...), for `ecsh ledger`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         target: Option<String>,
+        /// The endpoint, region and account the run's resources live in; cleanup and release
+        /// refuse to act through another (journals before this field have none).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        home: Option<super::target::RunTarget>,
     },
     /// A scope opened (the run's own scope has no parent).
     ScopeOpen {
@@ -142,6 +146,7 @@ impl Journal {
             .open(path)
             .map_err(|e| LedgerError::io(path, "open journal", e))?;
         try_lock(&file, path)?;
+        cut_torn_tail(&file, path)?;
         Ok(Journal {
             file,
             path: path.to_path_buf(),
@@ -165,6 +170,49 @@ impl Journal {
             .and_then(|()| self.file.sync_data())
             .map_err(|e| LedgerError::io(&self.path, "append to journal", e))
     }
+}
+
+/// Cuts a last line that has no newline (the process died, or the disk filled, while writing
+/// it), so that the next record starts on a line of its own instead of being glued to the torn
+/// one, which would turn a harmless torn tail into a corrupt middle line.
+fn cut_torn_tail(file: &File, path: &Path) -> Result<(), LedgerError> {
+    use std::io::{Read, Seek, SeekFrom};
+    let len = file
+        .metadata()
+        .map_err(|e| LedgerError::io(path, "read journal", e))?
+        .len();
+    if len == 0 {
+        return Ok(());
+    }
+    let mut reader = file;
+    let mut last = [0u8];
+    reader
+        .seek(SeekFrom::Start(len - 1))
+        .and_then(|_| reader.read_exact(&mut last))
+        .map_err(|e| LedgerError::io(path, "read journal", e))?;
+    if last[0] == b'\n' {
+        return Ok(());
+    }
+    // Find the end of the last whole line, reading backwards in blocks.
+    let mut end = len;
+    let mut keep = 0;
+    let mut block = vec![0u8; 4096];
+    while end > 0 {
+        let start = end.saturating_sub(block.len() as u64);
+        let n = (end - start) as usize;
+        reader
+            .seek(SeekFrom::Start(start))
+            .and_then(|_| reader.read_exact(&mut block[..n]))
+            .map_err(|e| LedgerError::io(path, "read journal", e))?;
+        if let Some(i) = block[..n].iter().rposition(|b| *b == b'\n') {
+            keep = start + i as u64 + 1;
+            break;
+        }
+        end = start;
+    }
+    file.set_len(keep)
+        .and_then(|()| file.sync_data())
+        .map_err(|e| LedgerError::io(path, "cut the torn last line of", e))
 }
 
 /// The journal file of `run` in `dir`.
@@ -207,6 +255,36 @@ pub fn read(path: &Path) -> Result<Vec<Record>, LedgerError> {
         }
     }
     Ok(records)
+}
+
+/// A journal read as far as it could be: the records of every line that parses, and the
+/// lines that did not (a torn last line is not damage: the process died while writing it).
+#[derive(Debug, Default)]
+pub struct Readout {
+    pub records: Vec<Record>,
+    /// `line N: why` for every damaged line.
+    pub damaged: Vec<String>,
+}
+
+/// Reads what can be read of a journal, so that one damaged run never hides the others and
+/// can still be cleaned (by its run tag). Only an unreadable file is an error.
+pub fn read_lenient(path: &Path) -> Result<Readout, LedgerError> {
+    let bytes = std::fs::read(path).map_err(|e| LedgerError::io(path, "read journal", e))?;
+    let text = String::from_utf8_lossy(&bytes);
+    let lines: Vec<&str> = text.split('\n').collect();
+    let mut out = Readout::default();
+    for (n, line) in lines.iter().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        match serde_json::from_str::<Record>(line) {
+            Ok(r) => out.records.push(r),
+            // The last piece with no newline after it is a torn write, not damage.
+            Err(_) if n + 1 == lines.len() => {}
+            Err(e) => out.damaged.push(format!("line {}: {e}", n + 1)),
+        }
+    }
+    Ok(out)
 }
 
 /// The run ids that have a journal in `dir`, oldest first (run ids sort by start time).
@@ -305,6 +383,32 @@ mod tests {
         std::fs::write(&p, format!("{good}\nnot json\n{good}\n")).unwrap();
         let err = read(&p).unwrap_err().to_string();
         assert!(err.contains("line 2"), "{err}");
+    }
+
+    #[test]
+    fn a_torn_tail_is_cut_before_the_next_append_and_damage_is_reported_not_fatal() {
+        let dir = tempfile::tempdir().unwrap();
+        let run = RunId::new();
+        let path = {
+            let mut j = Journal::create(dir.path(), &run).unwrap();
+            j.append(&intent(1)).unwrap();
+            j.path().to_path_buf()
+        };
+        // A disk-full torn write, then another process appends.
+        let mut text = std::fs::read_to_string(&path).unwrap();
+        text.push_str("{\"t\":\"crea");
+        std::fs::write(&path, &text).unwrap();
+        let mut j = Journal::open_existing(&path).unwrap();
+        j.append(&intent(2)).unwrap();
+        drop(j);
+        assert_eq!(read(&path).unwrap(), vec![intent(1), intent(2)]);
+
+        let good = serde_json::to_string(&intent(1)).unwrap();
+        std::fs::write(&path, format!("{good}\nnot json\n{good}\n{{\"t\":")).unwrap();
+        let r = read_lenient(&path).unwrap();
+        assert_eq!(r.records.len(), 2);
+        assert_eq!(r.damaged.len(), 1, "{:?}", r.damaged);
+        assert!(r.damaged[0].starts_with("line 2:"), "{:?}", r.damaged);
     }
 
     #[test]

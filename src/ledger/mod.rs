@@ -5,24 +5,34 @@
 //! - [`state`]: folds journal records into what a run holds (shared by live runs and recovery).
 //! - [`scope`]: the live [`Ledger`]: intents before send, ids after, the scope stack, `keep`.
 //! - [`release`]: the planner: reverse dependency levels, batches, parallel, retry, verify.
+//! - [`lease`]: AutoReleaseTime as a lease on every pay-as-you-go instance, renewed while
+//!   the run lives, so the cloud releases a dead run's instances by itself.
+//! - [`orphans`]: `ecsh cleanup --orphans`: everything tagged `ecsh:run=*`, journal or not.
 //! - [`recover`]: `ecsh cleanup` and `ecsh ledger` over the journals of past runs.
+//! - [`retained`]: `ecsh release`: releasing what past runs kept, verified and journalled.
 //! - [`summary`]: the seed's resource summary printed at the end of every run.
-//! - [`cancel`]: Ctrl-C once releases, twice aborts.
+//! - [`cancel`]: the one signal path: SIGINT/SIGTERM/SIGHUP once releases, twice aborts.
 //! - [`rhai`]: `keep(id)`, `ledger()` and `scope(|| ...)` for scripts.
+//! - [`target`]: the endpoint and account a run's resources live in, so cleanup never acts
+//!   on them through another.
 //!
 //! The ledger reaches the cloud only through the [`Cloud`] trait (implemented by the RPC client);
 //! it never prints: callers print the reports through their `Display` impls.
 
 pub mod cancel;
 pub mod journal;
+pub mod lease;
+pub mod orphans;
 pub mod recover;
 pub mod release;
+pub mod retained;
 pub mod rhai;
 pub mod scope;
 pub mod state;
 pub mod summary;
+pub mod target;
 
-pub use cancel::{CancelState, SignalAction, EXIT_INTERRUPTED};
+pub use cancel::{CancelState, Signal, SignalAction, Signals, EXIT_INTERRUPTED};
 pub use recover::{cli_cleanup, cli_list, CleanupReport, RunListing};
 pub use release::{ReleasePolicy, ReleaseReport};
 pub use scope::{Intent, Ledger, LedgerOptions, Outcome, ScopeId};
@@ -78,6 +88,11 @@ pub type CallFuture<'a> =
 /// ledger uses it to release, verify and find resources by tag.
 pub trait Cloud: Send + Sync {
     fn call<'a>(&'a self, product: Product, action: &'a str, params: Params) -> CallFuture<'a>;
+
+    /// Now on the service's clock, for wall-clock deadlines it enforces (AutoReleaseTime).
+    fn server_now(&self) -> time::OffsetDateTime {
+        time::OffsetDateTime::now_utc()
+    }
 }
 
 impl CloudError {
@@ -106,6 +121,10 @@ impl Cloud for crate::rpc::Client {
                 .await
                 .map_err(|e| CloudError::from_call(&e))
         })
+    }
+
+    fn server_now(&self) -> time::OffsetDateTime {
+        crate::rpc::Client::server_now(self)
     }
 }
 
@@ -194,6 +213,8 @@ pub enum LedgerError {
     NoJournalDir,
     #[error("`{0}` was not created by this run, so the run would never release it; keep() only applies to resources the run created")]
     NotTracked(String),
+    #[error("run {run} was not made on this target: {why}")]
+    OtherTarget { run: String, why: String },
     #[error("the ledger refused to send {action}: {why}")]
     Refused { action: String, why: String },
 }
@@ -216,13 +237,16 @@ pub fn start_run(
     journal_dir: Option<&Path>,
     label: &str,
     target: &str,
+    lease: lease::LeasePolicy,
 ) -> Result<Ledger, LedgerError> {
-    let opts = LedgerOptions::for_run(
+    let mut opts = LedgerOptions::for_run(
         journal_dir,
         client.region(),
         label,
         Some(target.to_string()),
     )?;
+    opts.home = Some(target::RunTarget::of(client));
+    opts.lease = lease;
     Ledger::start(std::sync::Arc::new(client.clone()), opts)
 }
 

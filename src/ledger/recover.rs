@@ -13,6 +13,7 @@ use super::release::{self, Failure, ReleaseEvent, ReleasePolicy, Target};
 use super::scope::{targets_from, unresolved_from};
 use super::state::{RunState, Tracked};
 use super::summary::cleanup_command;
+use super::target::RunTarget;
 use super::{now_rfc3339, Cloud, LedgerError, RunId};
 use crate::ops::ResourceKind;
 use std::fmt;
@@ -51,6 +52,10 @@ pub struct RunCleanup {
     /// The run is now marked ended in its journal.
     pub ended: bool,
     pub calls: usize,
+    /// Lines of its journal that could not be read: the run was also searched by its tag.
+    pub damaged: Vec<String>,
+    /// True when the run was refused because it lives on another target.
+    pub other_target: bool,
 }
 
 /// One run as `ecsh ledger` lists it.
@@ -67,6 +72,10 @@ pub struct RunListing {
     /// Creating requests whose answer never arrived: (seq, action, region).
     pub unanswered: Vec<(u64, String, String)>,
     pub journal_dir: Option<PathBuf>,
+    /// Lines of its journal that could not be read (the others were).
+    pub damaged: Vec<String>,
+    /// Where its resources live, when the journal records it.
+    pub home: Option<RunTarget>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -80,18 +89,38 @@ pub enum RunStatus {
 
 /// `ecsh cleanup [RUN]`: releases what crashed or failed runs left behind, one run or every
 /// run that needs it. `journal_dir` is `--journal-dir` (the default directory when `None`).
+/// A run recorded on another endpoint or account than `client`'s is refused, not cleaned.
 pub async fn cli_cleanup(
     client: &crate::rpc::Client,
     journal_dir: Option<&Path>,
     run: Option<&str>,
 ) -> Result<CleanupReport, LedgerError> {
     let cloud: Arc<dyn Cloud> = Arc::new(client.clone());
-    cleanup_with(cloud, journal_dir, run, &ReleasePolicy::default()).await
+    let here = RunTarget::of(client);
+    cleanup_at(
+        cloud,
+        Some(&here),
+        journal_dir,
+        run,
+        &ReleasePolicy::default(),
+    )
+    .await
 }
 
-/// [`cli_cleanup`] with an explicit release policy.
+/// [`cli_cleanup`] with an explicit release policy and no target check.
 pub async fn cleanup_with(
     cloud: Arc<dyn Cloud>,
+    journal_dir: Option<&Path>,
+    run: Option<&str>,
+    policy: &ReleasePolicy,
+) -> Result<CleanupReport, LedgerError> {
+    cleanup_at(cloud, None, journal_dir, run, policy).await
+}
+
+/// Cleanup through `cloud`, whose target is `here` (runs recorded elsewhere are refused).
+pub async fn cleanup_at(
+    cloud: Arc<dyn Cloud>,
+    here: Option<&RunTarget>,
     journal_dir: Option<&Path>,
     run: Option<&str>,
     policy: &ReleasePolicy,
@@ -123,27 +152,76 @@ pub async fn cleanup_with(
                 });
                 continue;
             }
-            Err(e) => return Err(e),
+            // One unreadable run never stops the cleanup of the others.
+            Err(e) => {
+                report.runs.push(RunCleanup {
+                    run: r,
+                    skipped: Some(e.to_string()),
+                    ..RunCleanup::default()
+                });
+                continue;
+            }
         };
-        let state = RunState::from_records(&journal::read(&path)?);
+        let readout = match journal::read_lenient(&path) {
+            Ok(r) => r,
+            Err(e) => {
+                report.runs.push(RunCleanup {
+                    run: r,
+                    skipped: Some(e.to_string()),
+                    ..RunCleanup::default()
+                });
+                continue;
+            }
+        };
+        let mut state = RunState::from_records(&readout.records);
+        if state.run.is_empty() {
+            // The first line itself is damaged: the file name still says which run it was.
+            state.run = r.clone();
+        }
+        if let (Some(home), Some(here)) = (&state.home, here) {
+            if let Some(why) = home.mismatch(here) {
+                report.runs.push(RunCleanup {
+                    run: r,
+                    skipped: Some(format!("refused: {why}")),
+                    other_target: true,
+                    ..RunCleanup::default()
+                });
+                continue;
+            }
+        }
         let needs_work = state.held().next().is_some()
             || state.unresolved().next().is_some()
-            || state.ended.is_none();
+            || state.ended.is_none()
+            || !readout.damaged.is_empty();
         if needs_work || run.is_some() {
-            report
-                .runs
-                .push(clean_run(cloud.clone(), journal, state, policy).await?);
+            let fallback = here.map(|h| h.region.clone());
+            report.runs.push(
+                clean_run(
+                    cloud.clone(),
+                    journal,
+                    state,
+                    policy,
+                    readout.damaged,
+                    fallback,
+                )
+                .await?,
+            );
         }
     }
     Ok(report)
 }
 
 /// Releases everything one run still holds.
+/// A run whose journal is damaged is also searched by its run tag for every kind, in every
+/// region the readable part names and in `fallback_region`, since the lost lines may have named
+/// anything.
 async fn clean_run(
     cloud: Arc<dyn Cloud>,
     journal: Journal,
     mut state: RunState,
     policy: &ReleasePolicy,
+    damaged: Vec<String>,
+    fallback_region: Option<String>,
 ) -> Result<RunCleanup, LedgerError> {
     let journal = Arc::new(Mutex::new(journal));
     let append = |state: &mut RunState, record: Record| -> Result<(), LedgerError> {
@@ -153,9 +231,25 @@ async fn clean_run(
     };
     let mut out = RunCleanup {
         run: state.run.clone(),
+        damaged,
         ..RunCleanup::default()
     };
-    for ((kind, region), seqs) in unresolved_from(&state, |_| true) {
+    let mut searches = unresolved_from(&state, |_| true);
+    if !out.damaged.is_empty() {
+        let mut regions: std::collections::BTreeSet<String> =
+            state.intents.values().map(|i| i.region.clone()).collect();
+        regions.extend(state.home.as_ref().map(|h| h.region.clone()));
+        regions.extend(fallback_region);
+        for region in regions {
+            for kind in ResourceKind::ALL
+                .into_iter()
+                .filter(|k| k.release().is_some())
+            {
+                searches.entry((kind, region.clone())).or_default();
+            }
+        }
+    }
+    for ((kind, region), seqs) in searches {
         match release::find_tagged(&cloud, kind, &region, RUN_TAG_KEY, &state.run).await {
             Ok(found) => {
                 let known = state.known_ids();
@@ -189,35 +283,7 @@ async fn clean_run(
             ..t
         })
         .collect();
-    // Journal each release as it is verified, so an interrupted cleanup loses nothing.
-    let applied = Arc::new(Mutex::new((Vec::new(), None::<LedgerError>)));
-    let (sink, file) = (applied.clone(), journal.clone());
-    let observer: release::Observer = Arc::new(move |e: &ReleaseEvent| {
-        let record = match e {
-            ReleaseEvent::Released(ids) => Record::Released { ids: ids.clone() },
-            ReleaseEvent::Failed(f) => Record::ReleaseFailed {
-                id: f.id.clone(),
-                code: f.code.clone(),
-                message: f.message.clone(),
-            },
-        };
-        let written = lock(&file).append(&record);
-        let mut sink = lock(&sink);
-        match written {
-            Ok(()) => sink.0.push(record),
-            Err(err) => {
-                sink.1.get_or_insert(err);
-            }
-        }
-    });
-    let result = release::release(cloud, targets, policy, observer).await;
-    let (records, error) = std::mem::take(&mut *lock(&applied));
-    if let Some(e) = error {
-        return Err(e);
-    }
-    for record in &records {
-        state.apply(record);
-    }
+    let result = release_journalled(cloud, &journal, &mut state, targets, policy).await?;
     out.released = result.released;
     out.failed.extend(result.failed);
     out.calls = result.calls;
@@ -237,13 +303,53 @@ async fn clean_run(
     Ok(out)
 }
 
+/// Releases `targets` and journals each release in `journal` as it is verified, so an
+/// interrupted release loses nothing; `state` follows the journal.
+pub(crate) async fn release_journalled(
+    cloud: Arc<dyn Cloud>,
+    journal: &Arc<Mutex<Journal>>,
+    state: &mut RunState,
+    targets: Vec<Target>,
+    policy: &ReleasePolicy,
+) -> Result<release::ReleaseReport, LedgerError> {
+    let applied = Arc::new(Mutex::new((Vec::new(), None::<LedgerError>)));
+    let (sink, file) = (applied.clone(), journal.clone());
+    let observer: release::Observer = Arc::new(move |e: &ReleaseEvent| {
+        let record = e.record();
+        let written = lock(&file).append(&record);
+        let mut sink = lock(&sink);
+        match written {
+            Ok(()) => sink.0.push(record),
+            Err(err) => {
+                sink.1.get_or_insert(err);
+            }
+        }
+    });
+    let result = release::release(cloud, targets, policy, observer).await;
+    let (records, error) = std::mem::take(&mut *lock(&applied));
+    if let Some(e) = error {
+        return Err(e);
+    }
+    for record in &records {
+        state.apply(record);
+    }
+    Ok(result)
+}
+
 /// Lists every run in the journal directory with what it still holds.
 pub fn cli_list(journal_dir: Option<&Path>) -> Result<Vec<RunListing>, LedgerError> {
     let (dir, shown_dir) = resolve_dir(journal_dir)?;
     let mut out = Vec::new();
     for run in journal::list_runs(&dir)? {
         let path = journal::journal_path(&dir, &run);
-        let state = RunState::from_records(&journal::read(&path)?);
+        let readout = match journal::read_lenient(&path) {
+            Ok(r) => r,
+            Err(e) => journal::Readout {
+                records: Vec::new(),
+                damaged: vec![e.to_string()],
+            },
+        };
+        let state = RunState::from_records(&readout.records);
         let status = if journal::is_locked(&path) {
             RunStatus::InProgress
         } else if state.ended.is_some() {
@@ -263,9 +369,23 @@ pub fn cli_list(journal_dir: Option<&Path>) -> Result<Vec<RunListing>, LedgerErr
                 .map(|i| (i.seq, i.action.clone(), i.region.clone()))
                 .collect(),
             journal_dir: shown_dir.clone(),
+            damaged: readout.damaged,
+            home: state.home.clone(),
         });
     }
     Ok(out)
+}
+
+/// How long ago an RFC 3339 time was (`3 hours`), or `unknown`.
+pub(crate) fn age_since(rfc3339: &str) -> String {
+    let fmt = &time::format_description::well_known::Rfc3339;
+    match time::OffsetDateTime::parse(rfc3339, fmt) {
+        Ok(t) => {
+            let minutes = (time::OffsetDateTime::now_utc() - t).as_seconds_f64() / 60.0;
+            crate::guard::runtime::human(minutes.max(0.0))
+        }
+        Err(_) => "unknown".into(),
+    }
 }
 
 fn resolve_dir(journal_dir: Option<&Path>) -> Result<(PathBuf, Option<PathBuf>), LedgerError> {
@@ -285,6 +405,7 @@ impl RunListing {
         self.status != RunStatus::InProgress
             && (!self.held.is_empty()
                 || !self.unanswered.is_empty()
+                || !self.damaged.is_empty()
                 || self.status == RunStatus::Crashed)
     }
 }
@@ -321,12 +442,31 @@ impl fmt::Display for RunListing {
             writeln!(f, "  holds {}: {}", self.held.len(), tracked(&self.held))?;
         }
         if !self.retained.is_empty() {
-            writeln!(
-                f,
-                "  retained (kept) {}: {}",
-                self.retained.len(),
-                tracked(&self.retained)
-            )?;
+            let age = age_since(&self.started);
+            writeln!(f, "  retained (kept) {}:", self.retained.len())?;
+            for t in &self.retained {
+                let cost = t
+                    .cost
+                    .as_ref()
+                    .map(|c| format!("~{} {:.4}/h", c.currency, c.amount))
+                    .unwrap_or_else(|| "not priced".into());
+                let why = t
+                    .needed_by
+                    .as_ref()
+                    .map(|by| format!(", needed by {by}"))
+                    .unwrap_or_default();
+                writeln!(
+                    f,
+                    "    {} {} ({}), age {age}, {cost}{why}",
+                    t.kind.label(),
+                    t.id,
+                    t.region
+                )?;
+            }
+            writeln!(f, "  release with: ecsh release --run {}", self.run)?;
+        }
+        for d in &self.damaged {
+            writeln!(f, "  journal damaged at {d}; cleanup also searches for the run's resources by its tag")?;
         }
         for (seq, action, region) in &self.unanswered {
             writeln!(f, "  request #{seq} {action} in {region} never got its answer; cleanup finds what it made by the run tag")?;
@@ -353,6 +493,12 @@ impl fmt::Display for CleanupReport {
                 continue;
             }
             writeln!(f, "{}:", r.run)?;
+            for d in &r.damaged {
+                writeln!(
+                    f,
+                    "  journal damaged at {d}; searched by the run tag as well"
+                )?;
+            }
             if !r.found.is_empty() {
                 writeln!(f, "  found by the run tag: {}", ids(&r.found))?;
             }

@@ -101,6 +101,21 @@ pub enum ReleaseEvent {
     Failed(Failure),
 }
 
+impl ReleaseEvent {
+    /// The journal record of this event (one mapping for live runs and recovery alike).
+    pub fn record(&self) -> super::journal::Record {
+        use super::journal::Record;
+        match self {
+            ReleaseEvent::Released(ids) => Record::Released { ids: ids.clone() },
+            ReleaseEvent::Failed(f) => Record::ReleaseFailed {
+                id: f.id.clone(),
+                code: f.code.clone(),
+                message: f.message.clone(),
+            },
+        }
+    }
+}
+
 pub type Observer = Arc<dyn Fn(&ReleaseEvent) + Send + Sync>;
 
 /// Releases `targets` level by level, in parallel within a level, verifying every deletion.
@@ -281,7 +296,7 @@ impl Batch {
             match self.call(kind.product(), rel.action, params.clone()).await {
                 Ok(_) => return Ok(()),
                 // Already gone counts as deleted; the verification that follows has the last word.
-                Err(CloudError::Api { code, .. }) if ids.len() == 1 && is_gone(&code) => {
+                Err(CloudError::Api { code, .. }) if ids.len() == 1 && code == rel.gone_code => {
                     return Ok(())
                 }
                 Err(e) if is_transient(&e) && started.elapsed() < self.policy.delete_deadline => {
@@ -320,9 +335,8 @@ impl Batch {
                     ids = remaining;
                     last = format!("still listed by {}", rel.verify_action);
                 }
-                Err(CloudError::Api { code, .. }) if is_gone(&code) => {
-                    gone.append(&mut ids);
-                }
+                // Only a successful describe that no longer lists an id proves it gone: an
+                // error (a wrong key, a wrong region) has looked at nothing.
                 Err(e) => last = e.to_string(),
             }
             if ids.is_empty() || started.elapsed() >= self.policy.verify_deadline {
@@ -543,21 +557,50 @@ pub fn id_field(kind: ResourceKind) -> Option<&'static str> {
 /// tag, but a filter the service ignored must never make someone else's resource look like
 /// the run's: an entry without its tags is not trusted (at worst it leaks, never deletes).
 fn carries_tag(entry: &Value, key: &str, value: &str) -> bool {
-    let tags = lookup(entry, "Tags.Tag").and_then(Value::as_array);
-    match tags {
-        None => false,
-        Some(tags) => tags.iter().any(|t| {
-            let k = t
-                .get("TagKey")
-                .or_else(|| t.get("Key"))
-                .and_then(Value::as_str);
-            let v = t
-                .get("TagValue")
-                .or_else(|| t.get("Value"))
-                .and_then(Value::as_str);
-            k == Some(key) && v == Some(value)
-        }),
-    }
+    tag_value(entry, key).as_deref() == Some(value)
+}
+
+/// The value of tag `key` as a describe entry shows it (ECS `TagKey`/`TagValue` or VPC
+/// `Key`/`Value`), or `None` when the entry shows no such tag.
+pub(crate) fn tag_value(entry: &Value, key: &str) -> Option<String> {
+    let tags = lookup(entry, "Tags.Tag").and_then(Value::as_array)?;
+    tags.iter().find_map(|t| {
+        let k = t
+            .get("TagKey")
+            .or_else(|| t.get("Key"))
+            .and_then(Value::as_str);
+        let v = t
+            .get("TagValue")
+            .or_else(|| t.get("Value"))
+            .and_then(Value::as_str);
+        (k == Some(key)).then(|| v.unwrap_or_default().to_string())
+    })
+}
+
+/// Every resource of `kind` in `region` that shows the tag `key`, whatever its value:
+/// (id, tag value, describe entry).
+pub(crate) async fn find_tag_key(
+    caller: &impl Caller,
+    kind: ResourceKind,
+    region: &str,
+    key: &str,
+) -> Result<Vec<(String, String, Value)>, CloudError> {
+    let (Some(rel), Some(id_field)) = (kind.release(), id_field(kind)) else {
+        return Ok(Vec::new());
+    };
+    let params = vec![
+        ("RegionId".to_string(), region.to_string()),
+        ("Tag.1.Key".to_string(), key.to_string()),
+    ];
+    let entries = describe_all(caller, kind.product(), rel.verify_action, params).await?;
+    Ok(entries
+        .into_iter()
+        .filter_map(|e| {
+            let value = tag_value(&e, key)?;
+            let id = e.get(id_field).and_then(Value::as_str)?.to_string();
+            Some((id, value, e))
+        })
+        .collect())
 }
 
 /// True when a describe entry is the resource `id` (one of its top-level fields is the id).
@@ -573,11 +616,6 @@ pub(crate) fn lookup<'a>(v: &'a Value, path: &str) -> Option<&'a Value> {
         return Some(v);
     }
     path.split('.').try_fold(v, |v, k| v.get(k))
-}
-
-/// The resource is already gone.
-fn is_gone(code: &str) -> bool {
-    code.contains("NotFound")
 }
 
 /// Refusals that go away by themselves: creation still in progress, a dependency still being
@@ -680,7 +718,45 @@ mod tests {
             assert!(is_transient(&api(c)), "{c}");
         }
         assert!(!is_transient(&api("Forbidden.RAM")));
-        assert!(is_gone("InvalidInstanceId.NotFound"));
+    }
+
+    /// A cloud that refuses every call with one error code.
+    struct Refusing(&'static str);
+
+    impl Cloud for Refusing {
+        fn call<'a>(&'a self, _: Product, _: &'a str, _: Params) -> super::super::CallFuture<'a> {
+            let code = self.0.to_string();
+            Box::pin(async move {
+                Err(CloudError::Api {
+                    code,
+                    message: "refused".into(),
+                })
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn a_wrong_key_is_not_a_release() {
+        let policy = ReleasePolicy {
+            verify_deadline: Duration::from_millis(1),
+            ..ReleasePolicy::default()
+        };
+        for kind in [ResourceKind::Instance, ResourceKind::SecurityGroup] {
+            let cloud: Arc<dyn Cloud> = Arc::new(Refusing("InvalidAccessKeyId.NotFound"));
+            let report = release(
+                cloud,
+                vec![target(kind, 1, "cn-hangzhou")],
+                &policy,
+                Arc::new(|_| {}),
+            )
+            .await;
+            assert!(report.released.is_empty(), "{kind:?}: {report:?}");
+            assert_eq!(report.failed.len(), 1, "{kind:?}");
+            assert_eq!(report.failed[0].code, "InvalidAccessKeyId.NotFound");
+        }
+        // The kind's own not-found code on delete is "already gone"; the describe decides.
+        let gone = ResourceKind::Instance.release().unwrap().gone_code;
+        assert_eq!(gone, "InvalidInstanceId.NotFound");
     }
 
     #[test]

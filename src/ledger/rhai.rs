@@ -1,4 +1,4 @@
-//! The ledger's script functions: `keep(id)`, `ledger()` and `scope(|| { ... })`.
+//! The ledger's script functions: `keep(id)`, `release(id)`, `ledger()` and `scope(|| { ... })`.
 //!
 //! The host calls [`register`] once while building its engine. `scope` releases its block's
 //! resources on every way out of the block (value, `throw`, uncatchable termination such as
@@ -16,30 +16,48 @@ type RResult<T> = Result<T, Box<EvalAltResult>>;
 /// is retained: keeping resources running is a spend decision, and the host's guard makes it.
 pub type KeepGate = Rc<dyn Fn(&Ledger, &str, Option<String>) -> RResult<()>>;
 
-/// Registers `keep`, `ledger` and `scope` on `engine`, keeping without asking anyone (for
-/// engines without a guard). See [`register_with_keep_gate`].
-pub fn register(engine: &mut Engine, ledger: Ledger, rt: tokio::runtime::Handle) {
-    register_with_keep_gate(engine, ledger, rt, Rc::new(|_, _, _| Ok(())));
+/// What the ledger tells the user (a lease set or cleared by `keep`).
+pub type Say = std::sync::Arc<dyn Fn(&str) + Send + Sync>;
+
+/// Registers `keep`, `release`, `ledger` and `scope` on `engine`, keeping without asking anyone
+/// (for engines without a guard). See [`register_with_keep_gate`].
+pub fn register(engine: &mut Engine, ledger: Ledger, rt: tokio::runtime::Handle, say: Say) {
+    register_with_keep_gate(engine, ledger, rt, Rc::new(|_, _, _| Ok(())), say);
 }
 
-/// Registers `keep(id)`, `keep(id, #{ "for": "24h" })`, `ledger` and `scope` on `engine`; `gate`
-/// approves each keep first. `rt` runs the releases; the engine must run on a thread that is
-/// not a worker of that runtime (block_on would panic there).
+/// Registers `keep(id)`, `keep(id, #{ "for": "24h" })`, `release`, `ledger` and `scope` on
+/// `engine`; `gate` approves each keep first, then the ledger retains it and sets its lease.
+/// `rt` runs the releases; the engine must run on a thread that is not a worker of that runtime
+/// (block_on would panic there).
 pub fn register_with_keep_gate(
     engine: &mut Engine,
     ledger: Ledger,
     rt: tokio::runtime::Handle,
     gate: KeepGate,
+    say: Say,
 ) {
-    let l = ledger.clone();
-    let keep = Rc::new(
-        move |id: &str, duration: Option<String>| -> RResult<Array> {
-            gate(&l, id, duration)?;
-            l.keep(id)
-                .map(|ids| ids.into_iter().map(Dynamic::from).collect())
-                .map_err(|e| script_error("NotTracked", e.to_string(), Position::NONE))
-        },
-    );
+    let keep = {
+        let (l, handle) = (ledger.clone(), rt.clone());
+        Rc::new(move |id: &str, duration: Option<String>| -> RResult<Array> {
+            gate(&l, id, duration.clone())?;
+            let for_ = match duration {
+                None => None,
+                Some(text) => {
+                    let minutes = crate::guard::runtime::parse_duration(&text).map_err(|e| {
+                        script_error("InvalidOption", format!("keep `for`: {e}"), Position::NONE)
+                    })?;
+                    Some(std::time::Duration::from_secs_f64(minutes * 60.0))
+                }
+            };
+            let (ids, notes) = handle
+                .block_on(l.keep_for(id, for_))
+                .map_err(|e| script_error("NotTracked", e.to_string(), Position::NONE))?;
+            for note in notes {
+                say(&format!("keep: {note}"));
+            }
+            Ok(ids.into_iter().map(Dynamic::from).collect())
+        })
+    };
     let k = keep.clone();
     engine.register_fn("keep", move |id: &str| -> RResult<Array> { k(id, None) });
     engine.register_fn("keep", move |id: &str, options: Map| -> RResult<Array> {
@@ -69,6 +87,34 @@ pub fn register_with_keep_gate(
 
     let l = ledger.clone();
     engine.register_fn("ledger", move || -> Array { listing(&l) });
+
+    let (l, handle) = (ledger.clone(), rt.clone());
+    engine.register_fn(
+        "release",
+        move |ctx: NativeCallContext, id: &str| -> RResult<Array> {
+            let report = handle
+                .block_on(l.release_now(id))
+                .map_err(|e| script_error("NotTracked", e.to_string(), ctx.call_position()))?;
+            if let Some(f) = report.failed.first() {
+                return Err(script_error(
+                    "ReleaseFailed",
+                    format!(
+                        "{} {} was not released: {}: {} (the run retries at its end)",
+                        f.kind.label(),
+                        f.id,
+                        f.code,
+                        f.message
+                    ),
+                    ctx.call_position(),
+                ));
+            }
+            Ok(report
+                .released
+                .into_iter()
+                .map(|(_, id)| Dynamic::from(id))
+                .collect())
+        },
+    );
 
     engine.register_fn(
         "scope",
@@ -162,11 +208,18 @@ mod tests {
                 target: None,
                 label: "test".into(),
                 policy: ReleasePolicy::default(),
+                home: None,
+                lease: crate::ledger::lease::LeasePolicy { length: None },
             },
         )
         .unwrap();
         let mut engine = Engine::new();
-        register(&mut engine, ledger.clone(), rt.handle().clone());
+        register(
+            &mut engine,
+            ledger.clone(),
+            rt.handle().clone(),
+            std::sync::Arc::new(|_: &str| {}),
+        );
         (engine, ledger, rt, dir)
     }
 

@@ -7,6 +7,7 @@
 //! which calls create (and what), and which delete. It does not print and does not ask.
 
 use super::journal::{EndedBy, Journal, Record, RUN_TAG_KEY};
+use super::lease::{self, LeasePolicy};
 use super::release::{self, Failure, Observer, ReleaseEvent, ReleasePolicy, ReleaseReport, Target};
 use super::state::{Holding, RunState};
 use super::summary::Summary;
@@ -38,6 +39,10 @@ pub struct LedgerOptions {
     /// The label of the run's own scope (`script deploy.rhai`, `repl`).
     pub label: String,
     pub policy: ReleasePolicy,
+    /// The endpoint and account the run's resources will live in, for the journal.
+    pub home: Option<super::target::RunTarget>,
+    /// The AutoReleaseTime lease of the instances the run creates (`--auto-release`).
+    pub lease: LeasePolicy,
 }
 
 impl LedgerOptions {
@@ -60,6 +65,8 @@ impl LedgerOptions {
             target,
             label: label.to_string(),
             policy: ReleasePolicy::default(),
+            home: None,
+            lease: LeasePolicy::default(),
         })
     }
 }
@@ -75,6 +82,8 @@ enum IntentKind {
         seq: u64,
         action: &'static str,
         id_path: &'static str,
+        /// The AutoReleaseTime lease the host set on the request: (region, expiry).
+        lease: Option<(String, time::OffsetDateTime)>,
     },
     Delete {
         ids: Vec<String>,
@@ -98,6 +107,10 @@ impl<'a> Outcome<'a> {
         use crate::rpc::CallError as E;
         match result {
             Ok(v) => Outcome::Answer(v),
+            // A server error may come after the service acted: unknown, not refused.
+            Err(e @ E::Api(_)) if crate::rpc::retry::may_have_acted(e) => Outcome::NoAnswer {
+                error: e.to_string(),
+            },
             Err(E::Api(api)) => Outcome::Refused { code: &api.code },
             Err(E::Config(_) | E::Params(_)) => Outcome::Refused { code: "NotSent" },
             Err(e) => Outcome::NoAnswer {
@@ -120,7 +133,15 @@ struct Inner {
     policy: ReleasePolicy,
     default_region: String,
     crash_after_send: Option<String>,
+    lease: LeasePolicy,
     live: Mutex<Live>,
+}
+
+/// An instance under a host-set lease: its region and when the lease ends (service clock).
+#[derive(Clone, Debug)]
+struct Leased {
+    region: String,
+    expires: time::OffsetDateTime,
 }
 
 struct Live {
@@ -134,6 +155,8 @@ struct Live {
     stack: Vec<ScopeId>,
     /// A journal write that failed while releasing, reported when the release ends.
     journal_error: Option<LedgerError>,
+    /// Instances whose AutoReleaseTime the host set and renews, by id.
+    leases: BTreeMap<String, Leased>,
 }
 
 impl Live {
@@ -163,6 +186,7 @@ impl Ledger {
             next_scope: 1,
             stack: vec![0],
             journal_error: None,
+            leases: BTreeMap::new(),
         };
         live.append(Record::Run {
             v: super::journal::FORMAT_VERSION,
@@ -171,6 +195,7 @@ impl Ledger {
             pid: std::process::id(),
             tag_key: RUN_TAG_KEY.into(),
             target: opts.target.clone(),
+            home: opts.home.clone(),
         })?;
         live.append(Record::ScopeOpen {
             scope: 0,
@@ -185,6 +210,7 @@ impl Ledger {
                 policy: opts.policy,
                 default_region: opts.default_region,
                 crash_after_send: crash_hook(),
+                lease: opts.lease,
                 live: Mutex::new(live),
             }),
         })
@@ -235,13 +261,17 @@ impl Ledger {
                     .then(|| ensure_client_token(params, &self.inner.run, seq));
                 let tagged = kind.release().is_some();
                 if tagged {
-                    add_tag(params, RUN_TAG_KEY, self.inner.run.as_str());
+                    set_tag(params, RUN_TAG_KEY, self.inner.run.as_str());
                 }
                 let region = params
                     .get("RegionId")
                     .and_then(Value::as_str)
                     .unwrap_or(&self.inner.default_region)
                     .to_string();
+                let lease = (kind == ResourceKind::Instance)
+                    .then(|| self.set_lease(params))
+                    .flatten()
+                    .map(|expires| (region.clone(), expires));
                 live.append(Record::Intent {
                     seq,
                     scope,
@@ -259,6 +289,7 @@ impl Ledger {
                     seq,
                     action: op.name,
                     id_path,
+                    lease,
                 })))
             }
             Effect::Delete(kind) => {
@@ -270,6 +301,14 @@ impl Ledger {
                     .collect();
                 Ok((!ids.is_empty()).then_some(Intent(IntentKind::Delete { ids })))
             }
+            Effect::Mutate if names_tag(params, RUN_TAG_KEY) => Err(LedgerError::Refused {
+                action: op.name.into(),
+                why: format!(
+                    "the `{RUN_TAG_KEY}` tag is set by ecsh on what a run creates, so that \
+                     `ecsh cleanup` can find it; a script cannot set, change or remove it \
+                     (use another tag key for your own labels)"
+                ),
+            }),
             Effect::Read | Effect::Mutate => Ok(None),
         }
     }
@@ -286,6 +325,7 @@ impl Ledger {
                 seq,
                 action,
                 id_path,
+                lease,
             } => {
                 if self.inner.crash_after_send.as_deref() == Some(action) {
                     crash_now();
@@ -312,7 +352,17 @@ impl Ledger {
                     Record::Created { ids, .. } => ids.clone(),
                     _ => Vec::new(),
                 };
-                self.live().append(record)?;
+                let mut live = self.live();
+                live.append(record)?;
+                if let Some((region, expires)) = lease {
+                    for id in &ids {
+                        let leased = Leased {
+                            region: region.clone(),
+                            expires,
+                        };
+                        live.leases.insert(id.clone(), leased);
+                    }
+                }
                 Ok(ids)
             }
             IntentKind::Delete { ids } => {
@@ -322,6 +372,185 @@ impl Ledger {
                 Ok(Vec::new())
             }
         }
+    }
+
+    /// Sets the lease on a creating request for instances: `AutoReleaseTime` = now on the
+    /// service's clock + the lease length, unless the lease is off, the request is not
+    /// pay-as-you-go (the service refuses AutoReleaseTime there), or the script chose its
+    /// own AutoReleaseTime (then that is the script's, and not renewed).
+    fn set_lease(&self, params: &mut Map<String, Value>) -> Option<time::OffsetDateTime> {
+        let length = self.inner.lease.length?;
+        let charge = params.get("InstanceChargeType").and_then(Value::as_str);
+        if !matches!(charge, None | Some("PostPaid")) || params.contains_key("AutoReleaseTime") {
+            return None;
+        }
+        let expires = lease::expiry(self.inner.cloud.server_now(), length);
+        params.insert(
+            "AutoReleaseTime".into(),
+            Value::String(lease::format(expires)),
+        );
+        Some(expires)
+    }
+
+    /// Keeps the run's leases alive until the run ends: checks the service's clock (one
+    /// describe of the leased instances, whose `Date` shows it) and renews every lease that
+    /// has less than half its length left. Runs on `rt` until [`Ledger::finish`].
+    pub fn renew_leases(&self, rt: &tokio::runtime::Handle) {
+        let Some(length) = self.inner.lease.length else {
+            return;
+        };
+        let ledger = self.clone();
+        rt.spawn(async move {
+            let mut last: Option<(std::time::Instant, time::OffsetDateTime)> = None;
+            let mut rate = 1.0_f64;
+            let mut pause = std::time::Duration::from_secs(1);
+            loop {
+                tokio::time::sleep(pause).await;
+                let leases = {
+                    let live = ledger.live();
+                    if live.journal.is_none() {
+                        return;
+                    }
+                    live.leases
+                        .iter()
+                        .filter(|(id, _)| {
+                            live.state
+                                .find(id)
+                                .is_some_and(|t| t.status == Holding::Held)
+                        })
+                        .map(|(id, l)| (id.clone(), l.clone()))
+                        .collect::<Vec<_>>()
+                };
+                if leases.is_empty() {
+                    pause = std::time::Duration::from_secs(1);
+                    continue;
+                }
+                // Any answer refreshes the service's clock; this one is cheap and bounded.
+                let probe = vec![
+                    ("RegionId".to_string(), leases[0].1.region.clone()),
+                    (
+                        "InstanceIds".to_string(),
+                        serde_json::json!([leases[0].0]).to_string(),
+                    ),
+                ];
+                let _ = ledger
+                    .inner
+                    .cloud
+                    .call(Product::Ecs, lease_probe_action(), probe)
+                    .await;
+                let now = ledger.inner.cloud.server_now();
+                let local = std::time::Instant::now();
+                if let Some((then_local, then_server)) = last {
+                    let dl = (local - then_local).as_secs_f64();
+                    let ds = (now - then_server).as_seconds_f64();
+                    if dl >= 0.5 && ds > 0.0 {
+                        rate = (ds / dl).max(1.0);
+                    }
+                }
+                last = Some((local, now));
+                let mut soonest = None::<time::OffsetDateTime>;
+                for (id, l) in leases {
+                    let mut expires = l.expires;
+                    if lease::needs_renewal(now, l.expires, length) {
+                        let next = lease::expiry(now, length);
+                        if ledger
+                            .modify_lease(&id, &l.region, Some(next))
+                            .await
+                            .is_ok()
+                        {
+                            expires = next;
+                            if let Some(entry) = ledger.live().leases.get_mut(&id) {
+                                entry.expires = next;
+                            }
+                        }
+                    }
+                    soonest =
+                        Some(soonest.map_or(expires, |s: time::OffsetDateTime| s.min(expires)));
+                }
+                pause = soonest
+                    .map(|e| lease::next_check(now, e, length, rate))
+                    .unwrap_or(std::time::Duration::from_secs(1));
+            }
+        });
+    }
+
+    /// Sets (`Some`) or clears (`None`) an instance's AutoReleaseTime.
+    async fn modify_lease(
+        &self,
+        id: &str,
+        region: &str,
+        until: Option<time::OffsetDateTime>,
+    ) -> Result<(), super::CloudError> {
+        let mut params = vec![
+            ("RegionId".to_string(), region.to_string()),
+            ("InstanceId".to_string(), id.to_string()),
+        ];
+        if let Some(t) = until {
+            params.push(("AutoReleaseTime".into(), lease::format(t)));
+        }
+        self.inner
+            .cloud
+            .call(Product::Ecs, lease_modify_action(), params)
+            .await
+            .map(|_| ())
+    }
+
+    /// `keep(id)` with a lease: keeps `id` (and what it needs), then sets the AutoReleaseTime
+    /// of every kept instance the host had leased to `for_` from now, or clears it when kept
+    /// without a duration, so a kept service is neither cut short by its lease nor renewed
+    /// past what was asked. Returns the kept ids and one sentence per lease change.
+    pub async fn keep_for(
+        &self,
+        id: &str,
+        for_: Option<std::time::Duration>,
+    ) -> Result<(Vec<String>, Vec<String>), LedgerError> {
+        let kept = self.keep(id)?;
+        let notes = self.settle_leases(&kept, for_).await?;
+        Ok((kept, notes))
+    }
+
+    /// After `kept` were kept: stops renewing their leases and sets or clears them.
+    pub async fn settle_leases(
+        &self,
+        kept: &[String],
+        for_: Option<std::time::Duration>,
+    ) -> Result<Vec<String>, LedgerError> {
+        let leased: Vec<(String, Leased)> = {
+            let mut live = self.live();
+            kept.iter()
+                .filter_map(|id| live.leases.remove(id).map(|l| (id.clone(), l)))
+                .collect()
+        };
+        let mut notes = Vec::new();
+        for (id, l) in leased {
+            let until = match for_ {
+                Some(d) => {
+                    let d = d.max(lease::MIN_LEASE).min(lease::MAX_LEASE);
+                    Some(lease::expiry(self.inner.cloud.server_now(), d))
+                }
+                None => None,
+            };
+            match self.modify_lease(&id, &l.region, until).await {
+                Ok(()) => notes.push(match until {
+                    Some(t) => format!(
+                        "{id}: AutoReleaseTime set to {} (the kept duration; at least 30 minutes, the service's minimum): the cloud releases it then",
+                        lease::format(t)
+                    ),
+                    None => format!("{id}: AutoReleaseTime cleared: it runs until you release it (`ecsh release {id}`)"),
+                }),
+                Err(e) => {
+                    // Still leased: put it back, so the run goes on renewing it.
+                    self.live().leases.insert(id.clone(), l);
+                    return Err(LedgerError::Refused {
+                        action: "keep".into(),
+                        why: format!(
+                            "{id} is kept, but its AutoReleaseTime lease could not be changed ({e}); it would be released by the cloud when the lease ends, so keep() failed"
+                        ),
+                    });
+                }
+            }
+        }
+        Ok(notes)
     }
 
     /// Retains a resource the run created: it is listed as retained and never released. What
@@ -361,6 +590,54 @@ impl Ledger {
             }
         }
         Ok(kept)
+    }
+
+    /// `release(id)`: releases one resource the run created, now, whether held or kept,
+    /// verified like a scope's release (with what was kept only for it). Errors when the run
+    /// did not create `id` or already released it.
+    pub async fn release_now(&self, id: &str) -> Result<ReleaseReport, LedgerError> {
+        let targets = {
+            let live = self.live();
+            match live.state.find(id).map(|t| t.status.clone()) {
+                None => return Err(LedgerError::NotTracked(id.to_string())),
+                Some(Holding::Released) => {
+                    return Err(LedgerError::Refused {
+                        action: "release".into(),
+                        why: format!("`{id}` is already released"),
+                    })
+                }
+                Some(_) => {}
+            }
+            let mut ids = vec![id.to_string()];
+            ids.extend(
+                live.state
+                    .kept()
+                    .filter(|t| t.needed_by.as_deref() == Some(id))
+                    .map(|t| t.id.clone()),
+            );
+            live.state
+                .resources
+                .iter()
+                .filter(|t| ids.contains(&t.id) && t.status != Holding::Released)
+                .map(|t| Target {
+                    kind: t.kind,
+                    id: t.id.clone(),
+                    region: t.region.clone(),
+                    already_deleting: t.status == Holding::Deleting,
+                })
+                .collect::<Vec<_>>()
+        };
+        let report = release::release(
+            self.inner.cloud.clone(),
+            targets,
+            &self.inner.policy,
+            self.observer(),
+        )
+        .await;
+        if let Some(e) = self.live().journal_error.take() {
+            return Err(e);
+        }
+        Ok(report)
     }
 
     /// Retains everything still held (the REPL's "keep them" answer on exit). Returns the ids.
@@ -512,14 +789,7 @@ impl Ledger {
     fn observer(&self) -> Observer {
         let ledger = self.clone();
         Arc::new(move |event: &ReleaseEvent| {
-            let record = match event {
-                ReleaseEvent::Released(ids) => Record::Released { ids: ids.clone() },
-                ReleaseEvent::Failed(f) => Record::ReleaseFailed {
-                    id: f.id.clone(),
-                    code: f.code.clone(),
-                    message: f.message.clone(),
-                },
-            };
+            let record = event.record();
             let mut live = ledger.live();
             if let Err(e) = live.append(record) {
                 live.journal_error.get_or_insert(e);
@@ -582,6 +852,19 @@ fn crash_now() -> ! {
     std::process::abort()
 }
 
+/// The action that sets or clears AutoReleaseTime (from the registry).
+fn lease_modify_action() -> &'static str {
+    ops::find(Product::Ecs, "ModifyInstanceAutoReleaseTime")
+        .map_or("ModifyInstanceAutoReleaseTime", |a| a.name)
+}
+
+/// The describe that probes the service's clock: the instances' verify action.
+fn lease_probe_action() -> &'static str {
+    ResourceKind::Instance
+        .release()
+        .map_or("DescribeInstances", |r| r.verify_action)
+}
+
 /// Uses the caller's ClientToken or sets one (`<run>-<seq>`, unique and traceable to the intent).
 fn ensure_client_token(params: &mut Map<String, Value>, run: &RunId, seq: u64) -> String {
     if let Some(t) = params.get("ClientToken").and_then(Value::as_str) {
@@ -594,20 +877,18 @@ fn ensure_client_token(params: &mut Map<String, Value>, run: &RunId, seq: u64) -
     token
 }
 
-/// Adds `key=value` to the request's tags, in whichever form the request already uses: a
-/// `Tag` list of `{Key, Value}` maps, or flat `Tag.N.Key` parameters.
-fn add_tag(params: &mut Map<String, Value>, key: &str, value: &str) {
+/// Sets `key=value` among the request's tags, in whichever form the request already uses: a
+/// `Tag` list of `{Key, Value}` maps, or flat `Tag.N.Key` parameters. A value the caller gave
+/// for `key` is overwritten: the run tag is the host's, and a script that could choose it
+/// could hide its resources from the tag search that finds what a crash left.
+fn set_tag(params: &mut Map<String, Value>, key: &str, value: &str) {
     let pair = serde_json::json!({ "Key": key, "Value": value });
     if let Some(Value::Array(tags)) = params.get_mut("Tag") {
-        if !tags
-            .iter()
-            .any(|t| t.get("Key").and_then(Value::as_str) == Some(key))
-        {
-            tags.push(pair);
-        }
+        tags.retain(|t| t.get("Key").and_then(Value::as_str) != Some(key));
+        tags.push(pair);
         return;
     }
-    let next = params
+    let numbers: Vec<u32> = params
         .keys()
         .filter_map(|k| {
             k.strip_prefix("Tag.")?
@@ -616,11 +897,35 @@ fn add_tag(params: &mut Map<String, Value>, key: &str, value: &str) {
                 .parse::<u32>()
                 .ok()
         })
-        .max()
-        .unwrap_or(0)
-        + 1;
-    params.insert(format!("Tag.{next}.Key"), Value::String(key.into()));
-    params.insert(format!("Tag.{next}.Value"), Value::String(value.into()));
+        .collect();
+    let own = numbers
+        .iter()
+        .copied()
+        .find(|n| params.get(&format!("Tag.{n}.Key")).and_then(Value::as_str) == Some(key));
+    let n = own.unwrap_or_else(|| numbers.iter().max().copied().unwrap_or(0) + 1);
+    params.insert(format!("Tag.{n}.Key"), Value::String(key.into()));
+    params.insert(format!("Tag.{n}.Value"), Value::String(value.into()));
+}
+
+/// True when a (non-creating) request names the tag `key` in any form the tag APIs take
+/// (`Tag.N.Key`, a `Tag` list, `TagKey.N`, a `TagKey` list).
+fn names_tag(params: &Map<String, Value>, key: &str) -> bool {
+    params.iter().any(|(k, v)| {
+        let tag_param =
+            k == "Tag" || k == "TagKey" || k.starts_with("Tag.") || k.starts_with("TagKey.");
+        tag_param && value_names(v, key)
+    })
+}
+
+fn value_names(v: &Value, key: &str) -> bool {
+    match v {
+        Value::String(s) => s == key,
+        Value::Array(a) => a.iter().any(|x| value_names(x, key)),
+        Value::Object(m) => m
+            .iter()
+            .any(|(k, x)| (k == "Key" || k == "TagKey") && x.as_str() == Some(key)),
+        _ => false,
+    }
 }
 
 /// The ids of `kind` a delete request names: its id parameter (`InstanceId`) as a string or a
@@ -719,15 +1024,39 @@ mod tests {
     #[test]
     fn the_run_tag_joins_whichever_tag_form_the_request_uses() {
         let mut flat = map(json!({"Tag.1.Key": "team", "Tag.1.Value": "web"}));
-        add_tag(&mut flat, "ecsh:run", "r-1");
+        set_tag(&mut flat, "ecsh:run", "r-1");
         assert_eq!(flat["Tag.2.Key"], "ecsh:run");
         assert_eq!(flat["Tag.2.Value"], "r-1");
         let mut list = map(json!({"Tag": [{"Key": "team", "Value": "web"}]}));
-        add_tag(&mut list, "ecsh:run", "r-1");
+        set_tag(&mut list, "ecsh:run", "r-1");
         assert_eq!(list["Tag"][1], json!({"Key": "ecsh:run", "Value": "r-1"}));
         let mut none = Map::new();
-        add_tag(&mut none, "ecsh:run", "r-1");
+        set_tag(&mut none, "ecsh:run", "r-1");
         assert_eq!(none["Tag.1.Key"], "ecsh:run");
+    }
+
+    #[test]
+    fn a_scripts_own_run_tag_is_overwritten_in_every_form() {
+        let mut flat = map(json!({"Tag.1.Key": "ecsh:run", "Tag.1.Value": "r-spoof"}));
+        set_tag(&mut flat, "ecsh:run", "r-1");
+        assert_eq!(flat["Tag.1.Value"], "r-1");
+        assert!(
+            !flat.contains_key("Tag.2.Key"),
+            "one tag, not two: {flat:?}"
+        );
+        let mut list = map(json!({"Tag": [{"Key": "ecsh:run", "Value": "r-spoof"}]}));
+        set_tag(&mut list, "ecsh:run", "r-1");
+        assert_eq!(list["Tag"], json!([{"Key": "ecsh:run", "Value": "r-1"}]));
+        assert!(names_tag(
+            &map(json!({"Tag.1.Key": "ecsh:run"})),
+            "ecsh:run"
+        ));
+        assert!(names_tag(&map(json!({"TagKey.1": "ecsh:run"})), "ecsh:run"));
+        assert!(names_tag(
+            &map(json!({"Tag": [{"Key": "ecsh:run"}]})),
+            "ecsh:run"
+        ));
+        assert!(!names_tag(&map(json!({"Tag.1.Key": "team"})), "ecsh:run"));
     }
 
     #[test]

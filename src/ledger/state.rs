@@ -105,6 +105,8 @@ pub struct RunState {
     pub started: String,
     pub pid: u32,
     pub target: Option<String>,
+    /// Where its resources live (journals written before this was recorded have none).
+    pub home: Option<super::target::RunTarget>,
     pub scopes: Vec<ScopeInfo>,
     pub intents: BTreeMap<u64, IntentInfo>,
     /// In creation order.
@@ -129,12 +131,14 @@ impl RunState {
                 started,
                 pid,
                 target,
+                home,
                 ..
             } => {
                 self.run = run.clone();
                 self.started = started.clone();
                 self.pid = *pid;
                 self.target = target.clone();
+                self.home = home.clone();
             }
             Record::ScopeOpen {
                 scope,

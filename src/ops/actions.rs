@@ -148,6 +148,7 @@ pub static ACTIONS: &[Action] = &[
         "Releases one instance; Force=true releases a Running one."),
     delete(Ecs, "DeleteInstances", K::Instance, &["RegionId", "InstanceId.N"],
         "Releases up to 100 instances; Force=true releases Running ones."),
+    mutate(Ecs, "ModifyInstanceAutoReleaseTime", &["RegionId", "InstanceId"], "Sets (AutoReleaseTime, UTC yyyy-MM-ddTHH:mm:ssZ, 30 minutes to 3 years ahead) or clears (no AutoReleaseTime) when a pay-as-you-go instance is released automatically."),
     charged(no_token(create(Ecs, "AllocatePublicIpAddress", K::PublicIp, "IpAddress", &["InstanceId"],
         "Gives an instance a public IP (needs InternetMaxBandwidthOut > 0). Costs money."))),
     // --- Disks -------------------------------------------------------------------------------

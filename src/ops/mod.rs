@@ -92,6 +92,10 @@ pub struct Release {
     pub verify_param: &'static str,
     /// Where the describe response lists the resources that still exist.
     pub verify_list: &'static str,
+    /// The error code this kind's own delete answers when the resource no longer exists. Only
+    /// this code counts as "already gone": `InvalidAccessKeyId.NotFound` also contains
+    /// `NotFound` and means the opposite (nothing was looked at).
+    pub gone_code: &'static str,
 }
 
 impl ResourceKind {
@@ -164,6 +168,7 @@ impl ResourceKind {
                 verify_action: "DescribeInstances",
                 verify_param: "InstanceIds",
                 verify_list: "Instances.Instance",
+                gone_code: "InvalidInstanceId.NotFound",
             },
             ResourceKind::Disk => Release {
                 action: "DeleteDisk",
@@ -173,6 +178,7 @@ impl ResourceKind {
                 verify_action: "DescribeDisks",
                 verify_param: "DiskIds",
                 verify_list: "Disks.Disk",
+                gone_code: "InvalidDiskId.NotFound",
             },
             ResourceKind::Eip => Release {
                 action: "ReleaseEipAddress",
@@ -182,6 +188,7 @@ impl ResourceKind {
                 verify_action: "DescribeEipAddresses",
                 verify_param: "AllocationId",
                 verify_list: "EipAddresses.EipAddress",
+                gone_code: "InvalidAllocationId.NotFound",
             },
             ResourceKind::SecurityGroup => Release {
                 action: "DeleteSecurityGroup",
@@ -191,6 +198,7 @@ impl ResourceKind {
                 verify_action: "DescribeSecurityGroups",
                 verify_param: "SecurityGroupIds",
                 verify_list: "SecurityGroups.SecurityGroup",
+                gone_code: "InvalidSecurityGroupId.NotFound",
             },
             ResourceKind::VSwitch => Release {
                 action: "DeleteVSwitch",
@@ -200,6 +208,7 @@ impl ResourceKind {
                 verify_action: "DescribeVSwitches",
                 verify_param: "VSwitchId",
                 verify_list: "VSwitches.VSwitch",
+                gone_code: "InvalidVSwitchId.NotFound",
             },
             ResourceKind::Vpc => Release {
                 action: "DeleteVpc",
@@ -209,6 +218,7 @@ impl ResourceKind {
                 verify_action: "DescribeVpcs",
                 verify_param: "VpcId",
                 verify_list: "Vpcs.Vpc",
+                gone_code: "InvalidVpcId.NotFound",
             },
             ResourceKind::PublicIp => return None,
         };

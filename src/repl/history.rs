@@ -15,6 +15,10 @@
 //!    letters, digits and `+/=_-`, with both letters and digits — next to a secret-ish word
 //!    (`key`, `token`, `auth`, `credential`, `pass`).
 //!
+//! 4. it contains the *value* of one of the session's own credentials (its AccessKey secret,
+//!    its STS token), however the line names it ([`holds_value`]): the name rules above miss
+//!    `let s = "…"; connect(s)` or a pasted value.
+//!
 //! As in bash's `HISTCONTROL=ignorespace`, an entry typed with a leading space is not saved
 //! either: a way to keep any line out of the file on purpose.
 //!
@@ -65,6 +69,15 @@ pub fn secret_reason(entry: &str) -> Option<&'static str> {
         return Some("it holds a long opaque value next to a key or token name");
     }
     None
+}
+
+/// True when `entry` contains one of `secrets` (values shorter than 8 characters are ignored:
+/// they would match ordinary text, and no real secret is that short).
+pub fn holds_value(entry: &str, secrets: &[crate::secret::Secret]) -> bool {
+    secrets
+        .iter()
+        .map(|s| s.expose())
+        .any(|v| v.len() >= 8 && entry.contains(v))
 }
 
 fn has_access_key_id(s: &str) -> bool {
@@ -119,6 +132,26 @@ fn is_opaque(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_sessions_own_secret_values_are_withheld_whatever_the_line_names() {
+        let secrets = [
+            crate::secret::Secret::new("wJalrXUtnFEMIK7MDENGbPxRfiCY"),
+            crate::secret::Secret::new("CAIS1234tokenvalue5678"),
+        ];
+        assert!(holds_value(
+            r#"let s = "wJalrXUtnFEMIK7MDENGbPxRfiCY";"#,
+            &secrets
+        ));
+        assert!(holds_value("print(`CAIS1234tokenvalue5678`)", &secrets));
+        assert!(!holds_value("describe_regions(#{})", &secrets));
+        // This line passes every name rule: only the value rule catches it.
+        assert_eq!(
+            secret_reason(r#"let s = "wJalrXUtnFEMIK7MDENGbPxRfiCY";"#),
+            None
+        );
+        assert!(!holds_value("short", &[crate::secret::Secret::new("abc")]));
+    }
 
     #[test]
     fn secrets_are_withheld() {

@@ -108,6 +108,10 @@ impl Backend for HostBackend {
         self.session.cancel.clone()
     }
 
+    fn secret_values(&self) -> Vec<crate::secret::Secret> {
+        self.session.client.secret_values()
+    }
+
     fn held(&self) -> usize {
         self.summary().map_or(0, |s| s.left().count())
     }
@@ -164,11 +168,19 @@ impl Backend for HostBackend {
         let Some((ledger, _)) = self.ledger.as_ref() else {
             return UNTRACKED.into();
         };
-        match ledger.keep_all() {
-            Ok(ids) if ids.is_empty() => "nothing to keep".into(),
-            Ok(ids) => format!(
-                "kept (still running, and still costing money): {}",
-                ids.join(", ")
+        let kept = ledger.keep_all().and_then(|ids| {
+            let notes = self
+                .session
+                .runtime
+                .block_on(ledger.settle_leases(&ids, None))?;
+            Ok((ids, notes))
+        });
+        match kept {
+            Ok((ids, _)) if ids.is_empty() => "nothing to keep".into(),
+            Ok((ids, notes)) => format!(
+                "kept (still running, and still costing money): {}{}",
+                ids.join(", "),
+                notes.iter().map(|n| format!("\n  {n}")).collect::<String>()
             ),
             Err(e) => format!("could not mark the resources as kept: {e}"),
         }

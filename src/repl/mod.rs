@@ -11,7 +11,8 @@
 //! Submodules: [`syntax`] (unfinished input, cursor context), [`catalog`] (what can be called),
 //! [`editor`] (the rustyline helper), [`commands`] (the meta-command table), [`history`] (the
 //! file and the secret rule), [`print`] (tables, maps, JSON), [`help`] (help texts),
-//! [`interrupt`] (Ctrl-C while code runs), [`host_backend`] (the real host behind it).
+//! [`host_backend`] (the real host behind it). Ctrl-C while code runs is a signal, routed to
+//! the session's cancel flag by the CLI (`cli/repl.rs`, through `ledger::cancel`).
 
 pub mod catalog;
 pub mod commands;
@@ -19,7 +20,6 @@ pub mod editor;
 pub mod help;
 pub mod history;
 pub mod host_backend;
-pub mod interrupt;
 pub mod print;
 pub mod syntax;
 
@@ -59,6 +59,11 @@ pub trait Backend {
     /// The flag that cancels a running call or wait; the REPL sets it on Ctrl-C and clears it
     /// before the next entry.
     fn cancel_flag(&self) -> Arc<AtomicBool>;
+    /// The credential values of the session (AccessKey secret, STS token): a line holding one
+    /// never reaches the history file, whatever it is named.
+    fn secret_values(&self) -> Vec<crate::secret::Secret> {
+        Vec::new()
+    }
     /// How many resources the session's ledger still holds (created, not released or kept).
     fn held(&self) -> usize;
     /// `:ledger`: what the session created and still holds, with its running cost.
@@ -418,9 +423,8 @@ pub fn run_with(backend: Box<dyn Backend>) -> anyhow::Result<i32> {
     let history = History::open(&mut rl);
     session.say("ecsh — :help for commands, help() for functions, Ctrl-D to leave.");
     // While a line is edited Ctrl-C is a key (rustyline's raw mode); at any other moment it is
-    // SIGINT, and for the whole session that cancels the running entry instead of the process.
+    // SIGINT, which the CLI's signal watcher (`cli/repl.rs`) turns into this cancel flag.
     let cancel = session.backend.cancel_flag();
-    let _armed = interrupt::arm(cancel.clone());
     loop {
         cancel.store(false, Ordering::SeqCst);
         match rl.readline("ecsh> ") {
@@ -473,7 +477,12 @@ impl History {
         if line.trim().is_empty() {
             return;
         }
-        if let Some(reason) = history::secret_reason(line) {
+        let secrets = session.backend.secret_values();
+        let reason = history::secret_reason(line).or_else(|| {
+            history::holds_value(line, &secrets)
+                .then_some("it holds a credential value of this session")
+        });
+        if let Some(reason) = reason {
             session.warn(&format!("(not saved in history: {reason})"));
             return;
         }
@@ -499,8 +508,8 @@ mod tests;
 /// run gets (client, region, runtime, output sinks, cancel flag, guard, and `ledger`: pass one
 /// started with the label `repl`, so the session is a ledger scope). Returns the exit code.
 ///
-/// The REPL handles Ctrl-C itself (it cancels the running entry through `session.cancel`), so
-/// the caller must not install a handler that exits the process on Ctrl-C.
+/// The caller routes signals: SIGINT must set `session.cancel` (which cancels the running
+/// entry), not end the process; `cli/repl.rs` does so through `ledger::cancel`.
 ///
 /// [`Session`]: crate::host::Session
 pub fn run(session: crate::host::Session) -> anyhow::Result<i32> {

@@ -116,6 +116,8 @@ struct Inner {
 struct Counters {
     calls: AtomicU64,
     retries: AtomicU64,
+    /// The service's clock, from the `Date` of its answers.
+    server_clock: super::clock::ServerClock,
 }
 
 impl fmt::Debug for Client {
@@ -164,6 +166,33 @@ impl Client {
         &self.inner.config.region
     }
 
+    /// Now on the service's clock, as the `Date` of its latest answer showed it (the
+    /// machine's clock before any answer): wall-clock deadlines the service enforces, such as
+    /// AutoReleaseTime, are computed from this.
+    pub fn server_now(&self) -> time::OffsetDateTime {
+        self.inner.counters.server_clock.now()
+    }
+
+    /// The `--endpoint` override, when requests do not go to the regional endpoints.
+    pub fn endpoint_override(&self) -> Option<&str> {
+        self.inner.config.endpoint_override.as_deref()
+    }
+
+    /// The AccessKey id requests are signed with (an id, not a secret: the ledger records a
+    /// fingerprint of it to know which account a run's resources belong to).
+    pub fn access_key_id(&self) -> &str {
+        &self.inner.config.credentials.access_key_id
+    }
+
+    /// The secret values requests are signed with (AccessKey secret, STS token), for the
+    /// rules that keep them out of files such as the REPL history.
+    pub fn secret_values(&self) -> Vec<crate::secret::Secret> {
+        let creds = &self.inner.config.credentials;
+        let mut out = vec![creds.secret.clone()];
+        out.extend(creds.security_token.clone());
+        out
+    }
+
     /// The base URL requests for `product` go to.
     pub fn base_url(&self, product: Product) -> String {
         base_url(
@@ -202,21 +231,36 @@ impl Client {
         let params = self.request_params(product, action, params)?;
         let retry_safe = ops::find(product, action).is_some_and(|a| a.is_retry_safe());
         let mut retries = Retries::new(self.inner.config.retry, retry_safe);
+        // An attempt that may have reached the service (no answer, a 5xx) makes the call's
+        // outcome unknown even when a later attempt is refused outright (throttled): that
+        // error, not the refusal, is what the caller must see, or a lost RunInstances answer
+        // would be journalled as "refused" while its instance runs.
+        let mut maybe_acted: Option<CallError> = None;
         loop {
             let request = self.sign(product, action, &params);
             self.inner.counters.calls.fetch_add(1, Ordering::Relaxed);
-            let failure =
-                match transport::send(&self.inner.http, &request, &self.inner.config.credentials)
-                    .await
-                {
-                    Ok(value) => return Ok(value),
-                    Err(failure) => failure,
-                };
+            let failure = match transport::send(
+                &self.inner.http,
+                &request,
+                &self.inner.config.credentials,
+                &self.inner.counters.server_clock,
+            )
+            .await
+            {
+                Ok(value) => return Ok(value),
+                Err(failure) => failure,
+            };
             let wait =
                 retries.next_wait(&failure.error, failure.retry_after, &mut rand::thread_rng());
             let Some(wait) = wait else {
-                return Err(failure.error);
+                return Err(match maybe_acted {
+                    Some(earlier) if !super::retry::may_have_acted(&failure.error) => earlier,
+                    _ => failure.error,
+                });
             };
+            if maybe_acted.is_none() && super::retry::may_have_acted(&failure.error) {
+                maybe_acted = Some(failure.error);
+            }
             self.inner.counters.retries.fetch_add(1, Ordering::Relaxed);
             tokio::time::sleep(wait).await;
         }

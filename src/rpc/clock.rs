@@ -93,6 +93,40 @@ pub(crate) fn random_hex(bytes: usize) -> String {
     hex::encode(buf)
 }
 
+/// The HTTP `Date` header format (IMF-fixdate: `Tue, 01 Dec 2026 10:09:09 GMT`).
+pub const HTTP_DATE: &[time::format_description::FormatItem<'static>] = time::macros::format_description!(
+    "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+);
+
+/// The service's clock as its `Date` headers show it: the offset from ours, learned from the
+/// latest answer. Wall-clock deadlines the service enforces (AutoReleaseTime) are set on its
+/// clock, not the machine's, which may be skewed (or, against a simulator whose time runs
+/// faster, far behind).
+#[derive(Debug, Default)]
+pub struct ServerClock {
+    /// Server minus local, in seconds; `None` until an answer carried a `Date`.
+    offset: std::sync::Mutex<Option<i64>>,
+}
+
+impl ServerClock {
+    /// Records a `Date` header value received now.
+    pub fn observe(&self, date: &str) {
+        let Ok(t) = time::PrimitiveDateTime::parse(date.trim(), HTTP_DATE) else {
+            return;
+        };
+        let offset = (t.assume_utc() - OffsetDateTime::now_utc()).whole_seconds();
+        if let Ok(mut o) = self.offset.lock() {
+            *o = Some(offset);
+        }
+    }
+
+    /// Now on the server's clock (the machine's until an answer said otherwise).
+    pub fn now(&self) -> OffsetDateTime {
+        let offset = self.offset.lock().ok().and_then(|o| *o).unwrap_or(0);
+        OffsetDateTime::now_utc() + time::Duration::seconds(offset)
+    }
+}
+
 /// The RPC `Timestamp` format: UTC, seconds, `Z` suffix (`2024-01-02T03:04:05Z`).
 pub fn format_timestamp(t: OffsetDateTime) -> String {
     let t = t.to_offset(time::UtcOffset::UTC);
@@ -110,6 +144,21 @@ pub fn format_timestamp(t: OffsetDateTime) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_server_clock_follows_the_date_header() {
+        let c = ServerClock::default();
+        assert!((c.now() - OffsetDateTime::now_utc()).whole_seconds().abs() <= 1);
+        let ahead = OffsetDateTime::now_utc() + time::Duration::hours(3);
+        c.observe(&ahead.format(HTTP_DATE).unwrap());
+        let d = (c.now() - ahead).whole_seconds();
+        assert!(d.abs() <= 1, "{d}");
+        c.observe("not a date");
+        assert!(
+            (c.now() - ahead).whole_seconds().abs() <= 1,
+            "junk is ignored"
+        );
+    }
     use time::macros::datetime;
 
     #[test]

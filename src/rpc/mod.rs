@@ -31,7 +31,7 @@ pub use crate::ops::Product;
 pub use client::{CallStats, Client, ClientConfig, Method, PreparedRequest};
 pub use clock::{
     format_timestamp, Clock, CountingNonce, FixedClock, FixedNonce, NonceSource, RandomNonce,
-    SystemClock,
+    ServerClock, SystemClock, HTTP_DATE,
 };
 pub use credentials::{
     mask_key_id, resolve, resolve_default, whoami_report, Credentials, Env, Overrides, ProcessEnv,

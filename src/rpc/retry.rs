@@ -1,9 +1,12 @@
 //! When to try a call again, and how long to wait first.
 //!
-//! A failure is retried only when the action is safe to repeat (`ops::Action::is_retry_safe`:
-//! reads, and creates that carry a ClientToken; unknown actions never) and the failure is
-//! transient: a `Throttling*` code, `ServiceUnavailable` / `InternalError` / `UnknownError` /
-//! `IdempotentProcessing`, any HTTP 5xx, a transport error or a timeout. The wait is jittered
+//! A `Throttling*` refusal is retried for every action, mutating, deleting and unknown ones
+//! included: flow control rejects a request before it runs, so sending it again cannot do
+//! anything twice. Any other failure is retried only when the action is safe to repeat
+//! (`ops::Action::is_retry_safe`: reads, and creates that carry a ClientToken; unknown actions
+//! never) and the failure is transient: `ServiceUnavailable` / `InternalError` /
+//! `UnknownError` / `IdempotentProcessing`, any HTTP 5xx, a transport error or a timeout (the
+//! service may have acted before it failed to answer). The wait is jittered
 //! exponential backoff (`d = min(cap, base·2ⁿ)`, sleep `d/2 + rand(0..=d/2)`), unless the
 //! server sent `x-acs-retry-after` (milliseconds), which wins (up to `MAX_SERVER_WAIT`).
 //! `SignatureNonceUsed` is separate: the request was rejected before it ran, so any action is
@@ -88,7 +91,8 @@ impl Retries {
             self.nonce_resent = true;
             return Some(Duration::ZERO);
         }
-        if !(self.retry_safe && is_transient(error) && self.attempts < self.policy.max_attempts) {
+        let repeatable = is_throttled(error) || (self.retry_safe && is_transient(error));
+        if !(repeatable && self.attempts < self.policy.max_attempts) {
             return None;
         }
         let retry = self.attempts - 1;
@@ -118,6 +122,23 @@ pub fn is_transient(e: &CallError) -> bool {
         }
         CallError::Transport { .. } | CallError::Timeout => true,
         CallError::InvalidResponse { status, .. } => *status >= 500,
+        CallError::Config(_) | CallError::Params(_) => false,
+    }
+}
+
+/// True when flow control refused the request: it was not executed.
+pub fn is_throttled(e: &CallError) -> bool {
+    matches!(e, CallError::Api(api) if api.is_throttling())
+}
+
+/// True when the failed attempt may still have been carried out: no answer, or a server
+/// error (the service may fail to answer after it acted). A definite refusal (throttling, a
+/// 4xx error code, a nonce replay) did nothing.
+pub fn may_have_acted(e: &CallError) -> bool {
+    match e {
+        CallError::Api(api) => !api.is_throttling() && api.http_status >= 500,
+        CallError::Transport { .. } | CallError::Timeout => true,
+        CallError::InvalidResponse { status, .. } => *status >= 500 || *status < 400,
         CallError::Config(_) | CallError::Params(_) => false,
     }
 }
@@ -186,8 +207,18 @@ mod tests {
             "3 attempts made"
         );
 
+        // A throttled request never ran: even a delete or an unknown action is sent again,
+        // after the server's wait; a 5xx on it may have acted, so it is not.
         let mut unsafe_action = Retries::new(p, false);
-        assert_eq!(unsafe_action.next_wait(&throttled, None, &mut rng), None);
+        assert_eq!(
+            unsafe_action.next_wait(&throttled, Some(Duration::from_secs(2)), &mut rng),
+            Some(Duration::from_secs(2))
+        );
+        let mut unsafe_action = Retries::new(p, false);
+        assert_eq!(
+            unsafe_action.next_wait(&api("ServiceUnavailable", 503), None, &mut rng),
+            None
+        );
         let replay = api("SignatureNonceUsed", 400);
         assert_eq!(
             unsafe_action.next_wait(&replay, None, &mut rng),

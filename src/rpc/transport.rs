@@ -31,6 +31,7 @@ pub(crate) async fn send(
     http: &reqwest::Client,
     request: &PreparedRequest,
     creds: &Credentials,
+    server_clock: &super::clock::ServerClock,
 ) -> Result<Value, Failure> {
     let builder = match request.method() {
         Method::Get => http.get(request.url()),
@@ -48,6 +49,13 @@ pub(crate) async fn send(
         .await
         .map_err(|e| transport_error(e, creds))?;
     let status = response.status().as_u16();
+    if let Some(date) = response
+        .headers()
+        .get(reqwest::header::DATE)
+        .and_then(|v| v.to_str().ok())
+    {
+        server_clock.observe(date);
+    }
     let retry_after = response
         .headers()
         .get("x-acs-retry-after")

@@ -72,6 +72,9 @@ pub struct Clock {
     pub mode: TimeMode,
     base: f64,
     started: Instant,
+    /// Unix seconds of virtual time 0: the simulated wall clock is this plus [`Clock::now`],
+    /// so wall-clock deadlines (AutoReleaseTime) pass in simulated time.
+    epoch: i64,
 }
 
 impl Clock {
@@ -85,6 +88,29 @@ impl Clock {
             mode,
             base: virtual_secs,
             started: Instant::now(),
+            epoch: time::OffsetDateTime::now_utc().unix_timestamp() - virtual_secs as i64,
+        }
+    }
+
+    /// The same virtual time and wall epoch, flowing at another speed.
+    pub fn with_mode(&self, mode: TimeMode) -> Clock {
+        Clock {
+            epoch: self.epoch,
+            ..Clock::resume(mode, self.now())
+        }
+    }
+
+    /// The simulated wall clock (UTC): the real one while time flows at real speed, ahead of
+    /// it when time is scaled faster. In Steps mode, and at scale 0, time does not flow on its
+    /// own, so the real clock stands in (nothing then expires by the wall clock early).
+    pub fn wall_now(&self) -> time::OffsetDateTime {
+        match self.mode {
+            TimeMode::Scaled(f) if f > 0.0 && f.is_finite() => {
+                let secs = self.epoch as f64 + self.now();
+                time::OffsetDateTime::from_unix_timestamp(secs as i64)
+                    .unwrap_or_else(|_| time::OffsetDateTime::now_utc())
+            }
+            TimeMode::Scaled(_) | TimeMode::Steps(_) => time::OffsetDateTime::now_utc(),
         }
     }
 
@@ -141,10 +167,12 @@ impl Serialize for Clock {
         struct Snapshot {
             mode: TimeMode,
             virtual_secs: f64,
+            epoch: i64,
         }
         Snapshot {
             mode: self.mode,
             virtual_secs: self.now(),
+            epoch: self.epoch,
         }
         .serialize(s)
     }
@@ -156,9 +184,16 @@ impl<'de> Deserialize<'de> for Clock {
         struct Snapshot {
             mode: TimeMode,
             virtual_secs: f64,
+            /// Absent in snapshots written before the simulated wall clock existed.
+            #[serde(default)]
+            epoch: Option<i64>,
         }
         let s = Snapshot::deserialize(d)?;
-        Ok(Clock::resume(s.mode, s.virtual_secs))
+        let mut clock = Clock::resume(s.mode, s.virtual_secs);
+        if let Some(epoch) = s.epoch {
+            clock.epoch = epoch;
+        }
+        Ok(clock)
     }
 }
 
@@ -211,6 +246,31 @@ mod tests {
         let json = serde_json::to_string(&c).unwrap();
         let back: Clock = serde_json::from_str(&json).unwrap();
         assert_eq!(back.mode, TimeMode::Scaled(0.0));
+    }
+
+    #[test]
+    fn the_wall_clock_runs_at_the_scaled_speed_and_survives_a_snapshot() {
+        let c = Clock::resume(TimeMode::Scaled(0.001), 7200.0);
+        let ahead = c.wall_now() - time::OffsetDateTime::now_utc();
+        assert!(
+            ahead.whole_seconds() >= 0 && ahead.whole_seconds() <= 2,
+            "{ahead}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        let later = c.wall_now() - time::OffsetDateTime::now_utc();
+        assert!(
+            later.whole_seconds() >= 15,
+            "20 ms at 1000x is 20 s: {later}"
+        );
+        let back: Clock = serde_json::from_str(&serde_json::to_string(&c).unwrap()).unwrap();
+        assert!((back.wall_now() - c.wall_now()).whole_seconds().abs() <= 1);
+        let steps = Clock::new(TimeMode::Steps(1));
+        assert!(
+            (steps.wall_now() - time::OffsetDateTime::now_utc())
+                .whole_seconds()
+                .abs()
+                <= 1
+        );
     }
 
     #[test]

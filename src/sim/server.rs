@@ -273,6 +273,9 @@ struct Outcome {
     retry_after_ms: Option<u64>,
     /// A snapshot to write before answering: (generation, bytes).
     snapshot: Option<(u64, Vec<u8>)>,
+    /// The simulated wall clock, sent as the `Date` header (as the service sends its own), so
+    /// clients can set wall-clock deadlines such as AutoReleaseTime in simulated time.
+    server_time: Option<time::OffsetDateTime>,
 }
 
 impl Shared {
@@ -290,8 +293,10 @@ impl Shared {
             result: Ok(Value::Null),
             retry_after_ms: None,
             snapshot: None,
+            server_time: None,
         };
         outcome.result = self.dispatch(raw, &mut outcome);
+        outcome.server_time = Some(self.lock().world.wall_now());
         outcome
     }
 
@@ -386,6 +391,7 @@ async fn serve(State(shared): State<Arc<Shared>>, request: Request) -> Response 
                 result: Err(too_big),
                 retry_after_ms: None,
                 snapshot: None,
+                server_time: None,
             };
             return render(outcome, &request_id);
         }
@@ -419,6 +425,7 @@ fn guarded(stage: impl FnOnce() -> Outcome) -> Outcome {
         result: Err(internal(&panic_text(&panic))),
         retry_after_ms: None,
         snapshot: None,
+        server_time: None,
     })
 }
 
@@ -477,6 +484,13 @@ fn render(outcome: Outcome, request_id: &str) -> Response {
     }
     if let Some(ms) = outcome.retry_after_ms {
         headers.insert("x-acs-retry-after", HeaderValue::from(ms));
+    }
+    if let Some(v) = outcome
+        .server_time
+        .and_then(|t| t.format(crate::rpc::HTTP_DATE).ok())
+        .and_then(|t| HeaderValue::from_str(&t).ok())
+    {
+        headers.insert(header::DATE, v);
     }
     response
 }

@@ -244,7 +244,7 @@ fn ctrl_c_cancels_the_line_or_the_running_entry_not_the_session() {
     repl.line("print(\"looping\" + \" now\"); loop { n += 1; }");
     repl.expect("looping now");
     repl.ctrl_c();
-    repl.expect("interrupted (Ctrl-C)");
+    repl.expect("interrupted (Ctrl-C or a stop signal)");
     repl.expect(PROMPT);
     repl.enter("n > 0", r"\r\ntrue\r\n");
     repl.line(":quit");

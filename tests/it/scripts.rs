@@ -31,8 +31,14 @@ fn run(h: &Harness, name: &str, args: &[&str]) -> Vec<String> {
     h.printed.lock().unwrap().clear();
     let args = args.iter().map(|s| s.to_string()).collect();
     let journal = tempfile::tempdir().expect("journal dir");
-    let ledger = ecsh::ledger::start_run(&h.client, Some(journal.path()), name, "sim")
-        .expect("the run ledger starts");
+    let ledger = ecsh::ledger::start_run(
+        &h.client,
+        Some(journal.path()),
+        name,
+        "sim",
+        ecsh::ledger::lease::LeasePolicy::default(),
+    )
+    .expect("the run ledger starts");
     let mut session = h.session();
     session.ledger = Some(ledger.clone());
     let outcome = runner::run_file(&script(name), args, session);

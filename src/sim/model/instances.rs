@@ -498,16 +498,30 @@ fn spec(w: &mut World, p: &Params, many: bool) -> Result<Spec, SimError> {
         key_pair: p.str("KeyPairName").unwrap_or("").to_string(),
         user_data,
         deletion_protection: p.flag("DeletionProtection")?,
-        auto_release_time: auto_release_time(p)?,
+        auto_release_time: auto_release_time(p, w.clock.wall_now(), charge_type)?,
     })
 }
 
-/// `AutoReleaseTime`: UTC `yyyy-MM-ddTHH:mm:ssZ` (or without seconds), at least 30 minutes
-/// ahead. Recorded and shown; the simulator does not release instances by it.
-fn auto_release_time(p: &Params) -> Result<String, SimError> {
-    let Some(raw) = p.str("AutoReleaseTime") else {
-        return Ok(String::new());
-    };
+/// `AutoReleaseTime` of a new instance (see [`check_auto_release_time`]); empty when none.
+fn auto_release_time(
+    p: &Params,
+    now: time::OffsetDateTime,
+    charge_type: &str,
+) -> Result<String, SimError> {
+    match p.str("AutoReleaseTime") {
+        None | Some("") => Ok(String::new()),
+        Some(raw) => check_auto_release_time(raw, now, charge_type),
+    }
+}
+
+/// The service's rules for `AutoReleaseTime`: UTC `yyyy-MM-ddTHH:mm:ssZ` (or without
+/// seconds), pay-as-you-go instances only, at least 30 minutes and at most 3 years after `now`
+/// (the simulated wall clock). Kept to the minute, as the service does; returned normalized.
+fn check_auto_release_time(
+    raw: &str,
+    now: time::OffsetDateTime,
+    charge_type: &str,
+) -> Result<String, SimError> {
     let with_seconds =
         time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
     let minutes = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]Z");
@@ -521,14 +535,65 @@ fn auto_release_time(p: &Params) -> Result<String, SimError> {
             )
         })?
         .assume_utc();
-    if parsed < time::OffsetDateTime::now_utc() + time::Duration::minutes(30) {
+    if charge_type != "PostPaid" {
+        return Err(SimError::new(
+            403,
+            "InvalidInstanceChargeType.NotSupport",
+            "AutoReleaseTime applies to pay-as-you-go (PostPaid) instances only.".to_string(),
+        ));
+    }
+    let parsed = parsed.replace_second(0).unwrap_or(parsed);
+    if parsed < now + time::Duration::minutes(30) {
         return Err(SimError::new(
             400,
             "InvalidAutoReleaseTime",
             format!("AutoReleaseTime {raw} must be at least 30 minutes from now."),
         ));
     }
-    Ok(raw.to_string())
+    if parsed > now + time::Duration::days(3 * 365) {
+        return Err(SimError::new(
+            400,
+            "InvalidAutoReleaseTime",
+            format!("AutoReleaseTime {raw} must be at most 3 years from now."),
+        ));
+    }
+    Ok(crate::rpc::format_timestamp(parsed))
+}
+
+/// Releases every instance whose AutoReleaseTime has passed on the simulated wall clock, as
+/// the service does by itself.
+pub(super) fn release_expired(w: &mut World) {
+    let now = w.clock.wall_now();
+    let due: Vec<String> = w
+        .instances
+        .values()
+        .filter(|i| i.released.is_none() && !i.auto_release_time.is_empty())
+        .filter(|i| {
+            time::OffsetDateTime::parse(
+                &i.auto_release_time,
+                &time::format_description::well_known::Rfc3339,
+            )
+            .is_ok_and(|t| t <= now)
+        })
+        .map(|i| i.id.clone())
+        .collect();
+    for id in due {
+        release(w, &id);
+    }
+}
+
+/// `ModifyInstanceAutoReleaseTime`: sets the instance's AutoReleaseTime, or clears it when
+/// the parameter is absent or empty.
+pub fn modify_auto_release_time(w: &mut World, p: &Params) -> Result<Value, SimError> {
+    let id = p.need("InstanceId")?;
+    let now = w.clock.wall_now();
+    let i = w.instance_in(p, id)?;
+    let value = match p.str("AutoReleaseTime") {
+        None | Some("") => String::new(),
+        Some(raw) => check_auto_release_time(raw, now, &i.charge_type)?,
+    };
+    i.auto_release_time = value;
+    Ok(json!({}))
 }
 
 fn default_category(itype: &InstanceType) -> String {

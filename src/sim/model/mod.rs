@@ -107,8 +107,13 @@ impl World {
     /// Replaces the time and exec modes, keeping the state (after restoring a snapshot, the
     /// command line wins over what the snapshot recorded). Virtual time carries on.
     pub fn set_options(&mut self, opts: WorldOptions) {
-        self.clock = Clock::resume(opts.time, self.clock.now());
+        self.clock = self.clock.with_mode(opts.time);
         self.exec = opts.exec;
+    }
+
+    /// The simulated wall clock (what the server's `Date` header says).
+    pub fn wall_now(&self) -> time::OffsetDateTime {
+        self.clock.wall_now()
     }
 
     pub fn options(&self) -> WorldOptions {
@@ -165,6 +170,9 @@ impl World {
     pub fn handle(&mut self, req: &SimRequest) -> Result<Value, SimError> {
         let action = ops::find(req.product, &req.action).ok_or_else(|| unknown_action(req))?;
         let handler = handler(action).ok_or_else(|| unknown_action(req))?;
+        // The service releases instances whose AutoReleaseTime has passed on its own; here,
+        // before any request can see them.
+        instances::release_expired(self);
         let p = Params::new(req, action);
         check_required(action, &p)?;
         if let Some(region) = p.str("RegionId") {
@@ -216,6 +224,7 @@ fn handler(action: &Action) -> Option<Handler> {
         (Product::Ecs, "RebootInstance") => instances::reboot_instance,
         (Product::Ecs, "DeleteInstance") => instances::delete_instance,
         (Product::Ecs, "DeleteInstances") => instances::delete_instances,
+        (Product::Ecs, "ModifyInstanceAutoReleaseTime") => instances::modify_auto_release_time,
         (Product::Ecs, "AllocatePublicIpAddress") => instances::allocate_public_ip,
         (Product::Ecs, "CreateDisk") => instances::create_disk,
         (Product::Ecs, "DescribeDisks") => instances::describe_disks,

@@ -1692,3 +1692,87 @@ mod fuzz {
         }
     }
 }
+
+#[test]
+fn auto_release_time_follows_the_services_rules_and_expires_in_simulated_time() {
+    // 1 real ms = 1 simulated s.
+    let mut w = World::new(WorldOptions {
+        time: TimeMode::Scaled(0.001),
+        ..WorldOptions::default()
+    });
+    let (_, vsw, sg) = network(&mut w);
+    let at = |mins: i64| crate::rpc::format_timestamp(w_now() + time::Duration::minutes(mins));
+    fn w_now() -> time::OffsetDateTime {
+        time::OffsetDateTime::now_utc()
+    }
+    // Too soon, too far, prepaid: refused with the service's codes.
+    for (extra, code) in [
+        (vec![("AutoReleaseTime", at(10))], "InvalidAutoReleaseTime"),
+        (
+            vec![("AutoReleaseTime", at(4 * 365 * 24 * 60))],
+            "InvalidAutoReleaseTime",
+        ),
+    ] {
+        let extra: Vec<(&str, &str)> = extra.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let e = run(&mut w, &vsw, &sg, &extra).unwrap_err();
+        assert_eq!(e.code, code, "{extra:?}: {}", e.message);
+    }
+    let lease = at(60);
+    let ids = run(&mut w, &vsw, &sg, &[("AutoReleaseTime", &lease)]).unwrap();
+    let id = ids[0].clone();
+    let ids_json = format!("[\"{id}\"]");
+    let shown = ok(
+        &mut w,
+        "DescribeInstances",
+        &[HZ, ("InstanceIds", &ids_json)],
+    );
+    assert_eq!(
+        s(&shown, "Instances.Instance.0.AutoReleaseTime"),
+        {
+            let mut l = lease.clone();
+            l.replace_range(17..19, "00");
+            l
+        },
+        "kept to the minute"
+    );
+    // Cleared: never released by time.
+    ok(
+        &mut w,
+        "ModifyInstanceAutoReleaseTime",
+        &[HZ, ("InstanceId", &id)],
+    );
+    let shown = ok(
+        &mut w,
+        "DescribeInstances",
+        &[HZ, ("InstanceIds", &ids_json)],
+    );
+    assert_eq!(s(&shown, "Instances.Instance.0.AutoReleaseTime"), "");
+    // Set 31 simulated minutes ahead on the simulated clock, then let 40 pass (2.4 s real).
+    let soon = crate::rpc::format_timestamp(w.wall_now() + time::Duration::minutes(31));
+    ok(
+        &mut w,
+        "ModifyInstanceAutoReleaseTime",
+        &[HZ, ("InstanceId", &id), ("AutoReleaseTime", &soon)],
+    );
+    std::thread::sleep(std::time::Duration::from_millis(2400));
+    let mut gone = false;
+    for _ in 0..50 {
+        let v = ok(
+            &mut w,
+            "DescribeInstances",
+            &[HZ, ("InstanceIds", &ids_json)],
+        );
+        if v["TotalCount"] == 0 {
+            gone = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(gone, "released by its AutoReleaseTime");
+    let e = err(
+        &mut w,
+        "ModifyInstanceAutoReleaseTime",
+        &[HZ, ("InstanceId", "i-missing"), ("AutoReleaseTime", &soon)],
+    );
+    assert_eq!(e.code, "InvalidInstanceId.NotFound");
+}

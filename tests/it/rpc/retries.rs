@@ -235,3 +235,48 @@ async fn client_errors_are_not_retried() {
     assert_eq!(e.code(), Some("InvalidParameter"));
     assert_eq!(server.requests().len(), 1);
 }
+
+#[tokio::test]
+async fn throttling_is_retried_for_deletes_mutations_and_unknown_actions() {
+    // Flow control refuses a request before it runs, so repeating it cannot act twice.
+    for action in ["DeleteInstances", "StartInstance", "DescribeSomethingNew"] {
+        let server = TestServer::start(vec![
+            Reply::error(400, "Throttling.User").header("x-acs-retry-after", "10")
+        ])
+        .await;
+        let client = server.client(Method::Post, 4, false);
+        client
+            .call(
+                Product::Ecs,
+                action,
+                vec![("InstanceId.1".into(), "i-1".into())],
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{action}: {e}"));
+        assert_eq!(
+            server.requests().len(),
+            2,
+            "{action}: one throttled, one sent again"
+        );
+        assert_eq!(client.stats().retries, 1, "{action}");
+    }
+}
+
+#[tokio::test]
+async fn a_lost_answer_followed_by_throttling_stays_unknown() {
+    // The first attempt may have created the instance (503 after the service acted); the
+    // throttled retries prove nothing, so the caller sees the error that leaves it unknown.
+    let server = TestServer::start(vec![
+        Reply::error(503, "ServiceUnavailable"),
+        Reply::error(400, "Throttling"),
+        Reply::error(400, "Throttling"),
+    ])
+    .await;
+    let client = server.client(Method::Post, 3, false);
+    let e = client
+        .call(Product::Ecs, "RunInstances", vec![])
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Some("ServiceUnavailable"), "{e}");
+    assert_eq!(server.requests().len(), 3);
+}

@@ -1,0 +1,99 @@
+//! `ecsh release ID…` and `ecsh release --run RUN`: release what past runs kept (or still
+//! hold), after listing it and asking (`--yes` skips the question).
+
+use super::{exit, GlobalArgs};
+use crate::ledger::retained::{self, Selection};
+use crate::ledger::target::RunTarget;
+use clap::Args;
+use std::io::{BufRead, IsTerminal, Write};
+
+#[derive(Debug, Args)]
+pub struct ReleaseArgs {
+    /// The resources to release (ids as `ecsh ledger` lists them).
+    #[arg(
+        value_name = "ID",
+        required_unless_present = "run",
+        conflicts_with = "run"
+    )]
+    pub ids: Vec<String>,
+    /// Release everything this run still holds or kept.
+    #[arg(long, value_name = "RUN")]
+    pub run: Option<String>,
+}
+
+pub fn run(global: &GlobalArgs, args: ReleaseArgs) -> anyhow::Result<i32> {
+    let runtime = super::runtime()?;
+    let target = runtime.block_on(crate::connect::connect(&global.target_options()?))?;
+    if target.is_simulator() {
+        eprintln!(
+            "ecsh release: no cloud to release from: no credentials are configured, and resources \
+             of the embedded simulator end with the process that started it; point ecsh at the \
+             cloud (credentials, --profile) or at a standalone simulator (--endpoint)"
+        );
+        return Ok(exit::USAGE);
+    }
+    eprintln!("{}", target.banner);
+    let dir = match &global.journal_dir {
+        Some(d) => d.clone(),
+        None => crate::ledger::journal::default_dir()?,
+    };
+    let what = match &args.run {
+        Some(run) => Selection::Run(run),
+        None => Selection::Ids(&args.ids),
+    };
+    let here = RunTarget::of(&target.client);
+    let plans = match retained::plan(&dir, Some(&here), what) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("ecsh release: {e}");
+            return Ok(exit::FAILURE);
+        }
+    };
+    let count: usize = plans.iter().map(|p| p.items.len()).sum();
+    if count == 0 {
+        println!("nothing to release: the run holds and keeps nothing");
+        return Ok(exit::OK);
+    }
+    for p in &plans {
+        println!("{}:", p.run);
+        for t in &p.items {
+            let cost = t
+                .cost
+                .as_ref()
+                .map(|c| format!(", ~{} {:.4}/h", c.currency, c.amount))
+                .unwrap_or_default();
+            println!("  {} {} ({}{cost})", t.kind.label(), t.id, t.region);
+        }
+    }
+    if !global.yes && !confirmed(count)? {
+        println!("nothing released");
+        return Ok(exit::FAILURE);
+    }
+    let report = runtime.block_on(retained::execute(
+        std::sync::Arc::new(target.client.clone()),
+        plans,
+        &crate::ledger::ReleasePolicy::default(),
+        global.journal_dir.clone(),
+    ))?;
+    print!("{report}");
+    Ok(if report.is_clean() {
+        exit::OK
+    } else {
+        exit::FAILURE
+    })
+}
+
+/// Asks on the terminal; with no terminal there is nobody to ask, so the answer is no.
+pub(super) fn confirmed(count: usize) -> anyhow::Result<bool> {
+    if !std::io::stdin().is_terminal() {
+        eprintln!(
+            "ecsh release: no terminal to ask on; pass --yes to release these {count} resource(s)"
+        );
+        return Ok(false);
+    }
+    eprint!("Release these {count} resource(s)? [y/N] ");
+    std::io::stderr().flush()?;
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    Ok(crate::guard::prompt::is_yes(line.trim()))
+}
