@@ -101,6 +101,7 @@ fn action_link(product: Product, action: &str) -> String {
     let (p, v) = match product {
         Product::Ecs => ("ecs", "2014-05-26"),
         Product::Vpc => ("vpc", "2016-04-28"),
+        Product::Sts => ("ram", "2015-04-01"),
     };
     format!(
         "https://www.alibabacloud.com/help/en/{p}/developer-reference/api-{p}-{v}-{}",

@@ -145,7 +145,8 @@ fn wait_running(w: &mut World, id: &str) {
 #[test]
 fn every_registered_action_has_a_handler() {
     let mut w = world(0);
-    for a in ops::ACTIONS {
+    // STS is served by `sim::sts`, beside the model (its tests cover every STS action).
+    for a in ops::ACTIONS.iter().filter(|a| a.product != Product::Sts) {
         assert!(handler(a).is_some(), "{} has no handler", a.name);
         if let Err(e) = call(&mut w, a.name, &[HZ]) {
             assert_ne!(e.code, "InvalidAction.NotFound", "{}", a.name);
