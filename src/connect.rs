@@ -6,10 +6,14 @@
 //! `--cloud aliyun`, missing credentials are an error. The one-line banner that says which was
 //! chosen is returned, not printed: printing is the CLI's job.
 
-use crate::rpc::{self, Client, ClientConfig, ConfigError, Credentials, Overrides, Resolved};
+use crate::rpc::{
+    self, Client, ClientConfig, ConfigError, CredentialSource, Credentials, Overrides, Refresher,
+    Resolved, SourceKind,
+};
 use crate::sim::{self, RunningSim, SimConfig};
 use anyhow::{Context, Result};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// Which cloud the user asked for, if they asked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -67,17 +71,16 @@ pub async fn connect(opts: &TargetOptions) -> Result<Target> {
     let use_sim = match opts.cloud {
         Some(CloudChoice::Sim) => true,
         Some(CloudChoice::Aliyun) => {
-            resolved.require_credentials()?;
+            resolved.require_source()?;
             false
         }
-        None => resolved.credentials.is_none(),
+        None => resolved.source.is_none(),
     };
     if use_sim {
         return start_embedded(resolved, opts).await;
     }
-    let credentials = resolved.require_credentials()?.clone();
-    let mut config = ClientConfig::new(credentials, resolved.region.clone());
-    config.endpoint_override = resolved.endpoint.clone();
+    let source = resolved.require_source()?.clone();
+    let mut config = client_config(&resolved, source).await?;
     config.method = opts.method;
     let client = Client::new(config)?;
     let banner = match &resolved.endpoint {
@@ -100,10 +103,30 @@ pub async fn connect(opts: &TargetOptions) -> Result<Target> {
     })
 }
 
+/// The client configuration for the winning source. A source whose keys expire gets a
+/// [`Refresher`], asked for its first keys now, so a misconfigured source (a role that cannot
+/// be assumed, a metadata service that does not answer) fails before anything runs, naming
+/// the source and the fix.
+pub async fn client_config(resolved: &Resolved, source: CredentialSource) -> Result<ClientConfig> {
+    let mut config = match &source.kind {
+        SourceKind::Static(c) => ClientConfig::new(c.clone(), resolved.region.clone()),
+        _ => {
+            let refresher = Arc::new(Refresher::new(source, resolved.fetch_context()));
+            let first = refresher.current().await?;
+            let mut config = ClientConfig::new(first, resolved.region.clone());
+            config.refresher = Some(refresher);
+            config
+        }
+    };
+    config.endpoint_override = resolved.endpoint.clone();
+    Ok(config)
+}
+
 fn who(resolved: &Resolved) -> String {
-    match &resolved.sources.profile {
-        Some(profile) => format!("profile {profile}"),
-        None => match &resolved.sources.access_key_id {
+    match (&resolved.sources.profile, &resolved.source) {
+        (Some(profile), _) => format!("profile {profile}"),
+        (None, Some(src)) if !src.is_static() => format!("credentials from {}", src.origin),
+        (None, _) => match &resolved.sources.access_key_id {
             Some(src) => format!("credentials from {src}"),
             None => "credentials configured".into(),
         },

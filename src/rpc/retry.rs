@@ -118,7 +118,7 @@ pub fn is_transient(e: &CallError) -> bool {
         }
         CallError::Transport { .. } | CallError::Timeout => true,
         CallError::InvalidResponse { status, .. } => *status >= 500,
-        CallError::Config(_) | CallError::Params(_) => false,
+        CallError::Config(_) | CallError::Params(_) | CallError::Credentials(_) => false,
     }
 }
 

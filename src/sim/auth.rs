@@ -109,7 +109,11 @@ impl Authenticator {
         {
             return Ok(c.clone());
         }
-        if let Some(issued) = self.temporary.as_ref().and_then(|s| s.lookup(access_key_id)) {
+        if let Some(issued) = self
+            .temporary
+            .as_ref()
+            .and_then(|s| s.lookup(access_key_id))
+        {
             return issued;
         }
         Err(SimError::new(

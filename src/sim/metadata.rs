@@ -121,11 +121,14 @@ async fn serve(State(shared): State<Arc<Shared>>, request: Request) -> Response 
     match header(TOKEN_HEADER) {
         Some(sent) => {
             let now = Instant::now();
-            let valid = lock(&shared.issued)
-                .iter()
-                .any(|(t, until)| *until > now && crate::secret::Secret::new(t.as_str()).ct_eq(&sent));
+            let valid = lock(&shared.issued).iter().any(|(t, until)| {
+                *until > now && crate::secret::Secret::new(t.as_str()).ct_eq(&sent)
+            });
             if !valid {
-                return text(StatusCode::UNAUTHORIZED, "Unauthorized: invalid or expired metadata token");
+                return text(
+                    StatusCode::UNAUTHORIZED,
+                    "Unauthorized: invalid or expired metadata token",
+                );
             }
         }
         None if shared.tokens == Tokens::Required => {

@@ -11,12 +11,12 @@
 //! nothing of resources; the model does.
 
 use super::auth::{Authenticator, Credential};
-use super::metadata::{self, MetadataConfig};
-use super::sts::Sts;
 use super::faults::{self, FaultSpec, Faults};
+use super::metadata::{self, MetadataConfig};
 use super::model::{World, WorldOptions};
 use super::persist::{self, StateFile};
 use super::protocol::{self, RawRequest, MAX_BODY_BYTES};
+use super::sts::Sts;
 use super::{SimError, SimRequest};
 use crate::ops::{Effect, Product};
 use crate::secret::Secret;
@@ -135,7 +135,9 @@ impl RunningSim {
 
     /// `http://ADDR` of the metadata service, when it runs.
     pub fn metadata_endpoint(&self) -> Option<String> {
-        self.metadata.as_ref().map(|(addr, _)| format!("http://{addr}"))
+        self.metadata
+            .as_ref()
+            .map(|(addr, _)| format!("http://{addr}"))
     }
 
     pub fn state_file(&self) -> Option<&std::path::Path> {
@@ -233,7 +235,10 @@ pub async fn start(cfg: SimConfig) -> Result<RunningSim> {
         Some(m) => {
             let (stop, stopped) = oneshot::channel::<()>();
             let addr = metadata::start(m, sts, stopped).await.with_context(|| {
-                format!("cannot listen on {} for the metadata service (is the port in use?)", m.listen)
+                format!(
+                    "cannot listen on {} for the metadata service (is the port in use?)",
+                    m.listen
+                )
             })?;
             Some((addr, stop))
         }
@@ -327,7 +332,8 @@ impl Shared {
         })?;
         outcome.product = Some(parsed.product);
         // AssumeRoleWithOIDC is anonymous: the OIDC token in it is the proof of identity.
-        let anonymous = parsed.product == Product::Sts && parsed.action.name == "AssumeRoleWithOIDC";
+        let anonymous =
+            parsed.product == Product::Sts && parsed.action.name == "AssumeRoleWithOIDC";
         let access_key_id = if anonymous {
             String::new()
         } else {

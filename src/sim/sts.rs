@@ -446,7 +446,10 @@ mod tests {
         assert!(sts.lookup(&g.access_key_id).unwrap().is_ok());
         sts.advance(1.0);
         let e = sts.lookup(&g.access_key_id).unwrap().unwrap_err();
-        assert_eq!((e.status, e.code.as_str()), (400, "InvalidSecurityToken.Expired"));
+        assert_eq!(
+            (e.status, e.code.as_str()),
+            (400, "InvalidSecurityToken.Expired")
+        );
         assert!(sts.lookup("LTAIother").is_none());
     }
 
@@ -460,7 +463,10 @@ mod tests {
             jwt(json!({"sub": "repo", "aud": "sts", "exp": future})),
             jwt(json!({"iss": "x", "sub": "repo", "exp": future})),
         ] {
-            assert_eq!(jwt_claims(&bad).unwrap_err().code, "InvalidParameter.OIDCToken");
+            assert_eq!(
+                jwt_claims(&bad).unwrap_err().code,
+                "InvalidParameter.OIDCToken"
+            );
         }
         let old = jwt(json!({"iss": "x", "sub": "r", "aud": "a", "exp": 1}));
         assert_eq!(
@@ -472,7 +478,10 @@ mod tests {
     #[test]
     fn every_registered_sts_action_is_served() {
         let sts = Sts::new(TimeMode::Steps(1));
-        for a in crate::ops::ACTIONS.iter().filter(|a| a.product == crate::ops::Product::Sts) {
+        for a in crate::ops::ACTIONS
+            .iter()
+            .filter(|a| a.product == crate::ops::Product::Sts)
+        {
             let req = SimRequest {
                 product: a.product,
                 action: a.name.to_string(),
@@ -488,8 +497,17 @@ mod tests {
 
     #[test]
     fn role_arns_must_name_a_role_of_the_account() {
-        assert_eq!(role_name(&format!("acs:ram::{ACCOUNT_ID}:role/ops")).unwrap(), "ops");
-        assert_eq!(role_name("acs:ram::999:role/ops").unwrap_err().code, "EntityNotExist.Role");
-        assert_eq!(role_name("ops").unwrap_err().code, "InvalidParameter.RoleArn");
+        assert_eq!(
+            role_name(&format!("acs:ram::{ACCOUNT_ID}:role/ops")).unwrap(),
+            "ops"
+        );
+        assert_eq!(
+            role_name("acs:ram::999:role/ops").unwrap_err().code,
+            "EntityNotExist.Role"
+        );
+        assert_eq!(
+            role_name("ops").unwrap_err().code,
+            "InvalidParameter.RoleArn"
+        );
     }
 }

@@ -69,7 +69,7 @@ fn profile_flag(name: &str) -> Overrides {
 fn env_beats_the_current_profile() {
     let home = standard_home();
     let r = run(Overrides::default(), &env_keys(), home.path()).unwrap();
-    let c = r.credentials.as_ref().unwrap();
+    let c = r.static_credentials().unwrap();
     assert_eq!(c.access_key_id, "LTAIenvkeyid00001111");
     assert_eq!(c.secret.expose(), ENV_SECRET);
     assert_eq!(
@@ -96,7 +96,7 @@ fn current_profile_is_used_without_env() {
     let home = standard_home();
     let r = run(Overrides::default(), &env(&[]), home.path()).unwrap();
     assert_eq!(
-        r.credentials.unwrap().access_key_id,
+        r.static_credentials().unwrap().access_key_id,
         "LTAIdefaultkey0002222"
     );
     assert!(r
@@ -110,14 +110,20 @@ fn current_profile_is_used_without_env() {
 fn explicit_profile_beats_env() {
     let home = standard_home();
     let r = run(profile_flag("dev"), &env_keys(), home.path()).unwrap();
-    assert_eq!(r.credentials.unwrap().access_key_id, "LTAIdevkeyid00003333");
+    assert_eq!(
+        r.static_credentials().unwrap().access_key_id,
+        "LTAIdevkeyid00003333"
+    );
     assert_eq!(r.region, "ap-southeast-1");
     assert!(r.sources.profile.unwrap().contains("flag --profile"));
 
     let mut e = env_keys();
     e.insert("ALIBABA_CLOUD_PROFILE".into(), "dev".into());
     let r = run(Overrides::default(), &e, home.path()).unwrap();
-    assert_eq!(r.credentials.unwrap().access_key_id, "LTAIdevkeyid00003333");
+    assert_eq!(
+        r.static_credentials().unwrap().access_key_id,
+        "LTAIdevkeyid00003333"
+    );
     assert!(r
         .sources
         .profile
@@ -127,7 +133,7 @@ fn explicit_profile_beats_env() {
     // The flag beats the variable.
     let r = run(profile_flag("default"), &e, home.path()).unwrap();
     assert_eq!(
-        r.credentials.unwrap().access_key_id,
+        r.static_credentials().unwrap().access_key_id,
         "LTAIdefaultkey0002222"
     );
 }
@@ -136,7 +142,7 @@ fn explicit_profile_beats_env() {
 fn sts_token_profiles_carry_the_token() {
     let home = standard_home();
     let r = run(profile_flag("sts"), &env(&[]), home.path()).unwrap();
-    let c = r.credentials.as_ref().unwrap();
+    let c = r.static_credentials().unwrap();
     assert_eq!(c.security_token.as_ref().unwrap().expose(), STS_TOKEN);
     assert!(r
         .sources
@@ -149,12 +155,18 @@ fn sts_token_profiles_carry_the_token() {
 #[test]
 fn unsupported_modes_and_missing_profiles_are_explained() {
     let home = standard_home();
-    let e = run(profile_flag("role"), &env(&[]), home.path()).unwrap_err();
-    let text = e.to_string();
-    assert!(matches!(e, ConfigError::UnsupportedMode { .. }));
+    // RamRoleArn is a source now (AssumeRole with the profile's keys), not an error.
+    let r = run(profile_flag("role"), &env(&[]), home.path()).unwrap();
+    let src = r.source.as_ref().unwrap();
     assert!(
-        text.contains("RamRoleArn") && text.contains("AK or StsToken"),
-        "{text}"
+        src.describe().starts_with("AssumeRole acs:ram::1:role/x"),
+        "{}",
+        src.describe()
+    );
+    assert!(
+        src.origin.contains("profile 'role' (mode RamRoleArn)"),
+        "{}",
+        src.origin
     );
 
     let e = run(profile_flag("nope"), &env(&[]), home.path()).unwrap_err();
@@ -210,7 +222,7 @@ fn older_variable_names_work() {
         ("ALICLOUD_REGION", "cn-shenzhen"),
     ]);
     let r = run(Overrides::default(), &e, home.path()).unwrap();
-    let c = r.credentials.as_ref().unwrap();
+    let c = r.static_credentials().unwrap();
     assert_eq!(c.access_key_id, "LTAIoldname0000777");
     assert_eq!(c.security_token.as_ref().unwrap().expose(), STS_TOKEN);
     assert_eq!(r.region, "cn-shenzhen");
@@ -225,7 +237,10 @@ fn older_variable_names_work() {
         ("SECURITY_TOKEN", STS_TOKEN),
     ]);
     let r = run(Overrides::default(), &e, home.path()).unwrap();
-    assert_eq!(r.credentials.unwrap().access_key_id, "LTAInewername00888");
+    assert_eq!(
+        r.static_credentials().unwrap().access_key_id,
+        "LTAInewername00888"
+    );
     assert_eq!(
         r.sources.security_token.as_deref(),
         Some("env SECURITY_TOKEN")
@@ -264,9 +279,9 @@ fn region_order_is_flag_env_profile_default() {
         (r.region.as_str(), r.sources.region.as_str()),
         ("cn-hangzhou", "default")
     );
-    assert!(r.credentials.is_none());
+    assert!(r.source.is_none());
     assert!(matches!(
-        r.require_credentials(),
+        r.require_source(),
         Err(ConfigError::NoCredentials)
     ));
 
@@ -375,7 +390,7 @@ fn whoami_names_sources_and_never_the_secret_or_token() {
     );
     assert_eq!(
         get("endpoint"),
-        "http://127.0.0.1:8080 for ecs and vpc (from env ALIBABA_CLOUD_ENDPOINT)"
+        "http://127.0.0.1:8080 for ecs, vpc and sts (from env ALIBABA_CLOUD_ENDPOINT)"
     );
     let none = run(
         Overrides::default(),
