@@ -3,7 +3,8 @@
 //! "access_key_secret", "sts_token"}`, as the official CLI expects), within a timeout.
 //!
 //! The command's output is a secret: it is read into a [`Secret`], never shown, and errors say
-//! what was wrong with it without quoting it. Its stderr is discarded for the same reason.
+//! what was wrong with it without quoting it. Its stderr is discarded for the same reason, and
+//! the command is named by its program only (its arguments may hold a token).
 //! A command that outlives the timeout is killed with its whole process group.
 
 use super::credentials::Credentials;
@@ -40,7 +41,7 @@ fn run(src: &CredentialSource, p: &Process) -> Result<Fetched, CredentialError> 
         .spawn()
         .map_err(|e| {
             src.error(
-                format!("cannot start `{}` ({e})", p.command),
+                format!("cannot start {} ({e})", p.shown()),
                 "fix process_command in the profile",
             )
         })?;
@@ -62,9 +63,9 @@ fn run(src: &CredentialSource, p: &Process) -> Result<Fetched, CredentialError> 
                 let _ = child.wait();
                 return Err(src.error(
                     format!(
-                        "`{}` did not finish within {} s and was killed",
-                        p.command,
-                        p.timeout.as_secs()
+                        "{} did not finish within {} s and was killed",
+                        p.shown(),
+                        p.timeout.as_secs_f64()
                     ),
                     "make the command finish quickly, or raise ECSH_CREDENTIAL_PROCESS_TIMEOUT \
                      (seconds)",
@@ -72,10 +73,7 @@ fn run(src: &CredentialSource, p: &Process) -> Result<Fetched, CredentialError> 
             }
             Ok(None) => std::thread::sleep(Duration::from_millis(10)),
             Err(e) => {
-                return Err(src.error(
-                    format!("cannot wait for `{}` ({e})", p.command),
-                    "try again",
-                ))
+                return Err(src.error(format!("cannot wait for {} ({e})", p.shown()), "try again"))
             }
         }
     };
@@ -85,11 +83,11 @@ fn run(src: &CredentialSource, p: &Process) -> Result<Fetched, CredentialError> 
             Some(c) => format!("exited with status {c}"),
             None => "was killed by a signal".to_string(),
         };
-        return Err(src.error(format!("`{}` {how}", p.command), see));
+        return Err(src.error(format!("{} {how}", p.shown()), see));
     }
     parse(output.expose()).map_err(|why| {
         src.error(
-            format!("the output of `{}` is not usable: {why}", p.command),
+            format!("the output of {} is not usable: {why}", p.shown()),
             see,
         )
     })

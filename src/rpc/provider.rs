@@ -100,10 +100,32 @@ pub struct EcsRamRole {
     pub imdsv1_disabled: bool,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Process {
     pub command: String,
     pub timeout: Duration,
+}
+
+impl Process {
+    /// How output and errors name the command: its program only (`vault …`), because the
+    /// arguments of a credential command may hold a secret.
+    pub fn shown(&self) -> String {
+        let program = self.command.split_whitespace().next().unwrap_or_default();
+        if program.len() == self.command.trim().len() {
+            format!("`{program}`")
+        } else {
+            format!("`{program} …`")
+        }
+    }
+}
+
+impl std::fmt::Debug for Process {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Process")
+            .field("command", &self.shown())
+            .field("timeout", &self.timeout)
+            .finish()
+    }
 }
 
 /// Keys a source gave, and until when they are good.
@@ -213,9 +235,9 @@ impl CredentialSource {
                 e.endpoint
             ),
             SourceKind::Process(p) => format!(
-                "the output of `{}` (timeout {} s)",
-                p.command,
-                p.timeout.as_secs()
+                "the output of process_command {} (timeout {} s)",
+                p.shown(),
+                p.timeout.as_secs_f64()
             ),
             SourceKind::Uri(uri) => format!("GET {uri}"),
         }
