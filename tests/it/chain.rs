@@ -691,3 +691,109 @@ fn no_secret_in_output_home_or_journal() {
         }
     }
 }
+
+// ---- whoami and the simulator's STS ------------------------------------------------------
+
+#[test]
+fn whoami_shows_each_source_used_or_skipped_and_why() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path().to_str().unwrap();
+    let out = ecsh(
+        &["whoami"],
+        &[("HOME", h), ("ALIBABA_CLOUD_CLI_PROFILE_DISABLED", "true")],
+    );
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    for line in [
+        "1. profile named explicitly       skipped: neither --profile nor ALIBABA_CLOUD_PROFILE is set",
+        "3. config file's current profile  skipped: ALIBABA_CLOUD_CLI_PROFILE_DISABLED=true",
+        "5. ECS instance RAM role          skipped: ALIBABA_CLOUD_ECS_METADATA (the role name) is not set",
+        "6. credentials URI                skipped: ALIBABA_CLOUD_CREDENTIALS_URI is not set",
+    ] {
+        assert!(stdout.contains(line), "no `{line}` in:\n{stdout}");
+    }
+    assert!(
+        stdout.contains("the embedded simulator (no credentials configured)"),
+        "{stdout}"
+    );
+
+    let out = ecsh(
+        &["--output", "json", "whoami"],
+        &[
+            ("HOME", h),
+            ("ALIBABA_CLOUD_CREDENTIALS_URI", "http://127.0.0.1:9/creds"),
+        ],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let statuses: Vec<&str> = v["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        statuses,
+        ["skipped", "skipped", "skipped", "skipped", "skipped", "used"],
+        "{v:#}"
+    );
+    assert_eq!(
+        v["settings"]["obtained by"], "GET http://127.0.0.1:9/creds",
+        "{v:#}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_simulators_sts_keys_expire_in_simulated_time() {
+    let sim = crate::support::start_sim().await;
+    let root = Credentials::new(sim.access_key_id(), sim.access_key_secret().expose());
+    let client = |creds: Credentials| {
+        let mut c = ClientConfig::new(creds, "cn-hangzhou");
+        c.endpoint_override = Some(sim.endpoint());
+        c.retry.max_attempts = 1;
+        Client::new(c).unwrap()
+    };
+    let params = vec![
+        ("RoleArn".to_string(), role_arn("Ops")),
+        ("RoleSessionName".to_string(), "s-1".to_string()),
+        ("DurationSeconds".to_string(), "900".to_string()),
+    ];
+    let answer = client(root.clone())
+        .call(Product::Sts, "AssumeRole", params)
+        .await
+        .unwrap();
+    let k = &answer["Credentials"];
+    let temp = Credentials::new(
+        k["AccessKeyId"].as_str().unwrap(),
+        k["AccessKeySecret"].as_str().unwrap(),
+    )
+    .with_security_token(k["SecurityToken"].as_str().unwrap());
+    let who = client(temp.clone())
+        .call(Product::Sts, "GetCallerIdentity", vec![])
+        .await
+        .unwrap();
+    assert_eq!(
+        who["Arn"],
+        format!("acs:ram::{ACCOUNT}:assumed-role/Ops/s-1")
+    );
+    client(temp.clone())
+        .call(Product::Ecs, "DescribeRegions", vec![])
+        .await
+        .unwrap();
+    sim.sts().advance(900.0);
+    let e = client(temp)
+        .call(Product::Ecs, "DescribeRegions", vec![])
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Some("InvalidSecurityToken.Expired"), "{e}");
+    // Out-of-range durations and other accounts' roles are refused with the service's codes.
+    let bad = vec![
+        ("RoleArn".to_string(), role_arn("Ops")),
+        ("RoleSessionName".to_string(), "s-1".to_string()),
+        ("DurationSeconds".to_string(), "60".to_string()),
+    ];
+    let e = client(root)
+        .call(Product::Sts, "AssumeRole", bad)
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Some("InvalidParameter.DurationSeconds"), "{e}");
+}
