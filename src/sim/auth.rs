@@ -3,8 +3,8 @@
 //! the real service's error codes and statuses.
 //!
 //! It owns the accepted credentials (one AccessKey pair, plus optional STS credentials whose
-//! SecurityToken must match) and the memory of recently used nonces. It must not parse HTTP
-//! (that is `protocol`) or touch state (`model`). Secrets are compared in constant time and
+//! SecurityToken must match, plus the temporary keys [`Sts`] issued, until they expire) and
+//! the memory of recently used nonces. It must not parse HTTP (that is `protocol`) or touch state (`model`). Secrets are compared in constant time and
 //! never appear in an error message; the server's string to sign does (it holds no secret), so
 //! a client can see why its signature differs.
 //!
