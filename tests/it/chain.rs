@@ -99,6 +99,8 @@ impl Sim {
         let params = vec![
             ("RoleArn".to_string(), role_arn(role)),
             ("RoleSessionName".to_string(), "test-setup".to_string()),
+            // The shortest STS lifetime, so scaled-time tests see keys expire soon.
+            ("DurationSeconds".to_string(), "900".to_string()),
         ];
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -796,4 +798,49 @@ async fn the_simulators_sts_keys_expire_in_simulated_time() {
         .await
         .unwrap_err();
     assert_eq!(e.code(), Some("InvalidParameter.DurationSeconds"), "{e}");
+}
+
+#[test]
+fn a_failing_refresh_is_an_error_naming_the_source_never_another_source() {
+    // The process gives STS keys that last 0.9 wall seconds the first time and fails after
+    // that; the environment holds valid root keys, which ecsh must not fall back to.
+    let sim = Sim::start(&["--time-scale", "0.001"]);
+    let keys = sim.assume("Short");
+    let home = tempfile::tempdir().unwrap();
+    let printed = json!({"mode": "StsToken", "access_key_id": keys["AccessKeyId"],
+        "access_key_secret": keys["AccessKeySecret"], "sts_token": keys["SecurityToken"]});
+    let once = home.path().join("once.sh");
+    let marker = home.path().join("ran");
+    write(
+        &once,
+        &format!(
+            "#!/bin/sh\nif [ -e {m} ]; then exit 7; fi\ntouch {m}\ncat <<'EOF'\n{printed}\nEOF\n",
+            m = marker.display()
+        ),
+    );
+    write(
+        &home.path().join(".aliyun/config.json"),
+        &json!({"current": "ext", "profiles": [{"name": "ext", "mode": "External",
+            "process_command": format!("sh {}", once.display())}]})
+        .to_string(),
+    );
+    let script = home.path().join("long.rhai");
+    write(
+        &script,
+        "let t = timestamp();\n\
+         while t.elapsed < 3.0 { call_api(\"ecs\", \"DescribeRegions\", #{}); }\n",
+    );
+    let out = ecsh(
+        &["--endpoint", &sim.endpoint, "run", script.to_str().unwrap()],
+        &[
+            ("HOME", home.path().to_str().unwrap()),
+            ("ALIBABA_CLOUD_ACCESS_KEY_ID", sim.id.as_str()),
+            ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", sim.secret.as_str()),
+            ("ALIBABA_CLOUD_PROFILE", "ext"),
+        ],
+    );
+    assert_fails_saying(
+        &out,
+        &["profile 'ext' (mode External)", "exited with status 7"],
+    );
 }
