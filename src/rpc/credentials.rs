@@ -350,7 +350,9 @@ pub fn resolve(
         Some(p) => ConfigFile::load(p)?,
         None => None,
     };
+    // Every switch is read up front, so a malformed one is an error whichever source wins.
     let cli_disabled = flag(env, "ALIBABA_CLOUD_CLI_PROFILE_DISABLED")?;
+    let metadata_disabled = flag(env, "ALIBABA_CLOUD_ECS_METADATA_DISABLED")?;
     let ini_path = ini::locate(env.var("ALIBABA_CLOUD_CREDENTIALS_FILE").as_deref(), home)?;
     let ini = match &ini_path {
         Some(p) => Some(IniFile::load(p)?),
@@ -521,7 +523,7 @@ pub fn resolve(
         let role =
             env_first(env, &["ALIBABA_CLOUD_ECS_METADATA"]).map(|(_, r)| r.trim().to_string());
         let pointed = env_first(env, &[METADATA_ENDPOINT_VAR]).is_some();
-        if flag(env, "ALIBABA_CLOUD_ECS_METADATA_DISABLED")? {
+        if metadata_disabled {
             chain.note(
                 CHAIN[4],
                 "skipped",

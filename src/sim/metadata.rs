@@ -14,7 +14,7 @@
 //! can show both IMDSv2 and the v1 fallback). It must not print; it knows nothing of ECS
 //! resources.
 
-use super::sts::{Sts, METADATA_DURATION};
+use super::sts::{lock, Sts, METADATA_DURATION};
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
@@ -155,8 +155,4 @@ async fn serve(State(shared): State<Arc<Shared>>, request: Request) -> Response 
         }
         _ => text(StatusCode::NOT_FOUND, "Not Found"),
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }

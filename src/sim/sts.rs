@@ -248,7 +248,8 @@ fn grant_body(g: &Grant, oidc: Option<Value>) -> Value {
     body
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+/// A poisoned lock still holds the best state there is (a panic became a 500 already).
+pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 

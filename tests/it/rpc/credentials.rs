@@ -406,3 +406,81 @@ fn whoami_names_sources_and_never_the_secret_or_token() {
         .iter()
         .any(|(k, v)| k == "endpoint" && v.contains("https://ecs-cn-hangzhou.aliyuncs.com")));
 }
+
+/// The source that wins with `vars` set and `home` as HOME: its chain entry's name.
+fn winner(vars: &[(&str, &str)], home: &Path) -> String {
+    let r = run(Overrides::default(), &env(vars), home).unwrap();
+    let used: Vec<&str> = r
+        .chain
+        .iter()
+        .filter(|s| s.status == "used")
+        .map(|s| s.source)
+        .collect();
+    assert!(used.len() <= 1, "{:?}", r.chain);
+    used.first().copied().unwrap_or("none").to_string()
+}
+
+#[test]
+fn the_chain_order_is_explicit_env_current_ini_instance_role_uri() {
+    let home = standard_home();
+    let ini = home.path().join(".alibabacloud/credentials");
+    std::fs::create_dir_all(ini.parent().unwrap()).unwrap();
+    std::fs::write(
+        &ini,
+        "[default]\ntype = access_key\naccess_key_id = LTAIinikey000011\naccess_key_secret = s\n",
+    )
+    .unwrap();
+    let oidc = [
+        ("ALIBABA_CLOUD_ROLE_ARN", "acs:ram::1:role/ci"),
+        (
+            "ALIBABA_CLOUD_OIDC_PROVIDER_ARN",
+            "acs:ram::1:oidc-provider/p",
+        ),
+        ("ALIBABA_CLOUD_OIDC_TOKEN_FILE", "/tmp/token"),
+    ];
+    let later = [
+        ("ALIBABA_CLOUD_ECS_METADATA", "role"),
+        ("ALIBABA_CLOUD_CREDENTIALS_URI", "http://127.0.0.1:9/c"),
+    ];
+    let all: Vec<(&str, &str)> = [("ALIBABA_CLOUD_PROFILE", "dev")]
+        .iter()
+        .chain(&oidc)
+        .chain(&later)
+        .copied()
+        .collect();
+    let h = home.path();
+    assert_eq!(winner(&all, h), "profile named explicitly");
+    assert_eq!(winner(&all[1..], h), "environment");
+    assert_eq!(winner(&later, h), "config file's current profile");
+    let no_cli = [("ALIBABA_CLOUD_CLI_PROFILE_DISABLED", "true")];
+    let with = |extra: &[(&'static str, &'static str)]| -> Vec<(&'static str, &'static str)> {
+        no_cli.iter().chain(extra).copied().collect()
+    };
+    assert_eq!(winner(&with(&later), h), "INI file");
+    std::fs::remove_file(&ini).unwrap();
+    assert_eq!(winner(&with(&later), h), "ECS instance RAM role");
+    assert_eq!(
+        winner(
+            &with(&[
+                later[0],
+                later[1],
+                ("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true")
+            ]),
+            h
+        ),
+        "credentials URI"
+    );
+    assert_eq!(winner(&with(&[]), h), "none");
+    // A boolean that is not one is an error naming the variable, not silently false.
+    let e = run(
+        Overrides::default(),
+        &env(&[("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "yes please")]),
+        h,
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("ALIBABA_CLOUD_ECS_METADATA_DISABLED"),
+        "{e}"
+    );
+}
