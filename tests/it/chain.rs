@@ -742,6 +742,29 @@ fn whoami_shows_each_source_used_or_skipped_and_why() {
         v["settings"]["obtained by"], "GET http://127.0.0.1:9/creds",
         "{v:#}"
     );
+
+    // An explicit endpoint without credentials: whoami says what to set; --check refuses.
+    let out = ecsh(
+        &["--endpoint", "http://127.0.0.1:9", "whoami"],
+        &[("HOME", h)],
+    );
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("none: http://127.0.0.1:9 is given as the endpoint but no credentials")
+            && stdout.contains("ALIBABA_CLOUD_ACCESS_KEY_ID"),
+        "{stdout}"
+    );
+    let out = ecsh(
+        &["--endpoint", "http://127.0.0.1:9", "whoami", "--check"],
+        &[("HOME", h)],
+    );
+    assert_fails_saying(
+        &out,
+        &[
+            "no Alibaba Cloud credentials found",
+            "ALIBABA_CLOUD_ACCESS_KEY_ID",
+        ],
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
