@@ -1,30 +1,37 @@
-//! Who ecsh is and where it talks to: credentials, region and endpoint override, each with the
-//! source it came from (for `ecsh whoami`).
+//! Who ecsh is and where it talks to: the credential source, region and endpoint override,
+//! each with the source it came from, and the chain report of `ecsh whoami`.
 //!
 //! The official CLI and the official SDKs disagree on whether environment variables or the
-//! current profile win. ecsh uses ONE order, first match wins:
+//! current profile win. ecsh uses ONE order, first match wins ([`CHAIN`]):
 //!
-//! **Credentials**
-//! 1. A profile named explicitly — `--profile NAME`, else `ALIBABA_CLOUD_PROFILE` — read from
-//!    `~/.aliyun/config.json` (the file `aliyun configure` writes). It must exist.
-//! 2. Environment variables: `ALIBABA_CLOUD_ACCESS_KEY_ID` + `ALIBABA_CLOUD_ACCESS_KEY_SECRET`
-//!    (+ `ALIBABA_CLOUD_SECURITY_TOKEN`), or the older names the official tools still read:
+//! 1. A profile named explicitly — `--profile NAME`, else `ALIBABA_CLOUD_PROFILE` — from
+//!    `~/.aliyun/config.json` (`ALIBABA_CLOUD_CONFIG_FILE`), else that section of the INI
+//!    file. It must exist.
+//! 2. The environment: an AccessKey pair (`ALIBABA_CLOUD_ACCESS_KEY_ID` +
+//!    `ALIBABA_CLOUD_ACCESS_KEY_SECRET` + `ALIBABA_CLOUD_SECURITY_TOKEN`, or the older names
 //!    `ALICLOUD_ACCESS_KEY` / `ALIBABACLOUD_ACCESS_KEY_ID`, `ALICLOUD_SECRET_KEY` /
-//!    `ALIBABACLOUD_ACCESS_KEY_SECRET`, `ALICLOUD_SECURITY_TOKEN` / `SECURITY_TOKEN`. An id
-//!    without a secret (or the reverse) is an error, never silently skipped.
-//! 3. The current profile of `~/.aliyun/config.json` (its `current` field, else `default`).
-//! 4. Otherwise none (the CLI then uses the embedded simulator).
+//!    `ALIBABACLOUD_ACCESS_KEY_SECRET`, `ALICLOUD_SECURITY_TOKEN` / `SECURITY_TOKEN`), else OIDC
+//!    (`ALIBABA_CLOUD_ROLE_ARN`, `ALIBABA_CLOUD_OIDC_PROVIDER_ARN`,
+//!    `ALIBABA_CLOUD_OIDC_TOKEN_FILE`). A half-set pair or OIDC set is an error, never skipped.
+//! 3. The config file's current profile (`current`, else `default`), unless
+//!    `ALIBABA_CLOUD_CLI_PROFILE_DISABLED=true`; every mode of `aliyun_config`.
+//! 4. The INI file's `[default]` section (`ini`).
+//! 5. The instance RAM role, when `ALIBABA_CLOUD_ECS_METADATA` names it or
+//!    `ECSH_METADATA_ENDPOINT` is set, unless `ALIBABA_CLOUD_ECS_METADATA_DISABLED=true`. The
+//!    official libraries probe the metadata service unasked; ecsh does not, so that a machine
+//!    without credentials gets the embedded simulator at once and tests never leave loopback.
+//! 6. `ALIBABA_CLOUD_CREDENTIALS_URI`.
+//! 7. Otherwise none (the CLI then uses the embedded simulator).
 //!
-//! Profiles of mode `AK` and `StsToken` are supported; other modes give a "not supported yet"
-//! error. Empty environment variables count as unset.
+//! The winner is a [`CredentialSource`]; [`super::provider`] turns it into keys. Empty
+//! environment variables count as unset; switch variables must be true or false.
 //!
 //! **Region**: `--region`, then `ALIBABA_CLOUD_REGION_ID`, then `ALICLOUD_REGION`, then the
 //! `region_id` of the profile in use (explicit, else current), then `cn-hangzhou`.
 //!
 //! **Endpoint override**: `--endpoint`, then `ALIBABA_CLOUD_ENDPOINT`; otherwise each product's
-//! default endpoint for the region (see [`super::endpoint`]).
+//! default endpoint for the region (see [`super::endpoint`]). STS calls go to the override too.
 //!
-//! The config file's format is read by `aliyun_config`; this module decides the order.
 //! The environment and home directory are passed in ([`Env`], `home`), so tests never touch the
 //! real ones. Secrets go straight into [`Secret`]; nothing here prints or logs.
 
