@@ -6,10 +6,14 @@
 //! `--cloud aliyun`, missing credentials are an error. The one-line banner that says which was
 //! chosen is returned, not printed: printing is the CLI's job.
 
-use crate::rpc::{self, Client, ClientConfig, ConfigError, Credentials, Overrides, Resolved};
+use crate::rpc::{
+    self, Client, ClientConfig, ConfigError, CredentialSource, Credentials, Overrides, Refresher,
+    Resolved, SourceKind,
+};
 use crate::sim::{self, RunningSim, SimConfig};
 use anyhow::{Context, Result};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// Which cloud the user asked for, if they asked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -67,24 +71,23 @@ pub async fn connect(opts: &TargetOptions) -> Result<Target> {
     let use_sim = match opts.cloud {
         Some(CloudChoice::Sim) => true,
         Some(CloudChoice::Aliyun) => {
-            resolved.require_credentials()?;
+            resolved.require_source()?;
             false
         }
         None => {
-            if resolved.credentials.is_none() {
+            if resolved.source.is_none() {
                 if let Some(url) = &resolved.endpoint {
                     anyhow::bail!("{}", endpoint_without_credentials(url));
                 }
             }
-            resolved.credentials.is_none()
+            resolved.source.is_none()
         }
     };
     if use_sim {
         return start_embedded(resolved, opts).await;
     }
-    let credentials = resolved.require_credentials()?.clone();
-    let mut config = ClientConfig::new(credentials, resolved.region.clone());
-    config.endpoint_override = resolved.endpoint.clone();
+    let source = resolved.require_source()?.clone();
+    let mut config = client_config(&resolved, source).await?;
     config.method = opts.method;
     let client = Client::new(config)?;
     let banner = match &resolved.endpoint {
@@ -109,7 +112,7 @@ pub async fn connect(opts: &TargetOptions) -> Result<Target> {
 
 /// An explicit endpoint means "talk to that", so running on a throwaway embedded simulator
 /// instead would hide the mistake; the error names what to set.
-fn endpoint_without_credentials(url: &str) -> String {
+pub fn endpoint_without_credentials(url: &str) -> String {
     format!(
         "an endpoint was given ({url}, from --endpoint or ALIBABA_CLOUD_ENDPOINT) but no \
          credentials are configured, so ecsh cannot sign requests to it: set \
@@ -119,37 +122,30 @@ fn endpoint_without_credentials(url: &str) -> String {
     )
 }
 
-/// What `ecsh whoami` calls the target the configuration picks.
-pub fn target_name(cloud: Option<CloudChoice>, resolved: &Resolved) -> String {
-    match (cloud, resolved.credentials.is_some(), &resolved.endpoint) {
-        (Some(CloudChoice::Sim), _, _) | (None, false, None) => "the embedded simulator".into(),
-        (None, false, Some(url)) => format!("none: {}", endpoint_without_credentials(url)),
-        (_, _, Some(url)) if is_loopback(url) => {
-            format!("{url} (a loopback endpoint on this machine, e.g. a standalone `ecsh sim`; not Alibaba Cloud)")
+/// The client configuration for the winning source. A source whose keys expire gets a
+/// [`Refresher`], asked for its first keys now, so a misconfigured source (a role that cannot
+/// be assumed, a metadata service that does not answer) fails before anything runs, naming
+/// the source and the fix.
+pub async fn client_config(resolved: &Resolved, source: CredentialSource) -> Result<ClientConfig> {
+    let mut config = match &source.kind {
+        SourceKind::Static(c) => ClientConfig::new(c.clone(), resolved.region.clone()),
+        _ => {
+            let refresher = Arc::new(Refresher::new(source, resolved.fetch_context()));
+            let first = refresher.current().await?;
+            let mut config = ClientConfig::new(first, resolved.region.clone());
+            config.refresher = Some(refresher);
+            config
         }
-        (_, _, Some(url)) => format!("{url} (an endpoint override)"),
-        _ => "Alibaba Cloud".into(),
-    }
-}
-
-/// True when `url`'s host is this machine (`127.0.0.0/8`, `::1`, `localhost`).
-pub fn is_loopback(url: &str) -> bool {
-    let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    let authority = rest.split('/').next().unwrap_or(rest);
-    let host = match authority.strip_prefix('[') {
-        Some(v6) => v6.split(']').next().unwrap_or(v6),
-        None => authority.rsplit_once(':').map_or(authority, |(h, _)| h),
     };
-    host.eq_ignore_ascii_case("localhost")
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
+    config.endpoint_override = resolved.endpoint.clone();
+    Ok(config)
 }
 
 fn who(resolved: &Resolved) -> String {
-    match &resolved.sources.profile {
-        Some(profile) => format!("profile {profile}"),
-        None => match &resolved.sources.access_key_id {
+    match (&resolved.sources.profile, &resolved.source) {
+        (Some(profile), _) => format!("profile {profile}"),
+        (None, Some(src)) if !src.is_static() => format!("credentials from {}", src.origin),
+        (None, _) => match &resolved.sources.access_key_id {
             Some(src) => format!("credentials from {src}"),
             None => "credentials configured".into(),
         },
@@ -189,7 +185,7 @@ async fn start_embedded(resolved: Resolved, opts: &TargetOptions) -> Result<Targ
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::rpc::endpoint::is_loopback;
 
     #[test]
     fn loopback_endpoints_are_recognised() {

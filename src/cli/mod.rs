@@ -109,8 +109,9 @@ pub enum Command {
     Call(call::CallArgs),
     /// Run the simulator standalone, for the official SDKs and other tools.
     Sim(sim::SimArgs),
-    /// Show which credentials, region and endpoint would be used, and where each came from.
-    Whoami,
+    /// Show every credential source in order (used, skipped and why), the region and endpoint,
+    /// and where each came from; --check asks STS who the credentials are.
+    Whoami(whoami::WhoamiArgs),
 }
 
 /// Parses the command line and runs the command; returns the process exit code.
@@ -134,7 +135,7 @@ pub fn main() -> i32 {
         Some(Command::Release(args)) => release::run(&cli.global, args),
         Some(Command::Call(args)) => call::run(&cli.global, args),
         Some(Command::Sim(args)) => sim::run(args),
-        Some(Command::Whoami) => whoami::run(&cli.global),
+        Some(Command::Whoami(args)) => whoami::run(&cli.global, &args),
         None => repl::run(&cli.global),
     };
     match result {

@@ -5,6 +5,7 @@
 use super::exit;
 use crate::secret::Secret;
 use crate::sim::faults::FaultSpec;
+use crate::sim::metadata::{MetadataConfig, Tokens};
 use crate::sim::{self, SimConfig};
 use clap::{Args, ValueEnum};
 use std::net::SocketAddr;
@@ -42,6 +43,16 @@ pub struct SimArgs {
     /// parameters (signature left out, security token redacted) and the answer's code.
     #[arg(long, value_name = "FILE")]
     pub request_log: Option<PathBuf>,
+    /// Also serve the ECS instance metadata service on ADDR (an instance RAM role's keys;
+    /// point ecsh at it with ECSH_METADATA_ENDPOINT=http://ADDR).
+    #[arg(long, value_name = "ADDR", requires = "metadata_role")]
+    pub metadata_listen: Option<SocketAddr>,
+    /// The instance's RAM role served by the metadata service.
+    #[arg(long, value_name = "NAME", requires = "metadata_listen")]
+    pub metadata_role: Option<String>,
+    /// IMDSv2 session tokens: optional (default), required (no v1), unsupported (v1 only).
+    #[arg(long, value_enum, value_name = "MODE", default_value_t = Tokens::Optional)]
+    pub metadata_tokens: Tokens,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -68,6 +79,13 @@ pub fn run(args: SimArgs) -> anyhow::Result<i32> {
     cfg.faults = args.faults;
     cfg.request_log = args.request_log;
     cfg.world = super::world_options(args.time_scale, args.time_steps, args.sim_exec);
+    if let (Some(listen), Some(role)) = (args.metadata_listen, args.metadata_role) {
+        cfg.metadata = Some(MetadataConfig {
+            listen,
+            role,
+            tokens: args.metadata_tokens,
+        });
+    }
     let runtime = super::runtime()?;
     runtime.block_on(sim::serve_until_signal(cfg, |running| {
         // The simulator's own credentials: printing them is the point of this command.
@@ -77,13 +95,17 @@ pub fn run(args: SimArgs) -> anyhow::Result<i32> {
             "access key secret: {}",
             running.access_key_secret().expose()
         );
+        if let Some(url) = running.metadata_endpoint() {
+            println!("metadata service:  {url}");
+        }
         if let Some(path) = running.state_file() {
             println!("state file:        {}", path.display());
         }
         println!(
-            "serving ECS ({}) and VPC ({}); Ctrl-C to stop",
+            "serving ECS ({}), VPC ({}) and STS ({}); Ctrl-C to stop",
             crate::ops::Product::Ecs.version(),
-            crate::ops::Product::Vpc.version()
+            crate::ops::Product::Vpc.version(),
+            crate::ops::Product::Sts.version()
         );
         use std::io::Write;
         let _ = std::io::stdout().flush();

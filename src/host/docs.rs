@@ -98,12 +98,14 @@ fn build_index() -> Vec<Doc> {
 }
 
 fn action_link(product: Product, action: &str) -> String {
-    let (p, v) = match product {
-        Product::Ecs => ("ecs", "2014-05-26"),
-        Product::Vpc => ("vpc", "2016-04-28"),
+    // STS's reference pages live under RAM's documentation.
+    let (section, p, v) = match product {
+        Product::Ecs => ("ecs", "ecs", "2014-05-26"),
+        Product::Vpc => ("vpc", "vpc", "2016-04-28"),
+        Product::Sts => ("ram", "sts", "2015-04-01"),
     };
     format!(
-        "https://www.alibabacloud.com/help/en/{p}/developer-reference/api-{p}-{v}-{}",
+        "https://www.alibabacloud.com/help/en/{section}/developer-reference/api-{p}-{v}-{}",
         action.to_lowercase()
     )
 }

@@ -109,7 +109,7 @@ impl CloudError {
             E::Transport { .. } | E::Timeout | E::InvalidResponse { .. } => {
                 CloudError::Transport(e.to_string())
             }
-            E::Config(_) | E::Params(_) => CloudError::NotSent(e.to_string()),
+            E::Config(_) | E::Params(_) | E::Credentials(_) => CloudError::NotSent(e.to_string()),
         }
     }
 }

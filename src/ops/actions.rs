@@ -1,7 +1,7 @@
 //! The table of actions. Add an action here and the client, host, guard, ledger, help and
 //! simulator all learn of it; the simulator's tests fail until it has a handler.
 
-use super::Product::{Ecs, Vpc};
+use super::Product::{Ecs, Sts, Vpc};
 use super::ResourceKind as K;
 use super::{Action, Effect, Paging, Product};
 
@@ -185,4 +185,10 @@ pub static ACTIONS: &[Action] = &[
     charged(create(Vpc, "AllocateEipAddress", K::Eip, "AllocationId", R, "Allocates an elastic IP address. Costs money.")),
     pages(read(Vpc, "DescribeEipAddresses", R, "Lists elastic IP addresses."), "EipAddresses.EipAddress", 100),
     delete(Vpc, "ReleaseEipAddress", K::Eip, &["AllocationId"], "Releases an elastic IP address."),
+    // --- STS (the credential chain and `ecsh whoami --check`; not reachable from scripts) ----
+    read(Sts, "AssumeRole", &["RoleArn", "RoleSessionName"],
+        "Returns temporary credentials of a RAM role, signed with the caller's keys (DurationSeconds, Policy, ExternalId)."),
+    read(Sts, "AssumeRoleWithOIDC", &["RoleArn", "OIDCProviderArn", "OIDCToken", "RoleSessionName"],
+        "Returns temporary credentials of a RAM role for an OIDC token (RRSA, CI); unsigned, the token is the proof."),
+    read(Sts, "GetCallerIdentity", &[], "Shows who the credentials belong to: account, principal, identity type."),
 ];

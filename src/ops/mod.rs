@@ -21,16 +21,25 @@ use std::fmt;
 pub enum Product {
     Ecs,
     Vpc,
+    /// Security Token Service: temporary credentials (AssumeRole, AssumeRoleWithOIDC) and
+    /// GetCallerIdentity. Used by the credential chain and `ecsh whoami --check`; not in
+    /// [`Product::ALL`], so scripts and `ecsh call` cannot reach it and no script ever holds a
+    /// temporary secret.
+    Sts,
 }
 
 impl Product {
+    /// The products scripts, the REPL and `ecsh call` reach.
     pub const ALL: [Product; 2] = [Product::Ecs, Product::Vpc];
+    /// Every product on the wire (what the simulator serves).
+    pub const WIRE: [Product; 3] = [Product::Ecs, Product::Vpc, Product::Sts];
 
     /// The product code used in endpoints and on the command line (`ecs`, `vpc`).
     pub fn code(self) -> &'static str {
         match self {
             Product::Ecs => "ecs",
             Product::Vpc => "vpc",
+            Product::Sts => "sts",
         }
     }
 
@@ -39,6 +48,7 @@ impl Product {
         match self {
             Product::Ecs => "2014-05-26",
             Product::Vpc => "2016-04-28",
+            Product::Sts => "2015-04-01",
         }
     }
 
@@ -51,7 +61,7 @@ impl Product {
 
     /// Finds the product whose API version is `version`.
     pub fn from_version(version: &str) -> Option<Product> {
-        Product::ALL.into_iter().find(|p| p.version() == version)
+        Product::WIRE.into_iter().find(|p| p.version() == version)
     }
 }
 

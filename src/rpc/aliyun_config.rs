@@ -2,16 +2,23 @@
 //! `{"current": "default", "profiles": [{"name", "mode", "access_key_id",
 //! "access_key_secret", "sts_token", "region_id", ...}]}`.
 //!
-//! It owns the file format and turning one profile into [`Credentials`] (modes `AK` and
-//! `StsToken`; other modes are refused with a "not supported yet" error). Which profile is
-//! used, and whether it wins over the environment, is decided in [`super::credentials`].
+//! It owns the file format and turning one profile into a [`CredentialSource`]: modes `AK`,
+//! `StsToken`, `RamRoleArn`, `ChainableRamRoleArn` (`source_profile`, chains of any length,
+//! cycles refused), `EcsRamRole`, `OIDC`, `External` and `CredentialsURI`; the browser flows
+//! `CloudSSO` and `OAuth` are refused with what to use instead, an unknown mode with the near
+//! miss. Which profile is used, and whether it wins over the environment, is decided in
+//! [`super::credentials`].
 //! Secrets are wrapped in [`Secret`] as soon as they are parsed, and parse errors report only
 //! a position, because serde's messages can quote values.
 
-use super::credentials::{Credentials, Sources};
-use super::error::ConfigError;
+use super::credentials::{Credentials, SourceEnv, Sources};
+use super::error::{ConfigError, MODES};
+use super::provider::{
+    AssumeRole, CredentialSource, EcsRamRole, Oidc, Process, SourceKind, StsEndpoint,
+    DEFAULT_DURATION_SECS, MIN_DURATION_SECS,
+};
 use crate::secret::Secret;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// `~/.aliyun/config.json` as the official CLI writes it.
 #[derive(serde::Deserialize)]
@@ -38,6 +45,31 @@ struct RawProfile {
     sts_token: String,
     #[serde(default)]
     region_id: String,
+    #[serde(default)]
+    ram_role_arn: String,
+    #[serde(default)]
+    ram_session_name: String,
+    /// A number as the CLI writes it; a string is accepted too.
+    #[serde(default)]
+    expired_seconds: serde_json::Value,
+    #[serde(default)]
+    policy: String,
+    #[serde(default)]
+    external_id: String,
+    #[serde(default)]
+    sts_region: String,
+    #[serde(default)]
+    source_profile: String,
+    #[serde(default)]
+    ram_role_name: String,
+    #[serde(default)]
+    oidc_provider_arn: String,
+    #[serde(default)]
+    oidc_token_file: String,
+    #[serde(default)]
+    process_command: String,
+    #[serde(default)]
+    credentials_uri: String,
 }
 
 pub(crate) struct ConfigFile {
@@ -49,12 +81,24 @@ pub(crate) struct ConfigFile {
 #[derive(Clone)]
 pub(crate) struct Profile {
     pub(crate) name: String,
-    mode: String,
+    pub(crate) mode: String,
     access_key_id: String,
     access_key_secret: Secret,
     sts_token: Secret,
     pub(crate) region_id: String,
     pub(crate) path: String,
+    ram_role_arn: String,
+    ram_session_name: String,
+    expired_seconds: serde_json::Value,
+    policy: String,
+    external_id: String,
+    sts_region: String,
+    source_profile: String,
+    ram_role_name: String,
+    oidc_provider_arn: String,
+    oidc_token_file: String,
+    process_command: String,
+    credentials_uri: String,
 }
 
 impl ConfigFile {
@@ -92,6 +136,18 @@ impl ConfigFile {
                 sts_token: Secret::new(p.sts_token.trim()),
                 region_id: p.region_id,
                 path: shown.clone(),
+                ram_role_arn: p.ram_role_arn.trim().to_string(),
+                ram_session_name: p.ram_session_name.trim().to_string(),
+                expired_seconds: p.expired_seconds,
+                policy: p.policy,
+                external_id: p.external_id.trim().to_string(),
+                sts_region: p.sts_region.trim().to_string(),
+                source_profile: p.source_profile.trim().to_string(),
+                ram_role_name: p.ram_role_name.trim().to_string(),
+                oidc_provider_arn: p.oidc_provider_arn.trim().to_string(),
+                oidc_token_file: p.oidc_token_file.trim().to_string(),
+                process_command: p.process_command.trim().to_string(),
+                credentials_uri: p.credentials_uri.trim().to_string(),
             })
             .collect();
         Ok(Some(ConfigFile {
@@ -99,6 +155,10 @@ impl ConfigFile {
             profiles,
             path: shown,
         }))
+    }
+
+    pub(crate) fn names(&self) -> Vec<String> {
+        self.profiles.iter().map(|p| p.name.clone()).collect()
     }
 
     fn find(&self, name: &str) -> Option<&Profile> {
@@ -149,29 +209,192 @@ impl Profile {
         format!("profile '{}' in {}", self.name, self.path)
     }
 
-    /// The profile's credentials. An AK profile with neither id nor secret counts as "not
-    /// configured" unless it was named explicitly.
-    pub(crate) fn credentials(
+    /// `profile 'ci' (mode OIDC) in …`: how errors and `ecsh whoami` name this source.
+    pub(crate) fn origin(&self) -> String {
+        let mode = if self.mode.is_empty() {
+            "AK"
+        } else {
+            &self.mode
+        };
+        format!("profile '{}' (mode {mode}) in {}", self.name, self.path)
+    }
+
+    fn incomplete(&self, missing: &'static str) -> ConfigError {
+        ConfigError::IncompleteProfile {
+            profile: self.name.clone(),
+            path: self.path.clone(),
+            missing,
+        }
+    }
+
+    fn need(&self, value: &str, missing: &'static str) -> Result<String, ConfigError> {
+        if value.is_empty() {
+            Err(self.incomplete(missing))
+        } else {
+            Ok(value.to_string())
+        }
+    }
+
+    /// The profile's credential source; `None` for an AK profile with neither id nor secret
+    /// that was not named explicitly ("not configured"). `file` resolves `source_profile`;
+    /// `chain` holds the profiles already on the way here, so a cycle is refused.
+    pub(crate) fn source(
+        &self,
+        file: &ConfigFile,
+        explicit: bool,
+        env: &SourceEnv,
+        sources: &mut Sources,
+        chain: &mut Vec<String>,
+    ) -> Result<Option<CredentialSource>, ConfigError> {
+        chain.push(self.name.clone());
+        let kind = match self.mode.as_str() {
+            "AK" | "" | "StsToken" => match self.static_keys(explicit, sources)? {
+                Some(c) => SourceKind::Static(c),
+                None => return Ok(None),
+            },
+            "RamRoleArn" => {
+                let keys = self
+                    .static_keys(true, sources)?
+                    .ok_or_else(|| self.incomplete("access_key_id"))?;
+                let base = CredentialSource::new(
+                    SourceKind::Static(keys),
+                    format!("the AccessKey of {}", self.describe()),
+                );
+                SourceKind::AssumeRole(Box::new(self.assume_role(base, env)?))
+            }
+            "ChainableRamRoleArn" => {
+                let name = self.need(&self.source_profile, "source_profile")?;
+                if chain.contains(&name) {
+                    chain.push(name);
+                    return Err(ConfigError::ProfileCycle {
+                        profile: self.name.clone(),
+                        path: self.path.clone(),
+                        chain: chain.join(" -> "),
+                    });
+                }
+                let how = format!("source_profile of {}", self.describe());
+                let source_profile = ConfigFile::require_profile(
+                    Some(file),
+                    Some(Path::new(&file.path)),
+                    &name,
+                    &how,
+                )?;
+                let base = source_profile
+                    .source(file, true, env, sources, chain)?
+                    .ok_or_else(|| self.incomplete("source_profile"))?;
+                SourceKind::AssumeRole(Box::new(self.assume_role(base, env)?))
+            }
+            "EcsRamRole" => SourceKind::EcsRamRole(EcsRamRole {
+                role: Some(self.ram_role_name.clone()).filter(|r| !r.is_empty()),
+                endpoint: env.metadata_endpoint.clone(),
+                imdsv1_disabled: env.imdsv1_disabled,
+            }),
+            "OIDC" => SourceKind::Oidc(Oidc {
+                role_arn: self.need(&self.ram_role_arn, "ram_role_arn")?,
+                provider_arn: self.need(&self.oidc_provider_arn, "oidc_provider_arn")?,
+                token_file: PathBuf::from(self.need(&self.oidc_token_file, "oidc_token_file")?),
+                session_name: self.session_name(env),
+                duration_secs: self.duration()?,
+                policy: Some(self.policy.clone()).filter(|p| !p.trim().is_empty()),
+                sts: self.sts(env),
+            }),
+            "External" => SourceKind::Process(Process {
+                command: self.need(&self.process_command, "process_command")?,
+                timeout: env.process_timeout,
+            }),
+            "CredentialsURI" => {
+                SourceKind::Uri(self.need(&self.credentials_uri, "credentials_uri")?)
+            }
+            "CloudSSO" | "OAuth" => {
+                return Err(ConfigError::BrowserMode {
+                    profile: self.name.clone(),
+                    path: self.path.clone(),
+                    mode: self.mode.clone(),
+                })
+            }
+            "BearerToken" | "Anonymous" | "RsaKeyPair" => {
+                return Err(ConfigError::UnsupportedMode {
+                    profile: self.name.clone(),
+                    path: self.path.clone(),
+                    mode: self.mode.clone(),
+                })
+            }
+            other => {
+                return Err(ConfigError::UnknownMode {
+                    profile: self.name.clone(),
+                    path: self.path.clone(),
+                    mode: other.to_string(),
+                    suggestion: near_mode(other),
+                })
+            }
+        };
+        Ok(Some(CredentialSource::new(kind, self.origin())))
+    }
+
+    fn assume_role(
+        &self,
+        base: CredentialSource,
+        env: &SourceEnv,
+    ) -> Result<AssumeRole, ConfigError> {
+        Ok(AssumeRole {
+            base,
+            role_arn: self.need(&self.ram_role_arn, "ram_role_arn")?,
+            session_name: self.session_name(env),
+            duration_secs: self.duration()?,
+            policy: Some(self.policy.clone()).filter(|p| !p.trim().is_empty()),
+            external_id: Some(self.external_id.clone()).filter(|p| !p.is_empty()),
+            sts: self.sts(env),
+        })
+    }
+
+    fn session_name(&self, env: &SourceEnv) -> String {
+        if self.ram_session_name.is_empty() {
+            (env.session_name())()
+        } else {
+            self.ram_session_name.clone()
+        }
+    }
+
+    fn sts(&self, env: &SourceEnv) -> StsEndpoint {
+        let mut sts = env.sts.clone();
+        if !self.sts_region.is_empty() {
+            sts.region = Some(self.sts_region.clone());
+        }
+        sts
+    }
+
+    /// `expired_seconds`: 900 or more; 0 or absent means the default (3600).
+    fn duration(&self) -> Result<u64, ConfigError> {
+        let value = match &self.expired_seconds {
+            serde_json::Value::Null => return Ok(DEFAULT_DURATION_SECS),
+            serde_json::Value::Number(n) => n.as_u64(),
+            serde_json::Value::String(s) if s.trim().is_empty() => {
+                return Ok(DEFAULT_DURATION_SECS)
+            }
+            serde_json::Value::String(s) => s.trim().parse().ok(),
+            _ => None,
+        };
+        match value {
+            Some(0) => Ok(DEFAULT_DURATION_SECS),
+            Some(d) if d >= MIN_DURATION_SECS => Ok(d),
+            _ => Err(ConfigError::InvalidSetting {
+                setting: "expired_seconds".into(),
+                origin: self.describe(),
+                value: self.expired_seconds.to_string(),
+                expected: format!(
+                    "a number of seconds of at least {MIN_DURATION_SECS} (STS's minimum)"
+                ),
+            }),
+        }
+    }
+
+    /// The keys of an AK or StsToken profile (or the keys a RamRoleArn profile signs with).
+    fn static_keys(
         &self,
         explicit: bool,
         sources: &mut Sources,
     ) -> Result<Option<Credentials>, ConfigError> {
-        let incomplete = |missing| ConfigError::IncompleteProfile {
-            profile: self.name.clone(),
-            path: self.path.clone(),
-            missing,
-        };
-        let with_token = match self.mode.as_str() {
-            "AK" | "" => false,
-            "StsToken" => true,
-            other => {
-                return Err(ConfigError::UnsupportedMode {
-                    profile: self.name.clone(),
-                    path: self.path.clone(),
-                    mode: other.to_string(),
-                })
-            }
-        };
+        let with_token = self.mode == "StsToken";
         let (has_id, has_secret) = (
             !self.access_key_id.is_empty(),
             !self.access_key_secret.is_empty(),
@@ -180,13 +403,13 @@ impl Profile {
             return Ok(None);
         }
         if !has_id {
-            return Err(incomplete("access_key_id"));
+            return Err(self.incomplete("access_key_id"));
         }
         if !has_secret {
-            return Err(incomplete("access_key_secret"));
+            return Err(self.incomplete("access_key_secret"));
         }
         if with_token && self.sts_token.is_empty() {
-            return Err(incomplete("sts_token"));
+            return Err(self.incomplete("sts_token"));
         }
         let source = Some(self.describe());
         sources.access_key_id = source.clone();
@@ -200,4 +423,19 @@ impl Profile {
             }),
         }))
     }
+}
+
+/// The known mode closest to `mode` (case or one or two letters off), for "did you mean".
+fn near_mode(mode: &str) -> Option<String> {
+    MODES
+        .split(", ")
+        .map(|m| {
+            (
+                crate::ops::edit_distance(&m.to_ascii_lowercase(), &mode.to_ascii_lowercase()),
+                m,
+            )
+        })
+        .filter(|(d, _)| *d <= 3)
+        .min()
+        .map(|(_, m)| m.to_string())
 }

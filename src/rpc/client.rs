@@ -11,6 +11,7 @@ use super::credentials::{validate_region, Credentials};
 use super::endpoint::{base_url, is_loopback, normalize_override};
 use super::error::{CallError, ConfigError};
 use super::params::{check_unique, ParamError, Params, RESERVED};
+use super::provider::Refresher;
 use super::retry::{Retries, RetryPolicy};
 use super::{sign, transport};
 use crate::ops::{self, Effect, Product};
@@ -49,7 +50,12 @@ impl fmt::Display for Method {
 /// Everything a [`Client`] needs. `Debug` hides the secret and the token.
 #[derive(Clone)]
 pub struct ClientConfig {
+    /// The keys to sign with, unless `refresher` is set (then they are only its first keys).
     pub credentials: Credentials,
+    /// A source whose keys expire (assumed roles, OIDC, the instance role, a process, a URI):
+    /// asked before every request, so keys are replaced before they expire, and once more
+    /// after the service answers `InvalidSecurityToken.Expired`.
+    pub refresher: Option<Arc<Refresher>>,
     pub region: String,
     /// One base URL for every product (the simulator serves ECS and VPC on one address).
     pub endpoint_override: Option<String>,
@@ -67,6 +73,7 @@ impl ClientConfig {
     pub fn new(credentials: Credentials, region: impl Into<String>) -> ClientConfig {
         ClientConfig {
             credentials,
+            refresher: None,
             region: region.into(),
             endpoint_override: None,
             method: Method::Post,
@@ -82,6 +89,7 @@ impl fmt::Debug for ClientConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientConfig")
             .field("credentials", &self.credentials)
+            .field("refresher", &self.refresher)
             .field("region", &self.region)
             .field("endpoint_override", &self.endpoint_override)
             .field("method", &self.method)
@@ -217,7 +225,40 @@ impl Client {
         params: Params,
     ) -> Result<PreparedRequest, CallError> {
         let params = self.request_params(product, action, params)?;
-        Ok(self.sign(product, action, &params))
+        let config = &self.inner.config;
+        let creds = config
+            .refresher
+            .as_ref()
+            .and_then(|r| r.cached())
+            .unwrap_or_else(|| config.credentials.clone());
+        Ok(self.sign(product, action, &params, Some(&creds)))
+    }
+
+    /// The keys for the next request: the refresher's (fetched again when due) or the fixed ones.
+    async fn credentials(&self) -> Result<Credentials, CallError> {
+        match &self.inner.config.refresher {
+            Some(r) => Ok(r.current().await?),
+            None => Ok(self.inner.config.credentials.clone()),
+        }
+    }
+
+    /// Calls `action` without a signature, for STS `AssumeRoleWithOIDC`, whose OIDC token is
+    /// the proof. `hidden` (the token) is scrubbed from any error text.
+    pub async fn call_anonymous(
+        &self,
+        product: Product,
+        action: &str,
+        params: Params,
+        hidden: &Secret,
+    ) -> Result<Value, CallError> {
+        let params = self.request_params(product, action, params)?;
+        let scrubber = Credentials {
+            access_key_id: String::new(),
+            secret: Secret::new(""),
+            security_token: Some(hidden.clone()),
+        };
+        self.send_with_retries(product, action, &params, None, &scrubber)
+            .await
     }
 
     /// Calls `action` and returns its JSON answer, retrying what is safe to retry (see
@@ -229,6 +270,38 @@ impl Client {
         params: Params,
     ) -> Result<Value, CallError> {
         let params = self.request_params(product, action, params)?;
+        let creds = self.credentials().await?;
+        match self
+            .send_with_retries(product, action, &params, Some(&creds), &creds)
+            .await
+        {
+            // Keys can expire between the refresher's check and the service's (clock skew, a
+            // source without an Expiration): fetch fresh ones once and send again. A failing
+            // refresh is the source's error, never another source's keys.
+            Err(e) if e.code() == Some("InvalidSecurityToken.Expired") => {
+                let Some(refreshed) = self.inner.config.refresher.as_ref() else {
+                    return Err(e);
+                };
+                let Some(fresh) = refreshed.refresh().await else {
+                    return Err(e);
+                };
+                let fresh = fresh?;
+                self.send_with_retries(product, action, &params, Some(&fresh), &fresh)
+                    .await
+            }
+            other => other,
+        }
+    }
+
+    /// Signs and sends, retrying what is safe to retry; `creds` None sends unsigned.
+    async fn send_with_retries(
+        &self,
+        product: Product,
+        action: &str,
+        params: &Params,
+        creds: Option<&Credentials>,
+        scrubber: &Credentials,
+    ) -> Result<Value, CallError> {
         let retry_safe = ops::find(product, action).is_some_and(|a| a.is_retry_safe());
         let mut retries = Retries::new(self.inner.config.retry, retry_safe);
         // An attempt that may have reached the service (no answer, a 5xx) makes the call's
@@ -237,12 +310,12 @@ impl Client {
         // would be journalled as "refused" while its instance runs.
         let mut maybe_acted: Option<CallError> = None;
         loop {
-            let request = self.sign(product, action, &params);
+            let request = self.sign(product, action, params, creds);
             self.inner.counters.calls.fetch_add(1, Ordering::Relaxed);
             let failure = match transport::send(
                 &self.inner.http,
                 &request,
-                &self.inner.config.credentials,
+                scrubber,
                 &self.inner.counters.server_clock,
             )
             .await
@@ -294,32 +367,42 @@ impl Client {
         Ok(params)
     }
 
-    /// Adds the common parameters with a fresh nonce and timestamp, and signs.
-    fn sign(&self, product: Product, action: &str, params: &Params) -> PreparedRequest {
+    /// Adds the common parameters with a fresh nonce and timestamp, and signs with `creds`
+    /// (`None`: no AccessKeyId, no signature).
+    fn sign(
+        &self,
+        product: Product,
+        action: &str,
+        params: &Params,
+        creds: Option<&Credentials>,
+    ) -> PreparedRequest {
         let config = &self.inner.config;
-        let creds = &config.credentials;
         let mut common: Params = vec![
             ("Action".into(), action.to_string()),
             ("Version".into(), product.version().to_string()),
             ("Format".into(), "JSON".into()),
-            ("AccessKeyId".into(), creds.access_key_id.clone()),
-            ("SignatureMethod".into(), "HMAC-SHA1".into()),
-            ("SignatureVersion".into(), "1.0".into()),
-            ("SignatureNonce".into(), config.nonce.nonce()),
-            ("Timestamp".into(), format_timestamp(config.clock.now())),
         ];
-        if let Some(token) = &creds.security_token {
+        if let Some(creds) = creds {
+            common.push(("AccessKeyId".into(), creds.access_key_id.clone()));
+            common.push(("SignatureMethod".into(), "HMAC-SHA1".into()));
+            common.push(("SignatureVersion".into(), "1.0".into()));
+        }
+        common.push(("SignatureNonce".into(), config.nonce.nonce()));
+        common.push(("Timestamp".into(), format_timestamp(config.clock.now())));
+        if let Some(token) = creds.and_then(|c| c.security_token.as_ref()) {
             common.push(("SecurityToken".into(), token.expose().to_string()));
         }
         let all: Vec<&(String, String)> = common.iter().chain(params.iter()).collect();
         let pairs: Vec<(&str, &str)> = all.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         let string_to_sign = sign::string_to_sign(config.method.as_str(), &pairs);
-        let signature = sign::hmac_sha1_base64(creds.secret.expose(), &string_to_sign);
+        let signature = creds.map(|c| sign::hmac_sha1_base64(c.secret.expose(), &string_to_sign));
         let (mut query, body) = match config.method {
             Method::Get => (all.into_iter().cloned().collect(), Vec::new()),
             Method::Post => (common, params.clone()),
         };
-        query.push(("Signature".into(), signature));
+        if let Some(signature) = signature {
+            query.push(("Signature".into(), signature));
+        }
         PreparedRequest {
             product,
             action: action.to_string(),
@@ -444,11 +527,14 @@ impl fmt::Debug for PreparedRequest {
     }
 }
 
+/// Parameters whose values are secrets: shown as `<redacted>` in every printed form.
+const HIDDEN_PARAMS: &[&str] = &["SecurityToken", "OIDCToken"];
+
 fn redacted(params: &[(String, String)]) -> Params {
     params
         .iter()
         .map(|(k, v)| {
-            let v = if k == "SecurityToken" {
+            let v = if HIDDEN_PARAMS.contains(&k.as_str()) {
                 Secret::PLACEHOLDER.to_string()
             } else {
                 v.clone()
@@ -467,7 +553,7 @@ fn encode_redacted(pairs: &[(String, String)]) -> String {
     pairs
         .iter()
         .map(|(k, v)| {
-            let value = if k == "SecurityToken" {
+            let value = if HIDDEN_PARAMS.contains(&k.as_str()) {
                 Secret::PLACEHOLDER.to_string()
             } else if k == "Signature" && v == WITHHELD {
                 WITHHELD.to_string()

@@ -217,6 +217,22 @@ pub enum CallError {
     /// The call's parameters cannot be sent.
     #[error("{0}")]
     Params(#[from] super::params::ParamError),
+    /// The configured credential source could not give credentials (a role could not be
+    /// assumed, the metadata service did not answer, a process failed). Never falls through to
+    /// another source.
+    #[error("{0}")]
+    Credentials(#[from] CredentialError),
+}
+
+/// A credential source that is configured but could not deliver: which source, what went
+/// wrong, what to do. Never holds a secret, a token or a process's output.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("credentials from {origin}: {reason}; {fix}")]
+pub struct CredentialError {
+    /// The source, as `ecsh whoami` names it (`profile 'ci' (mode OIDC) in …`).
+    pub origin: String,
+    pub reason: String,
+    pub fix: String,
 }
 
 impl CallError {
@@ -250,11 +266,43 @@ pub enum ConfigError {
         path: String,
         available: Vec<String>,
     },
-    #[error("profile '{profile}' in {path} uses mode {mode}, which ecsh does not support yet; use a profile with mode AK or StsToken, or set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET")]
+    #[error("profile '{profile}' in {path} uses mode {mode}, which neither ecsh nor the official credentials libraries support; use one of the modes {MODES}")]
     UnsupportedMode {
         profile: String,
         path: String,
         mode: String,
+    },
+    #[error("profile '{profile}' in {path} has mode '{mode}', which is not a mode{}; the modes are {MODES}", .suggestion.as_ref().map(|s| format!(" (did you mean {s}?)")).unwrap_or_default())]
+    UnknownMode {
+        profile: String,
+        path: String,
+        mode: String,
+        suggestion: Option<String>,
+    },
+    #[error("profile '{profile}' in {path} uses mode {mode}, a browser sign-in that ecsh cannot perform; use instead a RamRoleArn or OIDC profile, or an External profile whose process_command prints the keys, or AK keys of a RAM user")]
+    BrowserMode {
+        profile: String,
+        path: String,
+        mode: String,
+    },
+    #[error("profile '{profile}' in {path}: source_profile makes a cycle ({chain}); point source_profile at a profile that does not lead back to '{profile}'")]
+    ProfileCycle {
+        profile: String,
+        path: String,
+        chain: String,
+    },
+    #[error("{setting} (in {origin}) is '{value}', not {expected}; fix or unset it")]
+    InvalidSetting {
+        setting: String,
+        origin: String,
+        value: String,
+        expected: String,
+    },
+    #[error("{origin}: {problem}; {fix}")]
+    Source {
+        origin: String,
+        problem: String,
+        fix: String,
     },
     #[error("profile '{profile}' in {path} has no {missing}; fill it in with `aliyun configure --profile {profile}`")]
     IncompleteProfile {
@@ -283,6 +331,10 @@ pub enum ConfigError {
     #[error("cannot set up the HTTP client: {reason}; check the system's TLS and proxy settings (HTTPS_PROXY, NO_PROXY)")]
     HttpClient { reason: String },
 }
+
+/// Every `mode` of `~/.aliyun/config.json` that ecsh reads.
+pub const MODES: &str =
+    "AK, StsToken, RamRoleArn, ChainableRamRoleArn, EcsRamRole, OIDC, External, CredentialsURI";
 
 fn list_or_none(names: &[String]) -> String {
     if names.is_empty() {

@@ -12,19 +12,28 @@
 //!    backoff, honouring `x-acs-retry-after`.
 //!
 //! [`credentials`] resolves who to be, in which region, at which endpoint (one documented
-//! order). Nothing in this module prints; the secret and the token never appear in Debug
+//! order): the config file (`aliyun_config`), the INI file (`ini`) and the environment give a
+//! [`CredentialSource`]; [`provider`] turns it into keys and refreshes them, through [`sts`]
+//! (AssumeRole, AssumeRoleWithOIDC), [`metadata`] (the instance RAM role), [`process`]
+//! (`process_command`) and [`credentials_uri`]. Nothing in this module prints; the secret and the token never appear in Debug
 //! output or errors.
 
 mod aliyun_config;
 pub mod client;
 pub mod clock;
 pub mod credentials;
+pub mod credentials_uri;
 pub mod endpoint;
 pub mod error;
+mod ini;
+pub mod metadata;
 pub mod params;
+pub mod process;
+pub mod provider;
 pub mod retry;
 pub mod sign;
 pub mod sign_v3;
+pub mod sts;
 mod transport;
 
 pub use crate::ops::Product;
@@ -38,6 +47,7 @@ pub use credentials::{
     Resolved, Sources,
 };
 pub use endpoint::endpoint;
-pub use error::{advice_entries, advice_for, ApiError, CallError, ConfigError};
+pub use error::{advice_entries, advice_for, ApiError, CallError, ConfigError, CredentialError};
 pub use params::{flatten, ParamError, Params};
+pub use provider::{CredentialSource, FetchContext, Refresher, SourceKind};
 pub use retry::RetryPolicy;

@@ -122,7 +122,7 @@ pub fn is_transient(e: &CallError) -> bool {
         }
         CallError::Transport { .. } | CallError::Timeout => true,
         CallError::InvalidResponse { status, .. } => *status >= 500,
-        CallError::Config(_) | CallError::Params(_) => false,
+        CallError::Config(_) | CallError::Params(_) | CallError::Credentials(_) => false,
     }
 }
 
@@ -139,7 +139,7 @@ pub fn may_have_acted(e: &CallError) -> bool {
         CallError::Api(api) => !api.is_throttling() && api.http_status >= 500,
         CallError::Transport { .. } | CallError::Timeout => true,
         CallError::InvalidResponse { status, .. } => *status >= 500 || *status < 400,
-        CallError::Config(_) | CallError::Params(_) => false,
+        CallError::Config(_) | CallError::Params(_) | CallError::Credentials(_) => false,
     }
 }
 

@@ -3,8 +3,8 @@
 //! the real service's error codes and statuses.
 //!
 //! It owns the accepted credentials (one AccessKey pair, plus optional STS credentials whose
-//! SecurityToken must match) and the memory of recently used nonces. It must not parse HTTP
-//! (that is `protocol`) or touch state (`model`). Secrets are compared in constant time and
+//! SecurityToken must match, plus the temporary keys [`Sts`] issued, until they expire) and
+//! the memory of recently used nonces. It must not parse HTTP (that is `protocol`) or touch state (`model`). Secrets are compared in constant time and
 //! never appear in an error message; the server's string to sign does (it holds no secret), so
 //! a client can see why its signature differs.
 //!
@@ -13,11 +13,12 @@
 //! remembered only once the signature is valid, so a forged request cannot burn a nonce.
 
 use super::protocol::{ParsedRequest, RawRequest, SignatureStyle};
+use super::sts::Sts;
 use super::SimError;
 use crate::rpc::{sign, sign_v3};
 use crate::secret::Secret;
 use std::collections::{HashSet, VecDeque};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use time::OffsetDateTime;
 
 /// How far a request's timestamp may be from the server's clock, either way.
@@ -39,6 +40,8 @@ pub struct Credential {
 /// Verifies requests against the accepted credentials and remembers their nonces.
 pub struct Authenticator {
     credentials: Vec<Credential>,
+    /// The STS service, whose issued temporary keys are accepted until they expire.
+    temporary: Option<Arc<Sts>>,
     nonces: Mutex<NonceStore>,
 }
 
@@ -46,8 +49,15 @@ impl Authenticator {
     pub fn new(credentials: Vec<Credential>) -> Authenticator {
         Authenticator {
             credentials,
+            temporary: None,
             nonces: Mutex::new(NonceStore::new(MAX_NONCES)),
         }
+    }
+
+    /// Also accepts the keys `sts` issues, until they expire.
+    pub fn with_sts(mut self, sts: Arc<Sts>) -> Authenticator {
+        self.temporary = Some(sts);
+        self
     }
 
     /// Checks the request; on success returns the AccessKeyId that signed it.
@@ -63,10 +73,10 @@ impl Authenticator {
         };
         check_timestamp(&signed.timestamp, signed.timestamp_name, now)?;
         let credential = self.credential(&signed.access_key_id)?;
-        check_token(credential, signed.security_token.as_deref())?;
+        check_token(&credential, signed.security_token.as_deref())?;
         let expected = match &req.style {
-            SignatureStyle::V1 => expected_v1(req, credential),
-            SignatureStyle::V3 { .. } => expected_v3(raw, req, credential, &signed)?,
+            SignatureStyle::V1 => expected_v1(req, &credential),
+            SignatureStyle::V3 { .. } => expected_v3(raw, req, &credential, &signed)?,
         };
         if !Secret::new(expected.signature).ct_eq(&signed.signature) {
             return Err(signature_mismatch(&expected.string_to_sign));
@@ -91,20 +101,29 @@ impl Authenticator {
         Ok(signed.access_key_id)
     }
 
-    fn credential(&self, access_key_id: &str) -> Result<&Credential, SimError> {
-        self.credentials
+    fn credential(&self, access_key_id: &str) -> Result<Credential, SimError> {
+        if let Some(c) = self
+            .credentials
             .iter()
             .find(|c| c.access_key_id == access_key_id)
-            .ok_or_else(|| {
-                SimError::new(
-                    404,
-                    "InvalidAccessKeyId.NotFound",
-                    format!(
-                        "Specified access key is not found: `{access_key_id}`; use the AccessKeyId \
-                         the simulator printed when it started"
-                    ),
-                )
-            })
+        {
+            return Ok(c.clone());
+        }
+        if let Some(issued) = self
+            .temporary
+            .as_ref()
+            .and_then(|s| s.lookup(access_key_id))
+        {
+            return issued;
+        }
+        Err(SimError::new(
+            404,
+            "InvalidAccessKeyId.NotFound",
+            format!(
+                "Specified access key is not found: `{access_key_id}`; use the AccessKeyId \
+                 the simulator printed when it started"
+            ),
+        ))
     }
 }
 

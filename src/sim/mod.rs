@@ -5,6 +5,9 @@
 //! (signature v1/v3, nonce, timestamp) → `faults` (injected throttling, 5xx, latency) →
 //! `model` (the state: dispatch to per-resource handlers; never sees HTTP) → back out as JSON.
 //! `catalog` holds the embedded data (regions, zones, instance types, prices, images, stock).
+//! `sts` is the Security Token Service (AssumeRole, AssumeRoleWithOIDC, GetCallerIdentity;
+//! temporary keys that expire in simulated time) and `metadata` the ECS instance metadata
+//! service that hands out an instance role's keys, both for the credential chain's tests.
 //!
 //! The model is deterministic given its clock, so tests can be exact; `persist` keeps a JSON
 //! snapshot of the model in the `--state` file. Start one with [`start`] (embedded, tests) or
@@ -14,11 +17,13 @@ pub mod auth;
 pub mod catalog;
 pub mod clock;
 pub mod faults;
+pub mod metadata;
 pub mod model;
 pub mod persist;
 pub mod protocol;
 pub mod request_log;
 pub mod server;
+pub mod sts;
 
 pub use server::{serve_until_signal, start, RunningSim, SimConfig};
 

@@ -12,10 +12,12 @@
 
 use super::auth::{Authenticator, Credential};
 use super::faults::{self, FaultSpec, Faults};
+use super::metadata::{self, MetadataConfig};
 use super::model::{World, WorldOptions};
 use super::persist::{self, StateFile};
 use super::protocol::{self, RawRequest, MAX_BODY_BYTES};
 use super::request_log::RequestLog;
+use super::sts::Sts;
 use super::{SimError, SimRequest};
 use crate::ops::{Effect, Product};
 use crate::secret::Secret;
@@ -47,6 +49,8 @@ pub struct SimConfig {
     pub faults: Vec<FaultSpec>,
     /// `--request-log FILE`: one JSON line per request received (see `request_log`).
     pub request_log: Option<PathBuf>,
+    /// The ECS instance metadata service (an instance RAM role), when asked for.
+    pub metadata: Option<MetadataConfig>,
 }
 
 impl SimConfig {
@@ -63,6 +67,7 @@ impl SimConfig {
             world: WorldOptions::default(),
             faults: Vec::new(),
             request_log: None,
+            metadata: None,
         }
     }
 }
@@ -76,6 +81,7 @@ impl std::fmt::Debug for SimConfig {
             .field("extra_credentials", &self.extra_credentials.len())
             .field("state_file", &self.state_file)
             .field("faults", &self.faults)
+            .field("metadata", &self.metadata)
             .finish_non_exhaustive()
     }
 }
@@ -104,6 +110,8 @@ pub struct RunningSim {
     shared: Arc<Shared>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<std::io::Result<()>>>,
+    /// The metadata service's address and its stop signal, when it runs.
+    metadata: Option<(SocketAddr, oneshot::Sender<()>)>,
 }
 
 impl RunningSim {
@@ -124,6 +132,18 @@ impl RunningSim {
         &self.access_key_secret
     }
 
+    /// The simulator's STS (issued temporary keys; its clock can be moved ahead in tests).
+    pub fn sts(&self) -> &Sts {
+        &self.shared.sts
+    }
+
+    /// `http://ADDR` of the metadata service, when it runs.
+    pub fn metadata_endpoint(&self) -> Option<String> {
+        self.metadata
+            .as_ref()
+            .map(|(addr, _)| format!("http://{addr}"))
+    }
+
     pub fn state_file(&self) -> Option<&std::path::Path> {
         self.state_file.as_deref()
     }
@@ -136,6 +156,9 @@ impl RunningSim {
     /// Stops accepting requests, lets in-flight ones finish, and saves the state file.
     pub async fn shutdown(mut self) -> Result<()> {
         if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some((_, stop)) = self.metadata.take() {
             let _ = stop.send(());
         }
         if let Some(task) = self.task.take() {
@@ -156,6 +179,9 @@ impl RunningSim {
 impl Drop for RunningSim {
     fn drop(&mut self) {
         if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some((_, stop)) = self.metadata.take() {
             let _ = stop.send(());
         }
     }
@@ -183,8 +209,10 @@ pub async fn start(cfg: SimConfig) -> Result<RunningSim> {
         security_token: None,
     }];
     credentials.extend(cfg.extra_credentials.iter().cloned());
+    let sts = Arc::new(Sts::new(cfg.world.time));
     let shared = Arc::new(Shared {
-        auth: Authenticator::new(credentials),
+        auth: Authenticator::new(credentials).with_sts(sts.clone()),
+        sts: sts.clone(),
         faults: Faults::new(&cfg.faults),
         world: Mutex::new(WorldSlot {
             world,
@@ -214,7 +242,21 @@ pub async fn start(cfg: SimConfig) -> Result<RunningSim> {
             })
             .await
     });
+    let metadata = match &cfg.metadata {
+        Some(m) => {
+            let (stop, stopped) = oneshot::channel::<()>();
+            let addr = metadata::start(m, sts, stopped).await.with_context(|| {
+                format!(
+                    "cannot listen on {} for the metadata service (is the port in use?)",
+                    m.listen
+                )
+            })?;
+            Some((addr, stop))
+        }
+        None => None,
+    };
     Ok(RunningSim {
+        metadata,
         addr,
         access_key_id: cfg.access_key_id,
         access_key_secret: cfg.access_key_secret,
@@ -253,6 +295,7 @@ async fn wait_for_signal() -> Result<()> {
 /// State shared by every request.
 struct Shared {
     auth: Authenticator,
+    sts: Arc<Sts>,
     faults: Faults,
     world: Mutex<WorldSlot>,
     state: Option<StateFile>,
@@ -305,9 +348,15 @@ impl Shared {
             outcome.product = protocol::guess_product(raw);
         })?;
         outcome.product = Some(parsed.product);
-        let access_key_id = self
-            .auth
-            .verify(raw, &parsed, time::OffsetDateTime::now_utc())?;
+        // AssumeRoleWithOIDC is anonymous: the OIDC token in it is the proof of identity.
+        let anonymous =
+            parsed.product == Product::Sts && parsed.action.name == "AssumeRoleWithOIDC";
+        let access_key_id = if anonymous {
+            String::new()
+        } else {
+            self.auth
+                .verify(raw, &parsed, time::OffsetDateTime::now_utc())?
+        };
         if let Some(injected) = self.faults.roll() {
             outcome.retry_after_ms = injected.retry_after_ms;
             return Err(injected.error);
@@ -319,6 +368,9 @@ impl Shared {
             access_key_id,
             host: parsed.host,
         };
+        if request.product == Product::Sts {
+            return self.sts.handle(&request);
+        }
         let mut slot = self.lock();
         let body = slot.world.handle(&request)?;
         if self.state.is_some() && parsed.action.effect != Effect::Read {
@@ -520,6 +572,7 @@ fn error_body(
     let product_name = match product {
         Product::Ecs => "Ecs",
         Product::Vpc => "Vpc",
+        Product::Sts => "Sts",
     };
     let host_id = if host.is_empty() {
         format!("{}.aliyuncs.com", product.code())

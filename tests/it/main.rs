@@ -1,5 +1,6 @@
 //! The one integration-test binary: one module per area. Every test talks only to 127.0.0.1.
 
+mod chain;
 mod cli;
 mod guard;
 mod host;

@@ -247,6 +247,22 @@ pub fn ecsh_with_input(args: &[&str], env: &[(&str, &str)], stdin: &[u8]) -> std
         "ALICLOUD_SECURITY_TOKEN",
         "ALIBABACLOUD_ACCESS_KEY_ID",
         "ALIBABACLOUD_ACCESS_KEY_SECRET",
+        // The rest of the credential chain (issue 13).
+        "ALIBABA_CLOUD_ROLE_ARN",
+        "ALIBABA_CLOUD_OIDC_PROVIDER_ARN",
+        "ALIBABA_CLOUD_OIDC_TOKEN_FILE",
+        "ALIBABA_CLOUD_ROLE_SESSION_NAME",
+        "ALIBABA_CLOUD_STS_REGION",
+        "ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED",
+        "ALIBABA_CLOUD_CREDENTIALS_URI",
+        "ALIBABA_CLOUD_ECS_METADATA",
+        "ALIBABA_CLOUD_ECS_METADATA_DISABLED",
+        "ALIBABA_CLOUD_IMDSV1_DISABLED",
+        "ALIBABA_CLOUD_CONFIG_FILE",
+        "ALIBABA_CLOUD_CLI_PROFILE_DISABLED",
+        "ALIBABA_CLOUD_CREDENTIALS_FILE",
+        "ECSH_METADATA_ENDPOINT",
+        "ECSH_CREDENTIAL_PROCESS_TIMEOUT",
     ] {
         cmd.env_remove(var);
     }

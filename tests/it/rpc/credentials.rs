@@ -69,7 +69,7 @@ fn profile_flag(name: &str) -> Overrides {
 fn env_beats_the_current_profile() {
     let home = standard_home();
     let r = run(Overrides::default(), &env_keys(), home.path()).unwrap();
-    let c = r.credentials.as_ref().unwrap();
+    let c = r.static_credentials().unwrap();
     assert_eq!(c.access_key_id, "LTAIenvkeyid00001111");
     assert_eq!(c.secret.expose(), ENV_SECRET);
     assert_eq!(
@@ -96,7 +96,7 @@ fn current_profile_is_used_without_env() {
     let home = standard_home();
     let r = run(Overrides::default(), &env(&[]), home.path()).unwrap();
     assert_eq!(
-        r.credentials.unwrap().access_key_id,
+        r.static_credentials().unwrap().access_key_id,
         "LTAIdefaultkey0002222"
     );
     assert!(r
@@ -110,14 +110,20 @@ fn current_profile_is_used_without_env() {
 fn explicit_profile_beats_env() {
     let home = standard_home();
     let r = run(profile_flag("dev"), &env_keys(), home.path()).unwrap();
-    assert_eq!(r.credentials.unwrap().access_key_id, "LTAIdevkeyid00003333");
+    assert_eq!(
+        r.static_credentials().unwrap().access_key_id,
+        "LTAIdevkeyid00003333"
+    );
     assert_eq!(r.region, "ap-southeast-1");
     assert!(r.sources.profile.unwrap().contains("flag --profile"));
 
     let mut e = env_keys();
     e.insert("ALIBABA_CLOUD_PROFILE".into(), "dev".into());
     let r = run(Overrides::default(), &e, home.path()).unwrap();
-    assert_eq!(r.credentials.unwrap().access_key_id, "LTAIdevkeyid00003333");
+    assert_eq!(
+        r.static_credentials().unwrap().access_key_id,
+        "LTAIdevkeyid00003333"
+    );
     assert!(r
         .sources
         .profile
@@ -127,7 +133,7 @@ fn explicit_profile_beats_env() {
     // The flag beats the variable.
     let r = run(profile_flag("default"), &e, home.path()).unwrap();
     assert_eq!(
-        r.credentials.unwrap().access_key_id,
+        r.static_credentials().unwrap().access_key_id,
         "LTAIdefaultkey0002222"
     );
 }
@@ -136,7 +142,7 @@ fn explicit_profile_beats_env() {
 fn sts_token_profiles_carry_the_token() {
     let home = standard_home();
     let r = run(profile_flag("sts"), &env(&[]), home.path()).unwrap();
-    let c = r.credentials.as_ref().unwrap();
+    let c = r.static_credentials().unwrap();
     assert_eq!(c.security_token.as_ref().unwrap().expose(), STS_TOKEN);
     assert!(r
         .sources
@@ -149,12 +155,18 @@ fn sts_token_profiles_carry_the_token() {
 #[test]
 fn unsupported_modes_and_missing_profiles_are_explained() {
     let home = standard_home();
-    let e = run(profile_flag("role"), &env(&[]), home.path()).unwrap_err();
-    let text = e.to_string();
-    assert!(matches!(e, ConfigError::UnsupportedMode { .. }));
+    // RamRoleArn is a source now (AssumeRole with the profile's keys), not an error.
+    let r = run(profile_flag("role"), &env(&[]), home.path()).unwrap();
+    let src = r.source.as_ref().unwrap();
     assert!(
-        text.contains("RamRoleArn") && text.contains("AK or StsToken"),
-        "{text}"
+        src.describe().starts_with("AssumeRole acs:ram::1:role/x"),
+        "{}",
+        src.describe()
+    );
+    assert!(
+        src.origin.contains("profile 'role' (mode RamRoleArn)"),
+        "{}",
+        src.origin
     );
 
     let e = run(profile_flag("nope"), &env(&[]), home.path()).unwrap_err();
@@ -210,7 +222,7 @@ fn older_variable_names_work() {
         ("ALICLOUD_REGION", "cn-shenzhen"),
     ]);
     let r = run(Overrides::default(), &e, home.path()).unwrap();
-    let c = r.credentials.as_ref().unwrap();
+    let c = r.static_credentials().unwrap();
     assert_eq!(c.access_key_id, "LTAIoldname0000777");
     assert_eq!(c.security_token.as_ref().unwrap().expose(), STS_TOKEN);
     assert_eq!(r.region, "cn-shenzhen");
@@ -225,7 +237,10 @@ fn older_variable_names_work() {
         ("SECURITY_TOKEN", STS_TOKEN),
     ]);
     let r = run(Overrides::default(), &e, home.path()).unwrap();
-    assert_eq!(r.credentials.unwrap().access_key_id, "LTAInewername00888");
+    assert_eq!(
+        r.static_credentials().unwrap().access_key_id,
+        "LTAInewername00888"
+    );
     assert_eq!(
         r.sources.security_token.as_deref(),
         Some("env SECURITY_TOKEN")
@@ -264,9 +279,9 @@ fn region_order_is_flag_env_profile_default() {
         (r.region.as_str(), r.sources.region.as_str()),
         ("cn-hangzhou", "default")
     );
-    assert!(r.credentials.is_none());
+    assert!(r.source.is_none());
     assert!(matches!(
-        r.require_credentials(),
+        r.require_source(),
         Err(ConfigError::NoCredentials)
     ));
 
@@ -375,7 +390,7 @@ fn whoami_names_sources_and_never_the_secret_or_token() {
     );
     assert_eq!(
         get("endpoint"),
-        "http://127.0.0.1:8080 for ecs and vpc (from env ALIBABA_CLOUD_ENDPOINT)"
+        "http://127.0.0.1:8080 for ecs, vpc and sts (from env ALIBABA_CLOUD_ENDPOINT)"
     );
     let none = run(
         Overrides::default(),
@@ -390,4 +405,82 @@ fn whoami_names_sources_and_never_the_secret_or_token() {
     assert!(rows
         .iter()
         .any(|(k, v)| k == "endpoint" && v.contains("https://ecs-cn-hangzhou.aliyuncs.com")));
+}
+
+/// The source that wins with `vars` set and `home` as HOME: its chain entry's name.
+fn winner(vars: &[(&str, &str)], home: &Path) -> String {
+    let r = run(Overrides::default(), &env(vars), home).unwrap();
+    let used: Vec<&str> = r
+        .chain
+        .iter()
+        .filter(|s| s.status == "used")
+        .map(|s| s.source)
+        .collect();
+    assert!(used.len() <= 1, "{:?}", r.chain);
+    used.first().copied().unwrap_or("none").to_string()
+}
+
+#[test]
+fn the_chain_order_is_explicit_env_current_ini_instance_role_uri() {
+    let home = standard_home();
+    let ini = home.path().join(".alibabacloud/credentials");
+    std::fs::create_dir_all(ini.parent().unwrap()).unwrap();
+    std::fs::write(
+        &ini,
+        "[default]\ntype = access_key\naccess_key_id = LTAIinikey000011\naccess_key_secret = s\n",
+    )
+    .unwrap();
+    let oidc = [
+        ("ALIBABA_CLOUD_ROLE_ARN", "acs:ram::1:role/ci"),
+        (
+            "ALIBABA_CLOUD_OIDC_PROVIDER_ARN",
+            "acs:ram::1:oidc-provider/p",
+        ),
+        ("ALIBABA_CLOUD_OIDC_TOKEN_FILE", "/tmp/token"),
+    ];
+    let later = [
+        ("ALIBABA_CLOUD_ECS_METADATA", "role"),
+        ("ALIBABA_CLOUD_CREDENTIALS_URI", "http://127.0.0.1:9/c"),
+    ];
+    let all: Vec<(&str, &str)> = [("ALIBABA_CLOUD_PROFILE", "dev")]
+        .iter()
+        .chain(&oidc)
+        .chain(&later)
+        .copied()
+        .collect();
+    let h = home.path();
+    assert_eq!(winner(&all, h), "profile named explicitly");
+    assert_eq!(winner(&all[1..], h), "environment");
+    assert_eq!(winner(&later, h), "config file's current profile");
+    let no_cli = [("ALIBABA_CLOUD_CLI_PROFILE_DISABLED", "true")];
+    let with = |extra: &[(&'static str, &'static str)]| -> Vec<(&'static str, &'static str)> {
+        no_cli.iter().chain(extra).copied().collect()
+    };
+    assert_eq!(winner(&with(&later), h), "INI file");
+    std::fs::remove_file(&ini).unwrap();
+    assert_eq!(winner(&with(&later), h), "ECS instance RAM role");
+    assert_eq!(
+        winner(
+            &with(&[
+                later[0],
+                later[1],
+                ("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true")
+            ]),
+            h
+        ),
+        "credentials URI"
+    );
+    assert_eq!(winner(&with(&[]), h), "none");
+    // A boolean that is not one is an error naming the variable, not silently false.
+    let e = run(
+        Overrides::default(),
+        &env(&[("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "yes please")]),
+        h,
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("ALIBABA_CLOUD_ECS_METADATA_DISABLED"),
+        "{e}"
+    );
 }
