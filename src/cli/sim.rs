@@ -5,6 +5,7 @@
 use super::exit;
 use crate::secret::Secret;
 use crate::sim::faults::FaultSpec;
+use crate::sim::model::Fidelity;
 use crate::sim::{self, SimConfig};
 use clap::{Args, ValueEnum};
 use std::net::SocketAddr;
@@ -38,6 +39,10 @@ pub struct SimArgs {
     /// scratch folder per instance, honouring the timeout).
     #[arg(long, value_enum, default_value_t = SimExec::Simulated)]
     pub sim_exec: SimExec,
+    /// Forgive what the real service refuses (the simulator's behaviour before strict mode):
+    /// DryRun on every action, unexpired subscriptions released, zones selling every type.
+    #[arg(long)]
+    pub lenient: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -63,6 +68,10 @@ pub fn run(args: SimArgs) -> anyhow::Result<i32> {
     cfg.state_file = args.state;
     cfg.faults = args.faults;
     cfg.world = super::world_options(args.time_scale, args.time_steps, args.sim_exec);
+    let lenient = args.lenient;
+    if lenient {
+        cfg.fidelity = Fidelity::Lenient;
+    }
     let runtime = super::runtime()?;
     runtime.block_on(sim::serve_until_signal(cfg, |running| {
         // The simulator's own credentials: printing them is the point of this command.
@@ -75,6 +84,14 @@ pub fn run(args: SimArgs) -> anyhow::Result<i32> {
         if let Some(path) = running.state_file() {
             println!("state file:        {}", path.display());
         }
+        println!(
+            "rules:             {}",
+            if lenient {
+                "lenient (--lenient: forgives what Alibaba Cloud refuses)"
+            } else {
+                "strict (what passes here passes on Alibaba Cloud; --lenient to forgive)"
+            }
+        );
         println!(
             "serving ECS ({}) and VPC ({}); Ctrl-C to stop",
             crate::ops::Product::Ecs.version(),

@@ -177,4 +177,46 @@ pub static ACTIONS: &[Action] = &[
     charged(create(Vpc, "AllocateEipAddress", K::Eip, "AllocationId", R, "Allocates an elastic IP address. Costs money.")),
     pages(read(Vpc, "DescribeEipAddresses", R, "Lists elastic IP addresses."), "EipAddresses.EipAddress", 100),
     delete(Vpc, "ReleaseEipAddress", K::Eip, &["AllocationId"], "Releases an elastic IP address."),
+    // --- VPC actions that ECS's own version (2014-05-26) still serves ------------------------
+    // Old SDKs (aliyun-python-sdk-ecs' CreateVpcRequest and friends) send these with
+    // Version=2014-05-26; the resources are the same VPCs and vswitches as VPC's.
+    on_ecs(create(Vpc, "CreateVpc", K::Vpc, "VpcId", R, "Creates a VPC (ECS 2014-05-26 form of VPC's CreateVpc).")),
+    on_ecs(create(Vpc, "CreateVSwitch", K::VSwitch, "VSwitchId", &["RegionId", "VpcId", "ZoneId", "CidrBlock"],
+        "Creates a vswitch (ECS 2014-05-26 form of VPC's CreateVSwitch).")),
+    on_ecs(pages(read(Vpc, "DescribeVpcs", R, "Lists VPCs (ECS 2014-05-26 form of VPC's DescribeVpcs)."), "Vpcs.Vpc", 50)),
+    on_ecs(pages(read(Vpc, "DescribeVSwitches", &[], "Lists vswitches (ECS 2014-05-26 form of VPC's DescribeVSwitches)."),
+        "VSwitches.VSwitch", 50)),
+    on_ecs(delete(Vpc, "DeleteVSwitch", K::VSwitch, &["VSwitchId"], "Deletes a vswitch (ECS 2014-05-26 form of VPC's DeleteVSwitch).")),
+    on_ecs(delete(Vpc, "DeleteVpc", K::Vpc, &["VpcId"], "Deletes a VPC (ECS 2014-05-26 form of VPC's DeleteVpc).")),
+];
+
+/// Moves an action to ECS's API version (the legacy VPC actions above).
+const fn on_ecs(mut a: Action) -> Action {
+    a.product = Ecs;
+    a
+}
+
+/// The actions whose API defines a `DryRun` parameter (per the Tea SDK models
+/// alibabacloud-ecs20140526 7.11.8 and alibabacloud-vpc20160428 7.2.2: the `*Request` class
+/// has a `dry_run` field). Elsewhere the real service ignores `DryRun` and does the work.
+pub static DRY_RUN: &[(Product, &str)] = &[
+    (Ecs, "DescribeImages"),
+    (Ecs, "DescribeSecurityGroups"),
+    (Ecs, "RunInstances"),
+    (Ecs, "CreateInstance"),
+    (Ecs, "DescribeInstances"),
+    (Ecs, "StartInstance"),
+    (Ecs, "StopInstance"),
+    (Ecs, "RebootInstance"),
+    (Ecs, "DeleteInstance"),
+    (Ecs, "DeleteInstances"),
+    (Ecs, "DescribeDisks"),
+    (Vpc, "CreateVpc"),
+    (Vpc, "DescribeVpcs"),
+    (Vpc, "DescribeVpcAttribute"),
+    (Vpc, "DescribeVSwitches"),
+    (Vpc, "DescribeVSwitchAttributes"),
+    (Vpc, "DeleteVSwitch"),
+    (Vpc, "DeleteVpc"),
+    (Vpc, "DescribeEipAddresses"),
 ];

@@ -12,7 +12,7 @@
 
 use super::auth::{Authenticator, Credential};
 use super::faults::{self, FaultSpec, Faults};
-use super::model::{World, WorldOptions};
+use super::model::{Fidelity, World, WorldOptions};
 use super::persist::{self, StateFile};
 use super::protocol::{self, RawRequest, MAX_BODY_BYTES};
 use super::{SimError, SimRequest};
@@ -44,6 +44,8 @@ pub struct SimConfig {
     pub state_file: Option<PathBuf>,
     pub world: WorldOptions,
     pub faults: Vec<FaultSpec>,
+    /// Strict (the default) or `--lenient`.
+    pub fidelity: Fidelity,
 }
 
 impl SimConfig {
@@ -59,6 +61,7 @@ impl SimConfig {
             state_file: None,
             world: WorldOptions::default(),
             faults: Vec::new(),
+            fidelity: Fidelity::Strict,
         }
     }
 }
@@ -170,6 +173,7 @@ pub async fn start(cfg: SimConfig) -> Result<RunningSim> {
         },
         None => World::new(cfg.world.clone()),
     };
+    world.set_fidelity(cfg.fidelity);
     for (instance_type, zone_id) in faults::no_stock_pairs(&cfg.faults) {
         world.add_no_stock(instance_type, zone_id);
     }

@@ -891,7 +891,7 @@ pub fn run_instances(w: &mut World, p: &Params) -> Result<Value, SimError> {
             ),
         ));
     }
-    if p.flag("DryRun")? {
+    if p.dry_run()? {
         return Err(dry_run_passed(p.action.name));
     }
     let ids = spawn(w, &s, count, true)?;
@@ -907,7 +907,7 @@ pub fn create_instance(w: &mut World, p: &Params) -> Result<Value, SimError> {
     if w.stock_left(&s.region, &s.zone, &s.itype.id) == 0 {
         return Err(no_stock());
     }
-    if p.flag("DryRun")? {
+    if p.dry_run()? {
         return Err(dry_run_passed(p.action.name));
     }
     let ids = spawn(w, &s, 1, false)?;
@@ -1186,7 +1186,7 @@ fn incorrect_status(i: &Instance, action: &str, legal: &str) -> SimError {
 
 pub fn start_instance(w: &mut World, p: &Params) -> Result<Value, SimError> {
     let id = p.need("InstanceId")?;
-    let dry = p.flag("DryRun")?;
+    let dry = p.dry_run()?;
     let timer = w.clock.start();
     let i = w.instance_in(p, id)?;
     if i.status != Status::Stopped {
@@ -1203,7 +1203,7 @@ pub fn start_instance(w: &mut World, p: &Params) -> Result<Value, SimError> {
 pub fn stop_instance(w: &mut World, p: &Params) -> Result<Value, SimError> {
     let id = p.need("InstanceId")?;
     let force = p.flag("ForceStop")?;
-    let dry = p.flag("DryRun")?;
+    let dry = p.dry_run()?;
     let mode = p
         .choice("StoppedMode", &["KeepCharging", "StopCharging"])?
         .unwrap_or("KeepCharging");
@@ -1227,7 +1227,7 @@ pub fn stop_instance(w: &mut World, p: &Params) -> Result<Value, SimError> {
 
 pub fn reboot_instance(w: &mut World, p: &Params) -> Result<Value, SimError> {
     let id = p.need("InstanceId")?;
-    let dry = p.flag("DryRun")?;
+    let dry = p.dry_run()?;
     let timer = w.clock.start();
     let i = w.instance_in(p, id)?;
     if i.status != Status::Running {
@@ -1314,7 +1314,7 @@ fn release(w: &mut World, id: &str) {
 pub fn delete_instance(w: &mut World, p: &Params) -> Result<Value, SimError> {
     let id = p.need("InstanceId")?;
     let force = p.flag("Force")?;
-    let dry = p.flag("DryRun")?;
+    let dry = p.dry_run()?;
     let i = w.instance_in(p, id)?;
     check_deletable(i, force, p)?;
     if dry {
@@ -1333,7 +1333,7 @@ pub fn delete_instances(w: &mut World, p: &Params) -> Result<Value, SimError> {
         ));
     }
     let force = p.flag("Force")?;
-    let dry = p.flag("DryRun")?;
+    let dry = p.dry_run()?;
     for id in &ids {
         let i = w.instance_in(p, id)?;
         check_deletable(i, force, p)?;
@@ -1407,7 +1407,7 @@ pub fn create_disk(w: &mut World, p: &Params) -> Result<Value, SimError> {
     let name = p.str("DiskName").unwrap_or("").to_string();
     check_name("DiskName", &name)?;
     let tags = p.tags()?;
-    if p.flag("DryRun")? {
+    if p.dry_run()? {
         return Err(dry_run_passed(p.action.name));
     }
     let seq = w.seq();

@@ -290,7 +290,7 @@ pub fn create_vpc(w: &mut World, p: &Params) -> Result<Value, SimError> {
             ),
         ));
     }
-    if p.flag("DryRun")? {
+    if p.dry_run()? {
         return Err(dry_run_passed(p.action.name));
     }
     let vpc = Vpc {
@@ -498,7 +498,7 @@ pub fn delete_vpc(w: &mut World, p: &Params) -> Result<Value, SimError> {
             ),
         ));
     }
-    if p.flag("DryRun")? {
+    if p.dry_run()? {
         return Err(dry_run_passed(p.action.name));
     }
     let timer = w.clock.start();
@@ -576,7 +576,7 @@ pub fn create_vswitch(w: &mut World, p: &Params) -> Result<Value, SimError> {
             format!("The VPC {vpc_id} already has {VSWITCH_QUOTA} vswitches, the quota."),
         ));
     }
-    if p.flag("DryRun")? {
+    if p.dry_run()? {
         return Err(dry_run_passed(p.action.name));
     }
     let vsw = VSwitch {
@@ -705,7 +705,7 @@ pub fn delete_vswitch(w: &mut World, p: &Params) -> Result<Value, SimError> {
             ),
         ));
     }
-    if p.flag("DryRun")? {
+    if p.dry_run()? {
         return Err(dry_run_passed(p.action.name));
     }
     let timer = w.clock.start();
