@@ -12,7 +12,7 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 
 /// Parameters that belong to the protocol, not to the request's meaning.
-const PROTOCOL_PARAMS: &[&str] = &[
+pub(super) const PROTOCOL_PARAMS: &[&str] = &[
     "Action",
     "Version",
     "Format",

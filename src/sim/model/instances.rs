@@ -8,6 +8,7 @@
 
 use super::super::catalog::{Catalog, Image, InstanceType, Stock, PLENTY};
 use super::super::clock::{self, stamp, Clock, Timer};
+use super::launch::{self, NamePattern, Period};
 use super::network::{check_name, public_ip, NetStatus, RESOURCE_GROUP};
 use super::params::Params;
 use super::{dry_run_passed, new_id, not_found, paging, tags, SimError, World};
@@ -82,6 +83,9 @@ pub struct Instance {
     pub user_data: Option<String>,
     pub deletion_protection: bool,
     pub stopped_mode: String,
+    /// Stopped in economical mode with a static public IP: it gets a new one when started.
+    #[serde(default)]
+    pub public_ip_reclaimed: bool,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -272,10 +276,12 @@ struct Spec {
     bandwidth_in: u32,
     internet_charge_type: &'static str,
     charge_type: &'static str,
-    period_months: u32,
+    period: Option<Period>,
     spot_strategy: &'static str,
-    name: Option<String>,
-    host_name: Option<String>,
+    name: Option<NamePattern>,
+    host_name: Option<NamePattern>,
+    /// `PrivateIpAddress` as a host offset in the vswitch's block (consecutive for Amount > 1).
+    private_ip: Option<u32>,
     description: String,
     unique_suffix: bool,
     tags: tags::Tags,
@@ -354,11 +360,16 @@ fn spec(w: &mut World, p: &Params, many: bool) -> Result<Spec, SimError> {
             ))
         }
     };
+    launch::refuse_unmodelled(p, super::idempotency::PROTOCOL_PARAMS)?;
     if let Some(z) = p.str("ZoneId") {
         if z != zone {
             return Err(SimError::new(
                 400,
-                "InvalidZoneId.Mismatch",
+                if p.strict() {
+                    "InvalidParameter.Mismatch"
+                } else {
+                    "InvalidZoneId.Mismatch"
+                },
                 format!("The ZoneId {z} does not match the zone {zone} of vswitch {vswitch_id}."),
             ));
         }
@@ -389,7 +400,11 @@ fn spec(w: &mut World, p: &Params, many: bool) -> Result<Spec, SimError> {
                 if g.vpc_id != vpc_id {
                     return Err(SimError::new(
                         400,
-                        "InvalidSecurityGroup.NotInSameVpc",
+                        if p.strict() {
+                            "InvalidParameter.Mismatch"
+                        } else {
+                            "InvalidSecurityGroup.NotInSameVpc"
+                        },
                         format!(
                             "The security group {sg} is in {} but the vswitch {vswitch_id} is in \
                              {vpc_id}; they must be in the same VPC.",
@@ -439,23 +454,10 @@ fn spec(w: &mut World, p: &Params, many: bool) -> Result<Spec, SimError> {
     let charge_type = p
         .choice("InstanceChargeType", &["PostPaid", "PrePaid"])?
         .unwrap_or("PostPaid");
-    let period_months = if charge_type == "PrePaid" {
-        let period = p.int("Period", 1, 60)?.ok_or_else(|| {
-            SimError::new(
-                400,
-                "MissingParameter",
-                "PrePaid (subscription) instances need Period (and PeriodUnit Month or Week).",
-            )
-        })? as u32;
-        match p
-            .choice("PeriodUnit", &["Month", "Week"])?
-            .unwrap_or("Month")
-        {
-            "Week" => 1,
-            _ => period,
-        }
+    let period = if charge_type == "PrePaid" {
+        Some(launch::period(p)?)
     } else {
-        0
+        None
     };
     let spot_strategy = p
         .choice(
@@ -463,10 +465,24 @@ fn spec(w: &mut World, p: &Params, many: bool) -> Result<Spec, SimError> {
             &["NoSpot", "SpotWithPriceLimit", "SpotAsPriceGo"],
         )?
         .unwrap_or("NoSpot");
-    let name = p.str("InstanceName").map(str::to_string);
-    if let Some(n) = &name {
-        check_name("InstanceName", n)?;
-    }
+    let name = launch::instance_name(p)?;
+    let host_name = launch::host_name(p, image.os_type.eq_ignore_ascii_case("windows"))?;
+    let private_ip = match (p.str("PrivateIpAddress"), p.strict()) {
+        (Some(ip), true) => {
+            let vsw = w.vswitches.get(vswitch_id).ok_or_else(|| {
+                not_found("InvalidVSwitchId.NotFound", "VSwitchId", vswitch_id)
+            })?;
+            let first = launch::private_ip(ip, vsw.cidr, vswitch_id, |_| false)?;
+            // Amount > 1 takes consecutive addresses from the first: each must be usable and free.
+            let amount = if many { p.int("Amount", 1, 100)?.unwrap_or(1) as u32 } else { 1 };
+            for n in 0..amount {
+                let next = vsw.cidr.host(first + n);
+                launch::private_ip(&next, vsw.cidr, vswitch_id, |_| vsw.is_taken(first + n))?;
+            }
+            Some(first)
+        }
+        _ => None,
+    };
     if let Some(pw) = p.str("Password") {
         check_password(pw)?;
     }
@@ -488,10 +504,11 @@ fn spec(w: &mut World, p: &Params, many: bool) -> Result<Spec, SimError> {
         bandwidth_in,
         internet_charge_type,
         charge_type,
-        period_months,
+        period,
         spot_strategy,
         name,
-        host_name: p.str("HostName").map(str::to_string),
+        host_name,
+        private_ip,
         description: p.str("Description").unwrap_or("").to_string(),
         unique_suffix: p.flag("UniqueSuffix")?,
         tags: p.tags()?,
@@ -689,15 +706,22 @@ fn check_user_data(ud: &str) -> Result<String, SimError> {
 /// How many instances the request gets, given the zone's stock (the MinAmount rules).
 fn amount_for_stock(p: &Params, left: u32) -> Result<u32, SimError> {
     let amount = p.int("Amount", 1, 100)?.unwrap_or(1) as u32;
-    let min = match p.int("MinAmount", 1, 100)? {
-        Some(m) if m as u32 > amount => {
-            return Err(SimError::invalid(
-                "MinAmount",
-                "it cannot be greater than Amount",
-            ))
+    let min = match p.int("MinAmount", 1, 100) {
+        Ok(Some(m)) if m as u32 > amount => Err(SimError::invalid(
+            "MinAmount",
+            "it cannot be greater than Amount",
+        )),
+        Ok(m) => Ok(m.map(|m| m as u32)),
+        Err(e) => Err(e),
+    }
+    .map_err(|e| {
+        if p.strict() {
+            // The code the API reference lists for a MinAmount out of 1..=Amount.
+            SimError::new(400, "InvalidMinAmount.Malformed", e.message)
+        } else {
+            e
         }
-        m => m.map(|m| m as u32),
-    };
+    })?;
     let needed = min.unwrap_or(amount);
     if left < needed {
         return Err(no_stock());
@@ -724,7 +748,9 @@ fn order_id() -> String {
 fn trade_price(s: &Spec, count: u32) -> f64 {
     let price = Catalog::get().price(&s.region, &s.itype.id);
     let unit = match (price, s.charge_type) {
-        (Some(pr), "PrePaid") => pr.month * f64::from(s.period_months.max(1)),
+        (Some(pr), "PrePaid") => {
+            pr.month * f64::from(s.period.map_or(1, Period::billed_months).max(1))
+        }
         (Some(pr), _) => pr.hour,
         (None, _) => 0.0,
     };
@@ -736,7 +762,10 @@ fn spawn(w: &mut World, s: &Spec, count: u32, from_run: bool) -> Result<Vec<Stri
     for n in 0..count {
         let id = new_id("i", &s.region);
         let private_ip = match w.vswitches.get_mut(&s.vswitch_id) {
-            Some(v) => v.allocate_ip()?,
+            Some(v) => match s.private_ip {
+                Some(first) => v.take_ip(first + n),
+                None => v.allocate_ip()?,
+            },
             None => {
                 return Err(not_found(
                     "InvalidVSwitchId.NotFound",
@@ -745,18 +774,13 @@ fn spawn(w: &mut World, s: &Spec, count: u32, from_run: bool) -> Result<Vec<Stri
                 ))
             }
         };
-        let suffix = if s.unique_suffix && count > 1 {
-            format!("{:03}", n + 1)
-        } else {
-            String::new()
-        };
-        let name = s
-            .name
-            .as_ref()
-            .map_or_else(|| id.clone(), |b| format!("{b}{suffix}"));
+        let name = s.name.as_ref().map_or_else(
+            || id.clone(),
+            |pat| pat.expand(&id, n, s.unique_suffix, count),
+        );
         let host_name = s.host_name.as_ref().map_or_else(
             || format!("iZ{}Z", id.trim_start_matches("i-")),
-            |h| format!("{h}{suffix}"),
+            |pat| pat.expand(&id, n, s.unique_suffix, count),
         );
         let public = (from_run && s.bandwidth_out > 0).then(|| public_ip(&s.region));
         let seq = w.seq();
@@ -790,8 +814,8 @@ fn spawn(w: &mut World, s: &Spec, count: u32, from_run: bool) -> Result<Vec<Stri
             release_hidden: false,
             creation_time: stamp::minutes(),
             start_time: String::new(),
-            expired_time: if s.charge_type == "PrePaid" {
-                expiry(s.period_months)
+            expired_time: if let Some(period) = s.period {
+                expiry(period)
             } else {
                 "2099-12-31T15:59Z".to_string()
             },
@@ -801,6 +825,7 @@ fn spawn(w: &mut World, s: &Spec, count: u32, from_run: bool) -> Result<Vec<Stri
             user_data: s.user_data.clone(),
             deletion_protection: s.deletion_protection,
             stopped_mode: "Not-applicable".to_string(),
+            public_ip_reclaimed: false,
         };
         w.instances.insert(id.clone(), inst);
         add_disk(
@@ -822,8 +847,8 @@ fn spawn(w: &mut World, s: &Spec, count: u32, from_run: bool) -> Result<Vec<Stri
     Ok(ids)
 }
 
-fn expiry(months: u32) -> String {
-    let now = time::OffsetDateTime::now_utc() + time::Duration::days(30 * i64::from(months));
+fn expiry(period: Period) -> String {
+    let now = time::OffsetDateTime::now_utc() + time::Duration::days(period.days());
     format!(
         "{:04}-{:02}-{:02}T16:00Z",
         now.year(),
@@ -1197,6 +1222,9 @@ pub fn start_instance(w: &mut World, p: &Params) -> Result<Value, SimError> {
     }
     i.status = Status::Starting;
     i.timer = timer;
+    if std::mem::take(&mut i.public_ip_reclaimed) {
+        i.public_ip = Some(public_ip(&i.region));
+    }
     Ok(json!({}))
 }
 
@@ -1222,6 +1250,16 @@ pub fn stop_instance(w: &mut World, p: &Params) -> Result<Value, SimError> {
     i.agent_online = false;
     i.timer = timer;
     i.stopped_mode = mode.to_string();
+    if p.strict() && mode == "StopCharging" {
+        if i.charge_type == "PrePaid" {
+            // "Instance types that do not support economical mode include ... subscription
+            // instances": no error, the instance just stops normally.
+            i.stopped_mode = "KeepCharging".to_string();
+        } else if i.public_ip.take().is_some() {
+            // Economical mode reclaims the static public IP; StartInstance gives a new one.
+            i.public_ip_reclaimed = true;
+        }
+    }
     Ok(json!({}))
 }
 
@@ -1264,6 +1302,22 @@ fn check_deletable(i: &Instance, force: bool, p: &Params) -> Result<(), SimError
             format!("The instance {} has deletion protection enabled.", i.id),
         ));
     }
+    if i.charge_type == "PrePaid" && p.strict() {
+        // The model: TerminateSubscription "specifies whether to release an expired
+        // subscription instance"; an unexpired one is never released by this call.
+        let expired = expired(&i.expired_time);
+        if !expired || !p.flag("TerminateSubscription")? {
+            return Err(SimError::new(
+                403,
+                "ChargeTypeViolation",
+                format!(
+                    "The operation is not permitted due to charge type of the instance: {} is a                      subscription (PrePaid) instance{}; DeleteInstances releases it only once it                      has expired, with TerminateSubscription=true.",
+                    i.id,
+                    if expired { "" } else { " that has not expired" }
+                ),
+            ));
+        }
+    }
     if i.charge_type == "PrePaid" && !p.flag("TerminateSubscription")? {
         return Err(SimError::new(
             403,
@@ -1293,6 +1347,13 @@ fn check_deletable(i: &Instance, force: bool, p: &Params) -> Result<(), SimError
         ));
     }
     Ok(())
+}
+
+/// True when an `ExpiredTime` (`yyyy-MM-ddTHH:mmZ`) is in the past.
+fn expired(expired_time: &str) -> bool {
+    let format = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]Z");
+    time::PrimitiveDateTime::parse(expired_time, format)
+        .is_ok_and(|t| t.assume_utc() <= time::OffsetDateTime::now_utc())
 }
 
 fn release(w: &mut World, id: &str) {

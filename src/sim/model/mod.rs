@@ -14,6 +14,7 @@ mod discovery;
 mod exec;
 mod idempotency;
 mod instances;
+mod launch;
 mod network;
 mod paging;
 mod params;

@@ -53,6 +53,9 @@ pub struct VSwitch {
     /// Host offsets handed out so far (private IPs are never reused within a vswitch).
     pub next_host: u32,
     pub used_ips: u32,
+    /// Host offsets given out by `PrivateIpAddress`, which the sequential allocator skips.
+    #[serde(default)]
+    pub taken: std::collections::BTreeSet<u32>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -166,23 +169,40 @@ impl VSwitch {
             NetStatus::Pending | NetStatus::Deleting => "Pending",
         }
     }
-    /// The next free private IP (the first and last three addresses are reserved).
+    /// The next free private IP (the first and last three addresses are reserved), skipping
+    /// those taken by `PrivateIpAddress`.
     pub fn allocate_ip(&mut self) -> Result<String, SimError> {
         let usable = self.cidr.size().saturating_sub(6);
-        if u64::from(self.next_host) >= usable {
-            return Err(SimError::new(
-                403,
-                "InvalidVSwitchId.IpNotEnough",
-                format!(
-                    "The vswitch {} ({}) has no free private IP address left.",
-                    self.id, self.cidr
-                ),
-            ));
+        loop {
+            if u64::from(self.next_host) >= usable {
+                return Err(SimError::new(
+                    403,
+                    "InvalidVSwitchId.IpNotEnough",
+                    format!(
+                        "The vswitch {} ({}) has no free private IP address left.",
+                        self.id, self.cidr
+                    ),
+                ));
+            }
+            let offset = 3 + self.next_host;
+            self.next_host += 1;
+            if !self.taken.contains(&offset) {
+                self.used_ips += 1;
+                return Ok(self.cidr.host(offset));
+            }
         }
-        let ip = self.cidr.host(3 + self.next_host);
-        self.next_host += 1;
+    }
+
+    /// True when the address at `offset` was handed out (sequentially or by request).
+    pub fn is_taken(&self, offset: u32) -> bool {
+        self.taken.contains(&offset) || (3..3 + self.next_host).contains(&offset)
+    }
+
+    /// Takes the address at host offset `offset` (checked by `launch::private_ip`).
+    pub fn take_ip(&mut self, offset: u32) -> String {
+        self.taken.insert(offset);
         self.used_ips += 1;
-        Ok(ip)
+        self.cidr.host(offset)
     }
     fn available_ips(&self) -> u64 {
         self.cidr
@@ -594,6 +614,7 @@ pub fn create_vswitch(w: &mut World, p: &Params) -> Result<Value, SimError> {
         tags,
         next_host: 0,
         used_ips: 0,
+        taken: Default::default(),
     };
     let body = json!({ "VSwitchId": vsw.id });
     w.vswitches.insert(vsw.id.clone(), vsw);
