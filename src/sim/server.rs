@@ -4,6 +4,8 @@
 //! Every request goes `protocol::parse` → `auth` → `faults` → `World::handle` (under a
 //! `std::sync::Mutex`, never held across an await) and comes back as JSON with a `RequestId`,
 //! errors included (`{RequestId, HostId, Code, Message, Recommend}` with the real status). The
+//! answer is XML instead when the request asks for it (`Format=XML`, or a v1 request without
+//! `Format` in strict mode, as the real service does). The
 //! synchronous part runs under `catch_unwind`, so even a bug becomes a 500 `InternalError`
 //! rather than a dropped connection.
 //!
@@ -14,7 +16,7 @@ use super::auth::{Authenticator, Credential};
 use super::faults::{self, FaultSpec, Faults};
 use super::model::{Fidelity, World, WorldOptions};
 use super::persist::{self, StateFile};
-use super::protocol::{self, RawRequest, MAX_BODY_BYTES};
+use super::protocol::{self, Format, RawRequest, SignatureStyle, MAX_BODY_BYTES};
 use super::{SimError, SimRequest};
 use crate::ops::{Effect, Product};
 use crate::secret::Secret;
@@ -184,6 +186,7 @@ pub async fn start(cfg: SimConfig) -> Result<RunningSim> {
     }];
     credentials.extend(cfg.extra_credentials.iter().cloned());
     let shared = Arc::new(Shared {
+        fidelity: cfg.fidelity,
         auth: Authenticator::new(credentials),
         faults: Faults::new(&cfg.faults),
         world: Mutex::new(WorldSlot {
@@ -245,6 +248,7 @@ async fn wait_for_signal() -> Result<()> {
 
 /// State shared by every request.
 struct Shared {
+    fidelity: Fidelity,
     auth: Authenticator,
     faults: Faults,
     world: Mutex<WorldSlot>,
@@ -265,6 +269,8 @@ struct Outcome {
     retry_after_ms: Option<u64>,
     /// A snapshot to write before answering: (generation, bytes).
     snapshot: Option<(u64, Vec<u8>)>,
+    /// `Some(action)` when the answer is XML (`<ActionResponse>`); JSON otherwise.
+    xml: Option<&'static str>,
 }
 
 impl Shared {
@@ -282,6 +288,7 @@ impl Shared {
             result: Ok(Value::Null),
             retry_after_ms: None,
             snapshot: None,
+            xml: None,
         };
         outcome.result = self.dispatch(raw, &mut outcome);
         outcome
@@ -292,6 +299,15 @@ impl Shared {
             outcome.product = protocol::guess_product(raw);
         })?;
         outcome.product = Some(parsed.product);
+        let xml = match parsed.format {
+            Format::Xml => true,
+            Format::Json => false,
+            // The real service answers XML to a v1 request without Format.
+            Format::Unspecified => {
+                self.fidelity == Fidelity::Strict && parsed.style == SignatureStyle::V1
+            }
+        };
+        outcome.xml = xml.then_some(parsed.action.name);
         let access_key_id = self
             .auth
             .verify(raw, &parsed, time::OffsetDateTime::now_utc())?;
@@ -378,6 +394,7 @@ async fn serve(State(shared): State<Arc<Shared>>, request: Request) -> Response 
                 result: Err(too_big),
                 retry_after_ms: None,
                 snapshot: None,
+                xml: None,
             };
             return render(outcome, &request_id);
         }
@@ -404,6 +421,7 @@ fn guarded(stage: impl FnOnce() -> Outcome) -> Outcome {
         result: Err(internal(&panic_text(&panic))),
         retry_after_ms: None,
         snapshot: None,
+        xml: None,
     })
 }
 
@@ -449,14 +467,25 @@ fn render(outcome: Outcome, request_id: &str) -> Response {
         ),
         Err(e) => error_body(&e, outcome.product, &outcome.host, request_id),
     };
-    let bytes = serde_json::to_vec(&body).unwrap_or_else(|_| b"{}".to_vec());
+    let (bytes, content_type) = match outcome.xml {
+        Some(action) => {
+            let root = if status.is_success() {
+                format!("{action}Response")
+            } else {
+                "Error".to_string()
+            };
+            let doc = super::xml::document(&root, &body);
+            (doc.into_bytes(), "text/xml;charset=utf-8")
+        }
+        None => (
+            serde_json::to_vec(&body).unwrap_or_else(|_| b"{}".to_vec()),
+            "application/json;charset=utf-8",
+        ),
+    };
     let mut response = Response::new(Body::from(bytes));
     *response.status_mut() = status;
     let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json;charset=utf-8"),
-    );
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     if let Ok(v) = HeaderValue::from_str(request_id) {
         headers.insert("x-acs-request-id", v);
     }
