@@ -1311,7 +1311,7 @@ fn check_deletable(i: &Instance, force: bool, p: &Params) -> Result<(), SimError
                 403,
                 "ChargeTypeViolation",
                 format!(
-                    "The operation is not permitted due to charge type of the instance: {} is a                      subscription (PrePaid) instance{}; DeleteInstances releases it only once it                      has expired, with TerminateSubscription=true.",
+                    "The operation is not permitted due to charge type of the instance: {} is a subscription (PrePaid) instance{}; DeleteInstances releases it only once it has expired, with TerminateSubscription=true.",
                     i.id,
                     if expired { "" } else { " that has not expired" }
                 ),
