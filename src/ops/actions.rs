@@ -145,7 +145,7 @@ pub static ACTIONS: &[Action] = &[
         "Gives an instance a public IP (needs InternetMaxBandwidthOut > 0). Costs money."))),
     // --- Disks -------------------------------------------------------------------------------
     charged(create(Ecs, "CreateDisk", K::Disk, "DiskId", R, "Creates a pay-as-you-go data disk. Costs money.")),
-    pages(json(read(Ecs, "DescribeDisks", R, "Lists disks."), &["DiskIds"]), "Disks.Disk", 100),
+    tokens(json(read(Ecs, "DescribeDisks", R, "Lists disks."), &["DiskIds"]), "Disks.Disk", 100, 10),
     delete(Ecs, "DeleteDisk", K::Disk, &["DiskId"], "Releases a data disk that is not attached."),
     // --- Cloud Assistant ---------------------------------------------------------------------
     mutate(Ecs, "RunCommand", &["RegionId", "Type", "CommandContent", "InstanceId.N"],

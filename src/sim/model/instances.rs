@@ -425,7 +425,11 @@ fn spec(w: &mut World, p: &Params, many: bool) -> Result<Spec, SimError> {
     if w.stock(&region, &zone, &itype.id) == Stock::NotOffered {
         return Err(SimError::new(
             400,
-            "InvalidInstanceType.NotSupported",
+            if p.strict() {
+                "InvalidInstanceType.ZoneNotSupported"
+            } else {
+                "InvalidInstanceType.NotSupported"
+            },
             format!(
                 "The instance type {} is not offered in zone {zone}; DescribeAvailableResource \
                  lists the types each zone sells.",
@@ -991,12 +995,6 @@ fn instance_json(i: &Instance) -> Value {
             "NatIpAddress": "",
         },
         "SecurityGroupIds": { "SecurityGroupId": i.sg_ids },
-        "NetworkInterfaces": { "NetworkInterface": [{
-            "NetworkInterfaceId": format!("eni-{}", i.id.trim_start_matches("i-")),
-            "PrimaryIpAddress": i.private_ip,
-            "MacAddress": mac(&i.id),
-            "Type": "Primary",
-        }]},
         "Tags": tags::ecs_style(&i.tags),
         "OperationLocks": { "LockReason": [] },
         "StoppedMode": i.stopped_mode,
@@ -1007,11 +1005,79 @@ fn instance_json(i: &Instance) -> Value {
         "DeviceAvailable": true,
         "Recyclable": false,
     });
-    if let (Value::Object(mut a), Value::Object(b)) = (base, network) {
+    if let (Value::Object(mut a), Value::Object(b), Value::Object(c)) =
+        (base, network, documented_defaults(i, itype))
+    {
         a.extend(b);
+        a.extend(c);
         return Value::Object(a);
     }
     Value::Null
+}
+
+/// The documented DescribeInstances fields the simulator has no feature behind, each with the
+/// value a plain pay-as-you-go VPC instance shows (DescribeInstancesResponseBody in the Tea SDK
+/// model): spot settings, metadata and CPU options, the primary interface's IP sets, and the
+/// empty dedicated-host, deployment-set and capacity-reservation attributes.
+fn documented_defaults(i: &Instance, itype: Option<&InstanceType>) -> Value {
+    let cores = itype.map_or(1, |t| t.cores);
+    let threads = if cores >= 2 { 2 } else { 1 };
+    let interfaces = json!([{
+        "NetworkInterfaceId": format!("eni-{}", i.id.trim_start_matches("i-")),
+        "PrimaryIpAddress": i.private_ip,
+        "MacAddress": mac(&i.id),
+        "Type": "Primary",
+        "PrivateIpSets": { "PrivateIpSet": [{ "PrivateIpAddress": i.private_ip, "Primary": true }] },
+        "Ipv6Sets": { "Ipv6Set": [] },
+        "Ipv4PrefixSets": { "Ipv4PrefixSet": [] },
+        "Ipv6PrefixSets": { "Ipv6PrefixSet": [] },
+    }]);
+    json!({
+        "NetworkInterfaces": { "NetworkInterface": interfaces },
+        "SpotPriceLimit": 0.0,
+        "SpotDuration": 0,
+        "SpotInterruptionBehavior": "Terminate",
+        "MetadataOptions": {
+            "HttpEndpoint": "enabled",
+            "HttpTokens": "optional",
+            "HttpPutResponseHopLimit": 1,
+        },
+        "CpuOptions": {
+            "CoreCount": (cores / threads).max(1),
+            "ThreadsPerCore": threads,
+            "Numa": "",
+            "TopologyType": "",
+        },
+        "DeploymentSetId": "",
+        "DeploymentSetGroupNo": 0,
+        "HpcClusterId": "",
+        "VlanId": "",
+        "ClusterId": "",
+        "CreditSpecification": "",
+        "LocalStorageAmount": 0,
+        "LocalStorageCapacity": 0,
+        "SaleCycle": "",
+        "ISP": "",
+        "RdmaIpAddress": { "IpAddress": [] },
+        "HibernationOptions": { "Configured": false },
+        "DedicatedHostAttribute": {
+            "DedicatedHostId": "",
+            "DedicatedHostName": "",
+            "DedicatedHostClusterId": "",
+        },
+        "DedicatedInstanceAttribute": { "Affinity": "", "Tenancy": "" },
+        "EcsCapacityReservationAttr": {
+            "CapacityReservationId": "",
+            "CapacityReservationPreference": "",
+        },
+        "PrivateDnsNameOptions": {
+            "EnableInstanceIdDnsARecord": false,
+            "EnableInstanceIdDnsAAAARecord": false,
+            "EnableIpDnsARecord": false,
+            "EnableIpDnsPtrRecord": false,
+            "HostnameType": "Custom",
+        },
+    })
 }
 
 fn md5ish(s: &str) -> u128 {
@@ -1118,10 +1184,19 @@ fn wildcard(pattern: &str, text: &str) -> bool {
 pub fn describe_instances(w: &mut World, p: &Params) -> Result<Value, SimError> {
     let region = p.region()?.to_string();
     let ids = p.json_list("InstanceIds", 100)?;
-    let status = p.choice(
-        "Status",
-        &["Pending", "Starting", "Running", "Stopping", "Stopped"],
-    )?;
+    let status = p
+        .choice(
+            "Status",
+            &["Pending", "Starting", "Running", "Stopping", "Stopped"],
+        )
+        .map_err(|e| {
+            if p.strict() {
+                // The code the API reference lists for a Status that is not a status.
+                SimError::new(400, "InvalidStatus.NotFound", e.message)
+            } else {
+                e
+            }
+        })?;
     let private = p.json_list("PrivateIpAddresses", 100)?;
     let public = p.json_list("PublicIpAddresses", 100)?;
     let filter = p.tags()?;
@@ -1168,7 +1243,7 @@ pub fn describe_instances(w: &mut World, p: &Params) -> Result<Value, SimError> 
     let with_status =
         |i: &Instance| keep(i) && status.map_or(true, |s| s == shown_status(i).as_str());
     let list = matching(w, &region, scope.as_deref(), &with_status);
-    paging::page(p, list, instance_json, Map::new())
+    paging::page_clamped(p, list, instance_json, Map::new(), Some((10, 100)))
 }
 
 pub fn describe_instance_status(w: &mut World, p: &Params) -> Result<Value, SimError> {
@@ -1543,6 +1618,16 @@ pub fn describe_disks(w: &mut World, p: &Params) -> Result<Value, SimError> {
                 "Size": d.size,
                 "Type": d.disk_type,
                 "Status": if d.instance_id.is_empty() { "Available" } else { "In_use" },
+                "Attachments": { "Attachment": attachments(d) },
+                "IOPS": iops(&d.category, &d.performance_level, d.size),
+                "MultiAttach": "Disabled",
+                "EnableAutoSnapshot": false,
+                "DeleteAutoSnapshot": true,
+                "BurstingEnabled": false,
+                "KMSKeyId": "",
+                "StorageSetId": "",
+                "SerialNumber": d.id.trim_start_matches("d-"),
+                "ExpiredTime": "2999-09-08T16:00Z",
                 "InstanceId": d.instance_id,
                 "Device": d.device,
                 "ImageId": d.image_id,
@@ -1557,6 +1642,31 @@ pub fn describe_disks(w: &mut World, p: &Params) -> Result<Value, SimError> {
         },
         Map::new(),
     )
+}
+
+/// `Attachments.Attachment[]` of DescribeDisks: the instance a disk is attached to, if any.
+fn attachments(d: &Disk) -> Value {
+    if d.instance_id.is_empty() {
+        return json!([]);
+    }
+    json!([{ "InstanceId": d.instance_id, "Device": d.device, "AttachedTime": d.creation_time }])
+}
+
+/// The IOPS a disk of this category, level and size delivers, by the published formulas
+/// (ESSD PL0/PL1 min(1800 + 50×size, 10000/50000); ESSD PL2/PL3 min(1800 + 50×size, 100000/
+/// 1000000); ultra disk min(1800 + 8×size, 5000); standard SSD min(1800 + 30×size, 25000)).
+fn iops(category: &str, level: &str, size: u32) -> u64 {
+    let size = u64::from(size);
+    match (category, level) {
+        ("cloud_essd", "PL0") => (1800 + 12 * size).min(10_000),
+        ("cloud_essd", "PL2") => (1800 + 50 * size).min(100_000),
+        ("cloud_essd", "PL3") => (1800 + 50 * size).min(1_000_000),
+        ("cloud_essd", _) => (1800 + 50 * size).min(50_000),
+        ("cloud_ssd", _) => (1800 + 30 * size).min(25_000),
+        ("cloud_auto", _) => (1800 + 50 * size).min(50_000),
+        ("cloud_essd_entry", _) => (1800 + 8 * size).min(6_000),
+        _ => (1800 + 8 * size).min(5_000),
+    }
 }
 
 pub fn delete_disk(w: &mut World, p: &Params) -> Result<Value, SimError> {

@@ -574,6 +574,30 @@ pub fn create_vswitch(w: &mut World, p: &Params) -> Result<Value, SimError> {
             ),
         ));
     }
+    if p.strict() {
+        // "Only one VSwitch or route operation at a time per VPC": a sibling still being
+        // created (or deleted) makes the service answer IncorrectVSwitchStatus.
+        let ids: Vec<String> = w
+            .vswitches
+            .values()
+            .filter(|s| s.vpc_id == vpc_id)
+            .map(|s| s.id.clone())
+            .collect();
+        for id in ids {
+            if let Some(busy) = w.vswitch(&id).filter(|s| s.status != NetStatus::Available) {
+                return Err(SimError::new(
+                    400,
+                    "IncorrectVSwitchStatus",
+                    format!(
+                        "The vswitch {} of VPC {vpc_id} is still {}; the VPC takes one vswitch \
+                         operation at a time, so wait until it is Available and retry.",
+                        busy.id,
+                        busy.status_str()
+                    ),
+                ));
+            }
+        }
+    }
     let siblings: Vec<&VSwitch> = w
         .vswitches
         .values()
