@@ -11,7 +11,7 @@
 
 use crate::support::{encode, sign_v1, start_sim_with, v1_params};
 use ecsh::ops::Product;
-use ecsh::sim::model::Fidelity;
+use ecsh::sim::model::{ExecMode, Fidelity, TimeMode, WorldOptions};
 use ecsh::sim::RunningSim;
 use serde::Deserialize;
 use serde_json::Value;
@@ -27,6 +27,10 @@ struct Case {
     given: String,
     #[serde(default)]
     lenient: bool,
+    /// `local`: time scaled 0.01 and commands really run (`--sim-exec local`); else the
+    /// deterministic Steps(1) world with simulated commands.
+    #[serde(default)]
+    world: String,
     steps: Vec<Step>,
 }
 
@@ -208,11 +212,13 @@ async fn step_ok(sim: &RunningSim, action: &str, product: &str, params: &[(&str,
 }
 
 async fn wait_for(sim: &RunningSim, product: &str, action: &str, params: &[(&str, &str)], path: &str, want: &str) {
-    for _ in 0..50 {
+    for _ in 0..500 {
         let v = step_ok(sim, action, product, params).await;
         if at(&v, path).and_then(Value::as_str) == Some(want) {
             return;
         }
+        // Steps worlds move per call; a scaled-time world needs the clock to run.
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
     }
     panic!("{action}: {path} never became {want}");
 }
@@ -273,9 +279,20 @@ fn cases() -> Vec<Case> {
 
 async fn run_case(case: &Case) -> Result<(), String> {
     let lenient = case.lenient;
+    let local = match case.world.as_str() {
+        "" => false,
+        "local" => true,
+        other => return Err(format!("unknown world `{other}`")),
+    };
     let sim = start_sim_with(|cfg| {
         if lenient {
             cfg.fidelity = Fidelity::Lenient;
+        }
+        if local {
+            cfg.world = WorldOptions {
+                time: TimeMode::Scaled(0.01),
+                exec: ExecMode::Local,
+            };
         }
     })
     .await;
@@ -285,6 +302,10 @@ async fn run_case(case: &Case) -> Result<(), String> {
         for _ in 0..step.poll {
             if mismatch(&answer, &step.expect, &vars).is_none() {
                 break;
+            }
+            // Only the local world's time flows by the clock; Steps worlds move per call.
+            if local {
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
             }
             answer = send(&sim, step, &vars).await;
         }
