@@ -451,7 +451,9 @@ mod tests {
         for (product, name) in actions::DRY_RUN {
             assert!(find(*product, name).is_some(), "{name} is not registered");
         }
-        assert!(find(Product::Ecs, "RunInstances").unwrap().accepts_dry_run());
+        assert!(find(Product::Ecs, "RunInstances")
+            .unwrap()
+            .accepts_dry_run());
         assert!(!find(Product::Ecs, "CreateDisk").unwrap().accepts_dry_run());
     }
 

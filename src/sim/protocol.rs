@@ -494,7 +494,11 @@ mod tests {
         let e = parse(&get("Action=DescribeVpcAttribute&Version=2014-05-26")).unwrap_err();
         assert!(e.message.contains("2016-04-28"), "{}", e.message);
         let legacy = parse(&get("Action=CreateVpc&Version=2014-05-26")).unwrap();
-        assert_eq!(legacy.product, Product::Ecs, "old SDKs send CreateVpc to ECS");
+        assert_eq!(
+            legacy.product,
+            Product::Ecs,
+            "old SDKs send CreateVpc to ECS"
+        );
         let xml = parse(&get("Action=DescribeRegions&Version=2014-05-26&Format=xml")).unwrap();
         assert_eq!(xml.format, Format::Xml);
         let none = parse(&get("Action=DescribeRegions&Version=2014-05-26")).unwrap();

@@ -107,7 +107,28 @@ struct Answer {
     json: Option<Value>,
 }
 
+/// Where requests go and the credentials that sign them.
+struct Target {
+    endpoint: String,
+    access_key_id: String,
+    secret: String,
+}
+
+impl From<&RunningSim> for Target {
+    fn from(sim: &RunningSim) -> Target {
+        Target {
+            endpoint: sim.endpoint(),
+            access_key_id: sim.access_key_id().to_owned(),
+            secret: sim.access_key_secret().expose().to_owned(),
+        }
+    }
+}
+
 async fn send(sim: &RunningSim, step: &Step, vars: &BTreeMap<String, String>) -> Answer {
+    send_to(&Target::from(sim), step, vars).await
+}
+
+async fn send_to(sim: &Target, step: &Step, vars: &BTreeMap<String, String>) -> Answer {
     let product = Product::from_code(&step.product).expect("product is ecs or vpc");
     let params: Vec<(String, String)> = step
         .params
@@ -118,13 +139,13 @@ async fn send(sim: &RunningSim, step: &Step, vars: &BTreeMap<String, String>) ->
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
-    let mut p = v1_params(sim.access_key_id(), product, &step.action, &extra);
+    let mut p = v1_params(&sim.access_key_id, product, &step.action, &extra);
     p.retain(|(k, _)| k != "Format");
     if step.format != "none" {
         p.push(("Format".into(), step.format.clone()));
     }
-    let signed = sign_v1("GET", p, sim.access_key_secret().expose());
-    let url = format!("{}/?{}", sim.endpoint(), encode(&signed));
+    let signed = sign_v1("GET", p, &sim.secret);
+    let url = format!("{}/?{}", sim.endpoint, encode(&signed));
     let resp = reqwest::get(url).await.expect("the simulator answers");
     let status = resp.status().as_u16();
     let text = resp.text().await.expect("a body");
@@ -141,16 +162,20 @@ fn substitute(value: &str, vars: &BTreeMap<String, String>) -> String {
 }
 
 fn at<'v>(v: &'v Value, path: &str) -> Option<&'v Value> {
-    path.split('.').try_fold(v, |cur, k| match k.parse::<usize>() {
-        Ok(i) => cur.get(i),
-        Err(_) => cur.get(k),
-    })
+    path.split('.')
+        .try_fold(v, |cur, k| match k.parse::<usize>() {
+            Ok(i) => cur.get(i),
+            Err(_) => cur.get(k),
+        })
 }
 
 /// What is wrong with `answer` for `expect`, if anything.
 fn mismatch(answer: &Answer, expect: &Expect, vars: &BTreeMap<String, String>) -> Option<String> {
     if answer.status != expect.status {
-        return Some(format!("status {} instead of {}", answer.status, expect.status));
+        return Some(format!(
+            "status {} instead of {}",
+            answer.status, expect.status
+        ));
     }
     if let Some(code) = &expect.code {
         let got = answer
@@ -211,7 +236,14 @@ async fn step_ok(sim: &RunningSim, action: &str, product: &str, params: &[(&str,
     a.json.expect("JSON")
 }
 
-async fn wait_for(sim: &RunningSim, product: &str, action: &str, params: &[(&str, &str)], path: &str, want: &str) {
+async fn wait_for(
+    sim: &RunningSim,
+    product: &str,
+    action: &str,
+    params: &[(&str, &str)],
+    path: &str,
+    want: &str,
+) {
     for _ in 0..500 {
         let v = step_ok(sim, action, product, params).await;
         if at(&v, path).and_then(Value::as_str) == Some(want) {
@@ -232,27 +264,64 @@ async fn given(sim: &RunningSim, what: &str) -> BTreeMap<String, String> {
     if what == "none" {
         return vars;
     }
-    let vpc = step_ok(sim, "CreateVpc", "vpc", &[HZ, ("CidrBlock", "192.168.0.0/16")]).await;
+    let vpc = step_ok(
+        sim,
+        "CreateVpc",
+        "vpc",
+        &[HZ, ("CidrBlock", "192.168.0.0/16")],
+    )
+    .await;
     let vpc = vpc["VpcId"].as_str().expect("VpcId").to_string();
-    wait_for(sim, "vpc", "DescribeVpcs", &[HZ, ("VpcId", &vpc)], "Vpcs.Vpc.0.Status", "Available").await;
+    wait_for(
+        sim,
+        "vpc",
+        "DescribeVpcs",
+        &[HZ, ("VpcId", &vpc)],
+        "Vpcs.Vpc.0.Status",
+        "Available",
+    )
+    .await;
     let vsw = step_ok(
         sim,
         "CreateVSwitch",
         "vpc",
-        &[HZ, ("VpcId", &vpc), ("ZoneId", ZONE), ("CidrBlock", "192.168.1.0/24")],
+        &[
+            HZ,
+            ("VpcId", &vpc),
+            ("ZoneId", ZONE),
+            ("CidrBlock", "192.168.1.0/24"),
+        ],
     )
     .await;
     let vsw = vsw["VSwitchId"].as_str().expect("VSwitchId").to_string();
-    wait_for(sim, "vpc", "DescribeVSwitches", &[HZ, ("VSwitchId", &vsw)], "VSwitches.VSwitch.0.Status", "Available").await;
+    wait_for(
+        sim,
+        "vpc",
+        "DescribeVSwitches",
+        &[HZ, ("VSwitchId", &vsw)],
+        "VSwitches.VSwitch.0.Status",
+        "Available",
+    )
+    .await;
     let sg = step_ok(sim, "CreateSecurityGroup", "ecs", &[HZ, ("VpcId", &vpc)]).await;
-    let sg = sg["SecurityGroupId"].as_str().expect("SecurityGroupId").to_string();
+    let sg = sg["SecurityGroupId"]
+        .as_str()
+        .expect("SecurityGroupId")
+        .to_string();
     vars.insert("vpc".into(), vpc);
     vars.insert("vsw".into(), vsw.clone());
     vars.insert("sg".into(), sg.clone());
     let charge: &[(&str, &str)] = match what {
         "network" => return vars,
-        "instance" => &[("InstanceChargeType", "PostPaid"), ("InternetMaxBandwidthOut", "5")],
-        "prepaid" => &[("InstanceChargeType", "PrePaid"), ("Period", "1"), ("PeriodUnit", "Month")],
+        "instance" => &[
+            ("InstanceChargeType", "PostPaid"),
+            ("InternetMaxBandwidthOut", "5"),
+        ],
+        "prepaid" => &[
+            ("InstanceChargeType", "PrePaid"),
+            ("Period", "1"),
+            ("PeriodUnit", "Month"),
+        ],
         other => panic!("unknown `given`: {other}"),
     };
     let mut params = vec![
@@ -264,9 +333,20 @@ async fn given(sim: &RunningSim, what: &str) -> BTreeMap<String, String> {
     ];
     params.extend_from_slice(charge);
     let run = step_ok(sim, "RunInstances", "ecs", &params).await;
-    let id = run["InstanceIdSets"]["InstanceIdSet"][0].as_str().expect("an id").to_string();
+    let id = run["InstanceIdSets"]["InstanceIdSet"][0]
+        .as_str()
+        .expect("an id")
+        .to_string();
     let ids = format!("[\"{id}\"]");
-    wait_for(sim, "ecs", "DescribeInstances", &[HZ, ("InstanceIds", &ids)], "Instances.Instance.0.Status", "Running").await;
+    wait_for(
+        sim,
+        "ecs",
+        "DescribeInstances",
+        &[HZ, ("InstanceIds", &ids)],
+        "Instances.Instance.0.Status",
+        "Running",
+    )
+    .await;
     vars.insert("instance".into(), id);
     vars
 }
@@ -350,4 +430,78 @@ async fn every_documented_rule_holds() {
         cases.len(),
         failures.join("\n")
     );
+}
+
+/// `ecsh sim` as a user starts it: strict unless `--lenient`, and the banner says which. The
+/// same request (a CreateDisk with DryRun, which CreateDisk does not define) creates the disk
+/// on the strict simulator and is only dry-run on the lenient one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ecsh_sim_is_strict_unless_lenient() {
+    for lenient in [false, true] {
+        let id = format!("LTAI{}", &crate::support::nonce()[..20]);
+        let secret = crate::support::nonce();
+        let out = tempfile::NamedTempFile::new().expect("a temporary file");
+        let mut args = vec!["sim", "--listen", "127.0.0.1:0", "--time-steps", "1"];
+        args.extend(["--access-key-id", &id, "--access-key-secret", &secret]);
+        if lenient {
+            args.push("--lenient");
+        }
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ecsh"))
+            .args(&args)
+            .stdin(std::process::Stdio::null())
+            .stdout(out.reopen().expect("stdout file"))
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("`ecsh sim` starts");
+        let mut banner = String::new();
+        for _ in 0..1500 {
+            banner = std::fs::read_to_string(out.path()).unwrap_or_default();
+            if banner.contains("serving ECS") {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        let field = |name: &str| {
+            banner
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .map(|v| v.trim().to_owned())
+                .unwrap_or_else(|| panic!("no `{name}` line in the banner:\n{banner}"))
+        };
+        let rules = field("rules:");
+        let target = Target {
+            endpoint: field("endpoint:"),
+            access_key_id: id,
+            secret,
+        };
+        let step = Step {
+            product: ecs(),
+            action: "CreateDisk".into(),
+            params: [
+                ("RegionId", "cn-hangzhou"),
+                ("ZoneId", ZONE),
+                ("Size", "20"),
+                ("DryRun", "true"),
+            ]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+            format: json(),
+            expect: Expect::default(),
+            save: BTreeMap::new(),
+            poll: 0,
+        };
+        let answer = send_to(&target, &step, &BTreeMap::new()).await;
+        let _ = child.kill();
+        let _ = child.wait();
+        if lenient {
+            assert!(rules.starts_with("lenient"), "{rules}");
+            assert_eq!(answer.status, 400, "{}", answer.text);
+            assert!(answer.text.contains("DryRunOperation"), "{}", answer.text);
+        } else {
+            assert!(rules.starts_with("strict"), "{rules}");
+            assert_eq!(answer.status, 200, "{}", answer.text);
+            assert!(answer.text.contains("\"DiskId\":\"d-"), "{}", answer.text);
+        }
+    }
 }

@@ -59,7 +59,13 @@ pub enum Poll {
 }
 
 impl Runs {
-    pub fn start(&mut self, invoke_id: &str, instance_id: &str, script: Vec<u8>, timeout: Duration) {
+    pub fn start(
+        &mut self,
+        invoke_id: &str,
+        instance_id: &str,
+        script: Vec<u8>,
+        timeout: Duration,
+    ) {
         let (tx, rx) = mpsc::channel();
         let dir = scratch_dir(instance_id);
         std::thread::spawn(move || {
@@ -229,7 +235,11 @@ mod tests {
     fn scripts_do_not_see_the_simulators_environment() {
         std::env::set_var("ECSH_EXEC_TEST_SECRET", "do-not-leak");
         let dir = tempfile::tempdir().unwrap();
-        let o = run(dir.path().to_path_buf(), b"env".to_vec(), Duration::from_secs(10));
+        let o = run(
+            dir.path().to_path_buf(),
+            b"env".to_vec(),
+            Duration::from_secs(10),
+        );
         let out = String::from_utf8_lossy(&o.output);
         assert!(!out.contains("do-not-leak"), "{out}");
         assert!(out.contains("PATH="), "{out}");

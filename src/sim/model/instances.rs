@@ -473,12 +473,17 @@ fn spec(w: &mut World, p: &Params, many: bool) -> Result<Spec, SimError> {
     let host_name = launch::host_name(p, image.os_type.eq_ignore_ascii_case("windows"))?;
     let private_ip = match (p.str("PrivateIpAddress"), p.strict()) {
         (Some(ip), true) => {
-            let vsw = w.vswitches.get(vswitch_id).ok_or_else(|| {
-                not_found("InvalidVSwitchId.NotFound", "VSwitchId", vswitch_id)
-            })?;
+            let vsw = w
+                .vswitches
+                .get(vswitch_id)
+                .ok_or_else(|| not_found("InvalidVSwitchId.NotFound", "VSwitchId", vswitch_id))?;
             let first = launch::private_ip(ip, vsw.cidr, vswitch_id, |_| false)?;
             // Amount > 1 takes consecutive addresses from the first: each must be usable and free.
-            let amount = if many { p.int("Amount", 1, 100)?.unwrap_or(1) as u32 } else { 1 };
+            let amount = if many {
+                p.int("Amount", 1, 100)?.unwrap_or(1) as u32
+            } else {
+                1
+            };
             for n in 0..amount {
                 let next = vsw.cidr.host(first + n);
                 launch::private_ip(&next, vsw.cidr, vswitch_id, |_| vsw.is_taken(first + n))?;

@@ -193,24 +193,73 @@ pub fn period(p: &Params) -> Result<Period, SimError> {
 /// they do not exist either, so the answer is the API's NotFound, not a silent success.
 const ABSENT_RESOURCES: &[(&str, &str, &str)] = &[
     ("KeyPairName", "InvalidKeyPairName.NotFound", "key pair"),
-    ("LaunchTemplateId", "InvalidLaunchTemplate.NotFound", "launch template"),
-    ("LaunchTemplateName", "InvalidLaunchTemplate.NotFound", "launch template"),
-    ("DeploymentSetId", "InvalidDeploymentSetId.NotFound", "deployment set"),
-    ("DedicatedHostId", "InvalidDedicatedHostId.NotFound", "dedicated host"),
-    ("HpcClusterId", "InvalidHpcClusterId.NotFound", "HPC cluster"),
+    (
+        "LaunchTemplateId",
+        "InvalidLaunchTemplate.NotFound",
+        "launch template",
+    ),
+    (
+        "LaunchTemplateName",
+        "InvalidLaunchTemplate.NotFound",
+        "launch template",
+    ),
+    (
+        "DeploymentSetId",
+        "InvalidDeploymentSetId.NotFound",
+        "deployment set",
+    ),
+    (
+        "DedicatedHostId",
+        "InvalidDedicatedHostId.NotFound",
+        "dedicated host",
+    ),
+    (
+        "HpcClusterId",
+        "InvalidHpcClusterId.NotFound",
+        "HPC cluster",
+    ),
     ("RamRoleName", "InvalidRamRole.NotFound", "RAM role"),
-    ("StorageSetId", "InvalidStorageSetId.NotFound", "storage set"),
+    (
+        "StorageSetId",
+        "InvalidStorageSetId.NotFound",
+        "storage set",
+    ),
 ];
 
 /// The RunInstances/CreateInstance parameters the simulator models (besides the protocol's).
 const MODELLED: &[&str] = &[
-    "RegionId", "ZoneId", "ImageId", "ImageFamily", "InstanceType", "VSwitchId",
-    "SecurityGroupId", "InternetMaxBandwidthOut", "InternetMaxBandwidthIn",
-    "InternetChargeType", "InstanceChargeType", "Period", "PeriodUnit", "SpotStrategy",
-    "InstanceName", "HostName", "Password", "UserData", "Description", "UniqueSuffix",
-    "DeletionProtection", "AutoReleaseTime", "Amount", "MinAmount", "DryRun",
-    "PrivateIpAddress", "SystemDisk.Category", "SystemDisk.Size",
-    "SystemDisk.PerformanceLevel", "IoOptimized", "ResourceGroupId", "CreditSpecification",
+    "RegionId",
+    "ZoneId",
+    "ImageId",
+    "ImageFamily",
+    "InstanceType",
+    "VSwitchId",
+    "SecurityGroupId",
+    "InternetMaxBandwidthOut",
+    "InternetMaxBandwidthIn",
+    "InternetChargeType",
+    "InstanceChargeType",
+    "Period",
+    "PeriodUnit",
+    "SpotStrategy",
+    "InstanceName",
+    "HostName",
+    "Password",
+    "UserData",
+    "Description",
+    "UniqueSuffix",
+    "DeletionProtection",
+    "AutoReleaseTime",
+    "Amount",
+    "MinAmount",
+    "DryRun",
+    "PrivateIpAddress",
+    "SystemDisk.Category",
+    "SystemDisk.Size",
+    "SystemDisk.PerformanceLevel",
+    "IoOptimized",
+    "ResourceGroupId",
+    "CreditSpecification",
 ];
 
 /// Refuses parameters that name absent resources (NotFound) and, in strict mode, any other
@@ -266,9 +315,11 @@ pub fn private_ip(
     in_use: impl Fn(&str) -> bool,
 ) -> Result<u32, SimError> {
     let bad = |why: String| SimError::new(400, "InvalidPrivateIpAddress", why);
-    let addr: std::net::Ipv4Addr = ip
-        .parse()
-        .map_err(|_| bad(format!("The PrivateIpAddress \"{ip}\" is not an IPv4 address.")))?;
+    let addr: std::net::Ipv4Addr = ip.parse().map_err(|_| {
+        bad(format!(
+            "The PrivateIpAddress \"{ip}\" is not an IPv4 address."
+        ))
+    })?;
     let offset = u32::from(addr).wrapping_sub(cidr.base);
     let size = cidr.size();
     if u64::from(offset) >= size || offset == 0 || u64::from(offset) + 3 >= size {
@@ -309,7 +360,13 @@ mod tests {
     fn private_ips_must_be_usable_and_free() {
         let cidr = Cidr::parse("192.168.1.0/24").unwrap();
         assert_eq!(private_ip("192.168.1.10", cidr, "vsw", |_| false), Ok(10));
-        for reserved in ["192.168.1.0", "192.168.1.253", "192.168.1.255", "10.0.0.1", "x"] {
+        for reserved in [
+            "192.168.1.0",
+            "192.168.1.253",
+            "192.168.1.255",
+            "10.0.0.1",
+            "x",
+        ] {
             let e = private_ip(reserved, cidr, "vsw", |_| false).unwrap_err();
             assert_eq!(e.code, "InvalidPrivateIpAddress", "{reserved}");
         }

@@ -612,7 +612,10 @@ fn run_instances_validates_like_the_service() {
         ),
         (vec![("InternetMaxBandwidthOut", "101")], "InvalidParameter"),
         (vec![("Amount", "0")], "InvalidParameter"),
-        (vec![("ZoneId", "cn-hangzhou-k")], "InvalidParameter.Mismatch"),
+        (
+            vec![("ZoneId", "cn-hangzhou-k")],
+            "InvalidParameter.Mismatch",
+        ),
         (
             vec![("UserData", "not base64!")],
             "InvalidUserData.NotBase64",
