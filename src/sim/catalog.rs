@@ -53,6 +53,14 @@ pub struct Zone {
     /// Offered with only this many instances' worth of stock.
     #[serde(rename = "limited")]
     pub limited: BTreeMap<String, u32>,
+    /// False for a zone closed to new purchases (an old zone whose existing resources still
+    /// run): strict mode answers `Zone.NotOnSale` to anything bought there.
+    #[serde(rename = "on_sale", default = "on_sale")]
+    pub on_sale: bool,
+}
+
+fn on_sale() -> bool {
+    true
 }
 
 #[derive(Debug, Deserialize)]

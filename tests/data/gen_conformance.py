@@ -1,3 +1,11 @@
+#!/usr/bin/env python3
+"""The simulator's conformance table: one row per documented rule of the real service.
+
+Usage (from the repository root): python3 tests/data/gen_conformance.py
+writes tests/data/conformance.json, which tests/it/conformance.rs runs row by row against the
+simulator over HTTP. Edit the rows here; every row names its `source` (the API reference
+section or the Tea SDK model field it comes from, and what is belief where both are silent).
+"""
 import json
 M="Tea SDK model alibabacloud-ecs20140526 7.11.8"
 V="Tea SDK model alibabacloud-vpc20160428 7.2.2"
@@ -142,7 +150,6 @@ row("ecs-versioned-createvpc","Old SDKs send CreateVpc/DescribeVpcs with ECS's V
     [st("CreateVpc",{"CidrBlock":"172.16.0.0/12"},save={"v":"VpcId"}),
      st("DescribeVpcs",{"VpcId":"{{v}}"},poll=20,expect={"fields":{"Vpcs.Vpc.0.Status":"Available","TotalCount":1}}),
      st("CreateVSwitch",{"VpcId":"{{v}}","ZoneId":"{{zone}}","CidrBlock":"172.16.1.0/24"},expect={"present":["VSwitchId"]})])
-json.dump(rows, open('tests/data/conformance.json','w'), indent=1, ensure_ascii=False)
 row("maxresults-clamped-low","DescribeInstances MaxResults below 10 is served as 10, not as a page of 2",
     M+": DescribeInstancesRequest.max_results 'If you do not set this parameter or set it to a value less than 10, the default value is 10'",
     [st("DescribeInstances",{"MaxResults":"2"},expect={"fields":{"MaxResults":10}})])
@@ -178,5 +185,15 @@ row("command-timeout-in-simulated-time","A one-time command past its Timeout (in
      st("RunCommand",{"Type":"RunShellScript","CommandContent":"c2xlZXAgMzA=","ContentEncoding":"Base64","Timeout":"10","InstanceId.1":"{{instance}}"},save={"inv":"InvokeId"}),
      st("DescribeInvocationResults",{"InvokeId":"{{inv}}"},poll=400,expect={"fields":{"Invocation.InvocationResults.InvocationResult.0.InvocationStatus":"Timeout","Invocation.InvocationResults.InvocationResult.0.InvokeRecordStatus":"Failed","Invocation.InvocationResults.InvocationResult.0.ErrorCode":"ExecutionTimeout"}})],given="instance")
 rows[-1]["world"]="local"
+row("zone-not-on-sale","A zone closed to new purchases answers Zone.NotOnSale (403) to RunInstances and CreateDisk, and DescribeZones shows it creates nothing",
+    "API reference RunInstances and CreateDisk errors: Zone.NotOnSale 'The specified zone is not available for purchase' (HTTP 403 is belief); the catalogue's cn-hangzhou-b is closed",
+    [st("CreateVSwitch",{"VpcId":"{{vpc}}","ZoneId":"cn-hangzhou-b","CidrBlock":"192.168.9.0/24"},product="vpc",save={"vswb":"VSwitchId"}),
+     st("DescribeVSwitches",{"VSwitchId":"{{vswb}}"},product="vpc",poll=20,expect={"fields":{"VSwitches.VSwitch.0.Status":"Available"}}),
+     st("RunInstances",run(VSwitchId="{{vswb}}"),expect=err(403,"Zone.NotOnSale")),
+     st("CreateDisk",{"ZoneId":"cn-hangzhou-b","Size":"20"},expect=err(403,"Zone.NotOnSale")),
+     st("DescribeZones",{},expect={"fields":{"Zones.Zone.4.ZoneId":"cn-hangzhou-b","Zones.Zone.4.AvailableResourceCreation.ResourceTypes":[],"Zones.Zone.4.AvailableInstanceTypes.InstanceTypes":[]}})],given="network")
+row("subscription-weeks-expire-in-weeks","A subscription of 1 Week expires a week after creation, not a month",
+    M+": RunInstancesRequest.period/period_unit (Week); the simulator's ExpiredTime is at 16:00 UTC, 7 days on",
+    [st("RunInstances",run(InstanceChargeType="PrePaid",Period="1",PeriodUnit="Week"),save={"id":"InstanceIdSets.InstanceIdSet.0"}),
+     st("DescribeInstances",{"InstanceIds":'["{{id}}"]'},expect={"fields":{"Instances.Instance.0.ExpiredTime":"{{in7days}}"}})],given="network")
 json.dump(rows, open('tests/data/conformance.json','w'), indent=1, ensure_ascii=False)
-print(len(rows))

@@ -6,8 +6,10 @@
 //! A row: `given` names a starting point the harness builds (`none`, `network`: a VPC, a
 //! vswitch and a security group, all Available; `instance`: plus a Running pay-as-you-go
 //! instance with a public IP; `prepaid`: plus a Running subscription instance), then `steps`
-//! are sent in order. `{{name}}` in a parameter is replaced by a saved value (`vpc`, `vsw`,
-//! `sg`, `zone`, `instance`, or what a step's `save` took from its answer).
+//! are sent in order. `{{name}}` in a parameter or an expected value is replaced by a saved
+//! value (`vpc`, `vsw`, `sg`, `zone`, `instance`, `in7days` — the ExpiredTime of a one-week
+//! subscription bought now — or what a step's `save` took from its answer). The rows are
+//! written in `tests/data/gen_conformance.py`, which regenerates the JSON.
 
 use crate::support::{encode, sign_v1, start_sim_with, v1_params};
 use ecsh::ops::Product;
@@ -218,19 +220,26 @@ fn xml_code(text: &str) -> Option<String> {
     Some(text[start..end].to_string())
 }
 
+impl Step {
+    /// A JSON request expecting plain success (the harness's own fixtures and probes).
+    fn plain(product: &str, action: &str, params: &[(&str, &str)]) -> Step {
+        Step {
+            product: product.into(),
+            action: action.into(),
+            params: params
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            format: json(),
+            expect: Expect::default(),
+            save: BTreeMap::new(),
+            poll: 0,
+        }
+    }
+}
+
 async fn step_ok(sim: &RunningSim, action: &str, product: &str, params: &[(&str, &str)]) -> Value {
-    let step = Step {
-        product: product.into(),
-        action: action.into(),
-        params: params
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-        format: json(),
-        expect: Expect::default(),
-        save: BTreeMap::new(),
-        poll: 0,
-    };
+    let step = Step::plain(product, action, params);
     let a = send(sim, &step, &BTreeMap::new()).await;
     assert_eq!(a.status, 200, "fixture {action} failed: {}", a.text);
     a.json.expect("JSON")
@@ -260,7 +269,17 @@ const ZONE: &str = "cn-hangzhou-j";
 
 /// Builds the row's starting point and returns its named values.
 async fn given(sim: &RunningSim, what: &str) -> BTreeMap<String, String> {
-    let mut vars = BTreeMap::from([("zone".to_string(), ZONE.to_string())]);
+    let in7days = time::OffsetDateTime::now_utc() + time::Duration::days(7);
+    let in7days = format!(
+        "{:04}-{:02}-{:02}T16:00Z",
+        in7days.year(),
+        u8::from(in7days.month()),
+        in7days.day()
+    );
+    let mut vars = BTreeMap::from([
+        ("zone".to_string(), ZONE.to_string()),
+        ("in7days".to_string(), in7days),
+    ]);
     if what == "none" {
         return vars;
     }
@@ -474,23 +493,16 @@ async fn ecsh_sim_is_strict_unless_lenient() {
             access_key_id: id,
             secret,
         };
-        let step = Step {
-            product: ecs(),
-            action: "CreateDisk".into(),
-            params: [
+        let step = Step::plain(
+            "ecs",
+            "CreateDisk",
+            &[
                 ("RegionId", "cn-hangzhou"),
                 ("ZoneId", ZONE),
                 ("Size", "20"),
                 ("DryRun", "true"),
-            ]
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-            format: json(),
-            expect: Expect::default(),
-            save: BTreeMap::new(),
-            poll: 0,
-        };
+            ],
+        );
         let answer = send_to(&target, &step, &BTreeMap::new()).await;
         let _ = child.kill();
         let _ = child.wait();

@@ -233,7 +233,7 @@ impl World {
         instance_type: &str,
     ) -> u32 {
         let key = (instance_type.to_string(), zone.to_string());
-        if self.no_stock.contains(&key) {
+        if self.no_stock.contains(&key) || self.closed(region, zone) {
             return 0;
         }
         let cap = match Catalog::get().stock(region, zone, instance_type) {
@@ -244,8 +244,19 @@ impl World {
         cap.saturating_sub(usage.0.get(&key).copied().unwrap_or(0))
     }
 
-    /// The catalogue's stock, with the `--fault no-stock` pairs applied.
+    /// True for a zone closed to new purchases, in strict mode (lenient sells there as before).
+    pub(super) fn closed(&self, region: &str, zone: &str) -> bool {
+        self.fidelity == super::Fidelity::Strict
+            && Catalog::get()
+                .zone(region, zone)
+                .is_some_and(|z| !z.on_sale)
+    }
+
+    /// The catalogue's stock, with the `--fault no-stock` pairs and closed zones applied.
     pub(super) fn stock(&self, region: &str, zone: &str, instance_type: &str) -> Stock {
+        if self.closed(region, zone) {
+            return Stock::NotOffered;
+        }
         let s = Catalog::get().stock(region, zone, instance_type);
         if s != Stock::NotOffered
             && self
@@ -421,6 +432,9 @@ fn spec(w: &mut World, p: &Params, many: bool) -> Result<Spec, SimError> {
                 ))
             }
         }
+    }
+    if w.closed(&region, &zone) {
+        return Err(zone_not_on_sale(&zone));
     }
     if w.stock(&region, &zone, &itype.id) == Stock::NotOffered {
         return Err(SimError::new(
@@ -736,6 +750,18 @@ fn amount_for_stock(p: &Params, left: u32) -> Result<u32, SimError> {
         return Err(no_stock());
     }
     Ok(amount.min(left))
+}
+
+/// A zone closed to new purchases.
+fn zone_not_on_sale(zone: &str) -> SimError {
+    SimError::new(
+        403,
+        "Zone.NotOnSale",
+        format!(
+            "The zone {zone} is not on sale: it takes no new instances or disks; pick another zone \
+             (DescribeZones and DescribeAvailableResource show what each zone sells)."
+        ),
+    )
 }
 
 pub(super) fn no_stock() -> SimError {
@@ -1531,6 +1557,9 @@ pub fn create_disk(w: &mut World, p: &Params) -> Result<Value, SimError> {
             "InvalidZoneId.NotFound",
             format!("The zone {zone} does not exist in {region}."),
         ));
+    }
+    if w.closed(&region, &zone) {
+        return Err(zone_not_on_sale(&zone));
     }
     let category = p.str("DiskCategory").unwrap_or("cloud_efficiency");
     let spec = Catalog::get().disk(category).ok_or_else(|| {
