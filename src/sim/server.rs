@@ -3,11 +3,10 @@
 //!
 //! Every request goes `protocol::parse` → `auth` → `faults` → `World::handle` (under a
 //! `std::sync::Mutex`, never held across an await) and comes back as JSON with a `RequestId`,
-//! errors included (`{RequestId, HostId, Code, Message, Recommend}` with the real status). The
-//! answer is XML instead when the request asks for it (`Format=XML`, or a v1 request without
-//! `Format` in strict mode, as the real service does). The
-//! synchronous part runs under `catch_unwind`, so even a bug becomes a 500 `InternalError`
-//! rather than a dropped connection.
+//! errors included (`{RequestId, HostId, Code, Message, Recommend}` with the real status), or
+//! as XML (`xml`) when the request asks for it: `Format=XML`, or a v1 request without `Format`
+//! in strict mode, as the real service does. The synchronous part runs under `catch_unwind`, so
+//! even a bug becomes a 500 `InternalError` rather than a dropped connection.
 //!
 //! It must not print: the CLI prints the banner from what [`RunningSim`] returns. It knows
 //! nothing of resources; the model does.
