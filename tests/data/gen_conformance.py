@@ -111,7 +111,8 @@ row("launch-template-not-found","LaunchTemplateId naming no template is refused,
     [st("RunInstances",run(LaunchTemplateId="lt-bp1nothere"),expect=err(404,"InvalidLaunchTemplate.NotFound"))],given="network")
 row("unmodelled-parameter-refused","A RunInstances parameter the simulator does not model is refused with a message naming --lenient",
     "issue 16: 'validated or refused, never silently ignored' (simulator rule; the reference is silent on what the simulator cannot model)",
-    [st("RunInstances",run(Affinity="host"),expect=err(400,"InvalidParameter"))],given="network")
+    [st("RunInstances",run(Affinity="host"),expect={"status":400,"code":"InvalidParameter","message":"ecsh sim --lenient"}),
+     st("RunInstances",run(InstanceNme="web"),expect={"status":400,"code":"InvalidParameter","message":"Did you mean InstanceName?"})],given="network")
 row("period-month-invalid","Period 10 with PeriodUnit=Month is not a valid subscription length",
     M+": RunInstancesRequest.period 'When PeriodUnit is set to Month, valid values of Period are 1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 24, 36, 48, and 60'; the code InvalidPeriod is belief (the reference lists it for CreateInstance)",
     [st("RunInstances",run(InstanceChargeType="PrePaid",Period="10",PeriodUnit="Month"),expect=err(400,"InvalidPeriod"))],given="network")

@@ -75,6 +75,8 @@ struct Expect {
     #[serde(default = "ok")]
     status: u16,
     code: Option<String>,
+    /// A substring of the error's Message (what the user reads to fix the request).
+    message: Option<String>,
     /// Dotted path → exact JSON value.
     #[serde(default)]
     fields: BTreeMap<String, Value>,
@@ -96,6 +98,7 @@ impl Default for Expect {
         Expect {
             status: ok(),
             code: None,
+            message: None,
             fields: BTreeMap::new(),
             present: Vec::new(),
             xml: Vec::new(),
@@ -188,6 +191,12 @@ fn mismatch(answer: &Answer, expect: &Expect, vars: &BTreeMap<String, String>) -
             .or_else(|| xml_code(&answer.text));
         if got.as_deref() != Some(code) {
             return Some(format!("code {got:?} instead of {code}"));
+        }
+    }
+    if let Some(want) = &expect.message {
+        let got = answer.json.as_ref().and_then(|j| j["Message"].as_str());
+        if !got.is_some_and(|m| m.contains(want.as_str())) {
+            return Some(format!("the message {got:?} does not say {want:?}"));
         }
     }
     for (path, want) in &expect.fields {

@@ -292,13 +292,20 @@ pub fn refuse_unmodelled(p: &Params, protocol: &[&str]) -> Result<(), SimError> 
                 .iter()
                 .any(|l| listed(k, l));
         if !known {
+            let near = MODELLED
+                .iter()
+                .map(|m| (crate::ops::edit_distance(m, k), *m))
+                .filter(|(d, _)| *d <= 3)
+                .min()
+                .map(|(_, m)| format!(" Did you mean {m}?"))
+                .unwrap_or_default();
             return Err(SimError::new(
                 400,
                 "InvalidParameter",
                 format!(
                     "The parameter \"{k}\" is not modelled by the simulator, so it cannot honour \
                      it as Alibaba Cloud would; remove it, or run `ecsh sim --lenient` to have it \
-                     ignored."
+                     ignored.{near}"
                 ),
             ));
         }
