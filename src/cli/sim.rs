@@ -6,6 +6,7 @@ use super::exit;
 use crate::secret::Secret;
 use crate::sim::faults::FaultSpec;
 use crate::sim::metadata::{MetadataConfig, Tokens};
+use crate::sim::model::Fidelity;
 use crate::sim::{self, SimConfig};
 use clap::{Args, ValueEnum};
 use std::net::SocketAddr;
@@ -53,6 +54,10 @@ pub struct SimArgs {
     /// IMDSv2 session tokens: optional (default), required (no v1), unsupported (v1 only).
     #[arg(long, value_enum, value_name = "MODE", default_value_t = Tokens::Optional)]
     pub metadata_tokens: Tokens,
+    /// Forgive what the real service refuses (the simulator's behaviour before strict mode):
+    /// DryRun on every action, unexpired subscriptions released, zones selling every type.
+    #[arg(long)]
+    pub lenient: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -86,6 +91,10 @@ pub fn run(args: SimArgs) -> anyhow::Result<i32> {
             tokens: args.metadata_tokens,
         });
     }
+    let lenient = args.lenient;
+    if lenient {
+        cfg.fidelity = Fidelity::Lenient;
+    }
     let runtime = super::runtime()?;
     runtime.block_on(sim::serve_until_signal(cfg, |running| {
         // The simulator's own credentials: printing them is the point of this command.
@@ -101,6 +110,14 @@ pub fn run(args: SimArgs) -> anyhow::Result<i32> {
         if let Some(path) = running.state_file() {
             println!("state file:        {}", path.display());
         }
+        println!(
+            "rules:             {}",
+            if lenient {
+                "lenient (--lenient: forgives what Alibaba Cloud refuses)"
+            } else {
+                "strict (what passes here passes on Alibaba Cloud; --lenient to forgive)"
+            }
+        );
         println!(
             "serving ECS ({}), VPC ({}) and STS ({}); Ctrl-C to stop",
             crate::ops::Product::Ecs.version(),

@@ -153,7 +153,7 @@ pub static ACTIONS: &[Action] = &[
         "Gives an instance a public IP (needs InternetMaxBandwidthOut > 0). Costs money."))),
     // --- Disks -------------------------------------------------------------------------------
     charged(create(Ecs, "CreateDisk", K::Disk, "DiskId", R, "Creates a pay-as-you-go data disk. Costs money.")),
-    pages(json(read(Ecs, "DescribeDisks", R, "Lists disks."), &["DiskIds"]), "Disks.Disk", 100),
+    tokens(json(read(Ecs, "DescribeDisks", R, "Lists disks."), &["DiskIds"]), "Disks.Disk", 100, 10),
     delete(Ecs, "DeleteDisk", K::Disk, &["DiskId"], "Releases a data disk that is not attached."),
     // --- Cloud Assistant ---------------------------------------------------------------------
     mutate(Ecs, "RunCommand", &["RegionId", "Type", "CommandContent", "InstanceId.N"],
@@ -191,4 +191,46 @@ pub static ACTIONS: &[Action] = &[
     read(Sts, "AssumeRoleWithOIDC", &["RoleArn", "OIDCProviderArn", "OIDCToken", "RoleSessionName"],
         "Returns temporary credentials of a RAM role for an OIDC token (RRSA, CI); unsigned, the token is the proof."),
     read(Sts, "GetCallerIdentity", &[], "Shows who the credentials belong to: account, principal, identity type."),
+    // --- VPC actions that ECS's own version (2014-05-26) still serves ------------------------
+    // Old SDKs (aliyun-python-sdk-ecs' CreateVpcRequest and friends) send these with
+    // Version=2014-05-26; the resources are the same VPCs and vswitches as VPC's.
+    on_ecs(create(Vpc, "CreateVpc", K::Vpc, "VpcId", R, "Creates a VPC (ECS 2014-05-26 form of VPC's CreateVpc).")),
+    on_ecs(create(Vpc, "CreateVSwitch", K::VSwitch, "VSwitchId", &["RegionId", "VpcId", "ZoneId", "CidrBlock"],
+        "Creates a vswitch (ECS 2014-05-26 form of VPC's CreateVSwitch).")),
+    on_ecs(pages(read(Vpc, "DescribeVpcs", R, "Lists VPCs (ECS 2014-05-26 form of VPC's DescribeVpcs)."), "Vpcs.Vpc", 50)),
+    on_ecs(pages(read(Vpc, "DescribeVSwitches", &[], "Lists vswitches (ECS 2014-05-26 form of VPC's DescribeVSwitches)."),
+        "VSwitches.VSwitch", 50)),
+    on_ecs(delete(Vpc, "DeleteVSwitch", K::VSwitch, &["VSwitchId"], "Deletes a vswitch (ECS 2014-05-26 form of VPC's DeleteVSwitch).")),
+    on_ecs(delete(Vpc, "DeleteVpc", K::Vpc, &["VpcId"], "Deletes a VPC (ECS 2014-05-26 form of VPC's DeleteVpc).")),
+];
+
+/// Moves an action to ECS's API version (the legacy VPC actions above).
+const fn on_ecs(mut a: Action) -> Action {
+    a.product = Ecs;
+    a
+}
+
+/// The actions whose API defines a `DryRun` parameter (per the Tea SDK models
+/// alibabacloud-ecs20140526 7.11.8 and alibabacloud-vpc20160428 7.2.2: the `*Request` class
+/// has a `dry_run` field). Elsewhere the real service ignores `DryRun` and does the work.
+pub static DRY_RUN: &[(Product, &str)] = &[
+    (Ecs, "DescribeImages"),
+    (Ecs, "DescribeSecurityGroups"),
+    (Ecs, "RunInstances"),
+    (Ecs, "CreateInstance"),
+    (Ecs, "DescribeInstances"),
+    (Ecs, "StartInstance"),
+    (Ecs, "StopInstance"),
+    (Ecs, "RebootInstance"),
+    (Ecs, "DeleteInstance"),
+    (Ecs, "DeleteInstances"),
+    (Ecs, "DescribeDisks"),
+    (Vpc, "CreateVpc"),
+    (Vpc, "DescribeVpcs"),
+    (Vpc, "DescribeVpcAttribute"),
+    (Vpc, "DescribeVSwitches"),
+    (Vpc, "DescribeVSwitchAttributes"),
+    (Vpc, "DeleteVSwitch"),
+    (Vpc, "DeleteVpc"),
+    (Vpc, "DescribeEipAddresses"),
 ];

@@ -321,6 +321,13 @@ impl Action {
         }
     }
 
+    /// True when the API defines `DryRun` for this action ([`actions::DRY_RUN`]).
+    pub fn accepts_dry_run(&self) -> bool {
+        actions::DRY_RUN
+            .iter()
+            .any(|(p, n)| *p == self.product && *n == self.name)
+    }
+
     pub fn creates(&self) -> Option<(ResourceKind, &'static str)> {
         match self.effect {
             Effect::Create { kind, id_path } => Some((kind, id_path)),
@@ -460,6 +467,17 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn every_dry_run_entry_is_a_registered_action() {
+        for (product, name) in actions::DRY_RUN {
+            assert!(find(*product, name).is_some(), "{name} is not registered");
+        }
+        assert!(find(Product::Ecs, "RunInstances")
+            .unwrap()
+            .accepts_dry_run());
+        assert!(!find(Product::Ecs, "CreateDisk").unwrap().accepts_dry_run());
     }
 
     #[test]

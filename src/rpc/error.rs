@@ -119,6 +119,8 @@ static ADVICE: &[(Pattern, &str)] = &[
     (Prefix("InvalidDataDiskCategory."), "this data disk category is not available for this instance type or zone: use cloud_essd or cloud_ssd (DescribeAvailableResource with DestinationResource=DataDisk lists what works)"),
     (Prefix("InvalidSystemDiskSize"), "the system disk size is out of range or smaller than the image: raise SystemDisk.Size to at least the image size (usually 20-40 GiB)"),
     (Prefix("InvalidResourceType."), "this resource is not offered in this zone: check DescribeAvailableResource and pick another zone"),
+    (Exact("Zone.NotOnSale"), "this zone takes no new instances or disks: pick another zone (DescribeZones shows what each zone can create)"),
+    (Exact("ChargeTypeViolation"), "a subscription (PrePaid) instance is released only once it has expired (DeleteInstances with TerminateSubscription=true); until then it keeps running and billing"),
     // Signature and authentication.
     (Exact("SignatureDoesNotMatch"), "the signature was rejected: check the AccessKeySecret (ALIBABA_CLOUD_ACCESS_KEY_SECRET or the profile's access_key_secret; `ecsh whoami` shows which source is used), and that no proxy rewrites requests"),
     (Exact("InvalidAccessKeySecret"), "the AccessKeySecret does not belong to the AccessKeyId: check ALIBABA_CLOUD_ACCESS_KEY_SECRET or the profile's access_key_secret; `ecsh whoami` shows which source is used"),

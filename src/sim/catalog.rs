@@ -53,6 +53,14 @@ pub struct Zone {
     /// Offered with only this many instances' worth of stock.
     #[serde(rename = "limited")]
     pub limited: BTreeMap<String, u32>,
+    /// False for a zone closed to new purchases (an old zone whose existing resources still
+    /// run): strict mode answers `Zone.NotOnSale` to anything bought there.
+    #[serde(rename = "on_sale", default = "on_sale")]
+    pub on_sale: bool,
+}
+
+fn on_sale() -> bool {
+    true
 }
 
 #[derive(Debug, Deserialize)]
@@ -246,8 +254,17 @@ mod tests {
             "us-west-1",
         ] {
             let region = c.region(r).unwrap();
-            assert!((2..=4).contains(&region.zones.len()), "{r}");
+            let on_sale = region.zones.iter().filter(|z| z.on_sale).count();
+            assert!((2..=4).contains(&on_sale), "{r}");
         }
+        // One zone closed to new purchases, so strict mode's Zone.NotOnSale can be met.
+        let closed: Vec<&str> = c
+            .regions
+            .iter()
+            .flat_map(|r| r.zones.iter().filter(|z| !z.on_sale))
+            .map(|z| z.zone_id.as_str())
+            .collect();
+        assert_eq!(closed, ["cn-hangzhou-b"]);
         assert!(c.instance_types.len() >= 30);
         for fam in ["ecs.g", "ecs.c", "ecs.r", "ecs.t", "ecs.gn"] {
             assert!(c.instance_types.iter().any(|t| t.family.starts_with(fam)));

@@ -122,6 +122,17 @@ impl Clock {
         }
     }
 
+    /// The wall-clock time that `virtual_secs` of simulated time take: scaled in Scaled mode
+    /// (a 60 s Cloud Assistant Timeout at 0.05 kills after 3 s), unscaled in Steps mode,
+    /// where simulated time does not flow, and at scale 0, where it would allow no time at all.
+    pub fn wall(&self, virtual_secs: f64) -> std::time::Duration {
+        let secs = match self.mode {
+            TimeMode::Scaled(f) if f.is_finite() && f > 0.0 => virtual_secs * f,
+            TimeMode::Scaled(_) | TimeMode::Steps(_) => virtual_secs,
+        };
+        std::time::Duration::from_secs_f64(secs.max(0.0))
+    }
+
     /// A timer for a transition that starts now.
     pub fn start(&self) -> Timer {
         Timer {

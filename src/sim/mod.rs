@@ -3,7 +3,8 @@
 //! Pipeline, one file per stage (mini-redis style), each readable alone:
 //! `server` (HTTP, axum) → `protocol` (parse query + form into a [`SimRequest`]) → `auth`
 //! (signature v1/v3, nonce, timestamp) → `faults` (injected throttling, 5xx, latency) →
-//! `model` (the state: dispatch to per-resource handlers; never sees HTTP) → back out as JSON.
+//! `model` (the state: dispatch to per-resource handlers; never sees HTTP) → back out as JSON,
+//! or as XML in the real element layout (`xml`) when the request asks for it.
 //! `catalog` holds the embedded data (regions, zones, instance types, prices, images, stock).
 //! `sts` is the Security Token Service (AssumeRole, AssumeRoleWithOIDC, GetCallerIdentity;
 //! temporary keys that expire in simulated time) and `metadata` the ECS instance metadata
@@ -24,6 +25,7 @@ pub mod protocol;
 pub mod request_log;
 pub mod server;
 pub mod sts;
+pub mod xml;
 
 pub use server::{serve_until_signal, start, RunningSim, SimConfig};
 

@@ -12,11 +12,10 @@
 //! responses (that is `server`). It sees the request only through plain values, so it can be
 //! fuzzed without a socket.
 //!
-//! **Format:** the simulator answers only JSON. `Format=JSON` (any case) or no `Format` is
-//! served; `Format=XML` is refused with 400 `UnsupportedFormat`, because a client that asked
-//! for XML could not parse a JSON success body anyway, and a clear refusal beats a confusing
-//! parse error. (The real service defaults to XML when `Format` is absent; every SDK sends it,
-//! and the v3 SDKs expect JSON without sending it, so the simulator defaults to JSON.)
+//! **Format:** `Format=JSON` or `Format=XML` (any case) is served in that format (XML in the
+//! real element layout, see `xml`). Without `Format` the real service answers XML to a
+//! signature-v1 request and JSON to a v3 one; [`Format::Unspecified`] lets the server decide by
+//! the signature style and the simulator's fidelity (strict: as the real service; lenient: JSON).
 
 use super::SimError;
 use crate::ops::{self, Action, Product};
@@ -36,6 +35,15 @@ pub const MAX_VALUE_BYTES: usize = 256 * 1024;
 pub const MAX_KEY_BYTES: usize = 256;
 /// Most parameters in one request (query and body together).
 pub const MAX_PARAMS: usize = 2000;
+
+/// The answer format the request asked for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    Xml,
+    /// No `Format` parameter.
+    Unspecified,
+}
 
 /// How the request is signed.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -86,6 +94,7 @@ pub struct ParsedRequest {
     pub product: Product,
     pub action: &'static Action,
     pub style: SignatureStyle,
+    pub format: Format,
     /// The `Host` header, echoed as `HostId` in errors.
     pub host: String,
 }
@@ -126,7 +135,7 @@ pub fn parse(raw: &RawRequest) -> Result<ParsedRequest, SimError> {
     let style = signature_style(raw)?;
     let product = product_of(raw, &params, &style)?;
     let action = action_of(raw, &params, &style, product)?;
-    check_format(&params)?;
+    let format = format_of(&params)?;
     Ok(ParsedRequest {
         method,
         path: raw.path.clone(),
@@ -135,6 +144,7 @@ pub fn parse(raw: &RawRequest) -> Result<ParsedRequest, SimError> {
         product,
         action,
         style,
+        format,
         host: raw.header("host").unwrap_or_default(),
     })
 }
@@ -326,18 +336,15 @@ fn action_of(
     ))
 }
 
-fn check_format(params: &BTreeMap<String, String>) -> Result<(), SimError> {
+fn format_of(params: &BTreeMap<String, String>) -> Result<Format, SimError> {
     match params
         .get("Format")
         .map(|f| f.to_ascii_uppercase())
         .as_deref()
     {
-        None | Some("JSON") => Ok(()),
-        Some("XML") => Err(SimError::new(
-            400,
-            "UnsupportedFormat",
-            "the simulator answers only in JSON; send Format=JSON (or leave Format out)",
-        )),
+        None => Ok(Format::Unspecified),
+        Some("JSON") => Ok(Format::Json),
+        Some("XML") => Ok(Format::Xml),
         Some(_) => Err(SimError::invalid("Format", "expected JSON or XML")),
     }
 }
@@ -482,14 +489,20 @@ mod tests {
             "{}",
             e.message
         );
-        let e = parse(&get("Action=CreateVpc&Version=2014-05-26")).unwrap_err();
+        let e = parse(&get("Action=CreateVpcAttribute&Version=2014-05-26")).unwrap_err();
+        assert_eq!((e.status, e.code.as_str()), (404, "InvalidAction.NotFound"));
+        let e = parse(&get("Action=DescribeVpcAttribute&Version=2014-05-26")).unwrap_err();
         assert!(e.message.contains("2016-04-28"), "{}", e.message);
+        let legacy = parse(&get("Action=CreateVpc&Version=2014-05-26")).unwrap();
         assert_eq!(
-            code(parse(&get(
-                "Action=DescribeRegions&Version=2014-05-26&Format=XML"
-            ))),
-            (400, "UnsupportedFormat".into())
+            legacy.product,
+            Product::Ecs,
+            "old SDKs send CreateVpc to ECS"
         );
+        let xml = parse(&get("Action=DescribeRegions&Version=2014-05-26&Format=xml")).unwrap();
+        assert_eq!(xml.format, Format::Xml);
+        let none = parse(&get("Action=DescribeRegions&Version=2014-05-26")).unwrap();
+        assert_eq!(none.format, Format::Unspecified);
         assert_eq!(
             code(parse(&get(
                 "Action=DescribeRegions&Version=2014-05-26&Format=yaml"

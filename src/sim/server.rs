@@ -3,9 +3,10 @@
 //!
 //! Every request goes `protocol::parse` → `auth` → `faults` → `World::handle` (under a
 //! `std::sync::Mutex`, never held across an await) and comes back as JSON with a `RequestId`,
-//! errors included (`{RequestId, HostId, Code, Message, Recommend}` with the real status). The
-//! synchronous part runs under `catch_unwind`, so even a bug becomes a 500 `InternalError`
-//! rather than a dropped connection.
+//! errors included (`{RequestId, HostId, Code, Message, Recommend}` with the real status), or
+//! as XML (`xml`) when the request asks for it: `Format=XML`, or a v1 request without `Format`
+//! in strict mode, as the real service does. The synchronous part runs under `catch_unwind`, so
+//! even a bug becomes a 500 `InternalError` rather than a dropped connection.
 //!
 //! It must not print: the CLI prints the banner from what [`RunningSim`] returns. It knows
 //! nothing of resources; the model does.
@@ -13,9 +14,9 @@
 use super::auth::{Authenticator, Credential};
 use super::faults::{self, FaultSpec, Faults};
 use super::metadata::{self, MetadataConfig};
-use super::model::{World, WorldOptions};
+use super::model::{Fidelity, World, WorldOptions};
 use super::persist::{self, StateFile};
-use super::protocol::{self, RawRequest, MAX_BODY_BYTES};
+use super::protocol::{self, Format, RawRequest, SignatureStyle, MAX_BODY_BYTES};
 use super::request_log::RequestLog;
 use super::sts::Sts;
 use super::{SimError, SimRequest};
@@ -51,6 +52,8 @@ pub struct SimConfig {
     pub request_log: Option<PathBuf>,
     /// The ECS instance metadata service (an instance RAM role), when asked for.
     pub metadata: Option<MetadataConfig>,
+    /// Strict (the default) or `--lenient`.
+    pub fidelity: Fidelity,
 }
 
 impl SimConfig {
@@ -68,6 +71,7 @@ impl SimConfig {
             faults: Vec::new(),
             request_log: None,
             metadata: None,
+            fidelity: Fidelity::Strict,
         }
     }
 }
@@ -200,6 +204,7 @@ pub async fn start(cfg: SimConfig) -> Result<RunningSim> {
         },
         None => World::new(cfg.world.clone()),
     };
+    world.set_fidelity(cfg.fidelity);
     for (instance_type, zone_id) in faults::no_stock_pairs(&cfg.faults) {
         world.add_no_stock(instance_type, zone_id);
     }
@@ -211,6 +216,7 @@ pub async fn start(cfg: SimConfig) -> Result<RunningSim> {
     credentials.extend(cfg.extra_credentials.iter().cloned());
     let sts = Arc::new(Sts::new(cfg.world.time));
     let shared = Arc::new(Shared {
+        fidelity: cfg.fidelity,
         auth: Authenticator::new(credentials).with_sts(sts.clone()),
         sts: sts.clone(),
         faults: Faults::new(&cfg.faults),
@@ -294,6 +300,7 @@ async fn wait_for_signal() -> Result<()> {
 
 /// State shared by every request.
 struct Shared {
+    fidelity: Fidelity,
     auth: Authenticator,
     sts: Arc<Sts>,
     faults: Faults,
@@ -319,6 +326,8 @@ struct Outcome {
     /// The simulated wall clock, sent as the `Date` header (as the service sends its own), so
     /// clients can set wall-clock deadlines such as AutoReleaseTime in simulated time.
     server_time: Option<time::OffsetDateTime>,
+    /// `Some(action)` when the answer is XML (`<ActionResponse>`); JSON otherwise.
+    xml: Option<&'static str>,
 }
 
 impl Shared {
@@ -337,6 +346,7 @@ impl Shared {
             retry_after_ms: None,
             snapshot: None,
             server_time: None,
+            xml: None,
         };
         outcome.result = self.dispatch(raw, &mut outcome);
         outcome.server_time = Some(self.lock().world.wall_now());
@@ -348,6 +358,15 @@ impl Shared {
             outcome.product = protocol::guess_product(raw);
         })?;
         outcome.product = Some(parsed.product);
+        let xml = match parsed.format {
+            Format::Xml => true,
+            Format::Json => false,
+            // The real service answers XML to a v1 request without Format.
+            Format::Unspecified => {
+                self.fidelity == Fidelity::Strict && parsed.style == SignatureStyle::V1
+            }
+        };
+        outcome.xml = xml.then_some(parsed.action.name);
         // AssumeRoleWithOIDC is anonymous: the OIDC token in it is the proof of identity.
         let anonymous =
             parsed.product == Product::Sts && parsed.action.name == "AssumeRoleWithOIDC";
@@ -444,6 +463,7 @@ async fn serve(State(shared): State<Arc<Shared>>, request: Request) -> Response 
                 retry_after_ms: None,
                 snapshot: None,
                 server_time: None,
+                xml: None,
             };
             return render(outcome, &request_id);
         }
@@ -478,6 +498,7 @@ fn guarded(stage: impl FnOnce() -> Outcome) -> Outcome {
         retry_after_ms: None,
         snapshot: None,
         server_time: None,
+        xml: None,
     })
 }
 
@@ -523,14 +544,25 @@ fn render(outcome: Outcome, request_id: &str) -> Response {
         ),
         Err(e) => error_body(&e, outcome.product, &outcome.host, request_id),
     };
-    let bytes = serde_json::to_vec(&body).unwrap_or_else(|_| b"{}".to_vec());
+    let (bytes, content_type) = match outcome.xml {
+        Some(action) => {
+            let root = if status.is_success() {
+                format!("{action}Response")
+            } else {
+                "Error".to_string()
+            };
+            let doc = super::xml::document(&root, &body);
+            (doc.into_bytes(), "text/xml;charset=utf-8")
+        }
+        None => (
+            serde_json::to_vec(&body).unwrap_or_else(|_| b"{}".to_vec()),
+            "application/json;charset=utf-8",
+        ),
+    };
     let mut response = Response::new(Body::from(bytes));
     *response.status_mut() = status;
     let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json;charset=utf-8"),
-    );
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     if let Ok(v) = HeaderValue::from_str(request_id) {
         headers.insert("x-acs-request-id", v);
     }

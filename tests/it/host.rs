@@ -802,7 +802,8 @@ fn raw_call_reaches_any_action_and_names_bad_products_and_actions() {
     );
     let f = h.fails(r#"call_api("ecs", "describe instances")"#);
     assert_code(&f, "UnknownAction", "did you mean 'DescribeInstances'?");
-    let f = h.fails(r#"call_api("ecs", "CreateVpc")"#);
+    // (CreateVpc is also served by ECS 2014-05-26; DescribeVpcAttribute is VPC's alone.)
+    let f = h.fails(r#"call_api("ecs", "DescribeVpcAttribute")"#);
     assert_code(&f, "UnknownAction", "is a vpc action");
     let f = h.fails(r#"call_api("ecs", "DescribeDedicatedHosts")"#);
     assert!(

@@ -2,6 +2,7 @@
 
 mod chain;
 mod cli;
+mod conformance;
 mod guard;
 mod host;
 mod ledger;

@@ -5,14 +5,18 @@ This SDK signs with signature v1 (HMAC-SHA1) and puts every parameter, the signa
 in the URL query of a POST with an empty body. It is used exactly as its users use it: an
 `AcsClient` and the generated request classes; the only setting is where to send the request
 (`set_endpoint` + `set_protocol_type("http")`), since the simulator listens on plain-HTTP
-loopback. One extra check sends a `CommonRequest` whose parameters are split between the query
-and a form body, which v1 signs together.
+loopback. Extra checks send a `CommonRequest` whose parameters are split between the query and
+a form body, which v1 signs together; read answers through the SDK's XML path
+(`set_accept_format("XML")`, the raw body parsed with ElementTree) and compare them with the
+JSON ones; and create and delete a VPC with the ECS-versioned VPC requests of aliyunsdkecs.
 
     tests/sdk/.venv/bin/python tests/sdk/legacy_workflow.py \
         --endpoint 127.0.0.1:8080 --access-key-id ID --access-key-secret SECRET
 """
 
 import json
+import warnings
+import xml.etree.ElementTree as ElementTree
 
 from aliyunsdkcore.acs_exception.exceptions import ServerException
 from aliyunsdkcore.client import AcsClient
@@ -25,6 +29,10 @@ from aliyunsdkecs.request.v20140526 import (
     DescribeRecommendInstanceTypeRequest, DescribeRegionsRequest, DescribeSecurityGroupAttributeRequest,
     DescribeSecurityGroupsRequest, RunCommandRequest, RunInstancesRequest, StopInstanceRequest,
 )
+# The same VPC actions under ECS's version 2014-05-26, as old scripts still send them.
+from aliyunsdkecs.request.v20140526 import CreateVpcRequest as EcsCreateVpcRequest
+from aliyunsdkecs.request.v20140526 import DeleteVpcRequest as EcsDeleteVpcRequest
+from aliyunsdkecs.request.v20140526 import DescribeVpcsRequest as EcsDescribeVpcsRequest
 from aliyunsdkvpc.request.v20160428 import (
     CreateVpcRequest, CreateVSwitchRequest, DeleteVpcRequest, DeleteVSwitchRequest,
     DescribeVpcsRequest, DescribeVSwitchesRequest,
@@ -170,6 +178,62 @@ class LegacyApi:
         expect(images and all(i.get("ImageFamily") == sdk_workflow.IMAGE_FAMILY for i in images),
                f"DescribeImages with ImageFamily in a form body returned {images}")
         log("a POST with parameters split between query and form body is verified and honoured")
+        self.xml_checks(log)
+        self.ecs_versioned_vpc(log)
+
+    def xml(self, request_module, **setters):
+        """(HTTP status, parsed document) of a request sent with Format=XML through the SDK's XML
+        path: `get_response` keeps the accept format (`do_action_with_exception` forces JSON)."""
+        request = getattr(request_module, request_module.__name__.rsplit(".", 1)[-1])()
+        request.set_endpoint(self.args.host)
+        request.set_protocol_type("http")
+        request.set_accept_format("XML")
+        for name, value in setters.items():
+            getattr(request, "set_" + name)(value)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            status, headers, body = self.client.get_response(request)
+        content_type = {k.lower(): v for k, v in headers.items()}.get("content-type", "")
+        expect("xml" in content_type, f"{request.get_action_name()} with Format=XML came as {content_type}")
+        return status, ElementTree.fromstring(body)
+
+    def xml_checks(self, log):
+        status, root = self.xml(DescribeRegionsRequest)
+        expect(status == 200 and root.tag == "DescribeRegionsResponse" and root.findtext("RequestId"),
+               f"DescribeRegions in XML: HTTP {status}, root {root.tag}, RequestId {root.findtext('RequestId')!r}")
+        regions = [r["RegionId"] for r in items(self.describe_regions(), "Regions", "Region")]
+        xml_regions = [r.findtext("RegionId") for r in root.findall("./Regions/Region")]
+        expect(xml_regions == regions, f"DescribeRegions XML lists {xml_regions}, JSON lists {regions}")
+        _, root = self.xml(DescribeInstancesRequest)
+        listed = items(self.describe_instances(), "Instances", "Instance")
+        xml_ids = [i.findtext("InstanceId") for i in root.findall("./Instances/Instance")]
+        expect(xml_ids and xml_ids == [i["InstanceId"] for i in listed],
+               f"DescribeInstances XML lists {xml_ids}, JSON lists {[i['InstanceId'] for i in listed]}")
+        expect(root.findtext("TotalCount") == str(len(listed)), "DescribeInstances XML TotalCount differs")
+        groups = [g.text for g in root.findall("./Instances/Instance/SecurityGroupIds/SecurityGroupId")]
+        expect(groups == [g for i in listed for g in i["SecurityGroupIds"]["SecurityGroupId"]],
+               f"DescribeInstances XML security groups {groups} differ from JSON")
+        status, error = self.xml(DescribeInstancesRequest, InstanceIds="not a JSON list")
+        expect(status == 400 and error.tag == "Error" and error.findtext("Code") == "InvalidParameter"
+               and error.findtext("RequestId") and error.findtext("Recommend"),
+               f"a malformed InstanceIds in XML: HTTP {status}, {ElementTree.tostring(error)[:300]}")
+        log("Format=XML answers parse with the SDK's XML path and match the JSON ones (lists, errors)")
+
+    def ecs_versioned_vpc(self, log):
+        vpc_id = self.call(EcsCreateVpcRequest, CidrBlock="172.16.0.0/12")["VpcId"]
+        try:
+            def available():
+                vpcs = items(self.call(EcsDescribeVpcsRequest, VpcId=vpc_id), "Vpcs", "Vpc")
+                return bool(vpcs) and vpcs[0].get("Status") == "Available", vpcs
+            sdk_workflow.poll(f"VPC {vpc_id} (ECS 2014-05-26) becoming Available", available, self.args.wait_seconds)
+        finally:
+            self.call(EcsDeleteVpcRequest, VpcId=vpc_id)
+
+        def gone():
+            vpcs = items(self.call(EcsDescribeVpcsRequest, VpcId=vpc_id), "Vpcs", "Vpc")
+            return not vpcs, vpcs
+        sdk_workflow.poll(f"VPC {vpc_id} (ECS 2014-05-26) being deleted", gone, self.args.wait_seconds)
+        log("CreateVpc, DescribeVpcs and DeleteVpc under ECS's version 2014-05-26 work as under VPC's")
 
 
 if __name__ == "__main__":

@@ -126,7 +126,9 @@ fn settle(
             if *exec == ExecMode::Local && inv.command_type == "RunShellScript" {
                 r.local = true;
                 let script = B64.decode(&inv.content_b64).unwrap_or_default();
-                runs.start(&inv.invoke_id, &r.instance_id, script, inv.timeout);
+                // Timeout is simulated seconds, like every other duration of the world.
+                let timeout = clock.wall(inv.timeout as f64);
+                runs.start(&inv.invoke_id, &r.instance_id, script, timeout);
             }
         }
         if r.status != "Running" {
@@ -410,10 +412,14 @@ fn old_status(overall: &str) -> &'static str {
     }
 }
 
-fn record_status(status: &str) -> &'static str {
+/// The old-style record status of one instance's run. Strict: a run that timed out is
+/// `Failed` (its InvocationStatus says `Timeout`), as the service reports it; lenient keeps
+/// the earlier `Finished`.
+fn record_status(status: &str, strict: bool) -> &'static str {
     match status {
         "Pending" => "Pending",
         "Running" => "Running",
+        "Timeout" if strict => "Failed",
         _ => "Finished",
     }
 }
@@ -464,7 +470,7 @@ pub fn describe_invocations(w: &mut World, p: &Params) -> Result<Value, SimError
                     json!({
                         "InstanceId": r.instance_id,
                         "InvocationStatus": r.status,
-                        "InstanceInvokeStatus": record_status(&r.status),
+                        "InstanceInvokeStatus": record_status(&r.status, p.strict()),
                         "ExitCode": r.exit_code.unwrap_or(0),
                         "Output": if include_output { encode(&r.output_b64, plain) } else { String::new() },
                         "Dropped": r.dropped,
@@ -521,7 +527,7 @@ pub fn describe_invocation_results(w: &mut World, p: &Params) -> Result<Value, S
         .flat_map(|inv| inv.results.iter().map(move |r| (inv, r)))
         .filter(|(_, r)| {
             instance.map_or(true, |i| i == r.instance_id)
-                && record.map_or(true, |s| s == record_status(&r.status))
+                && record.map_or(true, |s| s == record_status(&r.status, p.strict()))
         })
         .collect();
     let mut body = Map::new();
@@ -535,7 +541,7 @@ pub fn describe_invocation_results(w: &mut World, p: &Params) -> Result<Value, S
                 "CommandId": inv.command_id,
                 "InstanceId": r.instance_id,
                 "InvocationStatus": r.status,
-                "InvokeRecordStatus": record_status(&r.status),
+                "InvokeRecordStatus": record_status(&r.status, p.strict()),
                 "ExitCode": r.exit_code.unwrap_or(0),
                 "Output": encode(&r.output_b64, plain),
                 "Dropped": r.dropped,

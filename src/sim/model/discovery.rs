@@ -93,9 +93,14 @@ pub fn describe_zones(w: &mut World, p: &Params) -> Result<Value, SimError> {
                 );
                 let families = unique(types.iter().map(|t| t.family.as_str()));
                 let generations = unique(types.iter().map(|t| t.generation.as_str()));
+                let creation: &[&str] = if w.closed(region_id, &z.zone_id) {
+                    &[]
+                } else {
+                    &["VSwitch", "IoOptimized", "Instance", "Disk"]
+                };
                 m.insert(
                     "AvailableResourceCreation".into(),
-                    json!({ "ResourceTypes": ["VSwitch", "IoOptimized", "Instance", "Disk"] }),
+                    json!({ "ResourceTypes": creation }),
                 );
                 m.insert(
                     "AvailableInstanceTypes".into(),

@@ -59,7 +59,13 @@ pub enum Poll {
 }
 
 impl Runs {
-    pub fn start(&mut self, invoke_id: &str, instance_id: &str, script: Vec<u8>, timeout: u64) {
+    pub fn start(
+        &mut self,
+        invoke_id: &str,
+        instance_id: &str,
+        script: Vec<u8>,
+        timeout: Duration,
+    ) {
         let (tx, rx) = mpsc::channel();
         let dir = scratch_dir(instance_id);
         std::thread::spawn(move || {
@@ -95,7 +101,7 @@ pub fn scratch_dir(instance_id: &str) -> PathBuf {
         .join(instance_id)
 }
 
-fn run(dir: PathBuf, script: Vec<u8>, timeout: u64) -> Outcome {
+fn run(dir: PathBuf, script: Vec<u8>, timeout: Duration) -> Outcome {
     let failed = |why: String| Outcome {
         exit_code: -1,
         output: Vec::new(),
@@ -153,7 +159,7 @@ fn run(dir: PathBuf, script: Vec<u8>, timeout: u64) -> Outcome {
             let _ = out_tx.send((kept, dropped));
         });
     }
-    let deadline = Instant::now() + Duration::from_secs(timeout);
+    let deadline = Instant::now() + timeout;
     let mut timed_out = false;
     let status = loop {
         match child.try_wait() {
@@ -205,7 +211,7 @@ mod tests {
         let o = run(
             dir.path().to_path_buf(),
             b"echo started; sleep 30 & sleep 30".to_vec(),
-            1,
+            Duration::from_secs(1),
         );
         assert!(o.timed_out);
         assert_eq!(o.output, b"started\n");
@@ -217,7 +223,7 @@ mod tests {
         let o = run(
             dir.path().to_path_buf(),
             b"head -c 30000 /dev/zero".to_vec(),
-            10,
+            Duration::from_secs(10),
         );
         assert_eq!(
             (o.exit_code, o.output.len(), o.dropped),
@@ -229,7 +235,11 @@ mod tests {
     fn scripts_do_not_see_the_simulators_environment() {
         std::env::set_var("ECSH_EXEC_TEST_SECRET", "do-not-leak");
         let dir = tempfile::tempdir().unwrap();
-        let o = run(dir.path().to_path_buf(), b"env".to_vec(), 10);
+        let o = run(
+            dir.path().to_path_buf(),
+            b"env".to_vec(),
+            Duration::from_secs(10),
+        );
         let out = String::from_utf8_lossy(&o.output);
         assert!(!out.contains("do-not-leak"), "{out}");
         assert!(out.contains("PATH="), "{out}");

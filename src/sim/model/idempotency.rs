@@ -12,7 +12,7 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 
 /// Parameters that belong to the protocol, not to the request's meaning.
-const PROTOCOL_PARAMS: &[&str] = &[
+pub(super) const PROTOCOL_PARAMS: &[&str] = &[
     "Action",
     "Version",
     "Format",
@@ -53,9 +53,15 @@ pub fn token(p: &Params) -> Result<Option<String>, SimError> {
         return Ok(None);
     };
     if t.len() > 64 || !t.is_ascii() {
-        return Err(SimError::invalid(
-            "ClientToken",
-            "it must be at most 64 ASCII characters",
+        let why = "it must be at most 64 ASCII characters";
+        if !p.strict() {
+            return Err(SimError::invalid("ClientToken", why));
+        }
+        // The code the API reference lists for a malformed ClientToken (RunInstances errors).
+        return Err(SimError::new(
+            400,
+            "InvalidClientToken.ValueNotSupported",
+            format!("The specified ClientToken \"{t}\" is not valid: {why}."),
         ));
     }
     Ok(Some(t.to_string()))

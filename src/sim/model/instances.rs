@@ -8,6 +8,7 @@
 
 use super::super::catalog::{Catalog, Image, InstanceType, Stock, PLENTY};
 use super::super::clock::{self, stamp, Clock, Timer};
+use super::launch::{self, NamePattern, Period};
 use super::network::{check_name, public_ip, NetStatus, RESOURCE_GROUP};
 use super::params::Params;
 use super::{dry_run_passed, new_id, not_found, paging, tags, SimError, World};
@@ -82,6 +83,9 @@ pub struct Instance {
     pub user_data: Option<String>,
     pub deletion_protection: bool,
     pub stopped_mode: String,
+    /// Stopped in economical mode with a static public IP: it gets a new one when started.
+    #[serde(default)]
+    pub public_ip_reclaimed: bool,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -229,7 +233,7 @@ impl World {
         instance_type: &str,
     ) -> u32 {
         let key = (instance_type.to_string(), zone.to_string());
-        if self.no_stock.contains(&key) {
+        if self.no_stock.contains(&key) || self.closed(region, zone) {
             return 0;
         }
         let cap = match Catalog::get().stock(region, zone, instance_type) {
@@ -240,8 +244,19 @@ impl World {
         cap.saturating_sub(usage.0.get(&key).copied().unwrap_or(0))
     }
 
-    /// The catalogue's stock, with the `--fault no-stock` pairs applied.
+    /// True for a zone closed to new purchases, in strict mode (lenient sells there as before).
+    pub(super) fn closed(&self, region: &str, zone: &str) -> bool {
+        self.fidelity == super::Fidelity::Strict
+            && Catalog::get()
+                .zone(region, zone)
+                .is_some_and(|z| !z.on_sale)
+    }
+
+    /// The catalogue's stock, with the `--fault no-stock` pairs and closed zones applied.
     pub(super) fn stock(&self, region: &str, zone: &str, instance_type: &str) -> Stock {
+        if self.closed(region, zone) {
+            return Stock::NotOffered;
+        }
         let s = Catalog::get().stock(region, zone, instance_type);
         if s != Stock::NotOffered
             && self
@@ -272,10 +287,12 @@ struct Spec {
     bandwidth_in: u32,
     internet_charge_type: &'static str,
     charge_type: &'static str,
-    period_months: u32,
+    period: Option<Period>,
     spot_strategy: &'static str,
-    name: Option<String>,
-    host_name: Option<String>,
+    name: Option<NamePattern>,
+    host_name: Option<NamePattern>,
+    /// `PrivateIpAddress` as a host offset in the vswitch's block (consecutive for Amount > 1).
+    private_ip: Option<u32>,
     description: String,
     unique_suffix: bool,
     tags: tags::Tags,
@@ -354,11 +371,16 @@ fn spec(w: &mut World, p: &Params, many: bool) -> Result<Spec, SimError> {
             ))
         }
     };
+    launch::refuse_unmodelled(p, super::idempotency::PROTOCOL_PARAMS)?;
     if let Some(z) = p.str("ZoneId") {
         if z != zone {
             return Err(SimError::new(
                 400,
-                "InvalidZoneId.Mismatch",
+                if p.strict() {
+                    "InvalidParameter.Mismatch"
+                } else {
+                    "InvalidZoneId.Mismatch"
+                },
                 format!("The ZoneId {z} does not match the zone {zone} of vswitch {vswitch_id}."),
             ));
         }
@@ -389,7 +411,11 @@ fn spec(w: &mut World, p: &Params, many: bool) -> Result<Spec, SimError> {
                 if g.vpc_id != vpc_id {
                     return Err(SimError::new(
                         400,
-                        "InvalidSecurityGroup.NotInSameVpc",
+                        if p.strict() {
+                            "InvalidParameter.Mismatch"
+                        } else {
+                            "InvalidSecurityGroup.NotInSameVpc"
+                        },
                         format!(
                             "The security group {sg} is in {} but the vswitch {vswitch_id} is in \
                              {vpc_id}; they must be in the same VPC.",
@@ -407,10 +433,17 @@ fn spec(w: &mut World, p: &Params, many: bool) -> Result<Spec, SimError> {
             }
         }
     }
+    if w.closed(&region, &zone) {
+        return Err(zone_not_on_sale(&zone));
+    }
     if w.stock(&region, &zone, &itype.id) == Stock::NotOffered {
         return Err(SimError::new(
             400,
-            "InvalidInstanceType.NotSupported",
+            if p.strict() {
+                "InvalidInstanceType.ZoneNotSupported"
+            } else {
+                "InvalidInstanceType.NotSupported"
+            },
             format!(
                 "The instance type {} is not offered in zone {zone}; DescribeAvailableResource \
                  lists the types each zone sells.",
@@ -439,23 +472,10 @@ fn spec(w: &mut World, p: &Params, many: bool) -> Result<Spec, SimError> {
     let charge_type = p
         .choice("InstanceChargeType", &["PostPaid", "PrePaid"])?
         .unwrap_or("PostPaid");
-    let period_months = if charge_type == "PrePaid" {
-        let period = p.int("Period", 1, 60)?.ok_or_else(|| {
-            SimError::new(
-                400,
-                "MissingParameter",
-                "PrePaid (subscription) instances need Period (and PeriodUnit Month or Week).",
-            )
-        })? as u32;
-        match p
-            .choice("PeriodUnit", &["Month", "Week"])?
-            .unwrap_or("Month")
-        {
-            "Week" => 1,
-            _ => period,
-        }
+    let period = if charge_type == "PrePaid" {
+        Some(launch::period(p)?)
     } else {
-        0
+        None
     };
     let spot_strategy = p
         .choice(
@@ -463,10 +483,29 @@ fn spec(w: &mut World, p: &Params, many: bool) -> Result<Spec, SimError> {
             &["NoSpot", "SpotWithPriceLimit", "SpotAsPriceGo"],
         )?
         .unwrap_or("NoSpot");
-    let name = p.str("InstanceName").map(str::to_string);
-    if let Some(n) = &name {
-        check_name("InstanceName", n)?;
-    }
+    let name = launch::instance_name(p)?;
+    let host_name = launch::host_name(p, image.os_type.eq_ignore_ascii_case("windows"))?;
+    let private_ip = match (p.str("PrivateIpAddress"), p.strict()) {
+        (Some(ip), true) => {
+            let vsw = w
+                .vswitches
+                .get(vswitch_id)
+                .ok_or_else(|| not_found("InvalidVSwitchId.NotFound", "VSwitchId", vswitch_id))?;
+            let first = launch::private_ip(ip, vsw.cidr, vswitch_id, |_| false)?;
+            // Amount > 1 takes consecutive addresses from the first: each must be usable and free.
+            let amount = if many {
+                p.int("Amount", 1, 100)?.unwrap_or(1) as u32
+            } else {
+                1
+            };
+            for n in 0..amount {
+                let next = vsw.cidr.host(first + n);
+                launch::private_ip(&next, vsw.cidr, vswitch_id, |_| vsw.is_taken(first + n))?;
+            }
+            Some(first)
+        }
+        _ => None,
+    };
     if let Some(pw) = p.str("Password") {
         check_password(pw)?;
     }
@@ -488,10 +527,11 @@ fn spec(w: &mut World, p: &Params, many: bool) -> Result<Spec, SimError> {
         bandwidth_in,
         internet_charge_type,
         charge_type,
-        period_months,
+        period,
         spot_strategy,
         name,
-        host_name: p.str("HostName").map(str::to_string),
+        host_name,
+        private_ip,
         description: p.str("Description").unwrap_or("").to_string(),
         unique_suffix: p.flag("UniqueSuffix")?,
         tags: p.tags()?,
@@ -754,20 +794,39 @@ fn check_user_data(ud: &str) -> Result<String, SimError> {
 /// How many instances the request gets, given the zone's stock (the MinAmount rules).
 fn amount_for_stock(p: &Params, left: u32) -> Result<u32, SimError> {
     let amount = p.int("Amount", 1, 100)?.unwrap_or(1) as u32;
-    let min = match p.int("MinAmount", 1, 100)? {
-        Some(m) if m as u32 > amount => {
-            return Err(SimError::invalid(
-                "MinAmount",
-                "it cannot be greater than Amount",
-            ))
+    let min = match p.int("MinAmount", 1, 100) {
+        Ok(Some(m)) if m as u32 > amount => Err(SimError::invalid(
+            "MinAmount",
+            "it cannot be greater than Amount",
+        )),
+        Ok(m) => Ok(m.map(|m| m as u32)),
+        Err(e) => Err(e),
+    }
+    .map_err(|e| {
+        if p.strict() {
+            // The code the API reference lists for a MinAmount out of 1..=Amount.
+            SimError::new(400, "InvalidMinAmount.Malformed", e.message)
+        } else {
+            e
         }
-        m => m.map(|m| m as u32),
-    };
+    })?;
     let needed = min.unwrap_or(amount);
     if left < needed {
         return Err(no_stock());
     }
     Ok(amount.min(left))
+}
+
+/// A zone closed to new purchases.
+fn zone_not_on_sale(zone: &str) -> SimError {
+    SimError::new(
+        403,
+        "Zone.NotOnSale",
+        format!(
+            "The zone {zone} is not on sale: it takes no new instances or disks; pick another zone \
+             (DescribeZones and DescribeAvailableResource show what each zone sells)."
+        ),
+    )
 }
 
 pub(super) fn no_stock() -> SimError {
@@ -789,7 +848,9 @@ fn order_id() -> String {
 fn trade_price(s: &Spec, count: u32) -> f64 {
     let price = Catalog::get().price(&s.region, &s.itype.id);
     let unit = match (price, s.charge_type) {
-        (Some(pr), "PrePaid") => pr.month * f64::from(s.period_months.max(1)),
+        (Some(pr), "PrePaid") => {
+            pr.month * f64::from(s.period.map_or(1, Period::billed_months).max(1))
+        }
         (Some(pr), _) => pr.hour,
         (None, _) => 0.0,
     };
@@ -801,7 +862,10 @@ fn spawn(w: &mut World, s: &Spec, count: u32, from_run: bool) -> Result<Vec<Stri
     for n in 0..count {
         let id = new_id("i", &s.region);
         let private_ip = match w.vswitches.get_mut(&s.vswitch_id) {
-            Some(v) => v.allocate_ip()?,
+            Some(v) => match s.private_ip {
+                Some(first) => v.take_ip(first + n),
+                None => v.allocate_ip()?,
+            },
             None => {
                 return Err(not_found(
                     "InvalidVSwitchId.NotFound",
@@ -810,18 +874,13 @@ fn spawn(w: &mut World, s: &Spec, count: u32, from_run: bool) -> Result<Vec<Stri
                 ))
             }
         };
-        let suffix = if s.unique_suffix && count > 1 {
-            format!("{:03}", n + 1)
-        } else {
-            String::new()
-        };
-        let name = s
-            .name
-            .as_ref()
-            .map_or_else(|| id.clone(), |b| format!("{b}{suffix}"));
+        let name = s.name.as_ref().map_or_else(
+            || id.clone(),
+            |pat| pat.expand(&id, n, s.unique_suffix, count),
+        );
         let host_name = s.host_name.as_ref().map_or_else(
             || format!("iZ{}Z", id.trim_start_matches("i-")),
-            |h| format!("{h}{suffix}"),
+            |pat| pat.expand(&id, n, s.unique_suffix, count),
         );
         let public = (from_run && s.bandwidth_out > 0).then(|| public_ip(&s.region));
         let seq = w.seq();
@@ -855,8 +914,8 @@ fn spawn(w: &mut World, s: &Spec, count: u32, from_run: bool) -> Result<Vec<Stri
             release_hidden: false,
             creation_time: stamp::minutes(),
             start_time: String::new(),
-            expired_time: if s.charge_type == "PrePaid" {
-                expiry(s.period_months)
+            expired_time: if let Some(period) = s.period {
+                expiry(period)
             } else {
                 "2099-12-31T15:59Z".to_string()
             },
@@ -866,6 +925,7 @@ fn spawn(w: &mut World, s: &Spec, count: u32, from_run: bool) -> Result<Vec<Stri
             user_data: s.user_data.clone(),
             deletion_protection: s.deletion_protection,
             stopped_mode: "Not-applicable".to_string(),
+            public_ip_reclaimed: false,
         };
         w.instances.insert(id.clone(), inst);
         add_disk(
@@ -887,8 +947,8 @@ fn spawn(w: &mut World, s: &Spec, count: u32, from_run: bool) -> Result<Vec<Stri
     Ok(ids)
 }
 
-fn expiry(months: u32) -> String {
-    let now = time::OffsetDateTime::now_utc() + time::Duration::days(30 * i64::from(months));
+fn expiry(period: Period) -> String {
+    let now = time::OffsetDateTime::now_utc() + time::Duration::days(period.days());
     format!(
         "{:04}-{:02}-{:02}T16:00Z",
         now.year(),
@@ -956,7 +1016,7 @@ pub fn run_instances(w: &mut World, p: &Params) -> Result<Value, SimError> {
             ),
         ));
     }
-    if p.flag("DryRun")? {
+    if p.dry_run()? {
         return Err(dry_run_passed(p.action.name));
     }
     let ids = spawn(w, &s, count, true)?;
@@ -972,7 +1032,7 @@ pub fn create_instance(w: &mut World, p: &Params) -> Result<Value, SimError> {
     if w.stock_left(&s.region, &s.zone, &s.itype.id) == 0 {
         return Err(no_stock());
     }
-    if p.flag("DryRun")? {
+    if p.dry_run()? {
         return Err(dry_run_passed(p.action.name));
     }
     let ids = spawn(w, &s, 1, false)?;
@@ -1031,12 +1091,6 @@ fn instance_json(i: &Instance) -> Value {
             "NatIpAddress": "",
         },
         "SecurityGroupIds": { "SecurityGroupId": i.sg_ids },
-        "NetworkInterfaces": { "NetworkInterface": [{
-            "NetworkInterfaceId": format!("eni-{}", i.id.trim_start_matches("i-")),
-            "PrimaryIpAddress": i.private_ip,
-            "MacAddress": mac(&i.id),
-            "Type": "Primary",
-        }]},
         "Tags": tags::ecs_style(&i.tags),
         "OperationLocks": { "LockReason": [] },
         "StoppedMode": i.stopped_mode,
@@ -1047,11 +1101,79 @@ fn instance_json(i: &Instance) -> Value {
         "DeviceAvailable": true,
         "Recyclable": false,
     });
-    if let (Value::Object(mut a), Value::Object(b)) = (base, network) {
+    if let (Value::Object(mut a), Value::Object(b), Value::Object(c)) =
+        (base, network, documented_defaults(i, itype))
+    {
         a.extend(b);
+        a.extend(c);
         return Value::Object(a);
     }
     Value::Null
+}
+
+/// The documented DescribeInstances fields the simulator has no feature behind, each with the
+/// value a plain pay-as-you-go VPC instance shows (DescribeInstancesResponseBody in the Tea SDK
+/// model): spot settings, metadata and CPU options, the primary interface's IP sets, and the
+/// empty dedicated-host, deployment-set and capacity-reservation attributes.
+fn documented_defaults(i: &Instance, itype: Option<&InstanceType>) -> Value {
+    let cores = itype.map_or(1, |t| t.cores);
+    let threads = if cores >= 2 { 2 } else { 1 };
+    let interfaces = json!([{
+        "NetworkInterfaceId": format!("eni-{}", i.id.trim_start_matches("i-")),
+        "PrimaryIpAddress": i.private_ip,
+        "MacAddress": mac(&i.id),
+        "Type": "Primary",
+        "PrivateIpSets": { "PrivateIpSet": [{ "PrivateIpAddress": i.private_ip, "Primary": true }] },
+        "Ipv6Sets": { "Ipv6Set": [] },
+        "Ipv4PrefixSets": { "Ipv4PrefixSet": [] },
+        "Ipv6PrefixSets": { "Ipv6PrefixSet": [] },
+    }]);
+    json!({
+        "NetworkInterfaces": { "NetworkInterface": interfaces },
+        "SpotPriceLimit": 0.0,
+        "SpotDuration": 0,
+        "SpotInterruptionBehavior": "Terminate",
+        "MetadataOptions": {
+            "HttpEndpoint": "enabled",
+            "HttpTokens": "optional",
+            "HttpPutResponseHopLimit": 1,
+        },
+        "CpuOptions": {
+            "CoreCount": (cores / threads).max(1),
+            "ThreadsPerCore": threads,
+            "Numa": "",
+            "TopologyType": "",
+        },
+        "DeploymentSetId": "",
+        "DeploymentSetGroupNo": 0,
+        "HpcClusterId": "",
+        "VlanId": "",
+        "ClusterId": "",
+        "CreditSpecification": "",
+        "LocalStorageAmount": 0,
+        "LocalStorageCapacity": 0,
+        "SaleCycle": "",
+        "ISP": "",
+        "RdmaIpAddress": { "IpAddress": [] },
+        "HibernationOptions": { "Configured": false },
+        "DedicatedHostAttribute": {
+            "DedicatedHostId": "",
+            "DedicatedHostName": "",
+            "DedicatedHostClusterId": "",
+        },
+        "DedicatedInstanceAttribute": { "Affinity": "", "Tenancy": "" },
+        "EcsCapacityReservationAttr": {
+            "CapacityReservationId": "",
+            "CapacityReservationPreference": "",
+        },
+        "PrivateDnsNameOptions": {
+            "EnableInstanceIdDnsARecord": false,
+            "EnableInstanceIdDnsAAAARecord": false,
+            "EnableIpDnsARecord": false,
+            "EnableIpDnsPtrRecord": false,
+            "HostnameType": "Custom",
+        },
+    })
 }
 
 fn md5ish(s: &str) -> u128 {
@@ -1158,10 +1280,19 @@ fn wildcard(pattern: &str, text: &str) -> bool {
 pub fn describe_instances(w: &mut World, p: &Params) -> Result<Value, SimError> {
     let region = p.region()?.to_string();
     let ids = p.json_list("InstanceIds", 100)?;
-    let status = p.choice(
-        "Status",
-        &["Pending", "Starting", "Running", "Stopping", "Stopped"],
-    )?;
+    let status = p
+        .choice(
+            "Status",
+            &["Pending", "Starting", "Running", "Stopping", "Stopped"],
+        )
+        .map_err(|e| {
+            if p.strict() {
+                // The code the API reference lists for a Status that is not a status.
+                SimError::new(400, "InvalidStatus.NotFound", e.message)
+            } else {
+                e
+            }
+        })?;
     let private = p.json_list("PrivateIpAddresses", 100)?;
     let public = p.json_list("PublicIpAddresses", 100)?;
     let filter = p.tags()?;
@@ -1208,7 +1339,7 @@ pub fn describe_instances(w: &mut World, p: &Params) -> Result<Value, SimError> 
     let with_status =
         |i: &Instance| keep(i) && status.map_or(true, |s| s == shown_status(i).as_str());
     let list = matching(w, &region, scope.as_deref(), &with_status);
-    paging::page(p, list, instance_json, Map::new())
+    paging::page_clamped(p, list, instance_json, Map::new(), Some((10, 100)))
 }
 
 pub fn describe_instance_status(w: &mut World, p: &Params) -> Result<Value, SimError> {
@@ -1251,7 +1382,7 @@ fn incorrect_status(i: &Instance, action: &str, legal: &str) -> SimError {
 
 pub fn start_instance(w: &mut World, p: &Params) -> Result<Value, SimError> {
     let id = p.need("InstanceId")?;
-    let dry = p.flag("DryRun")?;
+    let dry = p.dry_run()?;
     let timer = w.clock.start();
     let i = w.instance_in(p, id)?;
     if i.status != Status::Stopped {
@@ -1262,13 +1393,16 @@ pub fn start_instance(w: &mut World, p: &Params) -> Result<Value, SimError> {
     }
     i.status = Status::Starting;
     i.timer = timer;
+    if std::mem::take(&mut i.public_ip_reclaimed) {
+        i.public_ip = Some(public_ip(&i.region));
+    }
     Ok(json!({}))
 }
 
 pub fn stop_instance(w: &mut World, p: &Params) -> Result<Value, SimError> {
     let id = p.need("InstanceId")?;
     let force = p.flag("ForceStop")?;
-    let dry = p.flag("DryRun")?;
+    let dry = p.dry_run()?;
     let mode = p
         .choice("StoppedMode", &["KeepCharging", "StopCharging"])?
         .unwrap_or("KeepCharging");
@@ -1287,12 +1421,22 @@ pub fn stop_instance(w: &mut World, p: &Params) -> Result<Value, SimError> {
     i.agent_online = false;
     i.timer = timer;
     i.stopped_mode = mode.to_string();
+    if p.strict() && mode == "StopCharging" {
+        if i.charge_type == "PrePaid" {
+            // "Instance types that do not support economical mode include ... subscription
+            // instances": no error, the instance just stops normally.
+            i.stopped_mode = "KeepCharging".to_string();
+        } else if i.public_ip.take().is_some() {
+            // Economical mode reclaims the static public IP; StartInstance gives a new one.
+            i.public_ip_reclaimed = true;
+        }
+    }
     Ok(json!({}))
 }
 
 pub fn reboot_instance(w: &mut World, p: &Params) -> Result<Value, SimError> {
     let id = p.need("InstanceId")?;
-    let dry = p.flag("DryRun")?;
+    let dry = p.dry_run()?;
     let timer = w.clock.start();
     let i = w.instance_in(p, id)?;
     if i.status != Status::Running {
@@ -1329,6 +1473,22 @@ fn check_deletable(i: &Instance, force: bool, p: &Params) -> Result<(), SimError
             format!("The instance {} has deletion protection enabled.", i.id),
         ));
     }
+    if i.charge_type == "PrePaid" && p.strict() {
+        // The model: TerminateSubscription "specifies whether to release an expired
+        // subscription instance"; an unexpired one is never released by this call.
+        let expired = expired(&i.expired_time);
+        if !expired || !p.flag("TerminateSubscription")? {
+            return Err(SimError::new(
+                403,
+                "ChargeTypeViolation",
+                format!(
+                    "The operation is not permitted due to charge type of the instance: {} is a subscription (PrePaid) instance{}; DeleteInstances releases it only once it has expired, with TerminateSubscription=true.",
+                    i.id,
+                    if expired { "" } else { " that has not expired" }
+                ),
+            ));
+        }
+    }
     if i.charge_type == "PrePaid" && !p.flag("TerminateSubscription")? {
         return Err(SimError::new(
             403,
@@ -1360,6 +1520,13 @@ fn check_deletable(i: &Instance, force: bool, p: &Params) -> Result<(), SimError
     Ok(())
 }
 
+/// True when an `ExpiredTime` (`yyyy-MM-ddTHH:mmZ`) is in the past.
+fn expired(expired_time: &str) -> bool {
+    let format = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]Z");
+    time::PrimitiveDateTime::parse(expired_time, format)
+        .is_ok_and(|t| t.assume_utc() <= time::OffsetDateTime::now_utc())
+}
+
 fn release(w: &mut World, id: &str) {
     let timer = w.clock.start();
     if let Some(i) = w.instances.get_mut(id) {
@@ -1379,7 +1546,7 @@ fn release(w: &mut World, id: &str) {
 pub fn delete_instance(w: &mut World, p: &Params) -> Result<Value, SimError> {
     let id = p.need("InstanceId")?;
     let force = p.flag("Force")?;
-    let dry = p.flag("DryRun")?;
+    let dry = p.dry_run()?;
     let i = w.instance_in(p, id)?;
     check_deletable(i, force, p)?;
     if dry {
@@ -1398,7 +1565,7 @@ pub fn delete_instances(w: &mut World, p: &Params) -> Result<Value, SimError> {
         ));
     }
     let force = p.flag("Force")?;
-    let dry = p.flag("DryRun")?;
+    let dry = p.dry_run()?;
     for id in &ids {
         let i = w.instance_in(p, id)?;
         check_deletable(i, force, p)?;
@@ -1456,6 +1623,9 @@ pub fn create_disk(w: &mut World, p: &Params) -> Result<Value, SimError> {
             format!("The zone {zone} does not exist in {region}."),
         ));
     }
+    if w.closed(&region, &zone) {
+        return Err(zone_not_on_sale(&zone));
+    }
     let category = p.str("DiskCategory").unwrap_or("cloud_efficiency");
     let spec = Catalog::get().disk(category).ok_or_else(|| {
         SimError::new(
@@ -1472,7 +1642,7 @@ pub fn create_disk(w: &mut World, p: &Params) -> Result<Value, SimError> {
     let name = p.str("DiskName").unwrap_or("").to_string();
     check_name("DiskName", &name)?;
     let tags = p.tags()?;
-    if p.flag("DryRun")? {
+    if p.dry_run()? {
         return Err(dry_run_passed(p.action.name));
     }
     let seq = w.seq();
@@ -1547,6 +1717,16 @@ pub fn describe_disks(w: &mut World, p: &Params) -> Result<Value, SimError> {
                 "Size": d.size,
                 "Type": d.disk_type,
                 "Status": if d.instance_id.is_empty() { "Available" } else { "In_use" },
+                "Attachments": { "Attachment": attachments(d) },
+                "IOPS": iops(&d.category, &d.performance_level, d.size),
+                "MultiAttach": "Disabled",
+                "EnableAutoSnapshot": false,
+                "DeleteAutoSnapshot": true,
+                "BurstingEnabled": false,
+                "KMSKeyId": "",
+                "StorageSetId": "",
+                "SerialNumber": d.id.trim_start_matches("d-"),
+                "ExpiredTime": "2999-09-08T16:00Z",
                 "InstanceId": d.instance_id,
                 "Device": d.device,
                 "ImageId": d.image_id,
@@ -1561,6 +1741,31 @@ pub fn describe_disks(w: &mut World, p: &Params) -> Result<Value, SimError> {
         },
         Map::new(),
     )
+}
+
+/// `Attachments.Attachment[]` of DescribeDisks: the instance a disk is attached to, if any.
+fn attachments(d: &Disk) -> Value {
+    if d.instance_id.is_empty() {
+        return json!([]);
+    }
+    json!([{ "InstanceId": d.instance_id, "Device": d.device, "AttachedTime": d.creation_time }])
+}
+
+/// The IOPS a disk of this category, level and size delivers, by the published formulas
+/// (ESSD PL0/PL1 min(1800 + 50×size, 10000/50000); ESSD PL2/PL3 min(1800 + 50×size, 100000/
+/// 1000000); ultra disk min(1800 + 8×size, 5000); standard SSD min(1800 + 30×size, 25000)).
+fn iops(category: &str, level: &str, size: u32) -> u64 {
+    let size = u64::from(size);
+    match (category, level) {
+        ("cloud_essd", "PL0") => (1800 + 12 * size).min(10_000),
+        ("cloud_essd", "PL2") => (1800 + 50 * size).min(100_000),
+        ("cloud_essd", "PL3") => (1800 + 50 * size).min(1_000_000),
+        ("cloud_essd", _) => (1800 + 50 * size).min(50_000),
+        ("cloud_ssd", _) => (1800 + 30 * size).min(25_000),
+        ("cloud_auto", _) => (1800 + 50 * size).min(50_000),
+        ("cloud_essd_entry", _) => (1800 + 8 * size).min(6_000),
+        _ => (1800 + 8 * size).min(5_000),
+    }
 }
 
 pub fn delete_disk(w: &mut World, p: &Params) -> Result<Value, SimError> {

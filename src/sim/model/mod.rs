@@ -14,6 +14,7 @@ mod discovery;
 mod exec;
 mod idempotency;
 mod instances;
+mod launch;
 mod network;
 mod paging;
 mod params;
@@ -35,6 +36,19 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
+
+/// How closely the model holds requests to the real service's rules.
+///
+/// `Strict` (the default) refuses what Alibaba Cloud refuses and ignores what it ignores (a
+/// `DryRun` on an action that has none creates the resource), so a script that passes here
+/// passes there. `Lenient` (`ecsh sim --lenient`) keeps the simulator's earlier, forgiving
+/// behaviour for users whose scripts relied on it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Fidelity {
+    #[default]
+    Strict,
+    Lenient,
+}
 
 /// How a [`World`] behaves: how time passes and whether Cloud Assistant commands really run.
 #[derive(Clone, Debug, PartialEq)]
@@ -71,6 +85,9 @@ pub struct World {
     groups: BTreeMap<String, security::SecurityGroup>,
     invocations: BTreeMap<String, commands::Invocation>,
     tokens: idempotency::Tokens,
+    /// Chosen at start (`--lenient`), never taken from a snapshot.
+    #[serde(skip)]
+    fidelity: Fidelity,
     /// Processes started by `ExecMode::Local`; live handles do not survive a snapshot.
     #[serde(skip)]
     runs: exec::Runs,
@@ -100,6 +117,7 @@ impl World {
             groups: BTreeMap::new(),
             invocations: BTreeMap::new(),
             tokens: idempotency::Tokens::default(),
+            fidelity: Fidelity::Strict,
             runs: exec::Runs::default(),
         }
     }
@@ -121,6 +139,15 @@ impl World {
             time: self.clock.mode,
             exec: self.exec.clone(),
         }
+    }
+
+    /// Strict (the default) or lenient; see [`Fidelity`].
+    pub fn set_fidelity(&mut self, fidelity: Fidelity) {
+        self.fidelity = fidelity;
+    }
+
+    pub fn fidelity(&self) -> Fidelity {
+        self.fidelity
     }
 
     /// Marks an instance type as out of stock in a zone (the `--fault no-stock` flag): RunInstances
@@ -173,10 +200,14 @@ impl World {
         // The service releases instances whose AutoReleaseTime has passed on its own; here,
         // before any request can see them.
         instances::release_expired(self);
-        let p = Params::new(req, action);
+        let p = Params::new(req, action, self.fidelity);
         check_required(action, &p)?;
         if let Some(region) = p.str("RegionId") {
             check_region(region)?;
+        }
+        if action.effect == ops::Effect::Read && p.dry_run()? {
+            // A read's dry run only checks the request (permissions, parameters): it passes.
+            return Err(dry_run_passed(action.name));
         }
         let token = idempotency::token(&p)?;
         if let Some(token) = &token {
@@ -247,6 +278,13 @@ fn handler(action: &Action) -> Option<Handler> {
         (Product::Vpc, "AllocateEipAddress") => network::allocate_eip,
         (Product::Vpc, "DescribeEipAddresses") => network::describe_eips,
         (Product::Vpc, "ReleaseEipAddress") => network::release_eip,
+        // ECS 2014-05-26 still serves these VPC actions for old SDKs: same handlers.
+        (Product::Ecs, "CreateVpc") => network::create_vpc,
+        (Product::Ecs, "CreateVSwitch") => network::create_vswitch,
+        (Product::Ecs, "DescribeVpcs") => network::describe_vpcs,
+        (Product::Ecs, "DescribeVSwitches") => network::describe_vswitches,
+        (Product::Ecs, "DeleteVSwitch") => network::delete_vswitch,
+        (Product::Ecs, "DeleteVpc") => network::delete_vpc,
         _ => return None,
     };
     Some(h)

@@ -53,6 +53,9 @@ pub struct VSwitch {
     /// Host offsets handed out so far (private IPs are never reused within a vswitch).
     pub next_host: u32,
     pub used_ips: u32,
+    /// Host offsets given out by `PrivateIpAddress`, which the sequential allocator skips.
+    #[serde(default)]
+    pub taken: std::collections::BTreeSet<u32>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -166,23 +169,40 @@ impl VSwitch {
             NetStatus::Pending | NetStatus::Deleting => "Pending",
         }
     }
-    /// The next free private IP (the first and last three addresses are reserved).
+    /// The next free private IP (the first and last three addresses are reserved), skipping
+    /// those taken by `PrivateIpAddress`.
     pub fn allocate_ip(&mut self) -> Result<String, SimError> {
         let usable = self.cidr.size().saturating_sub(6);
-        if u64::from(self.next_host) >= usable {
-            return Err(SimError::new(
-                403,
-                "InvalidVSwitchId.IpNotEnough",
-                format!(
-                    "The vswitch {} ({}) has no free private IP address left.",
-                    self.id, self.cidr
-                ),
-            ));
+        loop {
+            if u64::from(self.next_host) >= usable {
+                return Err(SimError::new(
+                    403,
+                    "InvalidVSwitchId.IpNotEnough",
+                    format!(
+                        "The vswitch {} ({}) has no free private IP address left.",
+                        self.id, self.cidr
+                    ),
+                ));
+            }
+            let offset = 3 + self.next_host;
+            self.next_host += 1;
+            if !self.taken.contains(&offset) {
+                self.used_ips += 1;
+                return Ok(self.cidr.host(offset));
+            }
         }
-        let ip = self.cidr.host(3 + self.next_host);
-        self.next_host += 1;
+    }
+
+    /// True when the address at `offset` was handed out (sequentially or by request).
+    pub fn is_taken(&self, offset: u32) -> bool {
+        self.taken.contains(&offset) || (3..3 + self.next_host).contains(&offset)
+    }
+
+    /// Takes the address at host offset `offset` (checked by `launch::private_ip`).
+    pub fn take_ip(&mut self, offset: u32) -> String {
+        self.taken.insert(offset);
         self.used_ips += 1;
-        Ok(ip)
+        self.cidr.host(offset)
     }
     fn available_ips(&self) -> u64 {
         self.cidr
@@ -290,7 +310,7 @@ pub fn create_vpc(w: &mut World, p: &Params) -> Result<Value, SimError> {
             ),
         ));
     }
-    if p.flag("DryRun")? {
+    if p.dry_run()? {
         return Err(dry_run_passed(p.action.name));
     }
     let vpc = Vpc {
@@ -498,7 +518,7 @@ pub fn delete_vpc(w: &mut World, p: &Params) -> Result<Value, SimError> {
             ),
         ));
     }
-    if p.flag("DryRun")? {
+    if p.dry_run()? {
         return Err(dry_run_passed(p.action.name));
     }
     let timer = w.clock.start();
@@ -554,6 +574,30 @@ pub fn create_vswitch(w: &mut World, p: &Params) -> Result<Value, SimError> {
             ),
         ));
     }
+    if p.strict() {
+        // "Only one VSwitch or route operation at a time per VPC": a sibling still being
+        // created (or deleted) makes the service answer IncorrectVSwitchStatus.
+        let ids: Vec<String> = w
+            .vswitches
+            .values()
+            .filter(|s| s.vpc_id == vpc_id)
+            .map(|s| s.id.clone())
+            .collect();
+        for id in ids {
+            if let Some(busy) = w.vswitch(&id).filter(|s| s.status != NetStatus::Available) {
+                return Err(SimError::new(
+                    400,
+                    "IncorrectVSwitchStatus",
+                    format!(
+                        "The vswitch {} of VPC {vpc_id} is still {}; the VPC takes one vswitch \
+                         operation at a time, so wait until it is Available and retry.",
+                        busy.id,
+                        busy.status_str()
+                    ),
+                ));
+            }
+        }
+    }
     let siblings: Vec<&VSwitch> = w
         .vswitches
         .values()
@@ -576,7 +620,7 @@ pub fn create_vswitch(w: &mut World, p: &Params) -> Result<Value, SimError> {
             format!("The VPC {vpc_id} already has {VSWITCH_QUOTA} vswitches, the quota."),
         ));
     }
-    if p.flag("DryRun")? {
+    if p.dry_run()? {
         return Err(dry_run_passed(p.action.name));
     }
     let vsw = VSwitch {
@@ -594,6 +638,7 @@ pub fn create_vswitch(w: &mut World, p: &Params) -> Result<Value, SimError> {
         tags,
         next_host: 0,
         used_ips: 0,
+        taken: Default::default(),
     };
     let body = json!({ "VSwitchId": vsw.id });
     w.vswitches.insert(vsw.id.clone(), vsw);
@@ -705,7 +750,7 @@ pub fn delete_vswitch(w: &mut World, p: &Params) -> Result<Value, SimError> {
             ),
         ));
     }
-    if p.flag("DryRun")? {
+    if p.dry_run()? {
         return Err(dry_run_passed(p.action.name));
     }
     let timer = w.clock.start();

@@ -20,8 +20,21 @@ enum Style {
 pub fn page<T>(
     p: &Params,
     items: Vec<T>,
+    render: impl FnMut(T) -> Value,
+    body: Map<String, Value>,
+) -> Result<Value, SimError> {
+    page_clamped(p, items, render, body, None)
+}
+
+/// Like [`page`], for an action whose `MaxResults` the service clamps into `(min, max)`
+/// instead of refusing (DescribeInstances: "a value less than 10 ... is 10 ... greater than
+/// 100 ... is 100"); lenient mode refuses out-of-range sizes as before.
+pub fn page_clamped<T>(
+    p: &Params,
+    items: Vec<T>,
     mut render: impl FnMut(T) -> Value,
     mut body: Map<String, Value>,
+    clamp: Option<(u32, u32)>,
 ) -> Result<Value, SimError> {
     let action = p.action;
     let (max, default, registry_token) =
@@ -39,9 +52,16 @@ pub fn page<T>(
         Style::Token => "MaxResults",
         Style::Pages { .. } => "PageSize",
     };
-    let size = p
-        .int(size_key, 1, i64::from(max))?
-        .map_or(default as usize, |n| n as usize);
+    let size = match (clamp, &style) {
+        (Some((lo, hi)), Style::Token) if p.strict() => p
+            .int(size_key, i64::MIN, i64::MAX)?
+            .map_or(default as usize, |n| {
+                n.clamp(i64::from(lo), i64::from(hi)) as usize
+            }),
+        _ => p
+            .int(size_key, 1, i64::from(max))?
+            .map_or(default as usize, |n| n as usize),
+    };
     let offset = match style {
         Style::Token => match p.str("NextToken") {
             Some(t) => parse_token(t)?,

@@ -4,6 +4,7 @@
 //! strings, comma lists). Must not decide anything about resources.
 
 use super::super::{SimError, SimRequest};
+use super::Fidelity;
 use crate::ops::Action;
 use std::collections::BTreeMap;
 
@@ -11,14 +12,34 @@ use std::collections::BTreeMap;
 pub struct Params<'a> {
     pub req: &'a SimRequest,
     pub action: &'static Action,
+    pub fidelity: Fidelity,
 }
 
 /// Most entries a `Name.N` list may have; protects against absurd indices.
 const MAX_LIST: usize = 1000;
 
 impl<'a> Params<'a> {
-    pub fn new(req: &'a SimRequest, action: &'static Action) -> Params<'a> {
-        Params { req, action }
+    pub fn new(req: &'a SimRequest, action: &'static Action, fidelity: Fidelity) -> Params<'a> {
+        Params {
+            req,
+            action,
+            fidelity,
+        }
+    }
+
+    /// True unless the simulator runs `--lenient`.
+    pub fn strict(&self) -> bool {
+        self.fidelity == Fidelity::Strict
+    }
+
+    /// `DryRun=true`, read only where the API defines `DryRun` for this action (the registry's
+    /// [`crate::ops::Action::accepts_dry_run`]); elsewhere the real service ignores the
+    /// parameter and does the work, and so does a strict simulator.
+    pub fn dry_run(&self) -> Result<bool, SimError> {
+        if self.strict() && !self.action.accepts_dry_run() {
+            return Ok(false);
+        }
+        self.flag("DryRun")
     }
 
     pub fn all(&self) -> &BTreeMap<String, String> {

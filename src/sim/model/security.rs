@@ -84,7 +84,7 @@ pub fn create(w: &mut World, p: &Params) -> Result<Value, SimError> {
         .choice("SecurityGroupType", &["normal", "enterprise"])?
         .unwrap_or("normal");
     let tags = p.tags()?;
-    if p.flag("DryRun")? {
+    if p.dry_run()? {
         return Err(dry_run_passed(p.action.name));
     }
     let g = SecurityGroup {
@@ -473,7 +473,7 @@ pub fn delete(w: &mut World, p: &Params) -> Result<Value, SimError> {
             ),
         ));
     }
-    if p.flag("DryRun")? {
+    if p.dry_run()? {
         return Err(dry_run_passed(p.action.name));
     }
     w.groups.remove(&id);

@@ -593,7 +593,7 @@ fn run_instances_validates_like_the_service() {
     let cases: Vec<(Vec<(&str, &str)>, &str)> = vec![
         (
             vec![("SecurityGroupId", &other_sg)],
-            "InvalidSecurityGroup.NotInSameVpc",
+            "InvalidParameter.Mismatch",
         ),
         (
             vec![("ImageId", "nope.vhd"), ("ImageFamily", "")],
@@ -617,7 +617,10 @@ fn run_instances_validates_like_the_service() {
         ),
         (vec![("InternetMaxBandwidthOut", "101")], "InvalidParameter"),
         (vec![("Amount", "0")], "InvalidParameter"),
-        (vec![("ZoneId", "cn-hangzhou-k")], "InvalidZoneId.Mismatch"),
+        (
+            vec![("ZoneId", "cn-hangzhou-k")],
+            "InvalidParameter.Mismatch",
+        ),
         (
             vec![("UserData", "not base64!")],
             "InvalidUserData.NotBase64",
@@ -821,8 +824,13 @@ fn paging_follows_the_registry() {
         (v["TotalCount"].clone(), v["PageNumber"].clone()),
         (25.into(), 3.into())
     );
+    // Strict: DescribeInstances clamps MaxResults into 10..=100 as documented.
     assert_eq!(
-        err(&mut w, "DescribeInstances", &[HZ, ("MaxResults", "101")]).code,
+        ok(&mut w, "DescribeInstances", &[HZ, ("MaxResults", "101")])["MaxResults"],
+        100
+    );
+    assert_eq!(
+        err(&mut w, "DescribeInstances", &[HZ, ("PageSize", "101")]).code,
         "InvalidParameter"
     );
     assert_eq!(
