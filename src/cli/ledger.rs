@@ -4,10 +4,36 @@
 use super::{exit, GlobalArgs};
 use clap::Args;
 
+super::flags::flag_set!(
+    /// The shared flags `cleanup` takes.
+    CleanupFlags {
+        target: super::flags::TargetFlags,
+        journal: super::flags::JournalFlags,
+        output: super::flags::OutputFlags,
+        log: super::flags::LogFlags,
+    }
+);
+
+super::flags::flag_set!(
+    /// The shared flags `ledger` takes.
+    LedgerFlags {
+        journal: super::flags::JournalFlags,
+        output: super::flags::OutputFlags,
+    }
+);
+
+#[derive(Debug, Args)]
+pub struct LedgerArgs {
+    #[command(flatten)]
+    pub flags: LedgerFlags,
+}
+
 #[derive(Debug, Args)]
 pub struct CleanupArgs {
     /// The run to clean up (as `ecsh ledger` lists it); every unfinished run when omitted.
     pub run: Option<String>,
+    #[command(flatten)]
+    pub flags: CleanupFlags,
 }
 
 pub fn cleanup(global: &GlobalArgs, args: CleanupArgs) -> anyhow::Result<i32> {

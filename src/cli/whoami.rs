@@ -4,6 +4,21 @@
 use super::{exit, GlobalArgs};
 use crate::rpc::whoami_report;
 
+super::flags::flag_set!(
+    /// The shared flags `whoami` takes.
+    WhoamiFlags {
+        target: super::flags::TargetFlags,
+        output: super::flags::OutputFlags,
+        log: super::flags::LogFlags,
+    }
+);
+
+#[derive(Debug, clap::Args)]
+pub struct WhoamiArgs {
+    #[command(flatten)]
+    pub flags: WhoamiFlags,
+}
+
 pub fn run(global: &GlobalArgs) -> anyhow::Result<i32> {
     let resolved = crate::connect::resolve(&global.overrides())?;
     let rows = whoami_report(&resolved);

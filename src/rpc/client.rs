@@ -202,6 +202,8 @@ impl Client {
         let params = self.request_params(product, action, params)?;
         let retry_safe = ops::find(product, action).is_some_and(|a| a.is_retry_safe());
         let mut retries = Retries::new(self.inner.config.retry, retry_safe);
+        let started = std::time::Instant::now();
+        let mut retried = 0u32;
         loop {
             let request = self.sign(product, action, &params);
             self.inner.counters.calls.fetch_add(1, Ordering::Relaxed);
@@ -209,14 +211,37 @@ impl Client {
                 match transport::send(&self.inner.http, &request, &self.inner.config.credentials)
                     .await
                 {
-                    Ok(value) => return Ok(value),
+                    Ok((status, value)) => {
+                        let request_id = value.get("RequestId").and_then(Value::as_str);
+                        log_call(
+                            product,
+                            action,
+                            &params,
+                            Some(status),
+                            started,
+                            request_id,
+                            retried,
+                        );
+                        return Ok(value);
+                    }
                     Err(failure) => failure,
                 };
             let wait =
                 retries.next_wait(&failure.error, failure.retry_after, &mut rand::thread_rng());
             let Some(wait) = wait else {
+                let api = failure.error.api();
+                log_call(
+                    product,
+                    action,
+                    &params,
+                    api.map(|e| e.http_status),
+                    started,
+                    api.and_then(|e| e.request_id.as_deref()),
+                    retried,
+                );
                 return Err(failure.error);
             };
+            retried += 1;
             self.inner.counters.retries.fetch_add(1, Ordering::Relaxed);
             tokio::time::sleep(wait).await;
         }
@@ -286,6 +311,30 @@ impl Client {
             string_to_sign,
         }
     }
+}
+
+/// The one `-v` / `ECSH_LOG` line of a finished call (all its attempts), as a `tracing` event
+/// of target `ecsh::api`. Only names and ids: parameters, and so secrets, are never logged.
+fn log_call(
+    product: Product,
+    action: &str,
+    params: &Params,
+    status: Option<u16>,
+    started: std::time::Instant,
+    request_id: Option<&str>,
+    retries: u32,
+) {
+    let region = params
+        .iter()
+        .find(|(k, _)| k == "RegionId")
+        .map_or("-", |(_, v)| v.as_str());
+    let status = status.map_or_else(|| "-".to_string(), |s| s.to_string());
+    tracing::info!(
+        target: "ecsh::api",
+        "{product} {action} region={region} status={status} duration={}ms request_id={} retries={retries}",
+        started.elapsed().as_millis(),
+        request_id.unwrap_or("-"),
+    );
 }
 
 /// The HTTP client for `config`: timeouts, user agent, and no proxy for loopback endpoints.
