@@ -1,11 +1,14 @@
 //! The parameter list of `ecsh call`: `Key=Value` words, and aliyun-cli's spelling
 //! (`--RegionId cn-hangzhou`, `--InstanceIds '["i-1"]'`, `--Key=Value`), into the flat
 //! parameters sent on the wire. API parameter names start with a capital letter, which is how
-//! they are told apart from ecsh's own flags (all lower case, parsed by clap before this).
+//! they are told apart from ecsh's own flags (all lower case, parsed by clap; those given after
+//! the parameters are moved before them first, [`flags_first`]).
 
 use super::flags::{GlobalArgs, Output};
 use super::UsageError;
 use crate::rpc::Params;
+use clap::CommandFactory;
+use std::ffi::OsString;
 
 /// Parses the parameter words in order; each parameter may be given once.
 pub fn parse(words: &[String]) -> Result<Params, UsageError> {
@@ -78,6 +81,42 @@ pub fn adopt_output_rows(words: &mut Vec<String>, global: &mut GlobalArgs) {
         let word = words.remove(at);
         columns.rows = Some(word["rows=".len()..].to_string());
     }
+}
+
+/// `argv` with `ecsh call`'s own flags moved from among the parameters (the last
+/// `params.len()` words) to just before them, so clap parses them as flags; `None` when there
+/// are none. Which words are flags, and which take a value, comes from clap's definition.
+pub fn flags_first(argv: &[OsString], params: &[String]) -> Option<Vec<OsString>> {
+    let cli = super::Cli::command();
+    let call = cli.find_subcommand("call")?;
+    let start = argv.len().checked_sub(params.len())?;
+    let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+    let mut words = params.iter();
+    while let Some(word) = words.next() {
+        let name = word.split('=').next().unwrap_or(word);
+        let flag = call.get_arguments().find(|a| {
+            a.get_long().is_some_and(|l| name == format!("--{l}"))
+                || a.get_short().is_some_and(|c| name == format!("-{c}"))
+        });
+        match flag {
+            Some(flag) => {
+                ours.push(OsString::from(word));
+                if flag.get_action().takes_values() && !word.contains('=') {
+                    if let Some(value) = words.next() {
+                        ours.push(OsString::from(value));
+                    }
+                }
+            }
+            None => theirs.push(OsString::from(word)),
+        }
+    }
+    if ours.is_empty() {
+        return None;
+    }
+    let mut out = argv[..start].to_vec();
+    out.extend(ours);
+    out.extend(theirs);
+    Some(out)
 }
 
 #[cfg(test)]

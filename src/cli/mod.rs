@@ -88,14 +88,22 @@ pub enum Command {
 
 /// Parses the command line and runs the command; returns the process exit code.
 pub fn main() -> i32 {
-    let matches = match Cli::command().try_get_matches() {
-        Ok(m) => m,
-        Err(e) => return clap_exit(e),
+    let mut argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let (mut matches, mut cli) = match parse(&argv) {
+        Ok(parsed) => parsed,
+        Err(code) => return code,
     };
-    let cli = match Cli::from_arg_matches(&matches) {
-        Ok(cli) => cli,
-        Err(e) => return clap_exit(e.format(&mut Cli::command())),
-    };
+    // `ecsh call … --RegionId x --output json`: clap took `--output json` as parameters (they
+    // follow the first one); put call's own flags before the parameters and parse again.
+    if let Some(Command::Call(args)) = &cli.command {
+        if let Some(reordered) = call_params::flags_first(&argv, &args.params) {
+            argv = reordered;
+            match parse(&argv) {
+                Ok(parsed) => (matches, cli) = parsed,
+                Err(code) => return code,
+            }
+        }
+    }
     let name = matches.subcommand_name().unwrap_or("repl");
     if let Err(e) = flags::check_placement(&matches, name) {
         eprintln!("ecsh: {e}");
@@ -150,6 +158,16 @@ impl Command {
             }
         }
     }
+}
+
+/// Parses `argv` with clap; `Err` is the exit code, the error (or help) already printed.
+fn parse(argv: &[std::ffi::OsString]) -> Result<(clap::ArgMatches, Cli), i32> {
+    let matches = Cli::command()
+        .try_get_matches_from(argv)
+        .map_err(clap_exit)?;
+    let cli = Cli::from_arg_matches(&matches)
+        .map_err(|e| clap_exit(e.format(&mut Cli::command())))?;
+    Ok((matches, cli))
 }
 
 /// Prints a clap error (or `--help`/`--version`) and picks the exit code.
