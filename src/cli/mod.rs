@@ -165,8 +165,8 @@ fn parse(argv: &[std::ffi::OsString]) -> Result<(clap::ArgMatches, Cli), i32> {
     let matches = Cli::command()
         .try_get_matches_from(argv)
         .map_err(clap_exit)?;
-    let cli = Cli::from_arg_matches(&matches)
-        .map_err(|e| clap_exit(e.format(&mut Cli::command())))?;
+    let cli =
+        Cli::from_arg_matches(&matches).map_err(|e| clap_exit(e.format(&mut Cli::command())))?;
     Ok((matches, cli))
 }
 

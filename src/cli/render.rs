@@ -40,6 +40,22 @@ pub fn show(global: &GlobalArgs, value: Value) -> anyhow::Result<String> {
     }
 }
 
+/// What a command with its own text report prints (`whoami`, `ledger`, `cleanup`): the text,
+/// unless `--output json|cols=…` or `--query` asks for the JSON form (a query implies JSON).
+pub fn report(global: &GlobalArgs, text: String, json: Value) -> anyhow::Result<String> {
+    match (&global.output, &global.query) {
+        (None | Some(Output::Table), None) => Ok(text.trim_end().to_string()),
+        (None | Some(Output::Table), Some(_)) => {
+            let json_out = GlobalArgs {
+                output: Some(Output::Json),
+                ..global.clone()
+            };
+            show(&json_out, json)
+        }
+        _ => show(global, json),
+    }
+}
+
 /// The readable table (or indented map) of a JSON value, as the REPL shows results.
 pub fn table(value: &Value, width: usize) -> String {
     let shown = rhai::serde::to_dynamic(value).unwrap_or_default();

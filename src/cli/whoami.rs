@@ -21,15 +21,24 @@ pub struct WhoamiArgs {
 
 pub fn run(global: &GlobalArgs) -> anyhow::Result<i32> {
     let resolved = crate::connect::resolve(&global.overrides())?;
-    let rows = whoami_report(&resolved);
-    let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
-    for (setting, value) in rows {
-        println!("{setting:<width$}  {value}");
-    }
+    let mut rows = whoami_report(&resolved);
     let target = match (global.cloud, resolved.credentials.is_some()) {
         (Some(super::Cloud::Sim), _) | (None, false) => "the embedded simulator",
         _ => "Alibaba Cloud",
     };
-    println!("{:<width$}  {target}", "target");
+    rows.push(("target".into(), target.into()));
+    let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+    let text: String = rows
+        .iter()
+        .map(|(setting, value)| format!("{setting:<width$}  {value}\n"))
+        .collect();
+    let json: serde_json::Map<String, serde_json::Value> = rows
+        .into_iter()
+        .map(|(k, v)| (k.replace(' ', "_"), v.into()))
+        .collect();
+    println!(
+        "{}",
+        super::render::report(global, text, serde_json::Value::Object(json))?
+    );
     Ok(exit::OK)
 }
