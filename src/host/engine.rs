@@ -107,7 +107,10 @@ pub fn bare_engine(limits: &EngineLimits) -> Engine {
         .set_max_array_size(limits.max_array_size)
         .set_max_map_size(limits.max_map_size)
         .set_max_modules(0)
-        .set_module_resolver(DummyModuleResolver::new());
+        .set_module_resolver(DummyModuleResolver::new())
+        // `x.Regions.Regoin` is an error naming the property, not a silent () that fails
+        // three lines later; optional fields are tested with `x.contains("Foo")` or `?.`.
+        .set_fail_on_invalid_map_property(true);
     engine.disable_symbol("eval");
     engine
 }

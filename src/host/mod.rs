@@ -17,6 +17,7 @@ pub mod engine;
 pub mod errors;
 pub mod functions;
 pub mod gateway;
+pub mod lint;
 pub mod options;
 pub mod paging;
 pub mod runner;
