@@ -212,6 +212,51 @@ fn function(f: &FunctionDoc, width: usize) -> String {
     out.trim_end().to_string()
 }
 
+/// docs/functions.md: every documented function, by section, as Markdown. Generated from the
+/// same table as `help()`; a test keeps the file equal to this.
+pub fn reference_markdown(catalog: &Catalog) -> String {
+    let mut out = String::from(
+        "# Script functions\n\n\
+         Generated from ecsh's functions table (`src/host/functions.rs`) by the test \
+         `repl::help::tests::docs_functions_md_is_in_sync`; do not edit by hand: \
+         `ECSH_UPDATE_DOCS=1 cargo test --lib docs_functions_md` rewrites it. \
+         In the REPL, `help(\"name\")` prints the same; on the command line, `ecsh help name`.\n",
+    );
+    for (section, functions) in catalog.by_section() {
+        out.push_str(&format!("\n## {section}\n"));
+        for f in functions {
+            out.push_str(&format!(
+                "\n### `{}`\n\n```rhai\n{}\n```\n\n{}\n",
+                f.name,
+                f.signature(),
+                f.doc
+            ));
+            if !f.options.is_empty() {
+                let heading = if f.positional { "parameter" } else { "option" };
+                out.push_str(&format!(
+                    "\n| {heading} | type | default | |\n|---|---|---|---|\n"
+                ));
+                for o in &f.options {
+                    let note = match (&o.default, o.required) {
+                        (_, true) => "required".to_string(),
+                        (Some(d), false) => format!("`{d}`"),
+                        (None, false) => "optional".to_string(),
+                    };
+                    let doc = o.doc.replace('|', "\\|");
+                    out.push_str(&format!("| `{}` | {} | {note} | {doc} |\n", o.name, o.ty));
+                }
+            }
+            if !f.result.is_empty() {
+                out.push_str(&format!("\nResult: `{}`\n", f.result.replace('`', "'")));
+            }
+            if !f.example.is_empty() {
+                out.push_str(&format!("\n```rhai\n{}\n```\n", f.example));
+            }
+        }
+    }
+    out
+}
+
 /// `text` in lines of at most `width` characters, broken at spaces.
 fn wrap(text: &str, width: usize) -> Vec<String> {
     let mut lines = Vec::new();
@@ -256,8 +301,9 @@ mod tests {
 
     #[test]
     fn about_a_documented_function() {
-        let text = about(&catalog(), "describe_price", 100).expect("documented");
+        let text = about(&catalog(), "describe_price", 120).expect("documented");
         assert!(text.starts_with("describe_price(#{instance_type: string (required)"));
+        assert!(text.contains("}) -> map\n"), "{text}");
         assert!(text.contains(
             "\n  [Price]\n  Quote the price of an instance configuration. Prices are per hour.\n"
         ));
@@ -272,8 +318,42 @@ mod tests {
     fn a_long_signature_is_shortened() {
         let text = about(&catalog(), "describe_price", 40).expect("documented");
         assert!(
-            text.starts_with("describe_price(#{ options below })\n"),
+            text.starts_with("describe_price(#{ options below }) -> map\n"),
             "{text}"
+        );
+    }
+
+    /// docs/functions.md is what the table generates: regenerate and compare.
+    #[test]
+    fn docs_functions_md_is_in_sync() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/functions.md");
+        let engine = rhai::Engine::new_raw();
+        let generated = reference_markdown(&Catalog::new(
+            crate::repl::host_backend::documented_functions(),
+            &engine,
+        ));
+        if std::env::var_os("ECSH_UPDATE_DOCS").is_some() {
+            std::fs::write(&path, &generated).expect("write docs/functions.md");
+        }
+        let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            on_disk == generated,
+            "docs/functions.md is not what the functions table generates; run \
+             `ECSH_UPDATE_DOCS=1 cargo test --lib docs_functions_md` and commit the file"
+        );
+    }
+
+    #[test]
+    fn the_reference_has_every_function() {
+        let engine = rhai::Engine::new_raw();
+        let docs = crate::repl::host_backend::documented_functions();
+        let text = reference_markdown(&Catalog::new(docs.clone(), &engine));
+        for f in &docs {
+            assert!(text.contains(&format!("### `{}`", f.name)), "{}", f.name);
+        }
+        assert!(
+            !text.contains("&str") && !text.contains("core::"),
+            "no Rust type names"
         );
     }
 

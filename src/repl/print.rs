@@ -366,11 +366,11 @@ mod tests {
         );
         let out = render(&v, 100).expect("shown");
         let lines: Vec<&str> = out.lines().collect();
-        // Rhai maps keep keys sorted; columns follow the first row, then new keys.
-        assert_eq!(lines[0], "LocalName      RegionId        Extra");
-        assert_eq!(lines[2], "华东1（杭州）  cn-hangzhou");
-        assert_eq!(lines[3], "Singapore      ap-southeast-1  1");
-        assert!(lines[1].starts_with("─────────────  ──────────────  ─────"));
+        // Key columns first (ids, then names), then the rest in the rows' order.
+        assert_eq!(lines[0], "RegionId        LocalName      Extra");
+        assert_eq!(lines[2], "cn-hangzhou     华东1（杭州）");
+        assert_eq!(lines[3], "ap-southeast-1  Singapore      1");
+        assert!(lines[1].starts_with("──────────────  ─────────────  ─────"));
     }
 
     #[test]
@@ -388,14 +388,46 @@ mod tests {
     }
 
     #[test]
-    fn nested_columns_go_last_and_shrink_first() {
+    fn nested_columns_go_last_and_are_dropped_before_key_columns() {
         let v = eval(
             r#"[#{ Available: #{ Types: ["ecs.g7.large", "ecs.g7.xlarge", "ecs.c7.large"] }, ZoneId: "cn-hangzhou-k", LocalName: "Hangzhou K" }]"#,
         );
-        let out = render(&v, 40).expect("shown");
+        let wide = render(&v, 80).expect("shown");
+        let lines: Vec<&str> = wide.lines().collect();
+        assert_eq!(lines[0], "ZoneId         LocalName   Available");
+        assert_eq!(
+            lines[2], "cn-hangzhou-k  Hangzhou K  #{Types}",
+            "a nested value too long for a cell is summarised by its keys"
+        );
+        let narrow = render(&v, 30).expect("shown");
+        let lines: Vec<&str> = narrow.lines().collect();
+        assert_eq!(lines[0], "ZoneId         LocalName");
+        assert_eq!(lines[2], "cn-hangzhou-k  Hangzhou K");
+        assert!(
+            lines[3].starts_with("(1 more column not shown: Available;"),
+            "{narrow}"
+        );
+    }
+
+    #[test]
+    fn ids_are_never_cut_and_long_nested_values_are_summarised() {
+        // DescribeInstanceTypes used to show `Basel… CpuAr… Insta…` and cut the id.
+        let v = eval(
+            r#"[#{ BaselineCredit: 0, CpuArchitecture: "X86", CpuCoreCount: 2, EniQuantity: 2,
+                  InstanceTypeFamily: "ecs.g7", InstanceTypeId: "ecs.g7.large", MemorySize: 8.0,
+                  GPUSpec: "", Tags: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20] }]"#,
+        );
+        let out = render(&v, 60).expect("shown");
         let lines: Vec<&str> = out.lines().collect();
-        assert_eq!(lines[0], "LocalName   ZoneId         Available");
-        assert_eq!(lines[2], "Hangzhou K  cn-hangzhou-k  #{Types: [\"e…");
+        assert!(lines[0].starts_with("InstanceTypeId  "), "{out}");
+        assert!(lines[2].starts_with("ecs.g7.large  "), "{out}");
+        assert!(!out.contains("Basel…"), "{out}");
+        assert!(out.contains("not shown: "), "{out}");
+        for line in out.lines().take(3) {
+            assert!(line.width() <= 60, "{line:?}");
+        }
+        let wide = render(&v, 300).expect("shown");
+        assert!(wide.contains("[20 items]"), "{wide}");
     }
 
     #[test]
