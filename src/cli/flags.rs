@@ -5,8 +5,8 @@
 //! it (so its `--help` offers exactly those), and [`AllFlags`] flattens every group at the top
 //! level, where `ecsh --endpoint URL run f.rhai` puts them. After parsing, the top-level values
 //! are applied first and the command's own over them ([`Group::apply`]), giving the one
-//! [`GlobalArgs`] every command reads. A top-level flag that the command does not take is a
-//! usage error naming the commands that do ([`check_placement`]); clap's own introspection
+//! [`GlobalArgs`] every command reads. A top-level flag that the command does not take is
+//! ignored with a warning naming the commands that do ([`misplaced`]); clap's own introspection
 //! (`Command::get_arguments`) answers which those are, so nothing is parsed by hand.
 //!
 //! To add a shared flag: add the field to its group (and to `GlobalArgs` and the group's
@@ -292,13 +292,15 @@ impl Columns {
     }
 }
 
-/// A top-level flag that the command does not take is refused, naming the commands that do:
-/// `ecsh --yes sim` must not look as if `--yes` did something. `command` is the subcommand's
-/// name (`repl` for none).
-pub fn check_placement(matches: &ArgMatches, command: &str) -> Result<(), String> {
+/// The top-level flags that the command does not take, each as a warning naming the commands
+/// that do: `ecsh --yes sim` must not look as if `--yes` did something. Warned about and
+/// ignored rather than refused, so one prefix of shared flags (an alias, a CI variable) still
+/// serves every command. `command` is the subcommand's name (`repl` for none).
+pub fn misplaced(matches: &ArgMatches, command: &str) -> Vec<String> {
+    let mut warnings = Vec::new();
     let cli = super::Cli::command();
     let Some(sub) = cli.find_subcommand(command) else {
-        return Ok(());
+        return warnings;
     };
     for arg in cli.get_arguments() {
         let id = arg.get_id();
@@ -321,12 +323,12 @@ pub fn check_placement(matches: &ArgMatches, command: &str) -> Result<(), String
         } else {
             format!("`ecsh {command}`")
         };
-        return Err(format!(
-            "{flag} does not apply to {shown}; it is a flag of {}",
+        warnings.push(format!(
+            "{flag} does not apply to {shown} and is ignored; it is a flag of {}",
             takers.join(", ")
         ));
     }
-    Ok(())
+    warnings
 }
 
 #[cfg(test)]

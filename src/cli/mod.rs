@@ -105,9 +105,8 @@ pub fn main() -> i32 {
         }
     }
     let name = matches.subcommand_name().unwrap_or("repl");
-    if let Err(e) = flags::check_placement(&matches, name) {
-        eprintln!("ecsh: {e}");
-        return exit::USAGE;
+    for warning in flags::misplaced(&matches, name) {
+        eprintln!("ecsh: warning: {warning}");
     }
     let mut global = GlobalArgs::default();
     cli.top.apply(&mut global);
