@@ -210,7 +210,7 @@ pub fn check(args: CheckArgs) -> anyhow::Result<i32> {
             Ok(exit::OK)
         }
         Err(diags) => {
-            eprintln!("{}", runner::render_diagnostics(&diags));
+            eprint!("{}", runner::render_diagnostics(&diags));
             Ok(exit::USAGE)
         }
     }

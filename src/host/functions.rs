@@ -75,6 +75,21 @@ impl HostFn {
         matches!(self.handler, Handler::Search | Handler::Builtin)
     }
 
+    /// The positional parameters as signatures show them: `id: string`, `[params: map]`.
+    pub fn positional_params(&self) -> Vec<String> {
+        self.options
+            .iter()
+            .map(|o| {
+                let p = format!("{}: {}", o.name, o.kind.name());
+                if o.required {
+                    p
+                } else {
+                    format!("[{p}]")
+                }
+            })
+            .collect()
+    }
+
     /// True when the function's action pages, so it takes `page_size` / `max_items`.
     pub fn paged(&self) -> bool {
         self.action().is_some_and(|a| a.paging != ops::Paging::None)

@@ -98,19 +98,7 @@ fn table_arities(f: &HostFn) -> BTreeSet<usize> {
 /// How to call a table function, for messages: `describe_zones(#{ region, … })`.
 pub fn how_to_call(f: &HostFn) -> String {
     if f.positional() {
-        let params: Vec<String> = f
-            .options
-            .iter()
-            .map(|o| {
-                let p = format!("{}: {}", o.name, o.kind.name());
-                if o.required {
-                    p
-                } else {
-                    format!("[{p}]")
-                }
-            })
-            .collect();
-        return format!("{}({})", f.name, params.join(", "));
+        return format!("{}({})", f.name, f.positional_params().join(", "));
     }
     let mut keys: Vec<String> = f
         .options

@@ -278,17 +278,7 @@ fn function_doc(f: &HostFn) -> FunctionDoc {
         summary: first_sentence(f.doc),
         doc: f.doc.to_string(),
         params: if positional {
-            f.options
-                .iter()
-                .map(|o| {
-                    let p = format!("{}: {}", o.name, o.kind.name());
-                    if o.required {
-                        p
-                    } else {
-                        format!("[{p}]")
-                    }
-                })
-                .collect()
+            f.positional_params()
         } else {
             Vec::new()
         },
