@@ -362,7 +362,7 @@ pub fn missing_property_keys(
 /// The error for reading a property a map does not have, with its keys when known.
 pub fn missing_property_message(property: &str, keys: Option<&[String]>) -> String {
     let what = match keys {
-        Some(keys) if keys.is_empty() => "the map is empty".to_string(),
+        Some([]) => "the map is empty".to_string(),
         Some(keys) => {
             let near = crate::ops::closest(property, keys.iter().map(String::as_str))
                 .map(|n| format!("did you mean '{n}'? "))

@@ -281,15 +281,15 @@ fn cell(value: &Dynamic) -> String {
 fn choose(widths: &mut [usize], width: usize) -> Vec<usize> {
     let mut shown = Vec::new();
     let mut used = 0;
-    for i in 0..widths.len() {
+    for (i, w) in widths.iter_mut().enumerate() {
         let gap = if shown.is_empty() { 0 } else { GAP.len() };
         let left = width.saturating_sub(used + gap);
-        if widths[i] <= left {
-            used += gap + widths[i];
+        if *w <= left {
+            used += gap + *w;
             shown.push(i);
         } else if shown.is_empty() {
-            widths[i] = left.max(1);
-            used += widths[i];
+            *w = left.max(1);
+            used += *w;
             shown.push(i);
         }
     }
