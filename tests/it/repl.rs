@@ -413,6 +413,11 @@ fn the_repl_names_missing_properties_and_how_to_call_functions() {
         "describe_regions().Regions.Regoin",
         r"no property 'Regoin' in this map",
     );
+    repl.enter("let x = describe_regions(); x.len()", r"\r\n2\r\n");
+    repl.enter(
+        "x.Regions.Regoin",
+        r"no property 'Regoin' in this map; did you mean 'Region'\? it has: Region\.",
+    );
     repl.enter(
         r#"describe_zones("cn-hangzhou")"#,
         r"`describe_zones` cannot be called with \(string\); call it as describe_zones\(#\{",
