@@ -614,3 +614,60 @@ fn whoami_and_ledger_speak_json_with_second_precision_times() {
     );
     assert_eq!(runs[0]["status"], "ended");
 }
+
+#[test]
+fn no_color_turns_off_the_colours_of_usage_errors_on_a_terminal() {
+    let on_terminal = |no_color: bool| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ecsh"));
+        cmd.arg("--bogus")
+            .env("TERM", "xterm")
+            .env_remove("CLICOLOR_FORCE");
+        if no_color {
+            cmd.env("NO_COLOR", "1");
+        } else {
+            cmd.env_remove("NO_COLOR");
+        }
+        let mut pty = expectrl::Session::spawn(cmd).expect("ecsh on a pty");
+        pty.set_expect_timeout(Some(std::time::Duration::from_secs(60)));
+        let found = pty.expect("Usage:").expect("a usage error");
+        String::from_utf8_lossy(found.before()).into_owned()
+    };
+    assert!(
+        on_terminal(false).contains('\u{1b}'),
+        "colours by default on a terminal"
+    );
+    let plain = on_terminal(true);
+    assert!(!plain.contains('\u{1b}'), "{plain:?}");
+    assert!(plain.contains("unexpected argument '--bogus'"), "{plain:?}");
+}
+
+#[test]
+fn cleanup_speaks_json_too() {
+    let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
+    let sim = runtime
+        .block_on(ecsh::sim::server::start(
+            ecsh::sim::server::SimConfig::embedded(),
+        ))
+        .expect("simulator starts");
+    let secret = sim.access_key_secret().expose().to_string();
+    let dir = tempfile::tempdir().expect("dir");
+    let journal = dir.path().display().to_string();
+    let out = ecsh(
+        &[
+            "--endpoint",
+            &sim.endpoint(),
+            "cleanup",
+            "--journal-dir",
+            &journal,
+            "--output",
+            "json",
+        ],
+        &[
+            ("ALIBABA_CLOUD_ACCESS_KEY_ID", sim.access_key_id()),
+            ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", secret.as_str()),
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(report, serde_json::json!({"clean": true, "runs": []}));
+}
