@@ -133,6 +133,13 @@ fn warn_flag_like_args(args: &RunArgs) {
 
 pub fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<i32> {
     warn_flag_like_args(&args);
+    if let Some(super::Output::Columns(_)) = global.output {
+        eprintln!(
+            "ecsh run: --output chooses how the run's summary is shown: json or table; \
+             cols=… is for results (ecsh call)"
+        );
+        return Ok(exit::USAGE);
+    }
     let script = match Script::read(args.file()) {
         Ok(s) => s,
         Err(e) => {
@@ -156,7 +163,8 @@ pub fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<i32> {
     );
     // The run's scope ends here, however the script ended: release what it still holds.
     let finished = prepared.runtime.block_on(prepared.ledger.finish());
-    let json_summary = global.output == Some(super::Output::Json);
+    // A --query selects from the JSON summary, so it asks for that form.
+    let json_summary = global.output == Some(super::Output::Json) || global.query.is_some();
     let decisions = prepared.guard.decisions();
     if !json_summary {
         eprint!("{}", decision::summary(&decisions));

@@ -613,6 +613,18 @@ fn whoami_and_ledger_speak_json_with_second_precision_times() {
         "{started}"
     );
     assert_eq!(runs[0]["status"], "ended");
+
+    // On `run`, --query selects from the JSON summary (stderr), and cols= is refused.
+    let summary = ecsh(&["run", "--query", "length(resources)", &s], FAST);
+    assert!(summary.status.success(), "{}", text(&summary.stderr));
+    assert_eq!(
+        text(&summary.stderr).lines().last(),
+        Some("1"),
+        "{}",
+        text(&summary.stderr)
+    );
+    let cols = ecsh(&["run", "--output", "cols=Id", &s], FAST);
+    assert_eq!(cols.status.code(), Some(2));
 }
 
 #[test]
