@@ -400,6 +400,46 @@ mod tests {
         assert!(docs.contains("instance_type (string, required)"), "{docs}");
     }
 
+    /// Every function a session's engine offers (the ledger's included) has a row in the
+    /// table, so help, `check` and docs/functions.md know it: a new host function without one
+    /// fails here.
+    #[test]
+    fn every_registered_host_function_has_a_table_row() {
+        let (mut he, rt) = offline_engine();
+        let dir = tempfile::tempdir().unwrap();
+        let client = Client::new(ClientConfig::new(
+            Credentials::new("id", "x"),
+            "cn-hangzhou",
+        ))
+        .unwrap();
+        let ledger =
+            crate::ledger::start_run(&client, Some(dir.path()), "test", "nowhere").unwrap();
+        crate::ledger::rhai::register(&mut he.engine, ledger, rt.handle().clone());
+        let json = he.engine.gen_fn_metadata_to_json(false).unwrap();
+        let meta: serde_json::Value = serde_json::from_str(&json).unwrap();
+        let stdlib: BTreeSet<String> = STDLIB
+            .iter()
+            .flat_map(|(_, src)| {
+                he.engine
+                    .compile(src)
+                    .unwrap()
+                    .iter_functions()
+                    .map(|f| f.name.to_string())
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        for f in meta["functions"].as_array().unwrap() {
+            let name = f["name"].as_str().unwrap();
+            if stdlib.contains(name) && functions::find(name).is_none() {
+                continue; // a private stdlib helper
+            }
+            assert!(
+                functions::find(name).is_some(),
+                "{name} has no row in functions::TABLE"
+            );
+        }
+    }
+
     #[test]
     fn options_are_checked_before_anything_is_sent() {
         let (he, _rt) = offline_engine();
