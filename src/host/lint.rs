@@ -20,7 +20,8 @@ pub struct Finding {
     pub message: String,
 }
 
-/// Rhai's functions that are keywords rather than registered functions, and the REPL's `help`.
+/// Rhai's functions that are keywords rather than registered functions. (`help` is not a
+/// script's: only the REPL has it.)
 const KEYWORD_FUNCTIONS: &[&str] = &[
     "print",
     "debug",
@@ -32,7 +33,6 @@ const KEYWORD_FUNCTIONS: &[&str] = &[
     "is_def_var",
     "is_def_fn",
     "eval",
-    "help",
 ];
 
 /// Every function name a script can call, with the arities it can be called with (`None`: any).
