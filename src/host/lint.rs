@@ -173,6 +173,13 @@ fn finding(pos: Position, message: String) -> Finding {
 }
 
 fn check_call(known: &Known, name: &str, args: &[Expr], pos: Position) -> Vec<Finding> {
+    if name == "help" && !known.arities.contains_key(name) {
+        return vec![finding(
+            pos,
+            "help() exists only in the REPL; on the command line, `ecsh help NAME` prints it"
+                .into(),
+        )];
+    }
     let Some(arities) = known.arities.get(name) else {
         let hint = match known.near(name) {
             Some(near) => match functions::find(near) {
