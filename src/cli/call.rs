@@ -18,13 +18,25 @@ use crate::ops::{self, Product};
 use crate::rpc::Params;
 use clap::Args;
 
+super::flags::flag_set!(
+    /// The shared flags `call` takes.
+    CallFlags {
+        target: super::flags::TargetFlags,
+        guard: super::flags::GuardFlags,
+        output: super::flags::OutputFlags,
+        log: super::flags::LogFlags,
+    }
+);
+
 #[derive(Debug, Args)]
 pub struct CallArgs {
     /// The product: ecs or vpc.
     pub product: String,
     /// The API action, e.g. DescribeRegions.
     pub action: String,
-    /// Parameters as Key=Value, flattened as on the wire (InstanceId.1=i-abc, Tag.1.Key=env).
+    /// Parameters as Key=Value, flattened as on the wire (InstanceId.1=i-abc, Tag.1.Key=env),
+    /// or as aliyun-cli spells them: --RegionId cn-hangzhou --InstanceIds '["i-1"]'.
+    #[arg(allow_hyphen_values = true, value_name = "PARAMS")]
     pub params: Vec<String>,
     /// Print the request without sending it (as one GET URL unless --method post). The
     /// signature is withheld for an action that creates something or may cost money, unless
@@ -36,6 +48,8 @@ pub struct CallArgs {
     /// the URL; the default for --dry-run, so the output is one URL to paste).
     #[arg(long, value_enum)]
     pub method: Option<HttpMethod>,
+    #[command(flatten)]
+    pub flags: CallFlags,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -63,29 +77,7 @@ pub fn parse(args: &CallArgs) -> Result<(Product, Params), UsageError> {
         ))
     })?;
     gateway::validate_action(product, &args.action).map_err(|e| UsageError(e.message()))?;
-    let mut params = Params::new();
-    for raw in &args.params {
-        let (key, value) = raw.split_once('=').ok_or_else(|| {
-            UsageError(format!(
-                "parameter '{raw}' is not Key=Value; write e.g. RegionId=cn-hangzhou or InstanceId.1=i-abc"
-            ))
-        })?;
-        if key.is_empty()
-            || !key
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '_')
-        {
-            return Err(UsageError(format!(
-                "parameter name '{key}' in '{raw}' is not an API parameter name (letters, digits, dots)"
-            )));
-        }
-        if params.iter().any(|(k, _)| k == key) {
-            return Err(UsageError(format!(
-                "parameter '{key}' is given twice; give each parameter once"
-            )));
-        }
-        params.push((key.to_string(), value.to_string()));
-    }
+    let params = super::call_params::parse(&args.params)?;
     Ok((product, params))
 }
 

@@ -3,17 +3,24 @@
 //! library errors into messages; nothing below it does either.
 
 mod call;
+mod call_params;
+mod completions;
+mod flags;
+mod help;
 mod ledger;
+mod log;
 mod progress;
 mod release;
+mod render;
 mod repl;
 mod run;
 mod session;
 mod sim;
 mod whoami;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
-use std::path::PathBuf;
+pub use flags::{Cloud, GlobalArgs, Output};
+
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 /// Exit codes, documented in the README.
 pub mod exit {
@@ -31,112 +38,105 @@ pub mod exit {
 ///
 /// With no credentials configured, ecsh runs against an embedded simulator of the ECS and VPC
 /// APIs, so everything works on a machine with no account and no internet.
+///
+/// The options below may also be given after the command they apply to
+/// (`ecsh --endpoint URL run f.rhai` = `ecsh run --endpoint URL f.rhai`); `ecsh COMMAND --help`
+/// shows which ones a command takes.
 #[derive(Debug, Parser)]
-#[command(name = "ecsh", version, about, long_about = None)]
+#[command(
+    name = "ecsh",
+    version,
+    about,
+    long_about,
+    max_term_width = 100,
+    disable_help_subcommand = true
+)]
 pub struct Cli {
+    /// Every shared flag, before the command (with no command: the REPL's flags).
     #[command(flatten)]
-    pub global: GlobalArgs,
+    pub top: flags::AllFlags,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
 
-/// Flags every command accepts.
-#[derive(Debug, Args, Clone, Default)]
-pub struct GlobalArgs {
-    /// Region to use (else ALIBABA_CLOUD_REGION_ID, the profile's region, then cn-hangzhou).
-    #[arg(long, global = true, value_name = "REGION")]
-    pub region: Option<String>,
-    /// Profile of ~/.aliyun/config.json to use (else ALIBABA_CLOUD_PROFILE).
-    #[arg(long, global = true, value_name = "NAME")]
-    pub profile: Option<String>,
-    /// Send every request to this URL instead of the regional endpoints (else ALIBABA_CLOUD_ENDPOINT).
-    #[arg(long, global = true, value_name = "URL")]
-    pub endpoint: Option<String>,
-    /// Which cloud to talk to; by default the simulator when no credentials are configured.
-    #[arg(long, global = true, value_enum)]
-    pub cloud: Option<Cloud>,
-    /// Approve every charge without asking (otherwise each chargeable action shows its cost
-    /// and asks on the terminal; with no terminal it is refused).
-    #[arg(long, global = true)]
-    pub yes: bool,
-    /// Approve charges while the run's estimated total stays within AMOUNT (e.g. 5, "5 CNY");
-    /// refuse past it, and refuse actions that cannot be priced.
-    #[arg(long, global = true, value_name = "AMOUNT")]
-    pub max_cost: Option<String>,
-    /// Where run journals are kept (default: the XDG state directory, ~/.local/state/ecsh/runs).
-    #[arg(long, global = true, value_name = "DIR")]
-    pub journal_dir: Option<PathBuf>,
-    /// No progress display (spinners for long waits are drawn only on a terminal anyway).
-    #[arg(long, short, global = true)]
-    pub quiet: bool,
-    /// Lease every pay-as-you-go instance a run creates with AutoReleaseTime this far ahead
-    /// (renewed while the run lives, so the cloud releases a dead run's instances), or `off`.
-    /// At least 30m; default 1h.
-    #[arg(long, global = true, value_name = "DURATION|off")]
-    pub auto_release: Option<String>,
-    /// Output format; by default a table on a terminal and JSON when piped.
-    #[arg(long, global = true, value_enum)]
-    pub output: Option<Output>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Cloud {
-    /// The embedded simulator (started in-process on a loopback port).
-    Sim,
-    /// Alibaba Cloud; missing credentials are an error.
-    Aliyun,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Output {
-    Json,
-    Table,
-}
-
+/// The commands. Each one's Args struct flattens exactly the flag groups of [`flags`] that
+/// affect it, so its `--help` offers only those.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run a Rhai script (ARGS after the file are the script's `ARGS`).
+    /// Run a Rhai script: everything after FILE goes to the script as `ARGS` (FILE `-` reads the
+    /// script from stdin).
     Run(run::RunArgs),
-    /// Parse a Rhai script and report its errors, without running anything.
+    /// Check a Rhai script without running it: syntax, unknown functions and options, wrong
+    /// argument counts and types.
     Check(run::CheckArgs),
     /// Release what crashed or killed runs left behind (all of them, or RUN).
     Cleanup(ledger::CleanupArgs),
     /// List the runs in the journal and what each still holds.
-    Ledger,
-    /// Release resources that runs kept (ID…, or everything of --run RUN), after asking.
-    Release(release::ReleaseArgs),
-    /// Make one raw API call and print the JSON response.
+    Ledger(ledger::LedgerArgs),
+    /// Make one raw API call and print the response.
     Call(call::CallArgs),
     /// Run the simulator standalone, for the official SDKs and other tools.
     Sim(sim::SimArgs),
+    /// Release resources that runs kept (ID…, or everything of --run RUN), after asking.
+    Release(release::ReleaseArgs),
     /// Show every credential source in order (used, skipped and why), the region and endpoint,
     /// and where each came from; --check asks STS who the credentials are.
     Whoami(whoami::WhoamiArgs),
+    /// Open the REPL (what `ecsh` alone does).
+    Repl(repl::ReplArgs),
+    /// Print a script function's help, as `help("NAME")` does in the REPL (no NAME: all of them).
+    Help(help::HelpArgs),
+    /// Print a shell completion script: `source <(ecsh completions bash)`.
+    Completions(completions::CompletionsArgs),
 }
 
 /// Parses the command line and runs the command; returns the process exit code.
 pub fn main() -> i32 {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
-        Err(e) => {
-            let _ = e.print();
-            return if e.use_stderr() {
-                exit::USAGE
-            } else {
-                exit::OK
-            };
-        }
+    let mut argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let (mut matches, mut cli) = match parse(&argv) {
+        Ok(parsed) => parsed,
+        Err(code) => return code,
     };
-    let result = match cli.command {
-        Some(Command::Run(args)) => run::run(&cli.global, args),
-        Some(Command::Check(args)) => run::check(args),
-        Some(Command::Cleanup(args)) => ledger::cleanup(&cli.global, args),
-        Some(Command::Ledger) => ledger::list(&cli.global),
-        Some(Command::Release(args)) => release::run(&cli.global, args),
-        Some(Command::Call(args)) => call::run(&cli.global, args),
-        Some(Command::Sim(args)) => sim::run(args),
-        Some(Command::Whoami(args)) => whoami::run(&cli.global, &args),
-        None => repl::run(&cli.global),
+    // `ecsh call … --RegionId x --output json`: clap took `--output json` as parameters (they
+    // follow the first one); put call's own flags before the parameters and parse again.
+    if let Some(Command::Call(args)) = &cli.command {
+        if let Some(reordered) = call_params::flags_first(&argv, &args.params) {
+            argv = reordered;
+            match parse(&argv) {
+                Ok(parsed) => (matches, cli) = parsed,
+                Err(code) => return code,
+            }
+        }
+    }
+    let name = matches.subcommand_name().unwrap_or("repl");
+    for warning in flags::misplaced(&matches, name) {
+        eprintln!("ecsh: warning: {warning}");
+    }
+    let mut global = GlobalArgs::default();
+    cli.top.apply(&mut global);
+    let mut command = cli
+        .command
+        .unwrap_or(Command::Repl(repl::ReplArgs::default()));
+    command
+        .flags()
+        .into_iter()
+        .for_each(|g| g.apply(&mut global));
+    if let Command::Call(args) = &mut command {
+        call_params::adopt_output_rows(&mut args.params, &mut global);
+    }
+    log::init(global.verbose);
+    let result = match command {
+        Command::Run(args) => run::run(&global, args),
+        Command::Check(args) => run::check(args),
+        Command::Cleanup(args) => ledger::cleanup(&global, args),
+        Command::Ledger(_) => ledger::list(&global),
+        Command::Call(args) => call::run(&global, args),
+        Command::Sim(args) => sim::run(args),
+        Command::Release(args) => release::run(&global, args),
+        Command::Whoami(args) => whoami::run(&global, &args),
+        Command::Repl(_) => repl::run(&global),
+        Command::Help(args) => help::run(args),
+        Command::Completions(args) => completions::run(args),
     };
     match result {
         Ok(code) => code,
@@ -146,6 +146,44 @@ pub fn main() -> i32 {
             eprintln!("ecsh: {text}");
             exit::FAILURE
         }
+    }
+}
+
+impl Command {
+    /// The flag groups given after this command, to apply over those given before it.
+    fn flags(&self) -> Vec<&dyn flags::Group> {
+        match self {
+            Command::Run(a) => a.flags.groups(),
+            Command::Cleanup(a) => a.flags.groups(),
+            Command::Ledger(a) => a.flags.groups(),
+            Command::Call(a) => a.flags.groups(),
+            Command::Whoami(a) => a.flags.groups(),
+            Command::Release(a) => a.flags.groups(),
+            Command::Repl(a) => a.flags.groups(),
+            Command::Check(_) | Command::Sim(_) | Command::Help(_) | Command::Completions(_) => {
+                Vec::new()
+            }
+        }
+    }
+}
+
+/// Parses `argv` with clap; `Err` is the exit code, the error (or help) already printed.
+fn parse(argv: &[std::ffi::OsString]) -> Result<(clap::ArgMatches, Cli), i32> {
+    let matches = Cli::command()
+        .try_get_matches_from(argv)
+        .map_err(clap_exit)?;
+    let cli =
+        Cli::from_arg_matches(&matches).map_err(|e| clap_exit(e.format(&mut Cli::command())))?;
+    Ok((matches, cli))
+}
+
+/// Prints a clap error (or `--help`/`--version`) and picks the exit code.
+fn clap_exit(e: clap::Error) -> i32 {
+    let _ = e.print();
+    if e.use_stderr() {
+        exit::USAGE
+    } else {
+        exit::OK
     }
 }
 
@@ -230,26 +268,9 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .map_err(|e| anyhow::anyhow!("cannot start the async runtime: {e}"))
 }
 
-/// Prints an API result on stdout: `--output table` as the REPL shows it (lists of objects as
-/// aligned tables trimmed to the terminal, objects as indented key/value), `--output json` as
-/// pretty JSON; by default a table on a terminal and JSON when piped.
+/// Prints an API result on stdout as the flags ask (`--query`, then `--output json|table|
+/// cols=…`; by default a table on a terminal and JSON when piped); see [`render`].
 fn print_value(global: &GlobalArgs, value: &serde_json::Value) -> anyhow::Result<()> {
-    use std::io::IsTerminal;
-    let table = match global.output {
-        Some(Output::Table) => true,
-        Some(Output::Json) => false,
-        None => std::io::stdout().is_terminal(),
-    };
-    if table {
-        let shown = rhai::serde::to_dynamic(value)
-            .map_err(|e| anyhow::anyhow!("cannot show the result as a table: {e}"))?;
-        let width = crate::repl::print::terminal_width();
-        println!(
-            "{}",
-            crate::repl::print::render(&shown, width).unwrap_or_default()
-        );
-    } else {
-        println!("{}", serde_json::to_string_pretty(value)?);
-    }
+    println!("{}", render::show(global, value.clone())?);
     Ok(())
 }

@@ -1,6 +1,6 @@
 //! The progress display: a spinner on stderr for every wait that takes more than a moment
 //! (an instance booting, a command running), showing what is awaited, the elapsed time and
-//! the last status seen. Drawn only when stderr is a terminal and `--quiet` is not given;
+//! the last status seen, and erased without a trace when the wait ends. Drawn only when stderr is a terminal and `--quiet` is not given;
 //! otherwise there is no sink at all, so piped output stays clean.
 
 use crate::host::{Progress, ProgressSink};
@@ -37,16 +37,11 @@ impl Spinner {
                 let bar = slot.get_or_insert_with(|| start(*elapsed));
                 bar.set_message(format!("waiting for {what}: {state}"));
             }
-            Progress::Finished { what, ok, elapsed } => {
-                // A wait that never needed a second poll drew nothing, and says nothing.
+            Progress::Finished { .. } => {
+                // Cleared without a trace: a finished wait leaves no line behind (the script's
+                // own output and the errors say what happened).
                 if let Some(bar) = slot.take() {
                     bar.finish_and_clear();
-                    let secs = elapsed.as_secs_f64();
-                    if *ok {
-                        eprintln!("  waited {secs:.1}s for {what}");
-                    } else {
-                        eprintln!("  stopped waiting for {what} after {secs:.1}s");
-                    }
                 }
             }
         }

@@ -7,6 +7,16 @@ use crate::ledger::target::RunTarget;
 use clap::Args;
 use std::io::{BufRead, IsTerminal, Write};
 
+super::flags::flag_set!(
+    /// The shared flags `release` takes.
+    ReleaseFlags {
+        target: super::flags::TargetFlags,
+        guard: super::flags::GuardFlags,
+        journal: super::flags::JournalFlags,
+        log: super::flags::LogFlags,
+    }
+);
+
 #[derive(Debug, Args)]
 pub struct ReleaseArgs {
     /// The resources to release (ids as `ecsh ledger` lists them).
@@ -19,6 +29,8 @@ pub struct ReleaseArgs {
     /// Release everything this run still holds or kept.
     #[arg(long, value_name = "RUN")]
     pub run: Option<String>,
+    #[command(flatten)]
+    pub flags: ReleaseFlags,
 }
 
 pub fn run(global: &GlobalArgs, args: ReleaseArgs) -> anyhow::Result<i32> {

@@ -9,6 +9,24 @@ use super::GlobalArgs;
 use crate::ledger::{CancelState, Ledger, Signal, SignalAction, Signals};
 use std::sync::Arc;
 
+super::flags::flag_set!(
+    /// The shared flags the REPL takes.
+    ReplFlags {
+        target: super::flags::TargetFlags,
+        guard: super::flags::GuardFlags,
+        journal: super::flags::JournalFlags,
+        lease: super::flags::LeaseFlags,
+        progress: super::flags::ProgressFlags,
+        log: super::flags::LogFlags,
+    }
+);
+
+#[derive(Debug, clap::Args, Default)]
+pub struct ReplArgs {
+    #[command(flatten)]
+    pub flags: ReplFlags,
+}
+
 pub fn run(global: &GlobalArgs) -> anyhow::Result<i32> {
     let prepared = match super::session::prepare(global, "repl")? {
         Ok(p) => p,

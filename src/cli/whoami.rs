@@ -4,19 +4,30 @@
 //! type); `--output json` prints it all as one JSON object. Never prints a secret, a token or
 //! a process's output: only whether they are set, and from where.
 
-use super::{exit, GlobalArgs, Output};
+use super::{exit, GlobalArgs};
 use crate::ops::Product;
 use crate::rpc::{endpoint::is_loopback, whoami_report, Client, Resolved};
 use anyhow::Context;
 use clap::Args;
 use serde_json::{json, Map, Value};
 
-#[derive(Debug, Args, Default)]
+super::flags::flag_set!(
+    /// The shared flags `whoami` takes.
+    WhoamiFlags {
+        target: super::flags::TargetFlags,
+        output: super::flags::OutputFlags,
+        log: super::flags::LogFlags,
+    }
+);
+
+#[derive(Debug, Args)]
 pub struct WhoamiArgs {
     /// Also call STS GetCallerIdentity with the credentials, to show the account and principal
     /// they belong to (fetching temporary keys first when the source gives those).
     #[arg(long)]
     pub check: bool,
+    #[command(flatten)]
+    pub flags: WhoamiFlags,
 }
 
 pub fn run(global: &GlobalArgs, args: &WhoamiArgs) -> anyhow::Result<i32> {
@@ -28,21 +39,17 @@ pub fn run(global: &GlobalArgs, args: &WhoamiArgs) -> anyhow::Result<i32> {
         None
     };
     let rows = whoami_report(&resolved);
-    if global.output == Some(Output::Json) {
-        let settings: Map<String, Value> = rows
-            .into_iter()
-            .map(|(k, v)| (k, Value::String(v)))
-            .collect();
-        let mut out = json!({
-            "sources": resolved.chain,
-            "settings": settings,
-            "target": target,
-        });
-        if let Some(id) = identity {
-            out["identity"] = id;
-        }
-        println!("{}", serde_json::to_string_pretty(&out)?);
-        return Ok(exit::OK);
+    let settings: Map<String, Value> = rows
+        .iter()
+        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+        .collect();
+    let mut json = json!({
+        "sources": resolved.chain,
+        "settings": settings,
+        "target": target,
+    });
+    if let Some(id) = &identity {
+        json["identity"] = id.clone();
     }
     let width = resolved
         .chain
@@ -50,17 +57,17 @@ pub fn run(global: &GlobalArgs, args: &WhoamiArgs) -> anyhow::Result<i32> {
         .map(|s| s.source.len())
         .max()
         .unwrap_or(0);
-    println!("credential sources, in order:");
+    let mut text = String::from("credential sources, in order:\n");
     for (n, s) in resolved.chain.iter().enumerate() {
-        println!(
-            "  {}. {:<width$}  {}: {}",
+        text += &format!(
+            "  {}. {:<width$}  {}: {}\n",
             n + 1,
             s.source,
             s.status,
             s.detail
         );
     }
-    println!();
+    text.push('\n');
     let mut rows = rows;
     rows.push(("target".into(), target));
     if let Some(id) = &identity {
@@ -71,8 +78,9 @@ pub fn run(global: &GlobalArgs, args: &WhoamiArgs) -> anyhow::Result<i32> {
     }
     let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
     for (setting, value) in rows {
-        println!("{setting:<width$}  {value}");
+        text += &format!("{setting:<width$}  {value}\n");
     }
+    println!("{}", super::render::report(global, text, json)?);
     Ok(exit::OK)
 }
 

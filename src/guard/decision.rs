@@ -115,11 +115,9 @@ pub fn approved_totals(decisions: &[Decision]) -> Vec<(String, f64)> {
     totals
 }
 
-/// Now, as RFC 3339 UTC.
+/// Now, as RFC 3339 UTC to the second.
 pub(crate) fn now() -> String {
-    time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
+    crate::rpc::format_timestamp(time::OffsetDateTime::now_utc())
 }
 
 #[cfg(test)]

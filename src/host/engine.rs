@@ -40,17 +40,6 @@ pub const STDLIB: &[(&str, &str)] = &[
     ),
 ];
 
-/// Names a script sees besides the table's functions.
-const EXTRA_NAMES: &[&str] = &[
-    "call_api",
-    "check_options",
-    "warn",
-    "keep",
-    "release",
-    "ledger",
-    "scope",
-];
-
 /// The raw API function. (Not `call`: Rhai reserves `call(fn_ptr, …)` for function pointers.)
 pub const RAW_CALL: &str = "call_api";
 
@@ -118,17 +107,19 @@ pub fn bare_engine(limits: &EngineLimits) -> Engine {
         .set_max_array_size(limits.max_array_size)
         .set_max_map_size(limits.max_map_size)
         .set_max_modules(0)
-        .set_module_resolver(DummyModuleResolver::new());
+        .set_module_resolver(DummyModuleResolver::new())
+        // `x.Regions.Regoin` is an error naming the property, not a silent () that fails
+        // three lines later; optional fields are tested with `x.contains("Foo")` or `?.`.
+        .set_fail_on_invalid_map_property(true);
     engine.disable_symbol("eval");
     engine
 }
 
-/// Every name a script may not define: the table, the extras, and every stdlib function
+/// Every name a script may not define: the table (builtins included), and every stdlib function
 /// (private ones too: a script function would shadow them inside the stdlib).
 pub fn reserved_names() -> BTreeSet<String> {
     let engine = bare_engine(&EngineLimits::default());
     let mut names: BTreeSet<String> = TABLE.iter().map(|f| f.name.to_string()).collect();
-    names.extend(EXTRA_NAMES.iter().map(|s| s.to_string()));
     for (_, src) in STDLIB {
         if let Ok(ast) = engine.compile(src) {
             names.extend(ast.iter_functions().map(|f| f.name.to_string()));
@@ -158,7 +149,7 @@ pub fn build(
         match spec.handler {
             Handler::Api(_) | Handler::Custom(_) => register_op(&mut engine, &host, spec),
             Handler::Search => register_search(&mut engine, spec),
-            Handler::Stdlib => {}
+            Handler::Stdlib | Handler::Builtin => {}
         }
     }
     register_call(&mut engine, &host);
@@ -193,10 +184,9 @@ pub fn invoke(host: &Host, spec: &HostFn, opts: &Map) -> Result<Value, HostError
     match spec.handler {
         Handler::Api(post) => functions::call_api(host, spec, &checked, post),
         Handler::Custom(run) => run(host, &checked),
-        Handler::Stdlib | Handler::Search => Err(HostError::UnknownAction(format!(
-            "{} is not implemented in Rust",
-            spec.name
-        ))),
+        Handler::Stdlib | Handler::Search | Handler::Builtin => Err(HostError::UnknownAction(
+            format!("{} is not implemented in Rust", spec.name),
+        )),
     }
 }
 
@@ -220,7 +210,7 @@ fn register_op(engine: &mut Engine, host: &Rc<Host>, spec: &'static HostFn) {
     let h = host.clone();
     FuncRegistration::new(spec.name)
         .with_comments(&docs)
-        .with_params_info(["opts: Map", spec.returns])
+        .with_params_info(["opts: map", spec.returns])
         .with_volatility(true)
         .register_into_engine(
             engine,
@@ -258,7 +248,7 @@ fn register_search(engine: &mut Engine, spec: &'static HostFn) {
     };
     FuncRegistration::new(spec.name)
         .with_comments(&docs)
-        .with_params_info(["query: &str", spec.returns])
+        .with_params_info(["query: string", spec.returns])
         .with_volatility(true)
         .register_into_engine(
             engine,
@@ -268,7 +258,7 @@ fn register_search(engine: &mut Engine, spec: &'static HostFn) {
         );
     FuncRegistration::new(spec.name)
         .with_comments(&docs)
-        .with_params_info(["query: &str", "product: &str", spec.returns])
+        .with_params_info(["query: string", "product: string", spec.returns])
         .with_volatility(true)
         .register_into_engine(
             engine,
@@ -288,15 +278,11 @@ fn raw_call(host: &Host, product: &str, action: &str, params: &Map) -> Result<Va
 }
 
 fn register_call(engine: &mut Engine, host: &Rc<Host>) {
-    let docs = [
-        "/// Calls any ECS or VPC API action directly: call_api(\"ecs\", \"DescribeInstances\", #{ InstanceIds: [\"i-1\"] }).",
-        "/// Parameters use the API's names; arrays and maps are flattened as the API expects (Tag.1.Key).",
-        "/// RegionId defaults to the session's region. Goes through the same guard and ledger as every function.",
-    ];
+    let docs = functions::find(RAW_CALL).map_or_else(Vec::new, HostFn::doc_lines);
     let h = host.clone();
     FuncRegistration::new(RAW_CALL)
-        .with_comments(docs)
-        .with_params_info(["product: &str", "action: &str", "params: Map", "Map"])
+        .with_comments(&docs)
+        .with_params_info(["product: string", "action: string", "params: map", "map"])
         .with_volatility(true)
         .register_into_engine(
             engine,
@@ -308,8 +294,8 @@ fn register_call(engine: &mut Engine, host: &Rc<Host>) {
         );
     let h = host.clone();
     FuncRegistration::new(RAW_CALL)
-        .with_comments(docs)
-        .with_params_info(["product: &str", "action: &str", "Map"])
+        .with_comments(&docs)
+        .with_params_info(["product: string", "action: string", "map"])
         .with_volatility(true)
         .register_into_engine(
             engine,
@@ -328,7 +314,7 @@ fn register_helpers(engine: &mut Engine, host: &Rc<Host>) {
             "/// Checks an options map against a function's declared options (as the Rust functions do) and",
             "/// returns every option with its default filled in (() when not given). The stdlib uses it.",
         ])
-        .with_params_info(["func: &str", "opts: Map", "Map"])
+        .with_params_info(["func: string", "opts: map", "map"])
         .with_volatility(true)
         .register_into_engine(engine, move |ctx: NativeCallContext, func: &str, opts: Map| -> RResult<Dynamic> {
             let spec = functions::find(func).ok_or_else(|| {
@@ -367,7 +353,7 @@ fn register_helpers(engine: &mut Engine, host: &Rc<Host>) {
     let h = host.clone();
     FuncRegistration::new("warn")
         .with_comments(["/// Writes a warning to the session's diagnostics (stderr), not to the script's output."])
-        .with_params_info(["message: &str", "()"])
+        .with_params_info(["message: string", "()"])
         .with_volatility(true)
         .register_into_engine(engine, move |msg: &str| (h.output.warn)(msg));
 }
@@ -429,7 +415,9 @@ mod tests {
             .iter()
             .filter_map(|f| f["name"].as_str())
             .collect();
-        for f in TABLE {
+        // The ledger's own functions exist only in sessions with a ledger (not this one).
+        let ledgered = ["keep", "ledger", "scope"];
+        for f in TABLE.iter().filter(|f| !ledgered.contains(&f.name)) {
             assert!(names.contains(&f.name), "{} is not registered", f.name);
         }
         assert!(names.contains(&RAW_CALL));
@@ -441,6 +429,52 @@ mod tests {
             .unwrap();
         let docs = price["docComments"].to_string();
         assert!(docs.contains("instance_type (string, required)"), "{docs}");
+    }
+
+    /// Every function a session's engine offers (the ledger's included) has a row in the
+    /// table, so help, `check` and docs/functions.md know it: a new host function without one
+    /// fails here.
+    #[test]
+    fn every_registered_host_function_has_a_table_row() {
+        let (mut he, rt) = offline_engine();
+        let dir = tempfile::tempdir().unwrap();
+        let client = Client::new(ClientConfig::new(
+            Credentials::new("id", "x"),
+            "cn-hangzhou",
+        ))
+        .unwrap();
+        let ledger =
+            crate::ledger::start_run(&client, Some(dir.path()), "test", "nowhere", Default::default())
+                .unwrap();
+        crate::ledger::rhai::register(
+            &mut he.engine,
+            ledger,
+            rt.handle().clone(),
+            std::sync::Arc::new(|_: &str| {}),
+        );
+        let json = he.engine.gen_fn_metadata_to_json(false).unwrap();
+        let meta: serde_json::Value = serde_json::from_str(&json).unwrap();
+        let stdlib: BTreeSet<String> = STDLIB
+            .iter()
+            .flat_map(|(_, src)| {
+                he.engine
+                    .compile(src)
+                    .unwrap()
+                    .iter_functions()
+                    .map(|f| f.name.to_string())
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        for f in meta["functions"].as_array().unwrap() {
+            let name = f["name"].as_str().unwrap();
+            if stdlib.contains(name) && functions::find(name).is_none() {
+                continue; // a private stdlib helper
+            }
+            assert!(
+                functions::find(name).is_some(),
+                "{name} has no row in functions::TABLE"
+            );
+        }
     }
 
     #[test]

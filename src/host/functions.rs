@@ -27,6 +27,10 @@ pub enum Handler {
     Stdlib,
     /// Positional `(query [, product])`: doc_search and search_and_format.
     Search,
+    /// Registered by the module that owns it (`call_api`, `warn`, `check_options` by the engine;
+    /// `keep`, `ledger`, `scope` by the ledger); the row documents its positional parameters
+    /// (its `options`, in order) for help, `check` and docs/functions.md.
+    Builtin,
 }
 
 /// What an `Api` function returns from the response.
@@ -65,6 +69,27 @@ pub struct HostFn {
 }
 
 impl HostFn {
+    /// True when the function takes positional parameters (its `options`, in order) rather
+    /// than one options map.
+    pub fn positional(&self) -> bool {
+        matches!(self.handler, Handler::Search | Handler::Builtin)
+    }
+
+    /// The positional parameters as signatures show them: `id: string`, `[params: map]`.
+    pub fn positional_params(&self) -> Vec<String> {
+        self.options
+            .iter()
+            .map(|o| {
+                let p = format!("{}: {}", o.name, o.kind.name());
+                if o.required {
+                    p
+                } else {
+                    format!("[{p}]")
+                }
+            })
+            .collect()
+    }
+
     /// True when the function's action pages, so it takes `page_size` / `max_items`.
     pub fn paged(&self) -> bool {
         self.action().is_some_and(|a| a.paging != ops::Paging::None)
@@ -83,7 +108,10 @@ impl HostFn {
         for o in self.options {
             lines.push(format!("/// - {}", describe_option(o)));
         }
-        lines.push("/// - region (string): region id; defaults to the session's region.".into());
+        if !self.positional() {
+            lines
+                .push("/// - region (string): region id; defaults to the session's region.".into());
+        }
         if self.paged() {
             lines.push("/// - page_size (integer), max_items (integer): paging limits; every page is returned by default.".into());
         }
@@ -103,22 +131,6 @@ pub fn describe_option(o: &Opt) -> String {
     }
     s.push_str(&format!("): {}", o.doc));
     s
-}
-
-/// The help text of a function (for `help(name)` and `:help` in the REPL), or `None` when no
-/// function has that name.
-pub fn help_text(name: &str) -> Option<String> {
-    let f = find(name)?;
-    let signature = match f.handler {
-        Handler::Search => format!("{name}(query [, product]) -> {}", f.returns),
-        _ => format!("{name}(#{{ … }}) -> {}", f.returns),
-    };
-    let body: Vec<String> = f
-        .doc_lines()
-        .iter()
-        .map(|l| l.trim_start_matches("///").trim_start().to_string())
-        .collect();
-    Some(format!("{signature}\n{}", body.join("\n")))
 }
 
 /// Looks a function up by name.
@@ -147,7 +159,7 @@ const fn f(
         fixed: &[],
         refused: &[],
         validate: None,
-        returns: "Map",
+        returns: "map",
         result,
         example,
         handler,
@@ -368,7 +380,7 @@ pub static TABLE: &[HostFn] = &[
         "let net = ensure_vpc_and_vswitch(#{ region: \"ap-southeast-1\", zone_id: \"ap-southeast-1a\" });",
         Handler::Stdlib),
     HostFn {
-        returns: "String",
+        returns: "string",
         ..f("setup_security_group", S5, None,
         "Creates a security group, opens the inbound ports given (only what the application needs), and applies a full-egress rule. Returns the security group id.",
         &[
@@ -381,7 +393,7 @@ pub static TABLE: &[HostFn] = &[
         Handler::Stdlib)
     },
     HostFn {
-        returns: "String",
+        returns: "string",
         ..f("create_security_group", S5, Some((ECS, "CreateSecurityGroup")),
         "Creates a security group in a VPC. Returns its id.",
         &[
@@ -531,7 +543,7 @@ pub static TABLE: &[HostFn] = &[
     },
     HostFn {
         validate: Some(content_or_path),
-        returns: "String",
+        returns: "string",
         ..f("run_command", S8, Some((ECS, "RunCommand")),
         "Starts a script on an instance through Cloud Assistant and returns the invoke id (asynchronous; see describe_invocations).",
         COMMAND_OPTS,
@@ -597,7 +609,7 @@ pub static TABLE: &[HostFn] = &[
         "delete_vpc(#{ vpc_id: \"vpc-xxx\" });",
         Handler::Custom(delete_vpc)),
     HostFn {
-        returns: "String",
+        returns: "string",
         ..f("search_and_format", SD, None,
         "Searches the offline documentation (functions, API actions, error codes) and returns the hits as text: title, summary, link.",
         &[
@@ -609,7 +621,7 @@ pub static TABLE: &[HostFn] = &[
         Handler::Search)
     },
     HostFn {
-        returns: "Array",
+        returns: "array",
         ..f("doc_search", SD, None,
         "Searches the offline documentation (functions, API actions, error codes), best match first.",
         &[
@@ -620,7 +632,7 @@ pub static TABLE: &[HostFn] = &[
         "for hit in doc_search(\"RunInstances parameter\") { print(hit.title); }",
         Handler::Search)
     },
-    HostFn { returns: "Array", ..f("wait_instances", SX, None,
+    HostFn { returns: "array", ..f("wait_instances", SX, None,
         "Waits until instances reach a status (adaptive polling); fails fast on a status that cannot lead there.",
         &[
             req(local("instance_ids", Kind::StrList, "Instance ids.")),
@@ -658,6 +670,63 @@ pub static TABLE: &[HostFn] = &[
         "#{InstanceId, InvocationStatus, ExitCode, Output, DecodedOutput, ErrorCode, ErrorInfo, …}",
         "let r = wait_invocation(#{ invoke_id: invoke, instance_id: id });",
         Handler::Custom(wait_invocation)),
+    HostFn { returns: "map", ..f("call_api", SX, None,
+        "Calls any ECS or VPC API action directly, through the same guard and ledger as every function. Parameters use the API's names; arrays and maps are flattened as the API expects (Tag.1.Key); RegionId defaults to the session's region.",
+        &[
+            req(local("product", Kind::Str, "ecs or vpc.")),
+            req(local("action", Kind::Str, "The API action, e.g. DescribeInstances.")),
+            local("params", Kind::Map, "The action's parameters, by their API names."),
+        ],
+        "the API's JSON answer as a map",
+        "call_api(\"ecs\", \"DescribeInstances\", #{ InstanceIds: [\"i-1\"] })",
+        Handler::Builtin) },
+    HostFn { returns: "array", ..f("keep", SX, None,
+        "Keeps a resource this run created (and what depends on it) when the run ends, instead of releasing it: for a long-running service. Keeping costs money, so the guard quotes it hourly and asks (under --max-cost give #{ \"for\": \"24h\" }); the instances' AutoReleaseTime lease becomes the kept duration, or is cleared without one.",
+        &[req(local("id", Kind::Str, "The id of a resource the run created.")),
+          local("options", Kind::Map, "#{ \"for\": \"24h\" }: how long it is kept running (counted against --max-cost; sets the lease).")],
+        "the ids kept (array of strings)",
+        "keep(infra.instance_id, #{ \"for\": \"24h\" });",
+        Handler::Builtin) },
+    HostFn { returns: "array", ..f("release", SX, None,
+        "Releases now a resource this run created or kept (and what depends on it), in dependency order, verified; `ecsh release ID` does the same after the run.",
+        &[req(local("id", Kind::Str, "The id of a resource the run created."))],
+        "the ids released (array of strings)",
+        "release(disk_id);",
+        Handler::Builtin) },
+    HostFn { returns: "()", ..f("preapprove_run_instances", SX, None,
+        "Quotes a run_instances call and asks for its approval now, before anything is created; `network` is shown in the cost block. The next run_instances with the same priced options is then admitted without asking again (create_instance_with_infra uses it so that a \"no\" sends no creating call). It can only ask earlier, never approve.",
+        &[req(local("opts", Kind::Map, "The run_instances options to quote.")),
+          req(local("network", Kind::Str, "What the cost block says about the network (reused or new)."))],
+        "()",
+        "preapprove_run_instances(#{ instance_type: \"ecs.g7.large\", zone_id: \"cn-hangzhou-k\" }, \"new VPC and vswitch\");",
+        Handler::Builtin) },
+    HostFn { returns: "array", ..f("ledger", SX, None,
+        "What this run created so far, in creation order, and whether each is held, kept or released.",
+        &[],
+        "[#{id, kind, region, action, scope, status}]",
+        "for r in ledger() { print(`${r.kind} ${r.id} ${r.status}`); }",
+        Handler::Builtin) },
+    HostFn { returns: "?", ..f("scope", SX, None,
+        "Runs a block and releases what it created when the block ends: normally, by an error, or by Ctrl-C.",
+        &[req(local("body", Kind::Closure, "The block, as a closure: || { … }."))],
+        "the block's value",
+        "scope(|| { let vpc = create_vpc(#{ cidr_block: \"10.0.0.0/8\" }); print(vpc); });",
+        Handler::Builtin) },
+    HostFn { returns: "()", ..f("warn", SX, None,
+        "Writes a warning to the session's diagnostics (stderr), not to the script's output.",
+        &[req(local("message", Kind::Str, "The warning."))],
+        "()",
+        "warn(\"no stock in cn-hangzhou-k, trying the next zone\");",
+        Handler::Builtin) },
+    HostFn { returns: "map", ..f("check_options", SX, None,
+        "Checks an options map against a function's declared options (as the Rust functions do) and returns every option with its default filled in (() when not given). The stdlib uses it.",
+        &[
+            req(local("func", Kind::Str, "The function whose options these are.")),
+            req(local("opts", Kind::Map, "The options map.")),
+        ],
+        "the options with defaults filled in (map)",
+        "let o = check_options(\"create_vpc\", #{ cidr_block: \"10.0.0.0/8\" });",
+        Handler::Builtin) },
 ];
 
 // --- cross-option rules --------------------------------------------------------------------
@@ -1122,18 +1191,6 @@ mod tests {
                 assert!(seen.insert(o.name), "{}: option {} twice", f.name, o.name);
             }
         }
-    }
-
-    #[test]
-    fn help_shows_signature_options_and_example() {
-        let h = help_text("describe_price").unwrap();
-        assert!(h.starts_with("describe_price(#{ … }) -> Map\n"), "{h}");
-        assert!(h.contains("- period (integer, default 1)"), "{h}");
-        assert!(h.contains("Example: let p = describe_price("), "{h}");
-        assert!(help_text("doc_search")
-            .unwrap()
-            .starts_with("doc_search(query [, product]) -> Array"));
-        assert!(help_text("nope").is_none());
     }
 
     #[test]

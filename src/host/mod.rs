@@ -18,6 +18,7 @@ pub mod errors;
 pub mod functions;
 pub mod gateway;
 pub mod keep;
+pub mod lint;
 pub mod options;
 pub mod paging;
 pub mod runner;

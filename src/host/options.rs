@@ -30,6 +30,8 @@ pub enum Kind {
     Map,
     /// An array of object maps (`ingress_rules`).
     MapList,
+    /// A closure (`|| { … }`): only as a positional parameter (`scope`), never an option.
+    Closure,
 }
 
 impl Kind {
@@ -42,6 +44,7 @@ impl Kind {
             Kind::StrList => "array of strings",
             Kind::Map => "map",
             Kind::MapList => "array of maps",
+            Kind::Closure => "function",
         }
     }
 
@@ -312,6 +315,7 @@ fn typed(func: &str, o: &Opt, v: &Dynamic) -> Result<Value, HostError> {
         Kind::Float => v.is_int() || v.is_float(),
         Kind::Bool => v.is_bool(),
         Kind::Map => v.is_map(),
+        Kind::Closure => v.is_fnptr(),
         Kind::StrList | Kind::MapList => {
             let want_map = o.kind == Kind::MapList;
             v.read_lock::<rhai::Array>().is_some_and(|a| {

@@ -181,7 +181,15 @@ fn run_source_here(
     built
         .engine
         .run_ast_with_scope(&mut scope, &ast)
-        .map_err(|e| runtime_failure(name, &e))?;
+        .map_err(|e| {
+            let mut failure = runtime_failure(name, &e);
+            if let Some((property, keys)) =
+                missing_property_keys(&built.engine, &mut scope, source, &e)
+            {
+                failure.message = missing_property_message(&property, Some(&keys));
+            }
+            failure
+        })?;
     Ok(RunReport {
         api_calls: host.gateway.call_count(),
         elapsed: start.elapsed(),
@@ -204,8 +212,23 @@ pub fn check_file(path: &Path) -> Result<(), Vec<Diagnostic>> {
 
 /// Parses `source` and reports problems without running anything.
 pub fn check_source(name: &str, source: &str) -> Result<(), Vec<Diagnostic>> {
-    let engine = engine::bare_engine(&EngineLimits::default());
-    compile(&engine, name, source).map(|_| ())
+    let mut engine = engine::bare_engine(&EngineLimits::default());
+    // Unoptimised, so literal option maps stay maps for the lint to read.
+    engine.set_optimization_level(rhai::OptimizationLevel::None);
+    let ast = compile(&engine, name, source)?;
+    let findings = super::lint::lint(&ast);
+    if findings.is_empty() {
+        return Ok(());
+    }
+    Err(findings
+        .into_iter()
+        .map(|f| Diagnostic {
+            file: name.to_string(),
+            line: f.line,
+            column: f.column,
+            message: f.message,
+        })
+        .collect())
 }
 
 fn compile(engine: &rhai::Engine, name: &str, source: &str) -> Result<AST, Vec<Diagnostic>> {
@@ -308,6 +331,14 @@ pub fn runtime_failure(file: &str, err: &EvalAltResult) -> ScriptFailure {
             fill_from_map(&mut failure, &map);
         }
     }
+    if let EvalAltResult::ErrorFunctionNotFound(signature, _) = cur {
+        if let Some(better) = super::lint::explain_missing_function(signature) {
+            failure.message = better;
+        }
+    }
+    if let EvalAltResult::ErrorPropertyNotFound(property, _) = cur {
+        failure.message = missing_property_message(property, None);
+    }
     if let EvalAltResult::ErrorTooManyModules(_) = cur {
         failure.message = "import is disabled: ecsh scripts cannot load modules, and every host and stdlib function is available without one".into();
     }
@@ -321,6 +352,68 @@ pub fn runtime_failure(file: &str, err: &EvalAltResult) -> ScriptFailure {
         );
     }
     failure
+}
+
+/// For `x.Regions.Regoin` failing at top level: the keys `x.Regions` does have, read again
+/// from the script's variables. Only a plain `name.field.field` chain is read (no calls, so
+/// nothing runs twice); inside a function its locals are gone and this gives `None`.
+pub fn missing_property_keys(
+    engine: &rhai::Engine,
+    scope: &mut Scope,
+    source: &str,
+    err: &EvalAltResult,
+) -> Option<(String, Vec<String>)> {
+    let mut cur = err;
+    while let EvalAltResult::ErrorInFunctionCall(_, _, inner, _) = cur {
+        cur = inner;
+    }
+    let EvalAltResult::ErrorPropertyNotFound(property, pos) = cur else {
+        return None;
+    };
+    let line = source.lines().nth(pos.line()?.checked_sub(1)?)?;
+    let column = pos.position()?.checked_sub(1)?;
+    let before: String = line.chars().take(column).collect();
+    let before = before.strip_suffix('.')?;
+    let start = before
+        .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
+        .map_or(0, |i| i + 1);
+    let chain = &before[start..];
+    let plain = !chain.is_empty()
+        && chain.split('.').all(|part| {
+            part.chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        });
+    if !plain {
+        return None;
+    }
+    let value = engine
+        .eval_expression_with_scope::<Dynamic>(scope, chain)
+        .ok()?;
+    let map = value.read_lock::<Map>()?;
+    Some((
+        property.clone(),
+        map.keys().map(|k| k.to_string()).collect(),
+    ))
+}
+
+/// The error for reading a property a map does not have, with its keys when known.
+pub fn missing_property_message(property: &str, keys: Option<&[String]>) -> String {
+    let what = match keys {
+        Some([]) => "the map is empty".to_string(),
+        Some(keys) => {
+            let near = crate::ops::closest(property, keys.iter().map(String::as_str))
+                .map(|n| format!("did you mean '{n}'? "))
+                .unwrap_or_default();
+            format!("{near}it has: {}", keys.join(", "))
+        }
+        None => "print the map, or its .keys(), to see what it has".to_string(),
+    };
+    format!(
+        "no property '{property}' in this map; {what}. A field that may be absent is tested \
+         first: if x.contains(\"{property}\") {{ … }}"
+    )
 }
 
 fn fill_from_map(f: &mut ScriptFailure, map: &Map) {

@@ -251,10 +251,10 @@ pub fn start_run(
 }
 
 /// Now as an RFC 3339 UTC timestamp, for the journal.
+/// Now, as RFC 3339 UTC to the second (`2026-12-01T09:53:17Z`): what people read in `ecsh
+/// ledger` and the journal; sub-second digits only made the lines longer.
 pub(crate) fn now_rfc3339() -> String {
-    time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
+    crate::rpc::format_timestamp(time::OffsetDateTime::now_utc())
 }
 
 #[cfg(test)]

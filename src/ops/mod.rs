@@ -405,6 +405,20 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
+/// The candidate closest to `name` (case-insensitive), when it is close enough to be a typo of
+/// it (at most 2 edits, more for long names): the one rule of every "did you mean".
+pub fn closest<'a, I: IntoIterator<Item = &'a str>>(name: &str, candidates: I) -> Option<&'a str> {
+    let wanted = name.to_ascii_lowercase();
+    let limit = 2.max(name.len() / 4);
+    candidates
+        .into_iter()
+        .filter(|c| *c != name)
+        .map(|c| (edit_distance(&c.to_ascii_lowercase(), &wanted), c))
+        .filter(|(d, _)| *d <= limit)
+        .min()
+        .map(|(_, c)| c)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -30,9 +30,13 @@ pub struct FunctionDoc {
     pub summary: String,
     /// The full description (for `help("name")`).
     pub doc: String,
-    /// Positional parameters before the options map (`call(product, action, params)`).
+    /// Positional parameters before the options map (`call_api(product: string, …)`).
     pub params: Vec<String>,
+    /// True when `options` document the positional `params` (there is no options map).
+    pub positional: bool,
     pub options: Vec<OptionDoc>,
+    /// The Rhai type of the result (`map`, `array`, `()`).
+    pub returns: String,
     /// What the result looks like (`#{ Data: #{ RecommendInstanceType: [...] } }`).
     pub result: String,
     pub example: String,
@@ -42,7 +46,7 @@ impl FunctionDoc {
     /// `describe_price(#{instance_type, period = 1, …})`, the signature shown in hints.
     pub fn signature(&self) -> String {
         let mut args: Vec<String> = self.params.clone();
-        if !self.options.is_empty() {
+        if !self.options.is_empty() && !self.positional {
             let opts: Vec<String> = self
                 .options
                 .iter()
@@ -54,7 +58,7 @@ impl FunctionDoc {
                 .collect();
             args.push(format!("#{{{}}}", opts.join(", ")));
         }
-        format!("{}({})", self.name, args.join(", "))
+        format!("{}({}) -> {}", self.name, args.join(", "), self.returns)
     }
 
     pub fn option(&self, name: &str) -> Option<&OptionDoc> {
@@ -142,12 +146,7 @@ impl Catalog {
 
     /// The closest documented or callable name to `name`, for "did you mean".
     pub fn near_miss(&self, name: &str) -> Option<&str> {
-        self.names
-            .iter()
-            .map(|n| (edit_distance(n, name), n))
-            .filter(|(d, n)| *d <= 2.max(name.len() / 4) && n.as_str() != name)
-            .min()
-            .map(|(_, n)| n.as_str())
+        crate::ops::closest(name, self.names.iter().map(String::as_str))
     }
 }
 
@@ -164,20 +163,6 @@ fn signature_name(sig: &str) -> Option<String> {
     is_ident.then(|| name.to_string())
 }
 
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
-}
-
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -191,6 +176,8 @@ pub(crate) mod tests {
                 summary: "Quote the price of an instance configuration.".into(),
                 doc: "Quote the price of an instance configuration. Prices are per hour.".into(),
                 params: vec![],
+                positional: false,
+                returns: "map".into(),
                 options: vec![
                     OptionDoc {
                         name: "instance_type".into(),
@@ -223,6 +210,8 @@ pub(crate) mod tests {
                 summary: "List the regions.".into(),
                 doc: "List the regions.".into(),
                 params: vec![],
+                positional: false,
+                returns: "map".into(),
                 options: vec![],
                 result: "#{ Regions: #{ Region: [...] } }".into(),
                 example: "describe_regions()".into(),
@@ -249,7 +238,7 @@ pub(crate) mod tests {
         let f = &sample()[0];
         assert_eq!(
             f.signature(),
-            "describe_price(#{instance_type: string (required), period: int = 1, price_unit: string = \"Hour\"})"
+            "describe_price(#{instance_type: string (required), period: int = 1, price_unit: string = \"Hour\"}) -> map"
         );
     }
 

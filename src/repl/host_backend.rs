@@ -11,7 +11,7 @@ use super::catalog::{FunctionDoc, OptionDoc};
 use super::Backend;
 use crate::guard::decision;
 use crate::host::engine::{self, HostEngine};
-use crate::host::functions::{Handler, HostFn, TABLE};
+use crate::host::functions::{HostFn, TABLE};
 use crate::host::options::{Opt, MAX_ITEMS, PAGE_SIZE, REGION};
 use crate::host::runner;
 use crate::host::{Host, Session};
@@ -97,7 +97,7 @@ impl Backend for HostBackend {
     }
 
     fn documented(&self) -> Vec<FunctionDoc> {
-        TABLE.iter().map(function_doc).collect()
+        documented_functions()
     }
 
     fn render_error(&self, err: &EvalAltResult, _source: &str) -> String {
@@ -268,11 +268,17 @@ fn release_text(report: &ReleaseReport, after: &Summary) -> String {
     out.trim_end().to_string()
 }
 
+/// Every documented script function as help shows it: the REPL's `help()`, `ecsh help` and
+/// docs/functions.md all read this.
+pub fn documented_functions() -> Vec<FunctionDoc> {
+    TABLE.iter().map(function_doc).collect()
+}
+
 /// A table entry as the REPL shows it.
 fn function_doc(f: &HostFn) -> FunctionDoc {
-    let search = matches!(f.handler, Handler::Search);
+    let positional = f.positional();
     let mut options: Vec<OptionDoc> = f.options.iter().map(option_doc).collect();
-    if !search {
+    if !positional {
         options.push(option_doc(&REGION));
     }
     if f.paged() {
@@ -283,12 +289,14 @@ fn function_doc(f: &HostFn) -> FunctionDoc {
         section: f.section.to_string(),
         summary: first_sentence(f.doc),
         doc: f.doc.to_string(),
-        params: if search {
-            vec!["query".into(), "[product]".into()]
+        params: if positional {
+            f.positional_params()
         } else {
             Vec::new()
         },
+        positional,
         options,
+        returns: f.returns.to_string(),
         result: f.result.to_string(),
         example: f.example.to_string(),
     }

@@ -208,7 +208,16 @@ impl Session {
         match result {
             Ok(value) => self.show(value),
             Err(e) => {
-                let text = self.backend.render_error(&e, src);
+                let mut text = self.backend.render_error(&e, src);
+                // `x.Regions.Regoin` with `x` a session variable: name the keys it does have.
+                let engine = self.backend.engine();
+                if let Some((property, keys)) =
+                    crate::host::runner::missing_property_keys(engine, &mut self.scope, src, &e)
+                {
+                    use crate::host::runner::missing_property_message as message;
+                    text =
+                        text.replace(&message(&property, None), &message(&property, Some(&keys)));
+                }
                 self.warn(text.trim_end());
             }
         }

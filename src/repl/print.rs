@@ -148,10 +148,10 @@ fn nested_text(value: &Dynamic) -> String {
     value.to_string()
 }
 
-/// An aligned table: the union of the rows' keys as columns, plain values first and nested
-/// ones (maps, arrays) after them. When it is wider than `width`, nested columns are cut first,
-/// then the widest (with `…`) down to a minimum; then trailing columns are dropped and named in
-/// a footer.
+/// An aligned table a person can read: the union of the rows' keys as columns, key columns
+/// first (ids, names, status, zone, type, then the other plain values, nested ones last),
+/// nested values summarised, and — when it is wider than `width` — the columns that do not fit
+/// dropped from the end and named in a footer, rather than every column squeezed to `Basel…`.
 fn render_table(rows: &[Map], width: usize) -> String {
     let mut columns: Vec<String> = Vec::new();
     for row in rows {
@@ -166,19 +166,47 @@ fn render_table(rows: &[Map], width: usize) -> String {
             .filter_map(|r| r.get(c.as_str()))
             .any(|v| v.is_map() || v.is_array())
     };
-    let (plain, deep): (Vec<String>, Vec<String>) = columns.into_iter().partition(|c| !nested(c));
-    let first_nested = plain.len();
-    let columns: Vec<String> = plain.into_iter().chain(deep).collect();
+    // A stable sort: within a rank, the rows' own key order.
+    columns.sort_by_key(|c| column_rank(c, nested(c)));
+    aligned(rows, &columns, width, true)
+}
+
+/// A table of exactly `columns`, in that order (`--output cols=A,B`).
+pub fn render_columns(value: &Dynamic, columns: &[String], width: usize) -> Option<String> {
+    let rows = table_rows(value)?;
+    Some(aligned(&rows, columns, width, false))
+}
+
+/// Where a column goes: the keys a person looks for first, then plain values, nested last.
+fn column_rank(name: &str, nested: bool) -> u8 {
+    if nested {
+        return 9;
+    }
+    let ends = |s: &str| name.ends_with(s);
+    if ends("Id") && !name.starts_with("Resource") || name == "id" {
+        0
+    } else if ends("Name") || name == "name" {
+        1
+    } else if ends("Status") || ends("State") || name == "status" {
+        2
+    } else if name.contains("Zone") {
+        3
+    } else if ends("Type") || name == "kind" {
+        4
+    } else {
+        5
+    }
+}
+
+/// Lays out `columns` of `rows`. With `drop`, columns that do not fit are left out (the first
+/// always shows) and named in a footer; without, the widest are cut until the table fits.
+fn aligned(rows: &[Map], columns: &[String], width: usize, drop: bool) -> String {
     let cells: Vec<Vec<String>> = rows
         .iter()
         .map(|row| {
             columns
                 .iter()
-                .map(|c| {
-                    row.get(c.as_str()).map_or(String::new(), |v| {
-                        cut(&inline(v).replace('\n', " "), MAX_CELL)
-                    })
-                })
+                .map(|c| row.get(c.as_str()).map_or(String::new(), cell))
                 .collect()
         })
         .collect();
@@ -194,43 +222,83 @@ fn render_table(rows: &[Map], width: usize) -> String {
                 .unwrap_or(0)
         })
         .collect();
-    let shown = fit(&mut widths, first_nested, width);
-    let mut lines = Vec::with_capacity(rows.len() + 2);
-    lines.push(table_line(&columns[..shown], &widths));
+    let shown: Vec<usize> = if drop {
+        choose(&mut widths, width)
+    } else {
+        squeeze(&mut widths, width);
+        (0..columns.len()).collect()
+    };
+    let pick = |row: &[String]| -> Vec<String> { shown.iter().map(|&i| row[i].clone()).collect() };
+    let shown_widths: Vec<usize> = shown.iter().map(|&i| widths[i]).collect();
+    let mut lines = Vec::with_capacity(rows.len() + 3);
+    lines.push(table_line(&pick(columns), &shown_widths));
     lines.push(
-        widths[..shown]
+        shown_widths
             .iter()
             .map(|w| "─".repeat(*w))
             .collect::<Vec<_>>()
             .join(GAP),
     );
     for row in &cells {
-        lines.push(table_line(&row[..shown], &widths));
+        lines.push(table_line(&pick(row), &shown_widths));
     }
-    if shown < columns.len() {
-        lines.push(format!(
-            "({} more column{} not shown: {}; use :json to see everything)",
-            columns.len() - shown,
-            if columns.len() - shown == 1 { "" } else { "s" },
-            columns[shown..].join(", ")
-        ));
+    let left_out: Vec<&str> = (0..columns.len())
+        .filter(|i| !shown.contains(i))
+        .map(|i| columns[i].as_str())
+        .collect();
+    if !left_out.is_empty() {
+        let note = format!(
+            "({} more column{} not shown: {}; :json in the REPL, --output json or \
+             --output cols=… on the command line show them)",
+            left_out.len(),
+            if left_out.len() == 1 { "" } else { "s" },
+            left_out.join(", ")
+        );
+        lines.push(note);
     }
     lines.join("\n")
 }
 
-/// Shrinks `widths` to fit `width` — the columns from `first_nested` on first — and returns how
-/// many columns are shown.
-fn fit(widths: &mut [usize], first_nested: usize, width: usize) -> usize {
-    let total = |ws: &[usize]| ws.iter().sum::<usize>() + GAP.len() * ws.len().saturating_sub(1);
-    for i in first_nested..widths.len() {
-        if total(widths) <= width {
-            break;
-        }
-        let excess = total(widths) - width;
-        widths[i] = widths[i]
-            .saturating_sub(excess)
-            .max(MIN_COLUMN.min(widths[i]));
+/// One cell: plain values as they are (cut to `MAX_CELL`), nested ones summarised when their
+/// text would not fit (`[3 items]`, `#{4 keys}`).
+fn cell(value: &Dynamic) -> String {
+    let text = inline(value).replace('\n', " ");
+    if text.width() <= MAX_CELL {
+        return text;
     }
+    if let Some(arr) = value.read_lock::<Array>() {
+        return format!("[{} items]", arr.len());
+    }
+    if let Some(map) = value.read_lock::<Map>() {
+        let keys: Vec<&str> = map.keys().map(|k| k.as_str()).collect();
+        return cut(&format!("#{{{}}}", keys.join(", ")), MAX_CELL);
+    }
+    cut(&text, MAX_CELL)
+}
+
+/// The columns that fit in `width`, in order; a column that does not fit is left out (a
+/// narrower one after it may still fit), except that the first always shows, cut if need be.
+fn choose(widths: &mut [usize], width: usize) -> Vec<usize> {
+    let mut shown = Vec::new();
+    let mut used = 0;
+    for (i, w) in widths.iter_mut().enumerate() {
+        let gap = if shown.is_empty() { 0 } else { GAP.len() };
+        let left = width.saturating_sub(used + gap);
+        if *w <= left {
+            used += gap + *w;
+            shown.push(i);
+        } else if shown.is_empty() {
+            *w = left.max(1);
+            used += *w;
+            shown.push(i);
+        }
+    }
+    shown
+}
+
+/// Cuts the widest columns until the table fits (or every column is at `MIN_COLUMN`).
+fn squeeze(widths: &mut [usize], width: usize) {
+    let total = |ws: &[usize]| ws.iter().sum::<usize>() + GAP.len() * ws.len().saturating_sub(1);
     while total(widths) > width {
         let (widest, w) = widths
             .iter()
@@ -243,11 +311,6 @@ fn fit(widths: &mut [usize], first_nested: usize, width: usize) -> usize {
         }
         widths[widest] = w - 1;
     }
-    let mut shown = widths.len();
-    while shown > 1 && total(&widths[..shown]) > width {
-        shown -= 1;
-    }
-    shown
 }
 
 fn table_line(cells: &[String], widths: &[usize]) -> String {
@@ -303,11 +366,11 @@ mod tests {
         );
         let out = render(&v, 100).expect("shown");
         let lines: Vec<&str> = out.lines().collect();
-        // Rhai maps keep keys sorted; columns follow the first row, then new keys.
-        assert_eq!(lines[0], "LocalName      RegionId        Extra");
-        assert_eq!(lines[2], "华东1（杭州）  cn-hangzhou");
-        assert_eq!(lines[3], "Singapore      ap-southeast-1  1");
-        assert!(lines[1].starts_with("─────────────  ──────────────  ─────"));
+        // Key columns first (ids, then names), then the rest in the rows' order.
+        assert_eq!(lines[0], "RegionId        LocalName      Extra");
+        assert_eq!(lines[2], "cn-hangzhou     华东1（杭州）");
+        assert_eq!(lines[3], "ap-southeast-1  Singapore      1");
+        assert!(lines[1].starts_with("──────────────  ─────────────  ─────"));
     }
 
     #[test]
@@ -325,14 +388,46 @@ mod tests {
     }
 
     #[test]
-    fn nested_columns_go_last_and_shrink_first() {
+    fn nested_columns_go_last_and_are_dropped_before_key_columns() {
         let v = eval(
             r#"[#{ Available: #{ Types: ["ecs.g7.large", "ecs.g7.xlarge", "ecs.c7.large"] }, ZoneId: "cn-hangzhou-k", LocalName: "Hangzhou K" }]"#,
         );
-        let out = render(&v, 40).expect("shown");
+        let wide = render(&v, 80).expect("shown");
+        let lines: Vec<&str> = wide.lines().collect();
+        assert_eq!(lines[0], "ZoneId         LocalName   Available");
+        assert_eq!(
+            lines[2], "cn-hangzhou-k  Hangzhou K  #{Types}",
+            "a nested value too long for a cell is summarised by its keys"
+        );
+        let narrow = render(&v, 30).expect("shown");
+        let lines: Vec<&str> = narrow.lines().collect();
+        assert_eq!(lines[0], "ZoneId         LocalName");
+        assert_eq!(lines[2], "cn-hangzhou-k  Hangzhou K");
+        assert!(
+            lines[3].starts_with("(1 more column not shown: Available;"),
+            "{narrow}"
+        );
+    }
+
+    #[test]
+    fn ids_are_never_cut_and_long_nested_values_are_summarised() {
+        // DescribeInstanceTypes used to show `Basel… CpuAr… Insta…` and cut the id.
+        let v = eval(
+            r#"[#{ BaselineCredit: 0, CpuArchitecture: "X86", CpuCoreCount: 2, EniQuantity: 2,
+                  InstanceTypeFamily: "ecs.g7", InstanceTypeId: "ecs.g7.large", MemorySize: 8.0,
+                  GPUSpec: "", Tags: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20] }]"#,
+        );
+        let out = render(&v, 60).expect("shown");
         let lines: Vec<&str> = out.lines().collect();
-        assert_eq!(lines[0], "LocalName   ZoneId         Available");
-        assert_eq!(lines[2], "Hangzhou K  cn-hangzhou-k  #{Types: [\"e…");
+        assert!(lines[0].starts_with("InstanceTypeId  "), "{out}");
+        assert!(lines[2].starts_with("ecs.g7.large  "), "{out}");
+        assert!(!out.contains("Basel…"), "{out}");
+        assert!(out.contains("not shown: "), "{out}");
+        for line in out.lines().take(3) {
+            assert!(line.width() <= 60, "{line:?}");
+        }
+        let wide = render(&v, 300).expect("shown");
+        assert!(wide.contains("[20 items]"), "{wide}");
     }
 
     #[test]

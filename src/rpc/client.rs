@@ -309,6 +309,8 @@ impl Client {
         // error, not the refusal, is what the caller must see, or a lost RunInstances answer
         // would be journalled as "refused" while its instance runs.
         let mut maybe_acted: Option<CallError> = None;
+        let started = std::time::Instant::now();
+        let mut retried = 0u32;
         loop {
             let request = self.sign(product, action, params, creds);
             self.inner.counters.calls.fetch_add(1, Ordering::Relaxed);
@@ -320,20 +322,44 @@ impl Client {
             )
             .await
             {
-                Ok(value) => return Ok(value),
+                Ok((status, value)) => {
+                    let request_id = value.get("RequestId").and_then(Value::as_str);
+                    log_call(
+                        product,
+                        action,
+                        params,
+                        Some(status),
+                        started,
+                        request_id,
+                        retried,
+                    );
+                    return Ok(value);
+                }
                 Err(failure) => failure,
             };
             let wait =
                 retries.next_wait(&failure.error, failure.retry_after, &mut rand::thread_rng());
             let Some(wait) = wait else {
-                return Err(match maybe_acted {
+                let error = match maybe_acted {
                     Some(earlier) if !super::retry::may_have_acted(&failure.error) => earlier,
                     _ => failure.error,
-                });
+                };
+                let api = error.api();
+                log_call(
+                    product,
+                    action,
+                    params,
+                    api.map(|e| e.http_status),
+                    started,
+                    api.and_then(|e| e.request_id.as_deref()),
+                    retried,
+                );
+                return Err(error);
             };
             if maybe_acted.is_none() && super::retry::may_have_acted(&failure.error) {
                 maybe_acted = Some(failure.error);
             }
+            retried += 1;
             self.inner.counters.retries.fetch_add(1, Ordering::Relaxed);
             tokio::time::sleep(wait).await;
         }
@@ -413,6 +439,30 @@ impl Client {
             string_to_sign,
         }
     }
+}
+
+/// The one `-v` / `ECSH_LOG` line of a finished call (all its attempts), as a `tracing` event
+/// of target `ecsh::api`. Only names and ids: parameters, and so secrets, are never logged.
+fn log_call(
+    product: Product,
+    action: &str,
+    params: &Params,
+    status: Option<u16>,
+    started: std::time::Instant,
+    request_id: Option<&str>,
+    retries: u32,
+) {
+    let region = params
+        .iter()
+        .find(|(k, _)| k == "RegionId")
+        .map_or("-", |(_, v)| v.as_str());
+    let status = status.map_or_else(|| "-".to_string(), |s| s.to_string());
+    tracing::info!(
+        target: "ecsh::api",
+        "{product} {action} region={region} status={status} duration={}ms request_id={} retries={retries}",
+        started.elapsed().as_millis(),
+        request_id.unwrap_or("-"),
+    );
 }
 
 /// The HTTP client for `config`: timeouts, user agent, and no proxy for loopback endpoints.

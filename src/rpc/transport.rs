@@ -32,7 +32,7 @@ pub(crate) async fn send(
     request: &PreparedRequest,
     creds: &Credentials,
     server_clock: &super::clock::ServerClock,
-) -> Result<Value, Failure> {
+) -> Result<(u16, Value), Failure> {
     let builder = match request.method() {
         Method::Get => http.get(request.url()),
         Method::Post => http
@@ -68,6 +68,7 @@ pub(crate) async fn send(
         .await
         .map_err(|e| transport_error(e, creds))?;
     classify(status, &body, creds, request.string_to_sign())
+        .map(|value| (status, value))
         .map_err(|error| Failure { error, retry_after })
 }
 

@@ -3,6 +3,7 @@
 mod chain;
 mod cli;
 mod conformance;
+mod cli_ux;
 mod guard;
 mod host;
 mod ledger;

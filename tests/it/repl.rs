@@ -205,8 +205,9 @@ fn arrays_of_maps_print_as_tables() {
     let (_dir, history) = history_file();
     let mut repl = repl_on_embedded_sim(&history);
     repl.line("describe_regions().Regions.Region");
-    repl.expect_regex(r"LocalName +RegionEndpoint +RegionId +Status\r\n─+  ─+  ─+  ─+\r\n");
-    repl.expect_regex(r"ecs\.cn-hangzhou\.aliyuncs\.com +cn-hangzhou +available\r\n");
+    // Key columns first: the id, the name, the status; the rest after them.
+    repl.expect_regex(r"RegionId +LocalName +Status +RegionEndpoint\r\n─+  ─+  ─+  ─+\r\n");
+    repl.expect_regex(r"cn-hangzhou +\S+ +available +ecs\.cn-hangzhou\.aliyuncs\.com\r\n");
     repl.expect(PROMPT);
     repl.line(":quit");
     repl.wait_exit();
@@ -366,4 +367,62 @@ fn leaving_asks_and_releases_what_the_session_created() {
     repl.expect_regex(&format!("released: VPC {vpc_id}"));
     repl.wait_exit();
     assert_eq!(sim.vpc_ids(), before, "the session's VPC was released");
+}
+
+#[test]
+fn help_in_the_repl_is_what_ecsh_help_prints() {
+    let cli = Command::new(env!("CARGO_BIN_EXE_ecsh"))
+        .args(["help", "keep"])
+        .env("COLUMNS", "250")
+        .output()
+        .expect("ecsh help");
+    let expected = String::from_utf8_lossy(&cli.stdout).trim_end().to_string();
+    assert!(
+        expected.starts_with("keep(id: string) -> array"),
+        "{expected}"
+    );
+    let last = expected.lines().last().expect("a last line").to_string();
+    let (_dir, history) = history_file();
+    let mut repl = repl_on_embedded_sim(&history);
+    repl.line(r#"help("keep")"#);
+    let shown = format!("{}{last}", repl.expect(&last)).replace("\r\n", "\n");
+    assert!(
+        shown.ends_with(&expected),
+        "REPL:\n{shown}\nCLI:\n{expected}"
+    );
+    repl.expect(PROMPT);
+    repl.line("help()");
+    let listing = repl.expect("Rhai's standard library").replace("\r\n", "\n");
+    for name in ["keep", "scope", "ledger", "call_api", "doc_search"] {
+        assert!(
+            listing.contains(&format!("\n  {name} ")),
+            "{name}: {listing}"
+        );
+    }
+    assert!(!listing.contains("core::"), "{listing}");
+    repl.expect(PROMPT);
+    repl.line(":quit");
+    repl.wait_exit();
+}
+
+#[test]
+fn the_repl_names_missing_properties_and_how_to_call_functions() {
+    let (_dir, history) = history_file();
+    let mut repl = repl_on_embedded_sim(&history);
+    repl.enter(
+        "describe_regions().Regions.Regoin",
+        r"no property 'Regoin' in this map",
+    );
+    repl.enter("let x = describe_regions(); x.len()", r"\r\n2\r\n");
+    repl.enter(
+        "x.Regions.Regoin",
+        r"no property 'Regoin' in this map; did you mean 'Region'\? it has: Region\.",
+    );
+    repl.enter(
+        r#"describe_zones("cn-hangzhou")"#,
+        r"`describe_zones` cannot be called with \(string\); call it as describe_zones\(#\{",
+    );
+    repl.enter("describe_zone(#{})", r"did you mean `describe_zones`");
+    repl.line(":quit");
+    repl.wait_exit();
 }
