@@ -90,8 +90,9 @@ fn target(global: &GlobalArgs, r: &Resolved) -> String {
     match (global.cloud, &r.source, &r.endpoint) {
         (Some(super::Cloud::Sim), _, _) => "the embedded simulator (--cloud sim)".into(),
         (_, None, Some(url)) => format!(
-            "none: {}",
-            crate::connect::endpoint_without_credentials(url)
+            "none: {url} is given as the endpoint but no credentials are configured; set \
+             ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET, or choose a profile \
+             with --profile"
         ),
         (Some(super::Cloud::Aliyun), None, None) => {
             "none: --cloud aliyun needs credentials (see the sources above)".into()
