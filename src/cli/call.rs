@@ -148,11 +148,25 @@ pub fn run(global: &GlobalArgs, args: CallArgs) -> anyhow::Result<i32> {
     } else {
         let kept = prepared.ledger.keep_all().unwrap_or_default();
         match prepared.runtime.block_on(prepared.ledger.finish()) {
-            Ok(_) if !kept.is_empty() => eprintln!(
-                "ecsh call: kept {} as run {run} (`ecsh ledger` lists it, `ecsh cleanup {run}` \
-                 releases it)",
-                kept.join(", ")
-            ),
+            Ok(_) if !kept.is_empty() => {
+                eprintln!(
+                    "ecsh call: kept {} as run {run} (`ecsh ledger` lists it, `ecsh cleanup {run}` \
+                     releases it)",
+                    kept.join(", ")
+                );
+                // The approval covered the estimated runtime; the bill does not stop there.
+                for d in decisions.iter().filter(|d| d.approved) {
+                    if let (Some(h), Some(c)) = (d.hourly, &d.currency) {
+                        eprintln!(
+                            "ecsh call: it costs {} {}/hour until released; the approval \
+                             covered {}",
+                            escape(c),
+                            crate::guard::block::format_price(h),
+                            escape(&d.detail)
+                        );
+                    }
+                }
+            }
             Ok(_) => {}
             Err(e) => eprintln!("ecsh call: the run's journal could not be finished: {e}"),
         }

@@ -14,6 +14,12 @@
 //! 4. records the decision ([`decision`]) for the run's summary and hands it to the ledger's
 //!    sink.
 //!
+//! Besides `admit`: a registered action that can resume billing (StartInstance of an instance
+//! stopped in `StopCharging` mode) is quoted from the instance it names; [`Guard::admit_keep`]
+//! makes `keep(id)` a spend decision of its own ([`keep`]); [`Guard::preapprove`] asks for an
+//! instance creation before the free preparations of a flow, and that approval admits the one
+//! matching request later. Every refusal carries its own code ([`GuardError::code`]).
+//!
 //! The guard's state (prompter, budget, decisions) lives here in Rust behind the gateway;
 //! nothing of it is registered with Rhai, so a script can neither see nor replace nor disable
 //! it. The prompt and the budget update happen under one lock, so concurrent calls cannot race

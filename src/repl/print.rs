@@ -36,12 +36,15 @@ fn tty_columns() -> Option<usize> {
     (rc == 0 && size.ws_col > 0).then_some(usize::from(size.ws_col))
 }
 
-/// The text shown for a result: `None` for `()` (nothing to show).
+/// The text shown for a result: `None` for `()` (nothing to show). Values come from the cloud
+/// and the script, so control characters are escaped (an `ESC]0;…` in a name shows as text).
 pub fn render(value: &Dynamic, width: usize) -> Option<String> {
     if value.is_unit() {
         return None;
     }
-    Some(render_value(value, width, 0))
+    Some(crate::guard::block::escape_terminal(&render_value(
+        value, width, 0,
+    )))
 }
 
 /// A value as pretty JSON (what `:json` shows). Values JSON cannot hold (function pointers,
@@ -351,6 +354,13 @@ pub fn cut(s: &str, width: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cloud_text_in_results_cannot_act_on_the_terminal() {
+        let shown = render(&eval(r#"#{ InstanceName: "web\x1b]0;pwned\x07" }"#), 80).unwrap();
+        assert!(shown.contains("web\\x1b]0;pwned\\x07"), "{shown}");
+        assert!(!shown.contains('\x1b'), "{shown:?}");
+    }
 
     fn eval(src: &str) -> Dynamic {
         rhai::Engine::new()

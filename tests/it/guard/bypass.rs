@@ -396,6 +396,17 @@ attempt("1 for a millisecond", || call_api("ecs", "RunInstances", tiny));
         assert!(err.contains("billed as at least 1 minute"), "{err}");
     }
     assert_eq!(sim.received("RunInstances"), 4, "only the single instances");
+    // A minute of 100 of the cheapest spec is CNY 0.26; the service's minimum charge makes
+    // it at least CNY 1, over a budget of 0.5.
+    let cheap = format!(
+        r#"{PREP}
+let cheap = base; cheap.InstanceType = "ecs.t6-c1m2.large"; cheap.Amount = 100; cheap.estimated_runtime = "1s";
+attempt("100 cheap for 1s", || call_api("ecs", "RunInstances", cheap));
+"#
+    );
+    let (out, err, _) = sim.run(&["--max-cost", "0.5"], &cheap);
+    assert_eq!(out, "100 cheap for 1s: Refused.Budget\n", "{err}");
+    assert!(err.contains("est. CNY 1.00"), "{err}");
     // A budget in another currency approves nothing; malformed budgets are usage errors.
     let before = sim.received("RunInstances");
     let (out, _, _) = sim.run(&["--max-cost", "USD 1000"], &gamed);
