@@ -416,7 +416,7 @@ mod tests {
             .filter_map(|f| f["name"].as_str())
             .collect();
         // The ledger's own functions exist only in sessions with a ledger (not this one).
-        let ledgered = ["keep", "ledger", "scope"];
+        let ledgered = ["keep", "release", "ledger", "scope"];
         for f in TABLE.iter().filter(|f| !ledgered.contains(&f.name)) {
             assert!(names.contains(&f.name), "{} is not registered", f.name);
         }
@@ -443,9 +443,14 @@ mod tests {
             "cn-hangzhou",
         ))
         .unwrap();
-        let ledger =
-            crate::ledger::start_run(&client, Some(dir.path()), "test", "nowhere", Default::default())
-                .unwrap();
+        let ledger = crate::ledger::start_run(
+            &client,
+            Some(dir.path()),
+            "test",
+            "nowhere",
+            Default::default(),
+        )
+        .unwrap();
         crate::ledger::rhai::register(
             &mut he.engine,
             ledger,

@@ -410,7 +410,8 @@ mod tests {
             f[0].message
         );
         assert!(
-            f[1].message.contains("`keep` takes 1 argument(s), not 0"),
+            f[1].message
+                .contains("`keep` takes 1 or 2 argument(s), not 0"),
             "{}",
             f[1].message
         );

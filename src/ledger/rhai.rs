@@ -38,25 +38,32 @@ pub fn register_with_keep_gate(
 ) {
     let keep = {
         let (l, handle) = (ledger.clone(), rt.clone());
-        Rc::new(move |id: &str, duration: Option<String>| -> RResult<Array> {
-            gate(&l, id, duration.clone())?;
-            let for_ = match duration {
-                None => None,
-                Some(text) => {
-                    let minutes = crate::guard::runtime::parse_duration(&text).map_err(|e| {
-                        script_error("InvalidOption", format!("keep `for`: {e}"), Position::NONE)
-                    })?;
-                    Some(std::time::Duration::from_secs_f64(minutes * 60.0))
+        Rc::new(
+            move |id: &str, duration: Option<String>| -> RResult<Array> {
+                gate(&l, id, duration.clone())?;
+                let for_ = match duration {
+                    None => None,
+                    Some(text) => {
+                        let minutes =
+                            crate::guard::runtime::parse_duration(&text).map_err(|e| {
+                                script_error(
+                                    "InvalidOption",
+                                    format!("keep `for`: {e}"),
+                                    Position::NONE,
+                                )
+                            })?;
+                        Some(std::time::Duration::from_secs_f64(minutes * 60.0))
+                    }
+                };
+                let (ids, notes) = handle
+                    .block_on(l.keep_for(id, for_))
+                    .map_err(|e| script_error("NotTracked", e.to_string(), Position::NONE))?;
+                for note in notes {
+                    say(&format!("keep: {note}"));
                 }
-            };
-            let (ids, notes) = handle
-                .block_on(l.keep_for(id, for_))
-                .map_err(|e| script_error("NotTracked", e.to_string(), Position::NONE))?;
-            for note in notes {
-                say(&format!("keep: {note}"));
-            }
-            Ok(ids.into_iter().map(Dynamic::from).collect())
-        })
+                Ok(ids.into_iter().map(Dynamic::from).collect())
+            },
+        )
     };
     let k = keep.clone();
     engine.register_fn("keep", move |id: &str| -> RResult<Array> { k(id, None) });

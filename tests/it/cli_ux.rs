@@ -124,7 +124,7 @@ fn shared_flags_work_before_and_after_the_command_and_say_when_they_do_nothing()
     assert!(misplaced.status.success(), "{}", text(&misplaced.stderr));
     let stderr = text(&misplaced.stderr);
     assert!(
-        stderr.contains("warning: --yes does not apply to `ecsh check` and is ignored; it is a flag of ecsh run, ecsh call, ecsh repl"),
+        stderr.contains("warning: --yes does not apply to `ecsh check` and is ignored; it is a flag of ecsh run, ecsh cleanup, ecsh call, ecsh release, ecsh repl"),
         "{stderr}"
     );
 }
@@ -473,7 +473,10 @@ fn help_names_functions_in_rhai_words_and_suggests_near_misses() {
     let out = ecsh(&["help", "keep"], &[("COLUMNS", "100")]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let keep = text(&out.stdout);
-    assert!(keep.starts_with("keep(id: string) -> array\n"), "{keep}");
+    assert!(
+        keep.starts_with("keep(id: string, [options: map]) -> array\n"),
+        "{keep}"
+    );
     assert!(!keep.contains("core::") && !keep.contains("&str"), "{keep}");
     let all = text(&ecsh(&["help"], &[("COLUMNS", "100")]).stdout);
     for name in [
@@ -529,7 +532,7 @@ fn check_finds_typos_before_anything_runs() {
         "{stderr}"
     );
     assert!(
-        lines[3].contains(":4:1: `keep` takes 1 argument(s), not 0"),
+        lines[3].contains(":4:1: `keep` takes 1 or 2 argument(s), not 0"),
         "{stderr}"
     );
 }
@@ -575,7 +578,10 @@ fn whoami_and_ledger_speak_json_with_second_precision_times() {
     let out = ecsh(&["whoami", "--output", "json"], &[]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let who: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-    assert_eq!(who["target"], "the embedded simulator");
+    assert_eq!(
+        who["target"],
+        "the embedded simulator (no credentials configured)"
+    );
     let region = ecsh(&["--query", "region", "whoami"], &[]);
     assert_eq!(
         text(&region.stdout).trim(),

@@ -2,8 +2,8 @@
 
 mod chain;
 mod cli;
-mod conformance;
 mod cli_ux;
+mod conformance;
 mod guard;
 mod host;
 mod ledger;

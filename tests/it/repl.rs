@@ -378,7 +378,7 @@ fn help_in_the_repl_is_what_ecsh_help_prints() {
         .expect("ecsh help");
     let expected = String::from_utf8_lossy(&cli.stdout).trim_end().to_string();
     assert!(
-        expected.starts_with("keep(id: string) -> array"),
+        expected.starts_with("keep(id: string, [options: map]) -> array"),
         "{expected}"
     );
     let last = expected.lines().last().expect("a last line").to_string();
