@@ -582,7 +582,7 @@ fn whoami_and_ledger_speak_json_with_second_precision_times() {
         who["target"],
         "the embedded simulator (no credentials configured)"
     );
-    let region = ecsh(&["--query", "region", "whoami"], &[]);
+    let region = ecsh(&["--query", "settings.region", "whoami"], &[]);
     assert_eq!(
         text(&region.stdout).trim(),
         "\"cn-hangzhou (from default)\""
