@@ -439,6 +439,9 @@ impl Ledger {
                     .await;
                 let now = ledger.inner.cloud.server_now();
                 let local = std::time::Instant::now();
+                // Until two looks at the service's clock tell how fast it runs, look again
+                // in a second (a simulator's clock may run hundreds of times faster).
+                let measured = last.is_some();
                 if let Some((then_local, then_server)) = last {
                     let dl = (local - then_local).as_secs_f64();
                     let ds = (now - then_server).as_seconds_f64();
@@ -466,9 +469,10 @@ impl Ledger {
                     soonest =
                         Some(soonest.map_or(expires, |s: time::OffsetDateTime| s.min(expires)));
                 }
-                pause = soonest
-                    .map(|e| lease::next_check(now, e, length, rate))
-                    .unwrap_or(std::time::Duration::from_secs(1));
+                pause = match soonest {
+                    Some(e) if measured => lease::next_check(now, e, length, rate),
+                    _ => std::time::Duration::from_secs(1),
+                };
             }
         });
     }

@@ -1,6 +1,7 @@
 //! The one integration-test binary: one module per area. Every test talks only to 127.0.0.1.
 
 mod cli;
+mod failures;
 mod guard;
 mod host;
 mod ledger;

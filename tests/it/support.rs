@@ -226,6 +226,11 @@ impl Reply {
 /// home without `~/.aliyun`, `env` applied, and no controlling terminal (a new session), so a
 /// confirmation prompt can never reach the developer's terminal.
 pub fn ecsh(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    ecsh_command(args, env).output().expect("ecsh runs")
+}
+
+/// The command [`ecsh`] runs, for tests that spawn it and signal it while it runs.
+pub fn ecsh_command(args: &[&str], env: &[(&str, &str)]) -> std::process::Command {
     use std::os::unix::process::CommandExt;
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_ecsh"));
     cmd.args(args).env("HOME", "/nonexistent-ecsh-test-home");
@@ -256,7 +261,7 @@ pub fn ecsh(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
             Ok(())
         });
     }
-    cmd.output().expect("ecsh runs")
+    cmd
 }
 
 /// Output bytes as text.
