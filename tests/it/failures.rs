@@ -797,3 +797,106 @@ fn the_repl_history_never_holds_the_sessions_secret_value() {
     );
     assert!(!saved.contains(SECRET), "{saved}");
 }
+
+#[test]
+fn lost_answers_leave_nothing_untracked_after_cleanup() {
+    // 30% of changes are carried out and then answered 503: the run must never take one of
+    // them for a refusal, and whatever it could not release, cleanup finds by journal and tag.
+    let quickstart = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/quickstart.rhai");
+    for seed in 1..=4 {
+        let seed = format!("seed={seed}");
+        let case = Case::new("0.002", &["lost=0.3", &seed]);
+        let out = case.ecsh(&["run", quickstart]);
+        let journal = case
+            .journal_file()
+            .map(|p| std::fs::read_to_string(p).unwrap_or_default())
+            .unwrap_or_default();
+        assert!(
+            !journal.contains(r#""t":"refused""#),
+            "{seed}: a lost answer became refused:\n{journal}"
+        );
+        let cleanup = case.ecsh(&["cleanup"]);
+        let said = format!("{}{}", text(&cleanup.stdout), text(&cleanup.stderr));
+        assert_eq!(
+            case.inventory(),
+            Vec::<String>::new(),
+            "{seed}: run said {}\ncleanup said {said}",
+            text(&out.stderr)
+        );
+    }
+}
+
+#[test]
+fn kept_resources_are_listed_and_released_by_ecsh_release() {
+    let case = Case::new("0.01", &[]);
+    let s = case.script("keep.rhai", &create_then("keep(infra.instance_id);"));
+    let out = case.ecsh(&["run", s.to_str().unwrap()]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("AutoReleaseTime cleared"),
+        "keep says what it did to the lease: {stderr}"
+    );
+    assert_eq!(case.inventory().len(), 4, "kept with its network: {stderr}");
+    let client = case.client();
+    let id = case.instances()[0].clone();
+    let shown = block_on(async move {
+        client
+            .call(
+                Product::Ecs,
+                "DescribeInstances",
+                vec![
+                    ("RegionId".into(), REGION.into()),
+                    ("InstanceIds".into(), format!("[\"{id}\"]")),
+                ],
+            )
+            .await
+            .expect("describe")
+    });
+    assert_eq!(
+        shown["Instances"]["Instance"][0]["AutoReleaseTime"], "",
+        "kept without a duration: no lease"
+    );
+    let cleanup = case.ecsh(&["cleanup"]);
+    assert!(
+        text(&cleanup.stdout).contains("nothing to clean up"),
+        "{}",
+        text(&cleanup.stdout)
+    );
+    let listed = text(&case.ecsh(&["ledger"]).stdout);
+    assert!(
+        listed.contains("retained (kept) 4") && listed.contains("age") && listed.contains("/h"),
+        "{listed}"
+    );
+    let run = case
+        .journal_file()
+        .unwrap()
+        .file_stem()
+        .unwrap()
+        .to_string_lossy()
+        .to_string();
+    assert!(
+        listed.contains(&format!("ecsh release --run {run}")),
+        "{listed}"
+    );
+    // Without --yes and without a terminal, nothing is released.
+    let journal = case.journal.path().to_string_lossy().to_string();
+    let asked = ecsh(
+        &[
+            "--endpoint",
+            &case.sim.endpoint,
+            "--journal-dir",
+            &journal,
+            "release",
+            "--run",
+            &run,
+        ],
+        &case.env(),
+    );
+    assert_eq!(asked.status.code(), Some(1), "{}", text(&asked.stderr));
+    assert_eq!(case.inventory().len(), 4);
+    let released = case.ecsh(&["release", "--run", &run]);
+    let said = format!("{}{}", text(&released.stdout), text(&released.stderr));
+    assert_eq!(released.status.code(), Some(0), "{said}");
+    assert_eq!(case.inventory(), Vec::<String>::new(), "{said}");
+}
