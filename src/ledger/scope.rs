@@ -1027,6 +1027,39 @@ mod tests {
     }
 
     #[test]
+    fn a_server_error_leaves_a_creating_request_unknown_and_only_a_client_error_refuses_it() {
+        let api = |code: &str, status: u16| -> Result<Value, crate::rpc::CallError> {
+            Err(crate::rpc::CallError::from(crate::rpc::ApiError {
+                code: code.into(),
+                message: String::new(),
+                request_id: None,
+                http_status: status,
+                recommend: None,
+                host_id: None,
+            }))
+        };
+        let lost = api("ServiceUnavailable", 503);
+        assert!(matches!(Outcome::of_call(&lost), Outcome::NoAnswer { .. }));
+        let internal = api("InternalError", 500);
+        assert!(matches!(
+            Outcome::of_call(&internal),
+            Outcome::NoAnswer { .. }
+        ));
+        let throttled = api("Throttling.User", 400);
+        assert!(matches!(
+            Outcome::of_call(&throttled),
+            Outcome::Refused {
+                code: "Throttling.User"
+            }
+        ));
+        let no_stock = api("OperationDenied.NoStock", 403);
+        assert!(matches!(
+            Outcome::of_call(&no_stock),
+            Outcome::Refused { .. }
+        ));
+    }
+
+    #[test]
     fn a_scripts_own_run_tag_is_overwritten_in_every_form() {
         let mut flat = map(json!({"Tag.1.Key": "ecsh:run", "Tag.1.Value": "r-spoof"}));
         set_tag(&mut flat, "ecsh:run", "r-1");
