@@ -900,3 +900,75 @@ fn kept_resources_are_listed_and_released_by_ecsh_release() {
     assert_eq!(released.status.code(), Some(0), "{said}");
     assert_eq!(case.inventory(), Vec::<String>::new(), "{said}");
 }
+
+#[test]
+fn release_in_a_script_releases_now_and_sigterm_ends_a_repl_session_with_a_release() {
+    let case = Case::new("0.01", &[]);
+    let s = case.script(
+        "release.rhai",
+        &create_then(
+            r#"
+let gone = release(infra.instance_id);
+let d = describe_instances(#{ instance_ids: [infra.instance_id] });
+print(`GONE ${gone} LEFT ${d.Instances.Instance.len()}`);
+"#,
+        ),
+    );
+    let out = case.ecsh(&["run", s.to_str().unwrap()]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(stdout.contains("LEFT 0"), "{stdout}");
+    assert_eq!(case.inventory(), Vec::<String>::new());
+
+    // The REPL: SIGTERM while the session holds an instance.
+    let journal = case.journal.path().to_string_lossy().to_string();
+    let mut child = ecsh_command(
+        &[
+            "--endpoint",
+            &case.sim.endpoint,
+            "--journal-dir",
+            &journal,
+            "--yes",
+        ],
+        &case.env(),
+    )
+    .stdin(Stdio::piped())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .expect("repl starts");
+    let mut stdin = child.stdin.take().expect("stdin");
+    {
+        use std::io::Write;
+        let line = create_then("").replace('\n', " ");
+        writeln!(stdin, "{line}").unwrap();
+    }
+    let (tx, lines) = mpsc::channel();
+    let out = child.stdout.take().expect("stdout");
+    std::thread::spawn(move || {
+        for l in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+            let _ = tx.send(l);
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let left = deadline
+            .checked_duration_since(Instant::now())
+            .expect("READY in time");
+        if lines
+            .recv_timeout(left)
+            .expect("repl output")
+            .contains("READY")
+        {
+            break;
+        }
+    }
+    assert_eq!(case.instances().len(), 1);
+    let pid = i32::try_from(child.id()).expect("pid");
+    // SAFETY: signals our own child process.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    let status = child.wait().expect("repl ends");
+    drop(stdin);
+    assert_eq!(status.code(), Some(143));
+    assert_eq!(case.inventory(), Vec::<String>::new());
+}
