@@ -268,3 +268,55 @@ pub fn ecsh_command(args: &[&str], env: &[(&str, &str)]) -> std::process::Comman
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
+
+/// Every instance, security group, vswitch and VPC the simulator lists in `region`: its own
+/// view, not the ledger's.
+pub async fn inventory(client: &ecsh::rpc::Client, region: &str) -> Vec<String> {
+    let lists = [
+        (
+            Product::Ecs,
+            "DescribeInstances",
+            "Instances.Instance",
+            "InstanceId",
+            ("MaxResults", "100"),
+        ),
+        (
+            Product::Ecs,
+            "DescribeSecurityGroups",
+            "SecurityGroups.SecurityGroup",
+            "SecurityGroupId",
+            ("MaxResults", "100"),
+        ),
+        (
+            Product::Vpc,
+            "DescribeVSwitches",
+            "VSwitches.VSwitch",
+            "VSwitchId",
+            ("PageSize", "50"),
+        ),
+        (
+            Product::Vpc,
+            "DescribeVpcs",
+            "Vpcs.Vpc",
+            "VpcId",
+            ("PageSize", "50"),
+        ),
+    ];
+    let mut ids = Vec::new();
+    for (product, action, list, field, size) in lists {
+        let params = vec![
+            ("RegionId".to_string(), region.to_string()),
+            (size.0.to_string(), size.1.to_string()),
+        ];
+        let answer = client
+            .call(product, action, params)
+            .await
+            .expect("describe");
+        let entries = list.split('.').fold(&answer, |v, k| &v[k]);
+        for e in entries.as_array().cloned().unwrap_or_default() {
+            ids.push(e[field].as_str().unwrap_or_default().to_string());
+        }
+    }
+    ids.sort();
+    ids
+}
