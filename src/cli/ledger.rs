@@ -54,16 +54,9 @@ pub struct CleanupArgs {
 
 pub fn cleanup(global: &GlobalArgs, args: CleanupArgs) -> anyhow::Result<i32> {
     let runtime = super::runtime()?;
-    let target = runtime.block_on(crate::connect::connect(&global.target_options()?))?;
-    if target.is_simulator() {
-        eprintln!(
-            "ecsh cleanup: no cloud to clean up: no credentials are configured, and resources of \
-             the embedded simulator end with the process that started it; point ecsh at the \
-             cloud (credentials, --profile) or at a standalone simulator (--endpoint)"
-        );
+    let Some(target) = connect_to_cloud(global, &runtime, "ecsh cleanup")? else {
         return Ok(exit::USAGE);
-    }
-    eprintln!("{}", target.banner);
+    };
     if args.orphans {
         return orphans(global, &args, &runtime, &target);
     }
@@ -263,4 +256,25 @@ fn cleanup_json(report: &CleanupReport) -> Value {
             "calls": r.calls,
         })).collect::<Vec<_>>(),
     })
+}
+
+/// Connects for a command that acts on a cloud account's resources (`cleanup`, `release`):
+/// `None` (after saying why) when the target is the embedded simulator, whose resources end
+/// with the process that started it.
+pub(super) fn connect_to_cloud(
+    global: &GlobalArgs,
+    runtime: &tokio::runtime::Runtime,
+    command: &str,
+) -> anyhow::Result<Option<crate::connect::Target>> {
+    let target = runtime.block_on(crate::connect::connect(&global.target_options()?))?;
+    if target.is_simulator() {
+        eprintln!(
+            "{command}: no cloud to act on: no credentials are configured, and resources of \
+             the embedded simulator end with the process that started it; point ecsh at the \
+             cloud (credentials, --profile) or at a standalone simulator (--endpoint)"
+        );
+        return Ok(None);
+    }
+    eprintln!("{}", target.banner);
+    Ok(Some(target))
 }

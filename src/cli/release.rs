@@ -35,16 +35,9 @@ pub struct ReleaseArgs {
 
 pub fn run(global: &GlobalArgs, args: ReleaseArgs) -> anyhow::Result<i32> {
     let runtime = super::runtime()?;
-    let target = runtime.block_on(crate::connect::connect(&global.target_options()?))?;
-    if target.is_simulator() {
-        eprintln!(
-            "ecsh release: no cloud to release from: no credentials are configured, and resources \
-             of the embedded simulator end with the process that started it; point ecsh at the \
-             cloud (credentials, --profile) or at a standalone simulator (--endpoint)"
-        );
+    let Some(target) = super::ledger::connect_to_cloud(global, &runtime, "ecsh release")? else {
         return Ok(exit::USAGE);
-    }
-    eprintln!("{}", target.banner);
+    };
     let dir = match &global.journal_dir {
         Some(d) => d.clone(),
         None => crate::ledger::journal::default_dir()?,

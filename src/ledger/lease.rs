@@ -68,10 +68,15 @@ pub fn check_length(length: Duration) -> Result<(), String> {
     Ok(())
 }
 
-/// The AutoReleaseTime `length` after `now`, rounded up to the next whole minute (the service
-/// keeps minutes, so rounding down could fall short of its 30-minute minimum).
+/// Added to every lease: the request reaches the service a little after `now` was read
+/// (and the service's clock is only known to the second), and a lease of exactly the 30-minute
+/// minimum must still be 30 minutes ahead when it arrives.
+pub const MARGIN: Duration = Duration::from_secs(120);
+
+/// The AutoReleaseTime `length` (plus [`MARGIN`]) after `now`, rounded up to the next whole
+/// minute (the service keeps minutes, so rounding down could fall short of its minimum).
 pub fn expiry(now: OffsetDateTime, length: Duration) -> OffsetDateTime {
-    let t = now + length;
+    let t = now + length + MARGIN;
     let whole = t
         .replace_second(0)
         .and_then(|t| t.replace_nanosecond(0))
@@ -134,14 +139,14 @@ mod tests {
     fn expiry_is_rounded_up_to_the_minute_and_renewal_comes_at_half_time() {
         let now = time::macros::datetime!(2026-12-01 10:00:30 UTC);
         let e = expiry(now, DEFAULT_LEASE);
-        assert_eq!(format(e), "2026-12-01T11:01:00Z");
+        assert_eq!(format(e), "2026-12-01T11:03:00Z");
         assert!(!needs_renewal(now, e, DEFAULT_LEASE));
-        let later = time::macros::datetime!(2026-12-01 10:31:30 UTC);
+        let later = time::macros::datetime!(2026-12-01 10:33:30 UTC);
         assert!(needs_renewal(later, e, DEFAULT_LEASE));
         // 30 minutes before renewal is due, at real speed: check again in 7.5 minutes at most
         // (capped at one); 20x faster: 22.5 s.
         let d = next_check(now, e, DEFAULT_LEASE, 20.0);
-        assert!((d.as_secs_f64() - 22.875).abs() < 0.5, "{d:?}");
+        assert!((d.as_secs_f64() - 24.375).abs() < 0.5, "{d:?}");
         assert_eq!(
             next_check(now, e, DEFAULT_LEASE, 1.0),
             Duration::from_secs(60)

@@ -62,7 +62,7 @@ pub async fn find(
                 let age = run_started(&run).map(|t| (now - t).try_into().unwrap_or_default());
                 if let Some(min) = older_than {
                     // A tag that is not a run id has no age: never old enough to be sure.
-                    if age.is_none_or(|a| a < min) {
+                    if !age.is_some_and(|a| a >= min) {
                         continue;
                     }
                 }

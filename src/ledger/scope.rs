@@ -440,6 +440,9 @@ impl Ledger {
                     .await;
                 let now = ledger.inner.cloud.server_now();
                 let local = std::time::Instant::now();
+                // Until two looks at the service's clock tell how fast it runs, look again
+                // in a second (a simulator's clock may run hundreds of times faster).
+                let measured = last.is_some();
                 if let Some((then_local, then_server)) = last {
                     let dl = (local - then_local).as_secs_f64();
                     let ds = (now - then_server).as_seconds_f64();
@@ -467,9 +470,10 @@ impl Ledger {
                     soonest =
                         Some(soonest.map_or(expires, |s: time::OffsetDateTime| s.min(expires)));
                 }
-                pause = soonest
-                    .map(|e| lease::next_check(now, e, length, rate))
-                    .unwrap_or(std::time::Duration::from_secs(1));
+                pause = match soonest {
+                    Some(e) if measured => lease::next_check(now, e, length, rate),
+                    _ => std::time::Duration::from_secs(1),
+                };
             }
         });
     }
@@ -1033,6 +1037,39 @@ mod tests {
         let mut none = Map::new();
         set_tag(&mut none, "ecsh:run", "r-1");
         assert_eq!(none["Tag.1.Key"], "ecsh:run");
+    }
+
+    #[test]
+    fn a_server_error_leaves_a_creating_request_unknown_and_only_a_client_error_refuses_it() {
+        let api = |code: &str, status: u16| -> Result<Value, crate::rpc::CallError> {
+            Err(crate::rpc::CallError::from(crate::rpc::ApiError {
+                code: code.into(),
+                message: String::new(),
+                request_id: None,
+                http_status: status,
+                recommend: None,
+                host_id: None,
+            }))
+        };
+        let lost = api("ServiceUnavailable", 503);
+        assert!(matches!(Outcome::of_call(&lost), Outcome::NoAnswer { .. }));
+        let internal = api("InternalError", 500);
+        assert!(matches!(
+            Outcome::of_call(&internal),
+            Outcome::NoAnswer { .. }
+        ));
+        let throttled = api("Throttling.User", 400);
+        assert!(matches!(
+            Outcome::of_call(&throttled),
+            Outcome::Refused {
+                code: "Throttling.User"
+            }
+        ));
+        let no_stock = api("OperationDenied.NoStock", 403);
+        assert!(matches!(
+            Outcome::of_call(&no_stock),
+            Outcome::Refused { .. }
+        ));
     }
 
     #[test]

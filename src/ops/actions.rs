@@ -23,6 +23,7 @@ const fn read(
         paging: Paging::None,
         list_path: None,
         paging_root: None,
+        repeatable: false,
         doc,
     }
 }
@@ -105,6 +106,20 @@ const fn mutate(
     }
 }
 
+/// Doing it twice is the same as doing it once (re-adding an existing rule or tag is a
+/// no-op), so a retry after a server error cannot do anything twice.
+const fn repeatable(mut a: Action) -> Action {
+    a.repeatable = true;
+    a
+}
+
+/// A mutation that takes a `ClientToken` (the service runs it once per token), so the
+/// client sends one and a retry after a server error cannot run it twice.
+const fn tokened(mut a: Action) -> Action {
+    a.client_token = true;
+    a
+}
+
 const R: &[&str] = &["RegionId"];
 
 pub static ACTIONS: &[Action] = &[
@@ -123,9 +138,9 @@ pub static ACTIONS: &[Action] = &[
         "Images.Image", 100),
     // --- Security groups -------------------------------------------------------------------
     create(Ecs, "CreateSecurityGroup", K::SecurityGroup, "SecurityGroupId", R, "Creates a security group in a VPC."),
-    mutate(Ecs, "AuthorizeSecurityGroup", &["RegionId", "SecurityGroupId"], "Adds inbound rules to a security group."),
-    mutate(Ecs, "AuthorizeSecurityGroupEgress", &["RegionId", "SecurityGroupId"], "Adds outbound rules to a security group."),
-    mutate(Ecs, "RevokeSecurityGroup", &["RegionId", "SecurityGroupId"], "Removes inbound rules from a security group."),
+    repeatable(mutate(Ecs, "AuthorizeSecurityGroup", &["RegionId", "SecurityGroupId"], "Adds inbound rules to a security group.")),
+    repeatable(mutate(Ecs, "AuthorizeSecurityGroupEgress", &["RegionId", "SecurityGroupId"], "Adds outbound rules to a security group.")),
+    repeatable(mutate(Ecs, "RevokeSecurityGroup", &["RegionId", "SecurityGroupId"], "Removes inbound rules from a security group.")),
     tokens(json(read(Ecs, "DescribeSecurityGroups", R, "Lists security groups (no rules; see DescribeSecurityGroupAttribute)."),
         &["SecurityGroupIds"]), "SecurityGroups.SecurityGroup", 100, 10),
     read(Ecs, "DescribeSecurityGroupAttribute", &["RegionId", "SecurityGroupId"], "Shows a security group with its rules."),
@@ -148,7 +163,7 @@ pub static ACTIONS: &[Action] = &[
         "Releases one instance; Force=true releases a Running one."),
     delete(Ecs, "DeleteInstances", K::Instance, &["RegionId", "InstanceId.N"],
         "Releases up to 100 instances; Force=true releases Running ones."),
-    mutate(Ecs, "ModifyInstanceAutoReleaseTime", &["RegionId", "InstanceId"], "Sets (AutoReleaseTime, UTC yyyy-MM-ddTHH:mm:ssZ, 30 minutes to 3 years ahead) or clears (no AutoReleaseTime) when a pay-as-you-go instance is released automatically."),
+    repeatable(mutate(Ecs, "ModifyInstanceAutoReleaseTime", &["RegionId", "InstanceId"], "Sets (AutoReleaseTime, UTC yyyy-MM-ddTHH:mm:ssZ, 30 minutes to 3 years ahead) or clears (no AutoReleaseTime) when a pay-as-you-go instance is released automatically.")),
     charged(no_token(create(Ecs, "AllocatePublicIpAddress", K::PublicIp, "IpAddress", &["InstanceId"],
         "Gives an instance a public IP (needs InternetMaxBandwidthOut > 0). Costs money."))),
     // --- Disks -------------------------------------------------------------------------------
@@ -156,8 +171,8 @@ pub static ACTIONS: &[Action] = &[
     tokens(json(read(Ecs, "DescribeDisks", R, "Lists disks."), &["DiskIds"]), "Disks.Disk", 100, 10),
     delete(Ecs, "DeleteDisk", K::Disk, &["DiskId"], "Releases a data disk that is not attached."),
     // --- Cloud Assistant ---------------------------------------------------------------------
-    mutate(Ecs, "RunCommand", &["RegionId", "Type", "CommandContent", "InstanceId.N"],
-        "Runs a shell or PowerShell script on instances through Cloud Assistant; returns an InvokeId."),
+    tokened(mutate(Ecs, "RunCommand", &["RegionId", "Type", "CommandContent", "InstanceId.N"],
+        "Runs a shell or PowerShell script on instances through Cloud Assistant; returns an InvokeId.")),
     pages(read(Ecs, "DescribeInvocations", R, "Shows the status of command invocations (one row per invoke)."),
         "Invocations.Invocation", 50),
     Action {
@@ -168,8 +183,8 @@ pub static ACTIONS: &[Action] = &[
     pages(read(Ecs, "DescribeCloudAssistantStatus", R, "Shows whether the Cloud Assistant agent is online on instances."),
         "InstanceCloudAssistantStatusSet.InstanceCloudAssistantStatus", 50),
     // --- Tags --------------------------------------------------------------------------------
-    mutate(Ecs, "TagResources", &["RegionId", "ResourceType", "ResourceId.N", "Tag.N.Key"], "Adds or overwrites tags on resources."),
-    mutate(Ecs, "UntagResources", &["RegionId", "ResourceType", "ResourceId.N"], "Removes tags from resources."),
+    repeatable(mutate(Ecs, "TagResources", &["RegionId", "ResourceType", "ResourceId.N", "Tag.N.Key"], "Adds or overwrites tags on resources.")),
+    repeatable(mutate(Ecs, "UntagResources", &["RegionId", "ResourceType", "ResourceId.N"], "Removes tags from resources.")),
     tokens(read(Ecs, "ListTagResources", &["RegionId", "ResourceType"], "Lists the tags of resources, or the resources with given tags."),
         "TagResources.TagResource", 50, 50),
     // --- VPC ---------------------------------------------------------------------------------

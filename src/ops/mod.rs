@@ -306,18 +306,22 @@ pub struct Action {
     /// Dotted path of the object that holds the paging fields, when it is not the top level
     /// (DescribeInvocationResults keeps them inside `Invocation`).
     pub paging_root: Option<&'static str>,
+    /// A mutation that is a no-op when repeated (re-adding an existing rule or tag): safe to
+    /// retry after a server error, like a read.
+    pub repeatable: bool,
     /// One-line description, for help and `doc_search`.
     pub doc: &'static str,
 }
 
 impl Action {
-    /// True when a retry after an unknown outcome cannot do anything twice: reads, and
-    /// creating actions that carry a ClientToken.
+    /// True when a retry after an unknown outcome cannot do anything twice: reads, creating
+    /// and mutating actions that carry a ClientToken, and repeatable mutations.
     pub fn is_retry_safe(&self) -> bool {
         match self.effect {
             Effect::Read => true,
             Effect::Create { .. } => self.client_token,
-            Effect::Delete(_) | Effect::Mutate => false,
+            Effect::Mutate => self.repeatable || self.client_token,
+            Effect::Delete(_) => false,
         }
     }
 

@@ -385,8 +385,9 @@ impl Client {
         if !has(&params, "RegionId") {
             params.push(("RegionId".into(), self.inner.config.region.clone()));
         }
-        let wants_token = ops::find(product, action)
-            .is_some_and(|a| a.client_token && matches!(a.effect, Effect::Create { .. }));
+        let wants_token = ops::find(product, action).is_some_and(|a| {
+            a.client_token && matches!(a.effect, Effect::Create { .. } | Effect::Mutate)
+        });
         if wants_token && !has(&params, "ClientToken") {
             params.push(("ClientToken".into(), format!("ecsh-{}", random_hex(16))));
         }

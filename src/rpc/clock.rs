@@ -104,8 +104,14 @@ pub const HTTP_DATE: &[time::format_description::FormatItem<'static>] = time::ma
 /// faster, far behind).
 #[derive(Debug, Default)]
 pub struct ServerClock {
-    /// Server minus local, in seconds; `None` until an answer carried a `Date`.
-    offset: std::sync::Mutex<Option<i64>>,
+    /// The first and the latest `Date` seen, with when they arrived.
+    seen: std::sync::Mutex<Option<(Seen, Seen)>>,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Seen {
+    server: OffsetDateTime,
+    local: std::time::Instant,
 }
 
 impl ServerClock {
@@ -114,16 +120,33 @@ impl ServerClock {
         let Ok(t) = time::PrimitiveDateTime::parse(date.trim(), HTTP_DATE) else {
             return;
         };
-        let offset = (t.assume_utc() - OffsetDateTime::now_utc()).whole_seconds();
-        if let Ok(mut o) = self.offset.lock() {
-            *o = Some(offset);
+        let now = Seen {
+            server: t.assume_utc(),
+            local: std::time::Instant::now(),
+        };
+        if let Ok(mut seen) = self.seen.lock() {
+            let first = seen.map_or(now, |(first, _)| first);
+            *seen = Some((first, now));
         }
     }
 
-    /// Now on the server's clock (the machine's until an answer said otherwise).
+    /// Now on the server's clock (the machine's until an answer said otherwise), carried
+    /// forward from the latest `Date` at the rate the server's clock has been seen to run
+    /// (faster than ours against a simulator in scaled time).
     pub fn now(&self) -> OffsetDateTime {
-        let offset = self.offset.lock().ok().and_then(|o| *o).unwrap_or(0);
-        OffsetDateTime::now_utc() + time::Duration::seconds(offset)
+        let Some((first, last)) = self.seen.lock().ok().and_then(|s| *s) else {
+            return OffsetDateTime::now_utc();
+        };
+        let local_span = (last.local - first.local).as_secs_f64();
+        let server_span = (last.server - first.server).as_seconds_f64();
+        // Dates have whole seconds: measure a rate only over a span that makes them precise.
+        let rate = if local_span >= 2.0 && server_span > 0.0 {
+            (server_span / local_span).max(1.0)
+        } else {
+            1.0
+        };
+        let since = last.local.elapsed().as_secs_f64() * rate;
+        last.server + time::Duration::seconds_f64(since)
     }
 }
 

@@ -10,6 +10,7 @@
 //! | `throttle=P` | with probability P, 400 `Throttling.User` ("Request was denied due to user flow control.") |
 //! | `5xx=P` | with probability P, 503 `ServiceUnavailable` |
 //! | `internal=P` | with probability P, 500 `InternalError` |
+//! | `lost=P` | with probability P, a request that changes something is carried out and then answered 503 `ServiceUnavailable`: the answer is lost after the service acted |
 //! | `latency=D` | every response is delayed by D (`50ms`, `2s`, or a plain number of ms) |
 //! | `retry-after=D` | throttling responses carry `x-acs-retry-after: <ms>` (the Tea SDK then raises ThrottlingException) |
 //! | `nostock=TYPE@ZONE` | RunInstances/CreateInstance of TYPE in ZONE fail with 403 `OperationDenied.NoStock`, and the zone shows the type as sold out |
@@ -29,6 +30,8 @@ pub enum FaultSpec {
     Throttle(f64),
     ServiceUnavailable(f64),
     InternalError(f64),
+    /// The request is carried out, then its answer is lost (503).
+    LostAnswer(f64),
     Latency(Duration),
     RetryAfter(Duration),
     NoStock {
@@ -39,7 +42,7 @@ pub enum FaultSpec {
 }
 
 /// The forms `--fault` accepts, for error messages and help.
-pub const VALID_FORMS: &str = "throttle=P, 5xx=P, internal=P (P a probability 0..1), \
+pub const VALID_FORMS: &str = "throttle=P, 5xx=P, internal=P, lost=P (P a probability 0..1), \
 latency=D, retry-after=D (D like 50ms, 2s or a number of ms), nostock=TYPE@ZONE \
 (e.g. nostock=ecs.g7.large@cn-hangzhou-h), seed=N";
 
@@ -59,6 +62,7 @@ impl FromStr for FaultSpec {
             "internal" => probability(value)
                 .map(FaultSpec::InternalError)
                 .map_err(bad),
+            "lost" => probability(value).map(FaultSpec::LostAnswer).map_err(bad),
             "latency" => duration(value).map(FaultSpec::Latency).map_err(bad),
             "retry-after" => duration(value).map(FaultSpec::RetryAfter).map_err(bad),
             "nostock" => no_stock(value).map_err(bad),
@@ -81,6 +85,7 @@ impl fmt::Display for FaultSpec {
             FaultSpec::Throttle(p) => write!(f, "throttle={p}"),
             FaultSpec::ServiceUnavailable(p) => write!(f, "5xx={p}"),
             FaultSpec::InternalError(p) => write!(f, "internal={p}"),
+            FaultSpec::LostAnswer(p) => write!(f, "lost={p}"),
             FaultSpec::Latency(d) => write!(f, "latency={}ms", d.as_millis()),
             FaultSpec::RetryAfter(d) => write!(f, "retry-after={}ms", d.as_millis()),
             FaultSpec::NoStock {
@@ -95,10 +100,11 @@ impl fmt::Display for FaultSpec {
 }
 
 fn near_miss(name: &str) -> String {
-    const NAMES: [&str; 7] = [
+    const NAMES: [&str; 8] = [
         "throttle",
         "5xx",
         "internal",
+        "lost",
         "latency",
         "retry-after",
         "nostock",
@@ -172,6 +178,7 @@ pub struct Faults {
     throttle: f64,
     unavailable: f64,
     internal: f64,
+    lost: f64,
     latency: Option<Duration>,
     retry_after: Option<Duration>,
     rng: Mutex<StdRng>,
@@ -184,6 +191,7 @@ impl Faults {
             throttle: 0.0,
             unavailable: 0.0,
             internal: 0.0,
+            lost: 0.0,
             latency: None,
             retry_after: None,
             rng: Mutex::new(StdRng::from_entropy()),
@@ -193,6 +201,7 @@ impl Faults {
                 FaultSpec::Throttle(p) => faults.throttle = *p,
                 FaultSpec::ServiceUnavailable(p) => faults.unavailable = *p,
                 FaultSpec::InternalError(p) => faults.internal = *p,
+                FaultSpec::LostAnswer(p) => faults.lost = *p,
                 FaultSpec::Latency(d) => faults.latency = Some(*d),
                 FaultSpec::RetryAfter(d) => faults.retry_after = Some(*d),
                 FaultSpec::Seed(n) => faults.rng = Mutex::new(StdRng::seed_from_u64(*n)),
@@ -200,6 +209,24 @@ impl Faults {
             }
         }
         faults
+    }
+
+    /// After a change was carried out: whether its answer is lost (a 503 instead).
+    pub fn lose_answer(&self) -> Option<SimError> {
+        if self.lost == 0.0 {
+            return None;
+        }
+        let mut rng = self
+            .rng
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        rng.gen_bool(self.lost).then(|| {
+            SimError::new(
+                503,
+                "ServiceUnavailable",
+                "The request has failed due to a temporary failure of the server.",
+            )
+        })
     }
 
     /// The delay to add before answering, if any.

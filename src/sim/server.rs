@@ -397,6 +397,11 @@ impl Shared {
             let bytes = persist::snapshot(&slot.world).map_err(|e| internal(&format!("{e:#}")))?;
             outcome.snapshot = Some((slot.generation, bytes));
         }
+        if parsed.action.effect != Effect::Read {
+            if let Some(lost) = self.faults.lose_answer() {
+                return Err(lost);
+            }
+        }
         Ok(body)
     }
 

@@ -320,53 +320,7 @@ async fn run_instances(
 
 /// Every id the simulator still lists, by kind: its own view, not the ledger's.
 async fn inventory(client: &Client) -> Vec<String> {
-    let lists = [
-        (
-            Product::Ecs,
-            "DescribeInstances",
-            "Instances.Instance",
-            "InstanceId",
-            ("MaxResults", "100"),
-        ),
-        (
-            Product::Ecs,
-            "DescribeSecurityGroups",
-            "SecurityGroups.SecurityGroup",
-            "SecurityGroupId",
-            ("MaxResults", "100"),
-        ),
-        (
-            Product::Vpc,
-            "DescribeVSwitches",
-            "VSwitches.VSwitch",
-            "VSwitchId",
-            ("PageSize", "50"),
-        ),
-        (
-            Product::Vpc,
-            "DescribeVpcs",
-            "Vpcs.Vpc",
-            "VpcId",
-            ("PageSize", "50"),
-        ),
-    ];
-    let mut ids = Vec::new();
-    for (product, action, list, field, size) in lists {
-        let params = vec![
-            ("RegionId".to_string(), REGION.to_string()),
-            (size.0.to_string(), size.1.to_string()),
-        ];
-        let answer = client
-            .call(product, action, params)
-            .await
-            .expect("describe");
-        let entries = list.split('.').fold(&answer, |v, k| &v[k]);
-        for e in entries.as_array().cloned().unwrap_or_default() {
-            ids.push(e[field].as_str().unwrap_or_default().to_string());
-        }
-    }
-    ids.sort();
-    ids
+    super::support::inventory(client, REGION).await
 }
 
 fn sorted(mut v: Vec<String>) -> Vec<String> {

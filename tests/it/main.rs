@@ -4,6 +4,7 @@ mod chain;
 mod cli;
 mod cli_ux;
 mod conformance;
+mod failures;
 mod guard;
 mod host;
 mod ledger;

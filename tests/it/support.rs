@@ -232,6 +232,19 @@ pub fn ecsh(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
 /// [`ecsh`] with `stdin` written to its standard input (then closed): piped answers.
 pub fn ecsh_with_input(args: &[&str], env: &[(&str, &str)], stdin: &[u8]) -> std::process::Output {
     use std::io::Write;
+    let mut cmd = ecsh_command(args, env);
+    cmd.stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().expect("ecsh runs");
+    if let Some(mut input) = child.stdin.take() {
+        let _ = input.write_all(stdin);
+    }
+    child.wait_with_output().expect("ecsh finishes")
+}
+
+/// The command [`ecsh`] runs, for tests that spawn it and signal it while it runs.
+pub fn ecsh_command(args: &[&str], env: &[(&str, &str)]) -> std::process::Command {
     use std::os::unix::process::CommandExt;
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_ecsh"));
     cmd.args(args).env("HOME", "/nonexistent-ecsh-test-home");
@@ -278,17 +291,62 @@ pub fn ecsh_with_input(args: &[&str], env: &[(&str, &str)], stdin: &[u8]) -> std
             Ok(())
         });
     }
-    cmd.stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped());
-    let mut child = cmd.spawn().expect("ecsh runs");
-    if let Some(mut input) = child.stdin.take() {
-        let _ = input.write_all(stdin);
-    }
-    child.wait_with_output().expect("ecsh finishes")
+    cmd
 }
 
 /// Output bytes as text.
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Every instance, security group, vswitch and VPC the simulator lists in `region`: its own
+/// view, not the ledger's.
+pub async fn inventory(client: &ecsh::rpc::Client, region: &str) -> Vec<String> {
+    let lists = [
+        (
+            Product::Ecs,
+            "DescribeInstances",
+            "Instances.Instance",
+            "InstanceId",
+            ("MaxResults", "100"),
+        ),
+        (
+            Product::Ecs,
+            "DescribeSecurityGroups",
+            "SecurityGroups.SecurityGroup",
+            "SecurityGroupId",
+            ("MaxResults", "100"),
+        ),
+        (
+            Product::Vpc,
+            "DescribeVSwitches",
+            "VSwitches.VSwitch",
+            "VSwitchId",
+            ("PageSize", "50"),
+        ),
+        (
+            Product::Vpc,
+            "DescribeVpcs",
+            "Vpcs.Vpc",
+            "VpcId",
+            ("PageSize", "50"),
+        ),
+    ];
+    let mut ids = Vec::new();
+    for (product, action, list, field, size) in lists {
+        let params = vec![
+            ("RegionId".to_string(), region.to_string()),
+            (size.0.to_string(), size.1.to_string()),
+        ];
+        let answer = client
+            .call(product, action, params)
+            .await
+            .expect("describe");
+        let entries = list.split('.').fold(&answer, |v, k| &v[k]);
+        for e in entries.as_array().cloned().unwrap_or_default() {
+            ids.push(e[field].as_str().unwrap_or_default().to_string());
+        }
+    }
+    ids.sort();
+    ids
 }

@@ -115,7 +115,7 @@ async fn a_replayed_nonce_is_resent_once_then_reported() {
 }
 
 #[tokio::test]
-async fn injected_throttling_is_retried_only_for_safe_actions() {
+async fn injected_throttling_is_retried_for_every_action_and_5xx_only_for_safe_ones() {
     let sim = sim(vec![FaultSpec::Throttle(1.0)]).await;
     let c = client(&sim, own_creds(&sim), Method::Post, 3);
     let e = c
@@ -124,6 +124,7 @@ async fn injected_throttling_is_retried_only_for_safe_actions() {
         .unwrap_err();
     assert_eq!(e.code(), Some("Throttling.User"));
     assert_eq!((c.stats().calls, c.stats().retries), (3, 2));
+    // A throttled request was not executed: a mutation is sent again too.
     let e = c
         .call(
             Product::Ecs,
@@ -133,5 +134,27 @@ async fn injected_throttling_is_retried_only_for_safe_actions() {
         .await
         .unwrap_err();
     assert_eq!(e.code(), Some("Throttling.User"));
-    assert_eq!(c.stats().calls, 4, "StopInstance is sent once");
+    assert_eq!(
+        c.stats().calls,
+        6,
+        "StopInstance is retried after throttling"
+    );
+
+    // A server error may come after the service acted: the mutation is not repeated.
+    let sim = sim_with_5xx().await;
+    let c = client(&sim, own_creds(&sim), Method::Post, 3);
+    let e = c
+        .call(
+            Product::Ecs,
+            "StopInstance",
+            vec![("InstanceId".into(), "i-1".into())],
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Some("ServiceUnavailable"));
+    assert_eq!(c.stats().calls, 1, "StopInstance is sent once after a 5xx");
+}
+
+async fn sim_with_5xx() -> ecsh::sim::RunningSim {
+    sim(vec![FaultSpec::ServiceUnavailable(1.0)]).await
 }
