@@ -627,6 +627,7 @@ fn the_quickstart_completes_under_throttling_and_server_errors() {
             text(&out.stderr)
         );
     }
+    println!("quickstart under throttle 0.2 + 5xx 0.1: {completed}/20 completed");
     assert!(
         completed >= 19,
         "{completed}/20 completed:\n{}",
