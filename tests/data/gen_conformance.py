@@ -197,4 +197,24 @@ row("subscription-weeks-expire-in-weeks","A subscription of 1 Week expires a wee
     M+": RunInstancesRequest.period/period_unit (Week); the simulator's ExpiredTime is at 16:00 UTC, 7 days on",
     [st("RunInstances",run(InstanceChargeType="PrePaid",Period="1",PeriodUnit="Week"),save={"id":"InstanceIdSets.InstanceIdSet.0"}),
      st("DescribeInstances",{"InstanceIds":'["{{id}}"]'},expect={"fields":{"Instances.Instance.0.ExpiredTime":"{{in7days}}"}})],given="network")
+# --- AutoReleaseTime (issue 12's lease; the rules as the reference states them)
+AR="reference ecs-actions.md RunInstances: AutoReleaseTime is UTC yyyy-MM-ddTHH:mm:ssZ, at least 30 minutes ahead; API reference: at most 3 years ahead, pay-as-you-go only, kept to the minute (error codes: belief)"
+row("autorelease-too-soon","AutoReleaseTime less than 30 minutes ahead is refused and nothing is created",AR,
+    [st("RunInstances",run(AutoReleaseTime="{{in10min}}"),expect=err(400,"InvalidAutoReleaseTime")),
+     st("DescribeInstances",{},expect={"fields":{"TotalCount":0}})],given="network")
+row("autorelease-too-far","AutoReleaseTime more than 3 years ahead is refused",AR,
+    [st("RunInstances",run(AutoReleaseTime="{{in4years}}"),expect=err(400,"InvalidAutoReleaseTime"))],given="network")
+row("autorelease-malformed","AutoReleaseTime that is not UTC ISO-8601 is InvalidAutoReleaseTime.Malformed",AR,
+    [st("RunInstances",run(AutoReleaseTime="tomorrow 10:00"),expect=err(400,"InvalidAutoReleaseTime.Malformed"))],given="network")
+row("autorelease-postpaid-only","AutoReleaseTime on a subscription (PrePaid) instance is refused",AR,
+    [st("RunInstances",run(InstanceChargeType="PrePaid",Period="1",PeriodUnit="Month",AutoReleaseTime="{{in2h}}"),expect=err(403,"InvalidInstanceChargeType.NotSupport"))],given="network")
+row("autorelease-minute-precision","AutoReleaseTime is kept to the minute: DescribeInstances answers it with seconds 00",AR,
+    [st("RunInstances",run(AutoReleaseTime="{{in2h}}"),save={"id":"InstanceIdSets.InstanceIdSet.0"}),
+     st("DescribeInstances",{"InstanceIds":'["{{id}}"]'},expect={"fields":{"Instances.Instance.0.AutoReleaseTime":"{{in2h_minute}}"}})],given="network")
+row("autorelease-modify-clears","ModifyInstanceAutoReleaseTime without AutoReleaseTime clears it",
+    "API reference ModifyInstanceAutoReleaseTime: 'If you do not specify this parameter, the automatic release time is cancelled'",
+    [st("ModifyInstanceAutoReleaseTime",{"InstanceId":"{{instance}}","AutoReleaseTime":"{{in2h}}"}),
+     st("DescribeInstances",{"InstanceIds":'["{{instance}}"]'},expect={"fields":{"Instances.Instance.0.AutoReleaseTime":"{{in2h_minute}}"}}),
+     st("ModifyInstanceAutoReleaseTime",{"InstanceId":"{{instance}}"}),
+     st("DescribeInstances",{"InstanceIds":'["{{instance}}"]'},expect={"fields":{"Instances.Instance.0.AutoReleaseTime":""}})],given="instance")
 json.dump(rows, open('tests/data/conformance.json','w'), indent=1, ensure_ascii=False)

@@ -285,9 +285,28 @@ async fn given(sim: &RunningSim, what: &str) -> BTreeMap<String, String> {
         u8::from(in7days.month()),
         in7days.day()
     );
+    // AutoReleaseTime values relative to now (Steps worlds keep the real wall clock).
+    let at = |d: time::Duration, second: u8| {
+        let t = time::OffsetDateTime::now_utc() + d;
+        format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+            t.year(),
+            u8::from(t.month()),
+            t.day(),
+            t.hour(),
+            t.minute(),
+            second
+        )
+    };
+    let in2h = at(time::Duration::hours(2), 42);
+    let in2h_minute = format!("{}00Z", &in2h[..in2h.len() - 3]);
     let mut vars = BTreeMap::from([
         ("zone".to_string(), ZONE.to_string()),
         ("in7days".to_string(), in7days),
+        ("in10min".to_string(), at(time::Duration::minutes(10), 0)),
+        ("in4years".to_string(), at(time::Duration::days(4 * 365), 0)),
+        ("in2h".to_string(), in2h),
+        ("in2h_minute".to_string(), in2h_minute),
     ]);
     if what == "none" {
         return vars;
