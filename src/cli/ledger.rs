@@ -234,7 +234,7 @@ fn listing_json(run: &RunListing) -> Value {
 }
 
 /// `ecsh cleanup --output json`: what was done to each run, and whether all is gone.
-fn cleanup_json(report: &CleanupReport) -> Value {
+pub(super) fn cleanup_json(report: &CleanupReport) -> Value {
     let pairs = |items: &[(ResourceKind, String)]| -> Value {
         items.iter().map(|(k, id)| resource(*k, id, None)).collect()
     };

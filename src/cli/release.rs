@@ -13,6 +13,7 @@ super::flags::flag_set!(
         target: super::flags::TargetFlags,
         guard: super::flags::GuardFlags,
         journal: super::flags::JournalFlags,
+        output: super::flags::OutputFlags,
         log: super::flags::LogFlags,
     }
 );
@@ -59,15 +60,30 @@ pub fn run(global: &GlobalArgs, args: ReleaseArgs) -> anyhow::Result<i32> {
         println!("nothing to release: the run holds and keeps nothing");
         return Ok(exit::OK);
     }
+    // With JSON on stdout, what is about to be released (the question's context) goes to stderr.
+    let json =
+        !matches!(global.output, None | Some(super::Output::Table)) || global.query.is_some();
+    let say = |line: String| {
+        if json {
+            eprintln!("{line}");
+        } else {
+            println!("{line}");
+        }
+    };
     for p in &plans {
-        println!("{}:", p.run);
+        say(format!("{}:", p.run));
         for t in &p.items {
             let cost = t
                 .cost
                 .as_ref()
                 .map(|c| format!(", ~{} {:.4}/h", c.currency, c.amount))
                 .unwrap_or_default();
-            println!("  {} {} ({}{cost})", t.kind.label(), t.id, t.region);
+            say(format!(
+                "  {} {} ({}{cost})",
+                t.kind.label(),
+                t.id,
+                t.region
+            ));
         }
     }
     if !global.yes && !confirmed(count)? {
@@ -80,7 +96,14 @@ pub fn run(global: &GlobalArgs, args: ReleaseArgs) -> anyhow::Result<i32> {
         &crate::ledger::ReleasePolicy::default(),
         global.journal_dir.clone(),
     ))?;
-    print!("{report}");
+    println!(
+        "{}",
+        super::render::report(
+            global,
+            report.to_string(),
+            super::ledger::cleanup_json(&report)
+        )?
+    );
     Ok(if report.is_clean() {
         exit::OK
     } else {

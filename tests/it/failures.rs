@@ -848,10 +848,18 @@ fn kept_resources_are_listed_and_released_by_ecsh_release() {
     );
     assert_eq!(asked.status.code(), Some(1), "{}", text(&asked.stderr));
     assert_eq!(case.inventory().len(), 4);
-    let released = case.ecsh(&["release", "--run", &run]);
+    let released = case.ecsh(&["release", "--run", &run, "--output", "json"]);
     let said = format!("{}{}", text(&released.stdout), text(&released.stderr));
     assert_eq!(released.status.code(), Some(0), "{said}");
     assert_eq!(case.inventory(), Vec::<String>::new(), "{said}");
+    // --output json: stdout is one JSON report (the listing went to stderr).
+    let report: serde_json::Value = serde_json::from_slice(&released.stdout).expect("json");
+    assert_eq!(report["clean"], true, "{report:#}");
+    assert_eq!(
+        report["runs"][0]["released"].as_array().map(Vec::len),
+        Some(4),
+        "{report:#}"
+    );
 }
 
 #[test]
