@@ -1,15 +1,15 @@
 //! The client: one call = registry lookup → request parameters (validation, ClientToken) →
 //! signed request (fresh nonce and timestamp per attempt) → transport → retry decision.
 //!
-//! [`Client`] is cheap to clone (an `Arc` inside) and holds one `reqwest::Client`, so
-//! connections are reused. [`Client::prepare`] builds the signed request without sending it
+//! [`Client`] is cheap to clone (an `Arc` inside) and holds one HTTP engine with its
+//! connection pool (`transport::Http`), so connections are reused. [`Client::prepare`] builds the signed request without sending it
 //! (`ecsh call --dry-run`); [`PreparedRequest`] only ever prints the SecurityToken as
 //! `<redacted>` and never holds the AccessKeySecret. Nothing here prints.
 
 use super::clock::{format_timestamp, random_hex, Clock, NonceSource, RandomNonce, SystemClock};
 use super::credentials::{validate_region, Credentials};
-use super::endpoint::{base_url, is_loopback, normalize_override};
-use super::error::{CallError, ConfigError};
+use super::endpoint::{base_url, normalize_override};
+use super::error::CallError;
 use super::params::{check_unique, ParamError, Params, RESERVED};
 use super::retry::{Retries, RetryPolicy};
 use super::{sign, transport};
@@ -107,7 +107,7 @@ pub struct Client {
 
 struct Inner {
     config: ClientConfig,
-    http: reqwest::Client,
+    http: transport::Http,
     counters: Arc<Counters>,
 }
 
@@ -134,7 +134,7 @@ impl Client {
         if let Some(url) = &config.endpoint_override {
             config.endpoint_override = Some(normalize_override(url, "the client configuration")?);
         }
-        let http = http_client(&config)?;
+        let http = transport::Http::new(&config)?;
         Ok(Client {
             inner: Arc::new(Inner {
                 config,
@@ -149,7 +149,7 @@ impl Client {
     /// them, so one pool must not serve two runtimes.
     pub fn detached(&self) -> Result<Client, CallError> {
         let config = self.inner.config.clone();
-        let http = http_client(&config)?;
+        let http = transport::Http::new(&config)?;
         Ok(Client {
             inner: Arc::new(Inner {
                 config,
@@ -288,23 +288,6 @@ impl Client {
     }
 }
 
-/// The HTTP client for `config`: timeouts, user agent, and no proxy for loopback endpoints.
-fn http_client(config: &ClientConfig) -> Result<reqwest::Client, CallError> {
-    let mut builder = reqwest::Client::builder()
-        .timeout(config.timeout)
-        .connect_timeout(config.timeout.min(Duration::from_secs(10)))
-        .user_agent(concat!("ecsh/", env!("CARGO_PKG_VERSION")));
-    if config.endpoint_override.as_deref().is_some_and(is_loopback) {
-        builder = builder.no_proxy();
-    }
-    builder.build().map_err(|e| {
-        ConfigError::HttpClient {
-            reason: e.to_string(),
-        }
-        .into()
-    })
-}
-
 /// A signed request, ready to send. Holds no AccessKeySecret; its printed forms show the
 /// SecurityToken as `<redacted>`.
 #[derive(Clone)]
@@ -365,6 +348,11 @@ impl PreparedRequest {
         format!("{}/?{}", self.base_url, encode_pairs(&self.query))
     }
 
+    /// The request target (`/?` and the signed query), token included: for the transport only.
+    pub(crate) fn target(&self) -> String {
+        format!("/?{}", encode_pairs(&self.query))
+    }
+
     /// What was signed, token included: for the transport only.
     pub(crate) fn string_to_sign(&self) -> &str {
         &self.string_to_sign
@@ -421,9 +409,15 @@ fn encode_redacted(pairs: &[(String, String)]) -> String {
 /// `k=v&…` with the RPC percent-encoding (space as `%20`), which servers decode like any
 /// form encoding.
 fn encode_pairs(pairs: &[(String, String)]) -> String {
-    pairs
-        .iter()
-        .map(|(k, v)| format!("{}={}", sign::percent_encode(k), sign::percent_encode(v)))
-        .collect::<Vec<_>>()
-        .join("&")
+    let len: usize = pairs.iter().map(|(k, v)| k.len() + v.len() + 2).sum();
+    let mut out = String::with_capacity(len + len / 2);
+    for (i, (k, v)) in pairs.iter().enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        sign::percent_encode_into(&mut out, k);
+        out.push('=');
+        sign::percent_encode_into(&mut out, v);
+    }
+    out
 }

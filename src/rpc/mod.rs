@@ -21,6 +21,7 @@ pub mod clock;
 pub mod credentials;
 pub mod endpoint;
 pub mod error;
+mod http1;
 pub mod params;
 pub mod retry;
 pub mod sign;

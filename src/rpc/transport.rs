@@ -1,14 +1,20 @@
 //! One HTTP exchange: send a prepared request, classify the answer.
 //!
+//! The bytes travel by one of two engines ([`Http`]): the lean HTTP/1 exchange of
+//! [`super::http1`] for a plain-HTTP loopback endpoint, reqwest for everything else; what
+//! follows (classification, scrubbing, the retry wait) is the same for both.
+//!
 //! A 2xx JSON body is the result. Any other answer becomes an [`ApiError`] when it is an API
 //! error body, else `InvalidResponse`; failures without an answer become `Timeout` or
 //! `Transport`. Server text is scrubbed of the secret and token before it is kept, and
 //! transport errors are rendered without their URL (a GET URL carries the token). The
 //! `x-acs-retry-after` header (milliseconds) is passed up for the retry loop. No retries here.
 
-use super::client::{Method, PreparedRequest};
+use super::client::{ClientConfig, Method, PreparedRequest};
 use super::credentials::Credentials;
-use super::error::{ApiError, CallError};
+use super::endpoint::is_loopback;
+use super::error::{ApiError, CallError, ConfigError};
+use super::http1::{self, Answer, ExchangeError};
 use serde_json::Value;
 use std::time::Duration;
 
@@ -27,11 +33,93 @@ impl From<CallError> for Failure {
     }
 }
 
+/// The HTTP engine of one client: the lean HTTP/1 exchange for a plain-HTTP loopback
+/// endpoint (see [`super::http1`]), reqwest for everything else (HTTPS, proxies, remote hosts).
+pub(crate) enum Http {
+    Loopback(Http1),
+    General(reqwest::Client),
+}
+
+/// A lean loopback pool and the per-attempt timeout it runs under.
+pub(crate) struct Http1 {
+    pool: http1::Loopback,
+    timeout: Duration,
+}
+
+impl Http {
+    /// The engine for `config`'s endpoint: timeouts, user agent, and no proxy for loopback.
+    pub(crate) fn new(config: &ClientConfig) -> Result<Http, CallError> {
+        let connect_timeout = config.timeout.min(Duration::from_secs(10));
+        if let Some(pool) = config
+            .endpoint_override
+            .as_deref()
+            .and_then(|url| http1::Loopback::for_url(url, connect_timeout))
+        {
+            return Ok(Http::Loopback(Http1 {
+                pool,
+                timeout: config.timeout,
+            }));
+        }
+        let mut builder = reqwest::Client::builder()
+            .timeout(config.timeout)
+            .connect_timeout(connect_timeout)
+            .user_agent(concat!("ecsh/", env!("CARGO_PKG_VERSION")));
+        if config.endpoint_override.as_deref().is_some_and(is_loopback) {
+            builder = builder.no_proxy();
+        }
+        let client = builder.build().map_err(|e| ConfigError::HttpClient {
+            reason: e.to_string(),
+        })?;
+        Ok(Http::General(client))
+    }
+}
+
 pub(crate) async fn send(
-    http: &reqwest::Client,
+    http: &Http,
     request: &PreparedRequest,
     creds: &Credentials,
 ) -> Result<Value, Failure> {
+    let answer = match http {
+        Http::Loopback(lean) => send_lean(lean, request, creds).await?,
+        Http::General(client) => send_reqwest(client, request, creds).await?,
+    };
+    classify(answer.status, &answer.body, creds, request.string_to_sign()).map_err(|error| {
+        Failure {
+            error,
+            retry_after: answer.retry_after,
+        }
+    })
+}
+
+async fn send_lean(
+    lean: &Http1,
+    request: &PreparedRequest,
+    creds: &Credentials,
+) -> Result<Answer, Failure> {
+    let body = match request.method() {
+        Method::Get => None,
+        Method::Post => Some(request.body()),
+    };
+    let bytes = lean.pool.request(
+        request.method().as_str(),
+        &request.target(),
+        body.as_deref(),
+    );
+    match tokio::time::timeout(lean.timeout, lean.pool.exchange(&bytes)).await {
+        Err(_) | Ok(Err(ExchangeError::ConnectTimeout)) => Err(CallError::Timeout.into()),
+        Ok(Err(e)) => Err(CallError::Transport {
+            message: creds.scrub(&e.to_string()),
+        }
+        .into()),
+        Ok(Ok(answer)) => Ok(answer),
+    }
+}
+
+async fn send_reqwest(
+    http: &reqwest::Client,
+    request: &PreparedRequest,
+    creds: &Credentials,
+) -> Result<Answer, Failure> {
     let builder = match request.method() {
         Method::Get => http.get(request.url()),
         Method::Post => http
@@ -59,8 +147,11 @@ pub(crate) async fn send(
         .bytes()
         .await
         .map_err(|e| transport_error(e, creds))?;
-    classify(status, &body, creds, request.string_to_sign())
-        .map_err(|error| Failure { error, retry_after })
+    Ok(Answer {
+        status,
+        retry_after,
+        body: body.to_vec(),
+    })
 }
 
 fn classify(
@@ -69,9 +160,14 @@ fn classify(
     creds: &Credentials,
     string_to_sign: &str,
 ) -> Result<Value, CallError> {
+    if (200..300).contains(&status) {
+        if let Ok(value) = serde_json::from_slice(body) {
+            return Ok(value);
+        }
+    }
     let text = String::from_utf8_lossy(body);
     if (200..300).contains(&status) {
-        return serde_json::from_str(&text).map_err(|_| invalid(status, &text, creds));
+        return Err(invalid(status, &text, creds));
     }
     match ApiError::from_body(status, &text) {
         Some(mut e) => {
