@@ -807,6 +807,8 @@ fn run_instances(host: &Host, c: &Checked) -> Result<Value, HostError> {
     wait::instances_status(
         &host.gateway,
         &host.wait,
+        &host.pace,
+        true,
         timeout(host, c),
         c.region(),
         &ids,
@@ -863,6 +865,9 @@ fn delete_instances(host: &Host, c: &Checked) -> Result<Value, HostError> {
     let resp = wait::until(
         &host.gateway,
         &host.wait,
+        &host.pace,
+        None,
+        false,
         timeout(host, c),
         &what,
         || match host.gateway.call(ECS, "DeleteInstances", params.clone()) {
@@ -877,6 +882,8 @@ fn delete_instances(host: &Host, c: &Checked) -> Result<Value, HostError> {
         wait::gone(
             &host.gateway,
             &host.wait,
+            &host.pace,
+            true,
             timeout(host, c),
             c.region(),
             ResourceKind::Instance,
@@ -939,6 +946,8 @@ fn delete_network(
         wait::gone(
             &host.gateway,
             &host.wait,
+            &host.pace,
+            true,
             timeout(host, c),
             c.region(),
             kind,
@@ -962,6 +971,8 @@ fn wait_instances(host: &Host, c: &Checked) -> Result<Value, HostError> {
     wait::instances_status(
         &host.gateway,
         &host.wait,
+        &host.pace,
+        false,
         timeout(host, c),
         c.region(),
         &ids,
@@ -975,6 +986,7 @@ fn wait_cloud_assistant(host: &Host, c: &Checked) -> Result<Value, HostError> {
     wait::cloud_assistant(
         &host.gateway,
         &host.wait,
+        &host.pace,
         timeout(host, c),
         c.region(),
         &ids,
@@ -987,6 +999,7 @@ fn wait_vpc(host: &Host, c: &Checked) -> Result<Value, HostError> {
     wait::network_available(
         &host.gateway,
         &host.wait,
+        &host.pace,
         timeout(host, c),
         c.region(),
         NetKind::Vpc,
@@ -999,6 +1012,7 @@ fn wait_vswitch(host: &Host, c: &Checked) -> Result<Value, HostError> {
     wait::network_available(
         &host.gateway,
         &host.wait,
+        &host.pace,
         timeout(host, c),
         c.region(),
         NetKind::VSwitch,
@@ -1012,6 +1026,7 @@ fn wait_invocation(host: &Host, c: &Checked) -> Result<Value, HostError> {
     wait::invocation(
         &host.gateway,
         &host.wait,
+        &host.pace,
         timeout(host, c),
         c.region(),
         invoke,
