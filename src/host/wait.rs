@@ -401,7 +401,9 @@ pub fn cloud_assistant(
         timeout,
         &what,
         || {
-            let params = json!({ "RegionId": region, "InstanceId": ids });
+            // One page holds every id the action accepts (50): on the default page (10) a
+            // wait for more than 10 agents would never see them all and last until its timeout.
+            let params = json!({ "RegionId": region, "InstanceId": ids, "MaxResults": 50 });
             let resp = gw.call(Product::Ecs, "DescribeCloudAssistantStatus", object(params))?;
             let online = get_path(
                 &resp,
