@@ -75,6 +75,8 @@ pub struct Pace {
 const GUESS_SLEEP: f64 = 0.85;
 /// …then polls follow at this share of the guess, growing by the policy's factor.
 const GUESS_STEP: f64 = 0.08;
+/// With a guess, the policy's own polls go on only while they come before this share of it.
+const EARLY_SHARE: f64 = 0.5;
 /// The finest step after a guess: below this, a poll costs more than the time it saves.
 const MIN_STEP: Duration = Duration::from_millis(50);
 
@@ -89,36 +91,47 @@ impl Pace {
     }
 }
 
-/// When to poll: the policy's growing intervals, or, with a guess, most of the guess at once
-/// and then fine steps.
+/// When to poll: the policy's growing intervals; with a guess, those only while they stay
+/// under half the guess (a transition that got much quicker is still seen soon), then one poll
+/// at most of the guess, then fine steps.
 struct Schedule<'a> {
     policy: &'a WaitPolicy,
+    /// The policy's next interval.
     next: Duration,
-    first: Option<Duration>,
+    /// Time since the wait began at the next poll so far.
+    at: Duration,
+    /// The guessed poll still to come (its time since the wait began) and the fine step after.
+    guess: Option<(Duration, Duration)>,
 }
 
 impl<'a> Schedule<'a> {
     fn new(policy: &'a WaitPolicy, guess: Option<Duration>) -> Schedule<'a> {
-        match guess {
-            None => Schedule {
-                policy,
-                next: policy.first_interval,
-                first: None,
-            },
-            Some(g) => Schedule {
-                policy,
-                next: g.mul_f64(GUESS_STEP).max(MIN_STEP).min(policy.max_interval),
-                first: Some(g.mul_f64(GUESS_SLEEP)),
-            },
+        Schedule {
+            policy,
+            next: policy.first_interval,
+            at: Duration::ZERO,
+            guess: guess.map(|g| {
+                let step = g.mul_f64(GUESS_STEP).max(MIN_STEP).min(policy.max_interval);
+                (g.mul_f64(GUESS_SLEEP), step)
+            }),
         }
     }
 
     fn next_interval(&mut self) -> Duration {
-        if let Some(first) = self.first.take() {
-            return first;
-        }
-        let d = self.next;
-        self.next = d.mul_f64(self.policy.factor).min(self.policy.max_interval);
+        let d = match self.guess {
+            Some((guessed, step)) if self.at + self.next > guessed.mul_f64(EARLY_SHARE) => {
+                // Jump to the guessed poll, then poll finely from there.
+                self.guess = None;
+                self.next = step;
+                guessed.saturating_sub(self.at).max(MIN_STEP)
+            }
+            _ => {
+                let d = self.next;
+                self.next = d.mul_f64(self.policy.factor).min(self.policy.max_interval);
+                d
+            }
+        };
+        self.at += d;
         d
     }
 }
@@ -504,13 +517,25 @@ mod tests {
     #[test]
     fn a_guess_is_slept_through_mostly_then_polled_finely() {
         let p = WaitPolicy::default();
-        let mut s = Schedule::new(&p, Some(Duration::from_secs(30)));
-        let ms: Vec<u128> = (0..5).map(|_| s.next_interval().as_millis()).collect();
-        // 85% of 30 s, then 8% of it (2.4 s) capped at the policy's 2 s.
-        assert_eq!(ms, [25_500, 2000, 2000, 2000, 2000]);
+        // A short guess: straight to 85% of it, then steps of 8% (at least 50 ms), growing.
         let mut short = Schedule::new(&p, Some(Duration::from_millis(300)));
         let ms: Vec<u128> = (0..4).map(|_| short.next_interval().as_millis()).collect();
         assert_eq!(ms, [255, 50, 62, 78]);
+        // A long one: the policy's own polls while under half of it (so a transition that got
+        // much quicker is still seen soon), then 85% of 30 s, then 8% of it capped at 2 s.
+        let mut long = Schedule::new(&p, Some(Duration::from_secs(30)));
+        let mut at = Duration::ZERO;
+        let mut times = Vec::new();
+        for _ in 0..16 {
+            at += long.next_interval();
+            times.push(at.as_millis());
+        }
+        assert!(times.contains(&25_500), "{times:?}");
+        let before: Vec<u128> = times.iter().copied().filter(|t| *t < 25_500).collect();
+        assert!(before.iter().all(|t| *t <= 15_000), "{before:?}");
+        assert_eq!(before[..3], [200, 450, 762]);
+        let after: Vec<u128> = times.iter().copied().filter(|t| *t > 25_500).collect();
+        assert_eq!(after[..2], [27_500, 29_500]);
         let mut none = Schedule::new(&p, None);
         assert_eq!(none.next_interval(), p.first_interval);
     }
