@@ -226,6 +226,7 @@ fn poll_until<T>(
 
 /// Waits until every instance in `ids` has `status` (e.g. `Running`). Fails fast when one
 /// reaches a stable status that cannot lead there (Stopped while waiting for Running).
+#[allow(clippy::too_many_arguments)]
 pub fn instances_status(
     gw: &Gateway,
     policy: &WaitPolicy,
@@ -265,6 +266,7 @@ pub fn instances_status(
 
 /// Waits until none of `ids` (of `kind`) is listed any more: the release completed. Uses the
 /// registry's verify action for the kind.
+#[allow(clippy::too_many_arguments)]
 pub fn gone(
     gw: &Gateway,
     policy: &WaitPolicy,
