@@ -167,7 +167,7 @@ async fn one_call(client: &Client) -> Result<()> {
 }
 
 /// The interpreter to use: --python, ECSH_BENCH_PYTHON, or tests/sdk/.venv/bin/python.
-fn python(flags: &Flags) -> Result<Option<PathBuf>> {
+pub fn python(flags: &Flags) -> Result<Option<PathBuf>> {
     if let Some(p) = flags.str("python") {
         return Ok(Some(PathBuf::from(p)));
     }

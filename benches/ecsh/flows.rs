@@ -37,7 +37,7 @@ pub const QUICKSTART_MIN_CALLS: u64 = 23;
 /// A simulator in this process with its client, as `ecsh run` sets them up.
 struct Target {
     runtime: tokio::runtime::Runtime,
-    _sim: RunningSim,
+    sim: RunningSim,
     client: Client,
     wait: WaitPolicy,
 }
@@ -57,7 +57,7 @@ impl Target {
         let client = runtime.block_on(async { Client::new(config) })?;
         Ok(Target {
             runtime,
-            _sim: sim,
+            sim,
             client,
             wait,
         })
@@ -144,7 +144,11 @@ fn repo_file(rel: &str) -> std::path::PathBuf {
 }
 
 pub fn quickstart(flags: &Flags) -> Result<()> {
-    let scale = flags.f64("time-scale", 0.1)?;
+    quickstart_at(flags, flags.f64("time-scale", 0.1)?)
+}
+
+/// The one-shot flow at time scale `scale`, ecsh beside the Python SDK baseline.
+pub fn quickstart_at(flags: &Flags, scale: f64) -> Result<()> {
     let least = quickstart_critical_path() * scale;
     let wait = wait_policy(flags)?;
     println!(
@@ -156,17 +160,71 @@ pub fn quickstart(flags: &Flags) -> Result<()> {
     let released = lines.iter().filter(|l| l.ends_with("[released]")).count();
     let stats = target.client.stats();
     println!(
-        "- wall {:.2} s; least the simulator allows {:.2} s ({:.0} s × {scale}); ratio {:.3}",
+        "- ecsh: wall {:.2} s; least the simulator allows {:.2} s ({:.0} s × {scale}); ratio {:.3}",
         wall.as_secs_f64(),
         least,
         quickstart_critical_path(),
         wall.as_secs_f64() / least
     );
     println!(
-        "- API calls {} (retries {}); minimum {}; resources released: {released} of 4",
+        "- ecsh: API calls {} (retries {}); minimum {}; resources released: {released} of 4",
         stats.calls, stats.retries, QUICKSTART_MIN_CALLS
     );
+    match crate::client::python(flags)? {
+        None => println!(
+            "- Python SDK polling every 0.2 s: skipped (no interpreter with the SDKs: run \
+             `bash tests/sdk/install.sh`, or pass --python PATH)"
+        ),
+        Some(python) => {
+            // A fresh simulator with the same time scale, so both flows start from nothing.
+            let baseline = Target::start(scale, wait)?;
+            let (py_wall, py_calls) = python_quickstart(&python, &baseline)?;
+            println!(
+                "- Python SDK polling every 0.2 s (benches/python_quickstart.py): wall {py_wall:.2} s; \
+                 ratio {:.3}; API calls {py_calls}",
+                py_wall / least
+            );
+            println!(
+                "- ecsh / Python: wall {:.3}, API calls {:.3}",
+                wall.as_secs_f64() / py_wall,
+                stats.calls as f64 / py_calls as f64
+            );
+        }
+    }
     Ok(())
+}
+
+/// (wall seconds, API calls) of benches/python_quickstart.py against `target`'s simulator.
+fn python_quickstart(python: &Path, target: &Target) -> Result<(f64, u64)> {
+    let script = repo_file("benches/python_quickstart.py");
+    let endpoint = target.sim.endpoint();
+    let host_port = endpoint.trim_start_matches("http://");
+    let out = std::process::Command::new(python)
+        .arg(&script)
+        .args(["--endpoint", host_port])
+        .env("ECSH_BENCH_ACCESS_KEY_ID", target.sim.access_key_id())
+        .env(
+            "ECSH_BENCH_ACCESS_KEY_SECRET",
+            target.sim.access_key_secret().expose(),
+        )
+        .output()
+        .map_err(|e| anyhow!("cannot run {}: {e}", python.display()))?;
+    if !out.status.success() {
+        return Err(anyhow!(
+            "{} failed: {}",
+            script.display(),
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .map_err(|_| anyhow!("{} printed no JSON", script.display()))?;
+    let wall = v["wall_s"]
+        .as_f64()
+        .ok_or_else(|| anyhow!("no wall_s in {v}"))?;
+    let calls = v["calls"]
+        .as_u64()
+        .ok_or_else(|| anyhow!("no calls in {v}"))?;
+    Ok((wall, calls))
 }
 
 pub fn scale(flags: &Flags) -> Result<()> {

@@ -116,16 +116,53 @@ pub fn bare_engine(limits: &EngineLimits) -> Engine {
 }
 
 /// Every name a script may not define: the table (builtins included), and every stdlib function
-/// (private ones too: a script function would shadow them inside the stdlib).
+/// (private ones too: a script function would shadow them inside the stdlib). Computed once
+/// per process.
 pub fn reserved_names() -> BTreeSet<String> {
-    let engine = bare_engine(&EngineLimits::default());
-    let mut names: BTreeSet<String> = TABLE.iter().map(|f| f.name.to_string()).collect();
-    for (_, src) in STDLIB {
-        if let Ok(ast) = engine.compile(src) {
-            names.extend(ast.iter_functions().map(|f| f.name.to_string()));
-        }
-    }
-    names
+    static NAMES: std::sync::OnceLock<BTreeSet<String>> = std::sync::OnceLock::new();
+    NAMES
+        .get_or_init(|| {
+            let mut names: BTreeSet<String> = TABLE.iter().map(|f| f.name.to_string()).collect();
+            if let Ok(ast) = stdlib_ast(None) {
+                names.extend(ast.iter_functions().map(|f| f.name.to_string()));
+            }
+            names
+        })
+        .clone()
+}
+
+thread_local! {
+    /// The stdlib compiled once per thread (an AST is not `Send`): `ecsh run` needs it for the
+    /// reserved names, for checking the script and for the engine, and compiled it each time
+    /// (BENCHMARKS.md, start-up).
+    static STDLIB_AST: std::cell::OnceCell<Result<AST, String>> =
+        const { std::cell::OnceCell::new() };
+}
+
+/// The stdlib sources as one AST, so private helpers are shared by all the stdlib files;
+/// compiled (the first time on this thread) by `engine`, or by a bare engine when none is
+/// given (building one costs about as much as compiling the stdlib).
+fn stdlib_ast(engine: Option<&Engine>) -> Result<AST, String> {
+    STDLIB_AST.with(|cell| {
+        cell.get_or_init(|| {
+            let bare;
+            let engine = match engine {
+                Some(e) => e,
+                None => {
+                    bare = bare_engine(&EngineLimits::default());
+                    &bare
+                }
+            };
+            let mut ast = AST::empty();
+            for (name, src) in STDLIB {
+                let part = engine.compile(src).map_err(|e| format!("{name}: {e}"))?;
+                ast = ast.merge(&part);
+            }
+            ast.set_source("stdlib");
+            Ok(ast)
+        })
+        .clone()
+    })
 }
 
 /// Builds the engine of a session. The engine must be used on this thread only.
@@ -359,13 +396,7 @@ fn register_helpers(engine: &mut Engine, host: &Rc<Host>) {
 }
 
 fn load_stdlib(engine: &mut Engine) -> Result<(), String> {
-    // One AST, so private helpers are shared by all the stdlib files.
-    let mut ast = AST::empty();
-    for (name, src) in STDLIB {
-        let part = engine.compile(src).map_err(|e| format!("{name}: {e}"))?;
-        ast = ast.merge(&part);
-    }
-    ast.set_source("stdlib");
+    let ast = stdlib_ast(Some(engine))?;
     let module =
         Module::eval_ast_as_new(Scope::new(), &ast, engine).map_err(|e| format!("stdlib: {e}"))?;
     engine.register_global_module(module.into());

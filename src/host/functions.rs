@@ -905,6 +905,8 @@ fn run_instances_wait(host: &Host, c: &Checked, resp: Value) -> Result<Value, Ho
     wait::instances_status(
         &host.gateway,
         &host.wait,
+        &host.pace,
+        true,
         timeout(host, c),
         c.region(),
         &ids,
@@ -961,6 +963,9 @@ fn delete_instances(host: &Host, c: &Checked) -> Result<Value, HostError> {
     let resp = wait::until(
         &host.gateway,
         &host.wait,
+        &host.pace,
+        None,
+        false,
         timeout(host, c),
         &what,
         || match host.gateway.call(ECS, "DeleteInstances", params.clone()) {
@@ -975,6 +980,8 @@ fn delete_instances(host: &Host, c: &Checked) -> Result<Value, HostError> {
         wait::gone(
             &host.gateway,
             &host.wait,
+            &host.pace,
+            true,
             timeout(host, c),
             c.region(),
             ResourceKind::Instance,
@@ -1037,6 +1044,8 @@ fn delete_network(
         wait::gone(
             &host.gateway,
             &host.wait,
+            &host.pace,
+            true,
             timeout(host, c),
             c.region(),
             kind,
@@ -1060,6 +1069,8 @@ fn wait_instances(host: &Host, c: &Checked) -> Result<Value, HostError> {
     wait::instances_status(
         &host.gateway,
         &host.wait,
+        &host.pace,
+        false,
         timeout(host, c),
         c.region(),
         &ids,
@@ -1073,6 +1084,7 @@ fn wait_cloud_assistant(host: &Host, c: &Checked) -> Result<Value, HostError> {
     wait::cloud_assistant(
         &host.gateway,
         &host.wait,
+        &host.pace,
         timeout(host, c),
         c.region(),
         &ids,
@@ -1085,6 +1097,7 @@ fn wait_vpc(host: &Host, c: &Checked) -> Result<Value, HostError> {
     wait::network_available(
         &host.gateway,
         &host.wait,
+        &host.pace,
         timeout(host, c),
         c.region(),
         NetKind::Vpc,
@@ -1097,6 +1110,7 @@ fn wait_vswitch(host: &Host, c: &Checked) -> Result<Value, HostError> {
     wait::network_available(
         &host.gateway,
         &host.wait,
+        &host.pace,
         timeout(host, c),
         c.region(),
         NetKind::VSwitch,
@@ -1110,6 +1124,7 @@ fn wait_invocation(host: &Host, c: &Checked) -> Result<Value, HostError> {
     wait::invocation(
         &host.gateway,
         &host.wait,
+        &host.pace,
         timeout(host, c),
         c.region(),
         invoke,

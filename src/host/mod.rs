@@ -147,6 +147,8 @@ pub struct Host {
     pub gateway: Gateway,
     pub region: String,
     pub wait: WaitPolicy,
+    /// How long transitions took so far in this run: the first guess of the next wait.
+    pub pace: wait::Pace,
     pub output: Output,
 }
 
@@ -164,6 +166,7 @@ impl Host {
             .with_simulated(session.simulated.clone()),
             region: session.region.clone(),
             wait: session.wait,
+            pace: wait::Pace::default(),
             output: session.output.clone(),
         }
     }

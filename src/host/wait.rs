@@ -4,6 +4,11 @@
 //! [`until`] is the primitive; the instance, VPC, vswitch and invocation waits build on it. The
 //! intervals come from the session's [`WaitPolicy`], so tests against a sped-up simulator use
 //! short ones. Every sleep goes through the gateway and so stops at once on Ctrl-C.
+//!
+//! Waits learn from the run ([`Pace`]): once a transition of a kind (a network part becoming
+//! Available, instances reaching a status, an agent coming online, …) has been seen, the next
+//! wait of that kind sleeps through most of the time it took and then polls finely, instead of
+//! polling from 200 ms up: fewer calls, and a poll lands close to the change.
 
 use super::errors::HostError;
 use super::gateway::Gateway;
@@ -11,6 +16,8 @@ use super::paging::get_path;
 use super::Progress;
 use crate::ops::{Product, ResourceKind};
 use serde_json::{json, Value};
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 /// How to poll.
@@ -56,16 +63,99 @@ pub enum Poll<T> {
     Failed(HostError),
 }
 
-/// Polls until `poll` is `Done`, fails, or `timeout` passes.
+/// How long each kind of transition took the last time this run waited for one. Kinds are
+/// coarse on purpose (a VPC and a vswitch becoming Available are one kind; so are deleting
+/// them), so even a one-shot flow reuses what its first wait learned.
+#[derive(Debug, Default)]
+pub struct Pace {
+    learned: RefCell<HashMap<String, Duration>>,
+}
+
+/// A guess is slept through up to this share before the first poll after the immediate one…
+const GUESS_SLEEP: f64 = 0.85;
+/// …then polls follow at this share of the guess, growing by the policy's factor.
+const GUESS_STEP: f64 = 0.08;
+/// With a guess, the policy's own polls go on only while they come before this share of it.
+const EARLY_SHARE: f64 = 0.5;
+/// The finest step after a guess: below this, a poll costs more than the time it saves.
+const MIN_STEP: Duration = Duration::from_millis(50);
+
+impl Pace {
+    /// The last duration of a `kind` transition, if one was seen in this run.
+    pub fn guess(&self, kind: &str) -> Option<Duration> {
+        self.learned.borrow().get(kind).copied()
+    }
+
+    fn learn(&self, kind: &str, took: Duration) {
+        self.learned.borrow_mut().insert(kind.to_string(), took);
+    }
+}
+
+/// When to poll: the policy's growing intervals; with a guess, those only while they stay
+/// under half the guess (a transition that got much quicker is still seen soon), then one poll
+/// at most of the guess, then fine steps.
+struct Schedule<'a> {
+    policy: &'a WaitPolicy,
+    /// The policy's next interval.
+    next: Duration,
+    /// Time since the wait began at the next poll so far.
+    at: Duration,
+    /// The guessed poll still to come (its time since the wait began) and the fine step after.
+    guess: Option<(Duration, Duration)>,
+}
+
+impl<'a> Schedule<'a> {
+    fn new(policy: &'a WaitPolicy, guess: Option<Duration>) -> Schedule<'a> {
+        Schedule {
+            policy,
+            next: policy.first_interval,
+            at: Duration::ZERO,
+            guess: guess.map(|g| {
+                let step = g.mul_f64(GUESS_STEP).max(MIN_STEP).min(policy.max_interval);
+                (g.mul_f64(GUESS_SLEEP), step)
+            }),
+        }
+    }
+
+    fn next_interval(&mut self) -> Duration {
+        let d = match self.guess {
+            Some((guessed, step)) if self.at + self.next > guessed.mul_f64(EARLY_SHARE) => {
+                // Jump to the guessed poll, then poll finely from there.
+                self.guess = None;
+                self.next = step;
+                guessed.saturating_sub(self.at).max(MIN_STEP)
+            }
+            _ => {
+                let d = self.next;
+                self.next = d.mul_f64(self.policy.factor).min(self.policy.max_interval);
+                d
+            }
+        };
+        self.at += d;
+        d
+    }
+}
+
+/// Polls until `poll` is `Done`, fails, or `timeout` passes. The first poll is immediate (the
+/// state may already be there); the next ones follow the policy, or the run's last duration of
+/// a `kind` transition when there is one (see [`Pace`]), which this wait then updates. `None`
+/// for a wait whose length says nothing about the next one (a command's run). `fresh`: the
+/// caller's own request just started the transition, so the immediate poll is skipped.
+#[allow(clippy::too_many_arguments)]
 pub fn until<T>(
     gw: &Gateway,
     policy: &WaitPolicy,
+    pace: &Pace,
+    kind: Option<&str>,
+    fresh: bool,
     timeout: Duration,
     what: &str,
     mut poll: impl FnMut() -> Result<Poll<T>, HostError>,
 ) -> Result<T, HostError> {
     let start = Instant::now();
-    let result = poll_until(gw, policy, timeout, what, start, &mut poll);
+    let result = poll_until(
+        gw, policy, pace, kind, fresh, timeout, what, start, &mut poll,
+    );
     gw.report(&Progress::Finished {
         what: what.to_string(),
         ok: result.is_ok(),
@@ -74,21 +164,49 @@ pub fn until<T>(
     result
 }
 
+#[allow(clippy::too_many_arguments)]
 fn poll_until<T>(
     gw: &Gateway,
     policy: &WaitPolicy,
+    pace: &Pace,
+    kind: Option<&str>,
+    fresh: bool,
     timeout: Duration,
     what: &str,
     start: Instant,
     poll: &mut impl FnMut() -> Result<Poll<T>, HostError>,
 ) -> Result<T, HostError> {
-    let mut intervals = policy.intervals();
+    let guess = kind.and_then(|k| pace.guess(k));
+    let mut schedule = Schedule::new(policy, guess);
+    // When the last poll that still saw the old state was sent, and how many polls went out.
+    let mut last_pending = Duration::ZERO;
+    let mut polls = 0u32;
+    if fresh {
+        // The host's own call started this transition a moment ago: an immediate poll could
+        // not see it done, so the schedule's first interval comes first.
+        gw.sleep(schedule.next_interval().min(timeout))?;
+        polls = 1;
+    }
     loop {
+        let sent = start.elapsed();
+        polls += 1;
         let last = match poll()? {
-            Poll::Done(v) => return Ok(v),
+            Poll::Done(v) => {
+                match (kind, polls) {
+                    // Done at once: it says nothing about how long the transition takes.
+                    (None, _) | (_, 1) => {}
+                    // Done at the first scheduled poll: it took at most this long (so a
+                    // guess that was too long shrinks run by run).
+                    (Some(k), 2) => pace.learn(k, sent),
+                    // The change happened between the last pending poll and this one.
+                    (Some(k), _) => pace.learn(k, (last_pending + sent) / 2),
+                }
+                return Ok(v);
+            }
             Poll::Failed(e) => return Err(e),
             Poll::Pending(state) => state,
         };
+        last_pending = sent;
         let elapsed = start.elapsed();
         if elapsed >= timeout {
             return Err(HostError::WaitTimeout(format!(
@@ -101,23 +219,27 @@ fn poll_until<T>(
             state: last,
             elapsed,
         });
-        let next = intervals.next().unwrap_or(policy.max_interval);
+        let next = schedule.next_interval();
         gw.sleep(next.min(timeout - elapsed))?;
     }
 }
 
 /// Waits until every instance in `ids` has `status` (e.g. `Running`). Fails fast when one
 /// reaches a stable status that cannot lead there (Stopped while waiting for Running).
+#[allow(clippy::too_many_arguments)]
 pub fn instances_status(
     gw: &Gateway,
     policy: &WaitPolicy,
+    pace: &Pace,
+    fresh: bool,
     timeout: Duration,
     region: &str,
     ids: &[String],
     status: &str,
 ) -> Result<Vec<Value>, HostError> {
     let what = format!("instances {} to be {status}", ids.join(", "));
-    until(gw, policy, timeout, &what, || {
+    let kind = format!("instances to be {status}");
+    until(gw, policy, pace, Some(&kind), fresh, timeout, &what, || {
         let listed = describe_instances(gw, region, ids)?;
         let mut states = Vec::new();
         for id in ids {
@@ -144,9 +266,12 @@ pub fn instances_status(
 
 /// Waits until none of `ids` (of `kind`) is listed any more: the release completed. Uses the
 /// registry's verify action for the kind.
+#[allow(clippy::too_many_arguments)]
 pub fn gone(
     gw: &Gateway,
     policy: &WaitPolicy,
+    pace: &Pace,
+    fresh: bool,
     timeout: Duration,
     region: &str,
     kind: ResourceKind,
@@ -164,30 +289,48 @@ pub fn gone(
         json!(ids.join(","))
     };
     let what = format!("{} {} to be released", kind.label(), ids.join(", "));
-    until(gw, policy, timeout, &what, || {
-        let params = json!({ "RegionId": region, rel.verify_param: id_value.clone() });
-        let resp = match gw.call(product, rel.verify_action, object(params)) {
-            Ok(r) => r,
-            Err(HostError::Api(e)) if e.code.contains("NotFound") => return Ok(Poll::Done(())),
-            Err(e) => return Err(e),
-        };
-        let left = get_path(&resp, rel.verify_list)
-            .and_then(Value::as_array)
-            .map_or(0, |a| {
-                a.iter()
-                    .filter(|x| {
-                        x.as_object().is_some_and(|o| {
-                            o.values()
-                                .any(|v| v.as_str().is_some_and(|s| ids.iter().any(|i| i == s)))
+    until(
+        gw,
+        policy,
+        pace,
+        Some(released_kind(kind)),
+        fresh,
+        timeout,
+        &what,
+        || {
+            let params = json!({ "RegionId": region, rel.verify_param: id_value.clone() });
+            let resp = match gw.call(product, rel.verify_action, object(params)) {
+                Ok(r) => r,
+                Err(HostError::Api(e)) if e.code.contains("NotFound") => return Ok(Poll::Done(())),
+                Err(e) => return Err(e),
+            };
+            let left = get_path(&resp, rel.verify_list)
+                .and_then(Value::as_array)
+                .map_or(0, |a| {
+                    a.iter()
+                        .filter(|x| {
+                            x.as_object().is_some_and(|o| {
+                                o.values()
+                                    .any(|v| v.as_str().is_some_and(|s| ids.iter().any(|i| i == s)))
+                            })
                         })
-                    })
-                    .count()
-            });
-        Ok(match left {
-            0 => Poll::Done(()),
-            n => Poll::Pending(format!("{n} still listed")),
-        })
-    })
+                        .count()
+                });
+            Ok(match left {
+                0 => Poll::Done(()),
+                n => Poll::Pending(format!("{n} still listed")),
+            })
+        },
+    )
+}
+
+/// The [`Pace`] kind of releasing `kind`: deleting a vswitch and a VPC take alike.
+fn released_kind(kind: ResourceKind) -> &'static str {
+    match kind {
+        ResourceKind::VSwitch | ResourceKind::Vpc => "network parts to be released",
+        ResourceKind::Instance => "instances to be released",
+        _ => "other resources to be released",
+    }
 }
 
 /// A stable instance status from which `want` cannot be reached without another call.
@@ -212,6 +355,7 @@ fn describe_instances(gw: &Gateway, region: &str, ids: &[String]) -> Result<Vec<
 pub fn network_available(
     gw: &Gateway,
     policy: &WaitPolicy,
+    pace: &Pace,
     timeout: Duration,
     region: &str,
     kind: NetKind,
@@ -222,19 +366,28 @@ pub fn network_available(
         NetKind::VSwitch => ("DescribeVSwitches", "VSwitchId", "VSwitches.VSwitch"),
     };
     let what = format!("{id} to be Available");
-    until(gw, policy, timeout, &what, || {
-        let params = json!({ "RegionId": region, id_param: id });
-        let resp = gw.call(Product::Vpc, action, object(params))?;
-        let item = get_path(&resp, list)
-            .and_then(Value::as_array)
-            .and_then(|a| a.iter().find(|x| x[id_param] == id))
-            .cloned();
-        Ok(match item {
-            Some(x) if x["Status"] == "Available" => Poll::Done(x),
-            Some(x) => Poll::Pending(format!("Status={}", x["Status"])),
-            None => Poll::Pending("not listed yet".into()),
-        })
-    })
+    until(
+        gw,
+        policy,
+        pace,
+        Some("network parts to be Available"),
+        false,
+        timeout,
+        &what,
+        || {
+            let params = json!({ "RegionId": region, id_param: id });
+            let resp = gw.call(Product::Vpc, action, object(params))?;
+            let item = get_path(&resp, list)
+                .and_then(Value::as_array)
+                .and_then(|a| a.iter().find(|x| x[id_param] == id))
+                .cloned();
+            Ok(match item {
+                Some(x) if x["Status"] == "Available" => Poll::Done(x),
+                Some(x) => Poll::Pending(format!("Status={}", x["Status"])),
+                None => Poll::Pending("not listed yet".into()),
+            })
+        },
+    )
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -248,29 +401,41 @@ pub enum NetKind {
 pub fn cloud_assistant(
     gw: &Gateway,
     policy: &WaitPolicy,
+    pace: &Pace,
     timeout: Duration,
     region: &str,
     ids: &[String],
 ) -> Result<(), HostError> {
     let what = format!("the Cloud Assistant agent on {}", ids.join(", "));
-    until(gw, policy, timeout, &what, || {
-        let params = json!({ "RegionId": region, "InstanceId": ids });
-        let resp = gw.call(Product::Ecs, "DescribeCloudAssistantStatus", object(params))?;
-        let online = get_path(
-            &resp,
-            "InstanceCloudAssistantStatusSet.InstanceCloudAssistantStatus",
-        )
-        .and_then(Value::as_array)
-        .map_or(0, |a| {
-            a.iter()
-                .filter(|s| s["CloudAssistantStatus"] == "true")
-                .count()
-        });
-        Ok(match online >= ids.len() {
-            true => Poll::Done(()),
-            false => Poll::Pending(format!("{online} of {} agents online", ids.len())),
-        })
-    })
+    until(
+        gw,
+        policy,
+        pace,
+        Some("Cloud Assistant agents to be online"),
+        false,
+        timeout,
+        &what,
+        || {
+            // One page holds every id the action accepts (50): on the default page (10) a
+            // wait for more than 10 agents would never see them all and last until its timeout.
+            let params = json!({ "RegionId": region, "InstanceId": ids, "MaxResults": 50 });
+            let resp = gw.call(Product::Ecs, "DescribeCloudAssistantStatus", object(params))?;
+            let online = get_path(
+                &resp,
+                "InstanceCloudAssistantStatusSet.InstanceCloudAssistantStatus",
+            )
+            .and_then(Value::as_array)
+            .map_or(0, |a| {
+                a.iter()
+                    .filter(|s| s["CloudAssistantStatus"] == "true")
+                    .count()
+            });
+            Ok(match online >= ids.len() {
+                true => Poll::Done(()),
+                false => Poll::Pending(format!("{online} of {} agents online", ids.len())),
+            })
+        },
+    )
 }
 
 /// Per-instance invocation statuses after which the command did not run to its end.
@@ -291,13 +456,14 @@ const INVOCATION_BROKEN: &[&str] = &[
 pub fn invocation(
     gw: &Gateway,
     policy: &WaitPolicy,
+    pace: &Pace,
     timeout: Duration,
     region: &str,
     invoke_id: &str,
     instance_id: &str,
 ) -> Result<Value, HostError> {
     let what = format!("invocation {invoke_id} on {instance_id} to finish");
-    until(gw, policy, timeout, &what, || {
+    until(gw, policy, pace, None, false, timeout, &what, || {
         let params =
             json!({ "RegionId": region, "InvokeId": invoke_id, "InstanceId": instance_id });
         let resp = gw.call(Product::Ecs, "DescribeInvocationResults", object(params))?;
@@ -349,6 +515,45 @@ mod tests {
             ms,
             [200, 250, 312, 390, 488, 610, 762, 953, 1192, 1490, 1862, 2000, 2000, 2000]
         );
+    }
+
+    #[test]
+    fn a_guess_is_slept_through_mostly_then_polled_finely() {
+        let p = WaitPolicy::default();
+        // A short guess: straight to 85% of it, then steps of 8% (at least 50 ms), growing.
+        let mut short = Schedule::new(&p, Some(Duration::from_millis(300)));
+        let ms: Vec<u128> = (0..4).map(|_| short.next_interval().as_millis()).collect();
+        assert_eq!(ms, [255, 50, 62, 78]);
+        // A long one: the policy's own polls while under half of it (so a transition that got
+        // much quicker is still seen soon), then 85% of 30 s, then 8% of it capped at 2 s.
+        let mut long = Schedule::new(&p, Some(Duration::from_secs(30)));
+        let mut at = Duration::ZERO;
+        let mut times = Vec::new();
+        for _ in 0..16 {
+            at += long.next_interval();
+            times.push(at.as_millis());
+        }
+        assert!(times.contains(&25_500), "{times:?}");
+        let before: Vec<u128> = times.iter().copied().filter(|t| *t < 25_500).collect();
+        assert!(before.iter().all(|t| *t <= 15_000), "{before:?}");
+        assert_eq!(before[..3], [200, 450, 762]);
+        let after: Vec<u128> = times.iter().copied().filter(|t| *t > 25_500).collect();
+        assert_eq!(after[..2], [27_500, 29_500]);
+        let mut none = Schedule::new(&p, None);
+        assert_eq!(none.next_interval(), p.first_interval);
+    }
+
+    #[test]
+    fn the_pace_keeps_the_last_duration_of_each_kind() {
+        let pace = Pace::default();
+        assert_eq!(pace.guess("network parts to be Available"), None);
+        pace.learn("network parts to be Available", Duration::from_secs(3));
+        pace.learn("network parts to be Available", Duration::from_secs(2));
+        assert_eq!(
+            pace.guess("network parts to be Available"),
+            Some(Duration::from_secs(2))
+        );
+        assert_eq!(pace.guess("instances to be Running"), None);
     }
 
     #[test]

@@ -620,9 +620,15 @@ fn encode_redacted(pairs: &[(String, String)]) -> String {
 /// `k=v&…` with the RPC percent-encoding (space as `%20`), which servers decode like any
 /// form encoding.
 fn encode_pairs(pairs: &[(String, String)]) -> String {
-    pairs
-        .iter()
-        .map(|(k, v)| format!("{}={}", sign::percent_encode(k), sign::percent_encode(v)))
-        .collect::<Vec<_>>()
-        .join("&")
+    let len: usize = pairs.iter().map(|(k, v)| k.len() + v.len() + 2).sum();
+    let mut out = String::with_capacity(len + len / 2);
+    for (i, (k, v)) in pairs.iter().enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        sign::percent_encode_into(&mut out, k);
+        out.push('=');
+        sign::percent_encode_into(&mut out, v);
+    }
+    out
 }

@@ -13,18 +13,39 @@ use sha1::Sha1;
 /// Percent-encodes per the RPC rules: unreserved `A-Z a-z 0-9 - _ . ~` stay, every other UTF-8
 /// byte becomes `%XX` with upper-case hex (so space is `%20`, `*` is `%2A`, `/` is `%2F`).
 pub fn percent_encode(s: &str) -> String {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let mut out = String::with_capacity(s.len() + s.len() / 2);
-    for &b in s.as_bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push('%');
-            out.push(HEX[(b >> 4) as usize] as char);
-            out.push(HEX[(b & 15) as usize] as char);
-        }
-    }
+    percent_encode_into(&mut out, s);
     out
+}
+
+/// [`percent_encode`] appended to `out`: signing encodes every key and value twice per
+/// attempt, so this runs on every call's hot path (BENCHMARKS.md, client overhead) and copies
+/// runs of unreserved bytes at once instead of pushing char by char.
+pub fn percent_encode_into(out: &mut String, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if is_unreserved(b) {
+            continue;
+        }
+        // A run of unreserved ASCII ends here, so both ends are char boundaries (every byte
+        // of a multi-byte char is escaped, so runs never start or end inside one).
+        if start < i {
+            out.push_str(&s[start..i]);
+        }
+        let escaped = [b'%', HEX[(b >> 4) as usize], HEX[(b & 15) as usize]];
+        // Three ASCII bytes: always valid UTF-8.
+        out.push_str(std::str::from_utf8(&escaped).unwrap_or_default());
+        start = i + 1;
+    }
+    if start < bytes.len() {
+        out.push_str(&s[start..]);
+    }
+}
+
+fn is_unreserved(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~')
 }
 
 /// The canonicalized query string: parameters sorted by raw key (byte order), each key and
@@ -35,27 +56,28 @@ pub fn canonical_query<K: AsRef<str>, V: AsRef<str>>(params: &[(K, V)]) -> Strin
         .map(|(k, v)| (k.as_ref(), v.as_ref()))
         .filter(|(k, _)| *k != "Signature")
         .collect();
-    sorted.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()).then(a.1.cmp(b.1)));
-    let mut out = String::new();
+    sorted.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()).then(a.1.cmp(b.1)));
+    let len: usize = sorted.iter().map(|(k, v)| k.len() + v.len() + 2).sum();
+    let mut out = String::with_capacity(len + len / 2);
     for (i, (k, v)) in sorted.iter().enumerate() {
         if i > 0 {
             out.push('&');
         }
-        out.push_str(&percent_encode(k));
+        percent_encode_into(&mut out, k);
         out.push('=');
-        out.push_str(&percent_encode(v));
+        percent_encode_into(&mut out, v);
     }
     out
 }
 
 /// `METHOD&%2F&enc(canonical query)`.
 pub fn string_to_sign<K: AsRef<str>, V: AsRef<str>>(method: &str, params: &[(K, V)]) -> String {
-    format!(
-        "{}&{}&{}",
-        method.to_ascii_uppercase(),
-        percent_encode("/"),
-        percent_encode(&canonical_query(params))
-    )
+    let query = canonical_query(params);
+    let mut out = String::with_capacity(method.len() + 5 + query.len() + query.len() / 2);
+    out.push_str(&method.to_ascii_uppercase());
+    out.push_str("&%2F&");
+    percent_encode_into(&mut out, &query);
+    out
 }
 
 /// Base64(HMAC-SHA1(secret + "&", string_to_sign)).

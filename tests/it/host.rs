@@ -674,6 +674,25 @@ const INSTANCE: &str = r#"
 "#;
 
 #[test]
+fn the_agent_wait_sees_more_agents_than_one_default_page_holds() {
+    let h = Harness::new();
+    // 12 instances: more than the 10 rows of DescribeCloudAssistantStatus's default page.
+    let out = h.ok(&format!(
+        r#"{INSTANCE}
+        let r = call_api("ecs", "RunInstances", #{{ InstanceType: "ecs.c6.large",
+            VSwitchId: infra.vswitch_id, SecurityGroupId: infra.security_group_id,
+            ImageId: infra.image_id, Amount: 11 }});
+        let ids = r.InstanceIdSets.InstanceIdSet;
+        ids.push(id);
+        wait_instances(#{{ instance_ids: ids, status: "Running" }});
+        wait_cloud_assistant(#{{ instance_ids: ids, timeout: 5 }});
+        print(`${{ids.len()}} agents online`);
+    "#
+    ));
+    assert_eq!(out, ["12 agents online"]);
+}
+
+#[test]
 fn run_command_and_the_invocation_queries() {
     let h = Harness::new();
     let out = h.ok(&format!(
