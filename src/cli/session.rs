@@ -70,12 +70,13 @@ pub fn prepare_with(
         lease,
     )?;
     // The lease is renewed for as long as the run or session lives.
-    ledger.renew_leases(runtime.handle());
+    let output = super::run::terminal_output(global.quiet);
+    ledger.renew_leases(runtime.handle(), output.warn.clone());
     let mut session = Session::new(
         target.client.clone(),
         target.resolved.region.clone(),
         runtime.handle().clone(),
-        super::run::terminal_output(global.quiet),
+        output,
         cancel.clone(),
         guard.clone(),
     );

@@ -394,8 +394,14 @@ impl Ledger {
 
     /// Keeps the run's leases alive until the run ends: checks the service's clock (one
     /// describe of the leased instances, whose `Date` shows it) and renews every lease that
-    /// has less than half its length left. Runs on `rt` until [`Ledger::finish`].
-    pub fn renew_leases(&self, rt: &tokio::runtime::Handle) {
+    /// has less than half its length left. Runs on `rt` until [`Ledger::finish`]. A renewal
+    /// that fails is told to `warn` (the ledger does not print), with the time the lease then
+    /// ends; the next check tries again.
+    pub fn renew_leases(
+        &self,
+        rt: &tokio::runtime::Handle,
+        warn: std::sync::Arc<dyn Fn(&str) + Send + Sync>,
+    ) {
         let Some(length) = self.inner.lease.length else {
             return;
         };
@@ -456,15 +462,18 @@ impl Ledger {
                     let mut expires = l.expires;
                     if lease::needs_renewal(now, l.expires, length) {
                         let next = lease::expiry(now, length);
-                        if ledger
-                            .modify_lease(&id, &l.region, Some(next))
-                            .await
-                            .is_ok()
-                        {
-                            expires = next;
-                            if let Some(entry) = ledger.live().leases.get_mut(&id) {
-                                entry.expires = next;
+                        match ledger.modify_lease(&id, &l.region, Some(next)).await {
+                            Ok(()) => {
+                                expires = next;
+                                if let Some(entry) = ledger.live().leases.get_mut(&id) {
+                                    entry.expires = next;
+                                }
                             }
+                            Err(e) => warn(&format!(
+                                "ecsh: warning: could not renew the AutoReleaseTime lease of {id} ({e}); \
+                                 unless a later renewal succeeds, the cloud releases it at {}",
+                                lease::format(l.expires)
+                            )),
                         }
                     }
                     soonest =

@@ -933,3 +933,47 @@ print(`GONE ${gone} LEFT ${d.Instances.Instance.len()}`);
     assert_eq!(status.code(), Some(143));
     assert_eq!(case.inventory(), Vec::<String>::new());
 }
+
+#[test]
+fn a_lease_that_cannot_be_renewed_is_said_on_stderr() {
+    // 500x: the 30-minute lease is due for renewal about 2 s (17 simulated minutes) in.
+    let case = Case::new("0.002", &[]);
+    let s = case.script(
+        "renew.rhai",
+        r#"
+let spec = find_available_instance_type(#{ cores: 2, memory: 4, regions: ["cn-hangzhou"] });
+let infra = create_instance_with_infra(#{ instance_type: spec.instance_type, zone_id: spec.zone_id,
+    region: spec.region, image_family: "acs:ubuntu_24_04_x64", estimated_runtime: "5m" });
+print(`READY ${infra.instance_id}`);
+let t = timestamp();
+while t.elapsed < 8.0 { describe_regions(#{}); }
+print("DONE");
+"#,
+    );
+    let run = case.spawn_run(&s, &["--auto-release", "30m"]);
+    let ready = run.wait_for("READY");
+    let id = ready.trim_start_matches("READY ").trim().to_string();
+    // Deleted behind the run's back: renewing its lease can only fail now.
+    let client = case.client();
+    let gone = id.clone();
+    block_on(async move {
+        client
+            .call(
+                Product::Ecs,
+                "DeleteInstance",
+                vec![("InstanceId".into(), gone), ("Force".into(), "true".into())],
+            )
+            .await
+            .expect("deleted by hand")
+    });
+    run.wait_for("DONE");
+    let (code, stderr) = run.finish();
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "ecsh: warning: could not renew the AutoReleaseTime lease of {id}"
+        )),
+        "a failed renewal is said, not silent: {stderr}"
+    );
+    assert_eq!(case.inventory(), Vec::<String>::new(), "{stderr}");
+}
