@@ -288,15 +288,7 @@ async fn given(sim: &RunningSim, what: &str) -> BTreeMap<String, String> {
     // AutoReleaseTime values relative to now (Steps worlds keep the real wall clock).
     let at = |d: time::Duration, second: u8| {
         let t = time::OffsetDateTime::now_utc() + d;
-        format!(
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-            t.year(),
-            u8::from(t.month()),
-            t.day(),
-            t.hour(),
-            t.minute(),
-            second
-        )
+        ecsh::rpc::format_timestamp(t.replace_second(second).expect("a second of the minute"))
     };
     let in2h = at(time::Duration::hours(2), 42);
     let in2h_minute = format!("{}00Z", &in2h[..in2h.len() - 3]);
