@@ -181,14 +181,7 @@ fn orphans(
         println!("released {} {id}", kind.label());
     }
     for f in &report.failed {
-        println!(
-            "NOT released: {} {} ({}): {}: {}",
-            f.kind.label(),
-            f.id,
-            f.region,
-            f.code,
-            f.message
-        );
+        println!("NOT released: {f}");
     }
     Ok(if report.failed.is_empty() {
         exit::OK

@@ -511,15 +511,7 @@ impl fmt::Display for CleanupReport {
                 writeln!(f, "  retained (kept): {}", ids(&r.retained))?;
             }
             for fail in &r.failed {
-                writeln!(
-                    f,
-                    "  NOT released: {} {} ({}): {}: {}",
-                    fail.kind.label(),
-                    fail.id,
-                    fail.region,
-                    fail.code,
-                    fail.message
-                )?;
+                writeln!(f, "  NOT released: {fail}")?;
             }
             if r.ended {
                 writeln!(f, "  run ended")?;

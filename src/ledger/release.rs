@@ -72,6 +72,21 @@ pub struct Failure {
     pub message: String,
 }
 
+impl std::fmt::Display for Failure {
+    /// `instance i-1 (cn-hangzhou): Code: message`, as cleanup, release and `--orphans` say it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} {} ({}): {}: {}",
+            self.kind.label(),
+            self.id,
+            self.region,
+            self.code,
+            self.message
+        )
+    }
+}
+
 /// What a release did.
 #[derive(Clone, Debug, Default)]
 pub struct ReleaseReport {
