@@ -84,6 +84,16 @@ row("hostname-double-period","HostName cannot contain consecutive periods",
 row("hostname-too-long","A Linux HostName is at most 64 characters",
     M+": RunInstancesRequest.host_name 'must be 2 to 64 characters in length'",
     [st("RunInstances",run(HostName="h"*65),expect=err(400,"InvalidHostName.Malformed"))],given="network")
+WIN="acs:windows_server_2022_dtc_x64_en-us"
+row("hostname-windows-too-long","A Windows HostName is at most 15 characters",
+    M+": RunInstancesRequest.host_name 'For Windows instances: The hostname must be 2 to 15 characters in length'",
+    [st("RunInstances",run(ImageFamily=WIN,HostName="win-host-name-16"),expect=err(400,"InvalidHostName.Malformed"))],given="network")
+row("hostname-windows-no-period","A Windows HostName cannot contain periods",
+    M+": RunInstancesRequest.host_name 'For Windows instances: … cannot contain periods (.)'",
+    [st("RunInstances",run(ImageFamily=WIN,HostName="web.01"),expect=err(400,"InvalidHostName.Malformed"))],given="network")
+row("hostname-windows-ok","A 15-character Windows HostName with a hyphen is accepted",
+    M+": RunInstancesRequest.host_name (Windows: 2 to 15 characters, letters, digits and hyphens)",
+    [st("RunInstances",run(ImageFamily=WIN,HostName="win-host-name15"),expect={"present":["InstanceIdSets"]})],given="network")
 row("sequential-names","InstanceName/HostName name_prefix[begin,bits] expand per instance",
     M+": RunInstancesRequest.instance_name/unique_suffix (sequential names name_prefix[begin_number,bits]); help doc 196048",
     [st("RunInstances",run(Amount="2",InstanceName="node-[1,3]",HostName="node-[7,2]"),save={"a":"InstanceIdSets.InstanceIdSet.0","b":"InstanceIdSets.InstanceIdSet.1"}),
