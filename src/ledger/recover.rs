@@ -58,6 +58,17 @@ pub struct RunCleanup {
     pub other_target: bool,
 }
 
+impl RunCleanup {
+    /// A run cleanup left alone, and why.
+    fn skipped(run: String, why: String) -> RunCleanup {
+        RunCleanup {
+            run,
+            skipped: Some(why),
+            ..RunCleanup::default()
+        }
+    }
+}
+
 /// One run as `ecsh ledger` lists it.
 #[derive(Debug)]
 pub struct RunListing {
@@ -145,31 +156,22 @@ pub async fn cleanup_at(
         let journal = match Journal::open_existing(&path) {
             Ok(j) => j,
             Err(LedgerError::InProgress { .. }) => {
-                report.runs.push(RunCleanup {
-                    run: r,
-                    skipped: Some("still in progress (its process holds the journal)".into()),
-                    ..RunCleanup::default()
-                });
+                report.runs.push(RunCleanup::skipped(
+                    r,
+                    "still in progress (its process holds the journal)".into(),
+                ));
                 continue;
             }
             // One unreadable run never stops the cleanup of the others.
             Err(e) => {
-                report.runs.push(RunCleanup {
-                    run: r,
-                    skipped: Some(e.to_string()),
-                    ..RunCleanup::default()
-                });
+                report.runs.push(RunCleanup::skipped(r, e.to_string()));
                 continue;
             }
         };
         let readout = match journal::read_lenient(&path) {
             Ok(r) => r,
             Err(e) => {
-                report.runs.push(RunCleanup {
-                    run: r,
-                    skipped: Some(e.to_string()),
-                    ..RunCleanup::default()
-                });
+                report.runs.push(RunCleanup::skipped(r, e.to_string()));
                 continue;
             }
         };
@@ -181,10 +183,8 @@ pub async fn cleanup_at(
         if let (Some(home), Some(here)) = (&state.home, here) {
             if let Some(why) = home.mismatch(here) {
                 report.runs.push(RunCleanup {
-                    run: r,
-                    skipped: Some(format!("refused: {why}")),
                     other_target: true,
-                    ..RunCleanup::default()
+                    ..RunCleanup::skipped(r, format!("refused: {why}"))
                 });
                 continue;
             }

@@ -49,15 +49,8 @@ fn sim(scale: &str, faults: &[&str]) -> Sim {
         .stderr(Stdio::null())
         .spawn()
         .expect("ecsh sim starts");
-    let stdout = child.stdout.take().expect("sim stdout");
-    let mut lines = std::io::BufReader::new(stdout)
-        .lines()
-        .map_while(Result::ok);
-    let endpoint = lines
-        .by_ref()
-        .find_map(|l| l.strip_prefix("endpoint:").map(|e| e.trim().to_string()));
-    std::thread::spawn(move || lines.for_each(drop));
-    let endpoint = endpoint.unwrap_or_else(|| panic!("ecsh sim printed no endpoint"));
+    let endpoint = crate::support::sim_endpoint(child.stdout.take().expect("sim stdout"))
+        .unwrap_or_else(|| panic!("ecsh sim printed no endpoint"));
     Sim {
         child,
         endpoint,

@@ -77,7 +77,6 @@ impl Drop for Standalone {
 
 /// Starts `ecsh sim` on a free loopback port, keeping its account in `state`.
 fn standalone_sim(state: &Path) -> Standalone {
-    use std::io::BufRead;
     use std::process::{Command, Stdio};
     let mut child = Command::new(env!("CARGO_BIN_EXE_ecsh"))
         .args(["sim", "--listen", "127.0.0.1:0", "--time-steps", "2"])
@@ -89,16 +88,7 @@ fn standalone_sim(state: &Path) -> Standalone {
         .stderr(Stdio::null())
         .spawn()
         .expect("ecsh sim starts");
-    let stdout = child.stdout.take().expect("sim stdout");
-    let mut lines = std::io::BufReader::new(stdout)
-        .lines()
-        .map_while(Result::ok);
-    let endpoint = lines
-        .by_ref()
-        .find_map(|l| l.strip_prefix("endpoint:").map(|e| e.trim().to_string()));
-    // Keep reading, so the simulator never writes to a closed pipe.
-    std::thread::spawn(move || lines.for_each(drop));
-    match endpoint {
+    match crate::support::sim_endpoint(child.stdout.take().expect("sim stdout")) {
         Some(endpoint) => Standalone { child, endpoint },
         None => {
             let _ = child.kill();

@@ -350,3 +350,18 @@ pub async fn inventory(client: &ecsh::rpc::Client, region: &str) -> Vec<String> 
     ids.sort();
     ids
 }
+
+/// Reads a standalone `ecsh sim`'s banner from its stdout up to the `endpoint:` line and
+/// returns that endpoint; the rest of stdout is drained on a thread, so the simulator never
+/// writes to a closed pipe. `None` when it exited without printing one.
+pub fn sim_endpoint(stdout: std::process::ChildStdout) -> Option<String> {
+    use std::io::BufRead;
+    let mut lines = std::io::BufReader::new(stdout)
+        .lines()
+        .map_while(Result::ok);
+    let endpoint = lines
+        .by_ref()
+        .find_map(|l| l.strip_prefix("endpoint:").map(|e| e.trim().to_string()));
+    std::thread::spawn(move || lines.for_each(drop));
+    endpoint
+}
