@@ -23,7 +23,7 @@ use super::block::{format_estimate, format_price, CostBlock, Money};
 use super::params::Flat;
 use super::policy::canonical;
 use super::runtime::{Runtime, MINIMUM_CHARGE};
-use crate::ops::Product;
+use crate::ops::{self, Pricing as Kind, Product, A};
 use serde_json::{Map, Value};
 
 /// Sends a read-only request (DescribePrice, DescribeInstanceTypes, DescribeImages,
@@ -52,25 +52,24 @@ where
     }
 }
 
-/// What a chargeable request is, for quoting.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Kind {
-    Instances { one: bool },
-    Disk,
-    Eip,
-    PublicIp,
-    Unpriced,
+/// How a chargeable request is quoted: the registry's `pricing` of the action it names
+/// (compared as the guard compares names, so `runinstances` is RunInstances); `Unpriced` for
+/// an action the registry does not price.
+fn kind_of(action: &str) -> Kind {
+    let canon = canonical(action);
+    ops::ACTIONS
+        .iter()
+        .find(|a| a.chargeable && canonical(a.name) == canon)
+        .map_or(Kind::Unpriced, |a| a.pricing)
 }
 
-fn kind_of(action: &str) -> Kind {
-    match canonical(action).as_str() {
-        "runinstances" => Kind::Instances { one: false },
-        "createinstance" => Kind::Instances { one: true },
-        "createdisk" => Kind::Disk,
-        "allocateeipaddress" => Kind::Eip,
-        "allocatepublicipaddress" => Kind::PublicIp,
-        _ => Kind::Unpriced,
-    }
+/// Sends one of the registry's read actions through `reader`.
+fn read(
+    reader: &mut dyn Reader,
+    action: &ops::Action,
+    params: Map<String, Value>,
+) -> Result<Value, String> {
+    reader.read(action.product, action.name, params)
 }
 
 /// Builds the cost block for a chargeable request, quoting it through `reader`.
@@ -100,7 +99,7 @@ pub fn quote(
             bandwidth_block(action, params, &line, bandwidth, charge, runtime, reader)
         }
         Kind::PublicIp => public_ip(action, params, runtime, reader),
-        Kind::Unpriced => Ok(unpriced(product, action, params)),
+        Kind::Unpriced | Kind::InstanceSpec => Ok(unpriced(product, action, params)),
     }
 }
 
@@ -273,8 +272,7 @@ pub fn trade_price(response: &Value) -> Result<Money, String> {
 }
 
 fn describe_price(reader: &mut dyn Reader, request: Map<String, Value>) -> Result<Money, String> {
-    let response = reader
-        .read(Product::Ecs, "DescribePrice", request)
+    let response = read(reader, &A::DESCRIBE_PRICE, request)
         .map_err(|e| format!("the price quote (DescribePrice) failed: {e}"))?;
     trade_price(&response)
 }
@@ -477,7 +475,7 @@ fn instance_type_size(
     let mut m = Map::new();
     put(&mut m, "RegionId", region);
     put(&mut m, "InstanceTypes.1", itype);
-    let response = reader.read(Product::Ecs, "DescribeInstanceTypes", m)?;
+    let response = read(reader, &A::DESCRIBE_INSTANCE_TYPES, m)?;
     let t = response
         .pointer("/InstanceTypes/InstanceType/0")
         .ok_or("DescribeInstanceTypes did not list it")?;
@@ -508,20 +506,18 @@ fn image_line(
         let mut m = Map::new();
         put(&mut m, "RegionId", region);
         put(&mut m, "ImageId", id);
-        let looked = reader
-            .read(Product::Ecs, "DescribeImages", m)
-            .and_then(|r| {
-                let img = r.pointer("/Images/Image/0").ok_or("no such image")?;
-                ["OSNameEn", "OSName", "ImageName"]
-                    .iter()
-                    .find_map(|k| {
-                        img.get(*k)
-                            .and_then(Value::as_str)
-                            .filter(|s| !s.is_empty())
-                    })
-                    .map(str::to_string)
-                    .ok_or_else(|| "the image has no name".to_string())
-            });
+        let looked = read(reader, &A::DESCRIBE_IMAGES, m).and_then(|r| {
+            let img = r.pointer("/Images/Image/0").ok_or("no such image")?;
+            ["OSNameEn", "OSName", "ImageName"]
+                .iter()
+                .find_map(|k| {
+                    img.get(*k)
+                        .and_then(Value::as_str)
+                        .filter(|s| !s.is_empty())
+                })
+                .map(str::to_string)
+                .ok_or_else(|| "the image has no name".to_string())
+        });
         return match looked {
             Ok(name) => format!("{name} ({id})"),
             Err(e) => {
@@ -657,8 +653,7 @@ fn read_instance(
         "InstanceIds",
         serde_json::to_string(&[id]).map_err(|e| e.to_string())?,
     );
-    let response = reader
-        .read(Product::Ecs, "DescribeInstances", m)
+    let response = read(reader, &A::DESCRIBE_INSTANCES, m)
         .map_err(|e| format!("could not read instance {id} to {why}: {e}"))?;
     Ok(response.pointer("/Instances/Instance/0").cloned())
 }

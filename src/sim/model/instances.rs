@@ -1386,7 +1386,7 @@ pub fn start_instance(w: &mut World, p: &Params) -> Result<Value, SimError> {
     let timer = w.clock.start();
     let i = w.instance_in(p, id)?;
     if i.status != Status::Stopped {
-        return Err(incorrect_status(i, "StartInstance", "Stopped"));
+        return Err(incorrect_status(i, p.action.name, "Stopped"));
     }
     if dry {
         return Err(dry_run_passed(p.action.name));
@@ -1411,7 +1411,7 @@ pub fn stop_instance(w: &mut World, p: &Params) -> Result<Value, SimError> {
     let legal =
         i.status == Status::Running || (force && i.status == Status::Starting && !i.initializing);
     if !legal {
-        return Err(incorrect_status(i, "StopInstance", "Running"));
+        return Err(incorrect_status(i, p.action.name, "Running"));
     }
     if dry {
         return Err(dry_run_passed(p.action.name));
@@ -1440,7 +1440,7 @@ pub fn reboot_instance(w: &mut World, p: &Params) -> Result<Value, SimError> {
     let timer = w.clock.start();
     let i = w.instance_in(p, id)?;
     if i.status != Status::Running {
-        return Err(incorrect_status(i, "RebootInstance", "Running"));
+        return Err(incorrect_status(i, p.action.name, "Running"));
     }
     if dry {
         return Err(dry_run_passed(p.action.name));
@@ -1583,11 +1583,7 @@ pub fn allocate_public_ip(w: &mut World, p: &Params) -> Result<Value, SimError> 
     let id = p.need("InstanceId")?;
     let i = w.instance_in(p, id)?;
     if !matches!(i.status, Status::Running | Status::Stopped) {
-        return Err(incorrect_status(
-            i,
-            "AllocatePublicIpAddress",
-            "Running or Stopped",
-        ));
+        return Err(incorrect_status(i, p.action.name, "Running or Stopped"));
     }
     if i.bandwidth_out == 0 {
         return Err(SimError::new(

@@ -2,6 +2,7 @@
 //! the deterministic Steps mode, so every assertion about a lifecycle is exact.
 
 use super::*;
+use crate::ops::Product;
 use base64::Engine;
 use serde_json::Value;
 
@@ -141,6 +142,31 @@ fn wait_running(w: &mut World, id: &str) {
 }
 
 // ---- dispatch and the registry ------------------------------------------------------------
+
+#[test]
+fn handlers_are_the_registry() {
+    // Both directions: every ECS/VPC entry has exactly one handler row, and every row is a
+    // registered ECS/VPC entry (STS is `sim::sts`'s, beside the model).
+    let registry: Vec<(Product, &str)> = ops::ACTIONS
+        .iter()
+        .filter(|a| a.product != Product::Sts)
+        .map(|a| (a.product, a.name))
+        .collect();
+    let table: Vec<(Product, &str)> = super::HANDLERS
+        .iter()
+        .map(|(a, _)| (a.product, a.name))
+        .collect();
+    for key in &registry {
+        let rows = table.iter().filter(|k| *k == key).count();
+        assert_eq!(rows, 1, "{key:?}: {rows} handler rows (want exactly 1)");
+    }
+    for key in &table {
+        assert!(
+            registry.contains(key),
+            "{key:?} has a handler but is not a registered ECS/VPC action"
+        );
+    }
+}
 
 #[test]
 fn every_registered_action_has_a_handler() {
