@@ -12,6 +12,7 @@
 //!
 //! This module is pure data plus lookups: it does no I/O and knows nothing of HTTP or Rhai.
 
+#[rustfmt::skip]
 pub mod actions;
 #[cfg(test)]
 mod tidy;
