@@ -10,7 +10,10 @@
 //! Must not: know about the wire (signatures, encodings, RequestId), print, or panic on input.
 
 mod commands;
+mod creation;
+mod describe;
 mod discovery;
+mod disks;
 mod exec;
 mod idempotency;
 mod instances;
@@ -78,7 +81,7 @@ pub struct World {
     /// Creation order, shared by every kind so listings come out oldest first.
     next_seq: u64,
     instances: BTreeMap<String, instances::Instance>,
-    disks: BTreeMap<String, instances::Disk>,
+    disks: BTreeMap<String, disks::Disk>,
     vpcs: BTreeMap<String, network::Vpc>,
     vswitches: BTreeMap<String, network::VSwitch>,
     eips: BTreeMap<String, network::Eip>,
@@ -265,12 +268,12 @@ static HANDLERS: &[(&Action, Handler)] = &[
         security::describe_attribute,
     ),
     (&A::DELETE_SECURITY_GROUP, security::delete),
-    (&A::RUN_INSTANCES, instances::run_instances),
-    (&A::CREATE_INSTANCE, instances::create_instance),
-    (&A::DESCRIBE_INSTANCES, instances::describe_instances),
+    (&A::RUN_INSTANCES, creation::run_instances),
+    (&A::CREATE_INSTANCE, creation::create_instance),
+    (&A::DESCRIBE_INSTANCES, describe::describe_instances),
     (
         &A::DESCRIBE_INSTANCE_STATUS,
-        instances::describe_instance_status,
+        describe::describe_instance_status,
     ),
     (&A::START_INSTANCE, instances::start_instance),
     (&A::STOP_INSTANCE, instances::stop_instance),
@@ -285,9 +288,9 @@ static HANDLERS: &[(&Action, Handler)] = &[
         &A::ALLOCATE_PUBLIC_IP_ADDRESS,
         instances::allocate_public_ip,
     ),
-    (&A::CREATE_DISK, instances::create_disk),
-    (&A::DESCRIBE_DISKS, instances::describe_disks),
-    (&A::DELETE_DISK, instances::delete_disk),
+    (&A::CREATE_DISK, disks::create_disk),
+    (&A::DESCRIBE_DISKS, disks::describe_disks),
+    (&A::DELETE_DISK, disks::delete_disk),
     (&A::RUN_COMMAND, commands::run_command),
     (&A::DESCRIBE_INVOCATIONS, commands::describe_invocations),
     (
