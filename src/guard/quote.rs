@@ -1,12 +1,16 @@
 //! Quoting: for a chargeable request, the host builds the DescribePrice request for exactly that
 //! request, sends it, and turns the answer into a [`CostBlock`].
 //!
+//! Which row applies is the registry's `pricing` of the action (`ops::Pricing`).
+//!
 //! | request | DescribePrice |
 //! |---|---|
 //! | RunInstances / CreateInstance | `ResourceType=instance`, InstanceType, ZoneId, ImageId, SystemDisk.*, DataDisk.N.*, InternetChargeType, InternetMaxBandwidthOut, SpotStrategy/SpotDuration, Amount (CreateInstance: 1); PostPaid → `PriceUnit=Hour, Period=1`; PrePaid → `PriceUnit=PeriodUnit` (default Month), `Period` |
 //! | CreateDisk | `ResourceType=disk`, `DataDisk.1.{Category,Size,PerformanceLevel}` from DiskCategory/Size/PerformanceLevel, ZoneId, hourly |
 //! | AllocateEipAddress | `ResourceType=bandwidth`, InternetMaxBandwidthOut = Bandwidth (EIP default 5), InternetChargeType (EIP default PayByBandwidth), hourly |
 //! | AllocatePublicIpAddress | `ResourceType=bandwidth` with the instance's own InternetMaxBandwidthOut/InternetChargeType (read with DescribeInstances) |
+//! | ModifyInstanceSpec | the instance (DescribeInstances) quoted as `ResourceType=instance` with the new InstanceType, hourly; the block also shows the current type's hourly price and the difference; a bandwidth-only change is unpriced |
+//! | StartInstance / StartInstances (`resumes_billing`) | each named instance stopped in StopCharging mode (pay-as-you-go), quoted like the instance it is, one block each; none: no question |
 //! | any other chargeable action | cannot be quoted: the block says so and carries no estimate |
 //!
 //! The price returned (`PriceInfo.Price.TradePrice`) is for the whole amount and one price unit.
@@ -99,7 +103,8 @@ pub fn quote(
             bandwidth_block(action, params, &line, bandwidth, charge, runtime, reader)
         }
         Kind::PublicIp => public_ip(action, params, runtime, reader),
-        Kind::Unpriced | Kind::InstanceSpec => Ok(unpriced(product, action, params)),
+        Kind::InstanceSpec => spec_change(product, action, params, runtime, reader),
+        Kind::Unpriced => Ok(unpriced(product, action, params)),
     }
 }
 
@@ -646,8 +651,18 @@ fn read_instance(
     why: &str,
 ) -> Result<Option<Value>, String> {
     let id = need(params, "InstanceId", action)?;
+    let region = need(params, "RegionId", action)?;
+    read_instance_by_id(id, region, reader, why)
+}
+
+fn read_instance_by_id(
+    id: &str,
+    region: &str,
+    reader: &mut dyn Reader,
+    why: &str,
+) -> Result<Option<Value>, String> {
     let mut m = Map::new();
-    put(&mut m, "RegionId", need(params, "RegionId", action)?);
+    put(&mut m, "RegionId", region);
     put(
         &mut m,
         "InstanceIds",
@@ -658,57 +673,139 @@ fn read_instance(
     Ok(response.pointer("/Instances/Instance/0").cloned())
 }
 
-/// For an action that can resume billing (the registry's `resumes_billing`: StartInstance),
-/// the block for what starting it would cost again, or `None` when it resumes nothing (the
-/// instance is not stopped in `StopCharging` mode, or is a subscription). Reads the instance.
+/// The ids a request names: `InstanceId` (StartInstance) or `InstanceId.N` (StartInstances).
+fn named_instances(params: &Flat) -> Vec<String> {
+    let listed: Vec<String> = params
+        .indices("InstanceId")
+        .into_iter()
+        .filter_map(|n| params.get(&format!("InstanceId.{n}")).map(str::to_string))
+        .collect();
+    match params.get("InstanceId") {
+        Some(one) if listed.is_empty() => vec![one.to_string()],
+        _ => listed,
+    }
+}
+
+/// A DescribePrice-shaped request for an existing instance (`inst`, as DescribeInstances shows
+/// it), with its type replaced by `instance_type` when given.
+fn like_instance(inst: &Value, region: &str, instance_type: Option<&str>) -> Result<Flat, String> {
+    let mut like = Map::new();
+    for key in ["RegionId", "InstanceType", "ZoneId", "ImageId"] {
+        let v = inst.get(key).and_then(Value::as_str).unwrap_or("");
+        let v = match key {
+            "RegionId" if v.is_empty() => region,
+            "InstanceType" => instance_type.unwrap_or(v),
+            _ => v,
+        };
+        put(&mut like, key, v);
+    }
+    Flat::of(&like).map_err(|e| e.to_string())
+}
+
+/// For an action that can resume billing (the registry's `resumes_billing`: StartInstance and
+/// StartInstances), one block per named instance whose start would cost again: stopped in
+/// `StopCharging` mode and pay-as-you-go. Empty when it resumes nothing. Reads each instance.
 pub fn resumed(
     action: &str,
     params: &Flat,
     runtime: &Runtime,
     reader: &mut dyn Reader,
-) -> Result<Option<CostBlock>, String> {
+) -> Result<Vec<CostBlock>, String> {
+    let region = need(params, "RegionId", action)?;
+    let ids = named_instances(params);
+    if ids.is_empty() {
+        return Err(format!(
+            "{action} has no InstanceId, so ecsh cannot see whether it resumes billing; give \
+             InstanceId"
+        ));
+    }
+    let mut blocks = Vec::new();
+    for id in ids {
+        let Some(inst) = read_instance_by_id(
+            &id,
+            region,
+            reader,
+            "see whether starting it resumes billing",
+        )?
+        else {
+            continue; // not found: the service answers the start itself
+        };
+        let text = |k: &str| inst.get(k).and_then(Value::as_str).unwrap_or("");
+        let stopped_free = text("Status") == "Stopped" && text("StoppedMode") == "StopCharging";
+        if !stopped_free || text("InstanceChargeType") == "PrePaid" {
+            continue;
+        }
+        let flat = like_instance(&inst, region, None)?;
+        let mut block = instances(action, &flat, true, runtime, reader)?;
+        block.title = "ECS Cost Estimate (billing resumes):".into();
+        block.notes.push(format!(
+            "{id} is stopped in StopCharging mode, so it costs nothing now; starting it bills it \
+             again"
+        ));
+        block.summary = format!("{id} resumes billing, {}", block.summary);
+        blocks.push(block);
+    }
+    Ok(blocks)
+}
+
+/// ModifyInstanceSpec: the new type's price for the instance, against what it costs now. Only
+/// a type change is priced; a bandwidth-only change gets the unpriced block.
+fn spec_change(
+    product: Product,
+    action: &str,
+    params: &Flat,
+    runtime: &Runtime,
+    reader: &mut dyn Reader,
+) -> Result<CostBlock, String> {
     let id = need(params, "InstanceId", action)?;
     let region = need(params, "RegionId", action)?;
-    let Some(inst) = read_instance(
-        params,
-        action,
-        reader,
-        "see whether starting it resumes billing",
-    )?
-    else {
-        return Ok(None); // not found: the service answers the start itself
+    let Some(new_type) = params.get("InstanceType") else {
+        return Ok(unpriced(product, action, params));
     };
-    let text = |k: &str| inst.get(k).and_then(Value::as_str).unwrap_or("");
-    let stopped_free = text("Status") == "Stopped" && text("StoppedMode") == "StopCharging";
-    if !stopped_free || text("InstanceChargeType") == "PrePaid" {
-        return Ok(None);
+    let inst = read_instance_by_id(id, region, reader, "price its new instance type")?
+        .ok_or_else(|| format!("instance {id} was not found, so its new type cannot be priced"))?;
+    let old_type = inst
+        .get("InstanceType")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    if inst.get("InstanceChargeType").and_then(Value::as_str) == Some("PrePaid") {
+        return Err(format!(
+            "instance {id} is a subscription; ecsh quotes only pay-as-you-go spec changes \
+             (ModifyPrepayInstanceSpec changes subscriptions, in the console)"
+        ));
     }
-    let mut like = Map::new();
-    for (key, field) in [
-        ("RegionId", "RegionId"),
-        ("InstanceType", "InstanceType"),
-        ("ZoneId", "ZoneId"),
-        ("ImageId", "ImageId"),
-    ] {
-        let v = inst.get(field).and_then(Value::as_str).unwrap_or("");
-        put(
-            &mut like,
-            key,
-            if key == "RegionId" && v.is_empty() {
-                region
-            } else {
-                v
-            },
-        );
-    }
-    let flat = Flat::of(&like).map_err(|e| e.to_string())?;
-    let mut block = instances(action, &flat, true, runtime, reader)?;
-    block.title = "ECS Cost Estimate (billing resumes):".into();
+    let old = describe_price(
+        reader,
+        instance_price_request(&like_instance(&inst, region, None)?, action, true)?,
+    )?;
+    let new_flat = like_instance(&inst, region, Some(new_type))?;
+    let mut block = instances(action, &new_flat, true, runtime, reader)?;
+    let new_hourly = block.hourly.as_ref().map_or(0.0, |m| m.amount);
+    block.title = "ECS Spec Change Estimate:".into();
+    block.details.insert(
+        0,
+        (
+            "Current spec".to_string(),
+            format!(
+                "{old_type} at {} {}/hour",
+                format_price(old.amount),
+                old.currency
+            ),
+        ),
+    );
     block.notes.push(format!(
-        "{id} is stopped in StopCharging mode, so it costs nothing now; starting it bills it again"
+        "{id} changes from {old_type} to {new_type}: {} {} per hour {} than now",
+        format_price((new_hourly - old.amount).abs()),
+        old.currency,
+        if new_hourly >= old.amount {
+            "more"
+        } else {
+            "less"
+        }
     ));
-    block.summary = format!("{id} resumes billing, {}", block.summary);
-    Ok(Some(block))
+    block.summary = format!("{id} {old_type} -> {}", block.summary);
+    Ok(block)
 }
 
 /// The block for a chargeable action ecsh has no way to price.

@@ -115,6 +115,28 @@ const COMMAND_OPTS: &[Opt] = &[
         D::Int(600),
     ),
 ];
+/// The instances of a batch action (`InstanceId.N`).
+const INSTANCE_IDS: Opt = req(api(
+    "instance_ids",
+    Kind::StrList,
+    "InstanceId",
+    "Instance ids (at most 100).",
+));
+const BATCH: Opt = def(
+    api(
+        "batch_optimization",
+        Kind::Str,
+        "BatchOptimization",
+        "AllTogether (all or none: one that cannot change fails the call) | SuccessFirst (each that can; the others are reported in InstanceResponses).",
+    ),
+    D::Str("AllTogether"),
+);
+const DRY_RUN: Opt = api(
+    "dry_run",
+    Kind::Bool,
+    "DryRun",
+    "true: only check the request; the call then fails with DRYRUN.SUCCESS (or DryRunOperation) when it would pass.",
+);
 /// `reuse_network`: whether an Available VPC/vswitch already in the zone may be reused.
 const REUSE_NETWORK: Opt = def(
     local(
@@ -577,6 +599,92 @@ pub static TABLE: &[HostFn] = &[
         "the options with defaults filled in (map)",
         "let o = check_options(\"create_vpc\", #{ cidr_block: \"10.0.0.0/8\" });",
         Handler::Builtin) },
+    // --- Instances (issue 15) ---
+    f("start_instances", SX, Some(&A::START_INSTANCES),
+        "Starts Stopped instances (up to 100). One stopped in StopCharging mode is billed again, so the guard quotes it and asks first. Returns at once; wait with wait_instances(#{ instance_ids, status: \"Running\" }).",
+        &[
+            INSTANCE_IDS,
+            BATCH,
+            DRY_RUN,
+            api("estimated_runtime", Kind::Str, "estimated_runtime", "How long they will run once started, for the estimate when billing resumes (\"5m\", \"2h\"); never sent to the API."),
+        ],
+        "the API map; InstanceResponses.InstanceResponse[] = #{InstanceId, Code, Message, PreviousStatus, CurrentStatus}",
+        "start_instances(#{ instance_ids: [id] }); wait_instances(#{ instance_ids: [id], status: \"Running\" });",
+        Handler::Api(Post::Whole)),
+    f("stop_instances", SX, Some(&A::STOP_INSTANCES),
+        "Stops Running instances (up to 100). stopped_mode: \"StopCharging\" keeps a pay-as-you-go instance (disks, private IP) but stops billing its vCPU and memory, and gives back its static public IP. Returns at once; wait with wait_instances(#{ instance_ids, status: \"Stopped\" }).",
+        &[
+            INSTANCE_IDS,
+            def(api("stopped_mode", Kind::Str, "StoppedMode", "KeepCharging (billed while stopped) | StopCharging (economical mode)."), D::Str("KeepCharging")),
+            api("force_stop", Kind::Bool, "ForceStop", "true: like pulling the power (unsaved data is lost)."),
+            BATCH,
+            DRY_RUN,
+        ],
+        "the API map; InstanceResponses.InstanceResponse[] = #{InstanceId, Code, Message, PreviousStatus, CurrentStatus}",
+        "stop_instances(#{ instance_ids: [id], stopped_mode: \"StopCharging\" }); wait_instances(#{ instance_ids: [id], status: \"Stopped\" });",
+        Handler::Api(Post::Whole)),
+    f("reboot_instances", SX, Some(&A::REBOOT_INSTANCES),
+        "Reboots Running instances (up to 100). Returns at once; wait with wait_instances(#{ instance_ids, status: \"Running\" }).",
+        &[
+            INSTANCE_IDS,
+            api("force_reboot", Kind::Bool, "ForceReboot", "true: like pulling the power (unsaved data is lost)."),
+            BATCH,
+            DRY_RUN,
+        ],
+        "the API map; InstanceResponses.InstanceResponse[] = #{InstanceId, Code, Message, PreviousStatus, CurrentStatus}",
+        "reboot_instances(#{ instance_ids: [id] });",
+        Handler::Api(Post::Whole)),
+    f("modify_instance_attribute", SX, Some(&A::MODIFY_INSTANCE_ATTRIBUTE),
+        "Changes an instance's name, description, host name, security groups or deletion protection (only what is given). Passwords and UserData are not offered: use key pairs and run_command.",
+        &[
+            req(api("instance_id", Kind::Str, "InstanceId", "The instance.")),
+            api("instance_name", Kind::Str, "InstanceName", "New name (2-128 characters)."),
+            api("description", Kind::Str, "Description", "New description (at most 256 characters)."),
+            api("host_name", Kind::Str, "HostName", "New host name (takes effect at the next start)."),
+            api("security_group_ids", Kind::StrList, "SecurityGroupIds", "Replace its security groups (same VPC, at most 5)."),
+            api("deletion_protection", Kind::Bool, "DeletionProtection", "true: DeleteInstance(s) refuse it until set back to false."),
+        ],
+        "the API map (RequestId)",
+        "modify_instance_attribute(#{ instance_id: id, instance_name: \"web-1\" });",
+        Handler::Api(Post::Whole)),
+    f("describe_instance_attribute", SX, Some(&A::DESCRIBE_INSTANCE_ATTRIBUTE),
+        "Shows one instance: type, status, StoppedMode, charge type, network, security groups.",
+        &[req(api("instance_id", Kind::Str, "InstanceId", "The instance."))],
+        "#{InstanceId, InstanceName, InstanceType, Status, StoppedMode, InstanceChargeType, VpcAttributes, SecurityGroupIds, …}",
+        "let a = describe_instance_attribute(#{ instance_id: id }); print(a.StoppedMode);",
+        Handler::Api(Post::Whole)),
+    f("modify_instance_spec", SX, Some(&A::MODIFY_INSTANCE_SPEC),
+        "Changes a pay-as-you-go instance's type (it must be Stopped) or its bandwidth. A new type changes what the instance costs: the guard quotes the new type's hourly price against the current one and asks.",
+        &[
+            req(api("instance_id", Kind::Str, "InstanceId", "The instance (Stopped, to change its type).")),
+            api("instance_type", Kind::Str, "InstanceType", "The new type, e.g. \"ecs.g7.xlarge\"."),
+            api("internet_max_bandwidth_out", Kind::Int, "InternetMaxBandwidthOut", "New outbound public bandwidth (Mbps)."),
+            api("internet_max_bandwidth_in", Kind::Int, "InternetMaxBandwidthIn", "New inbound public bandwidth (Mbps)."),
+            api("estimated_runtime", Kind::Str, "estimated_runtime", "How long it will run on the new type, for the cost estimate (\"5m\", \"2h\"); never sent to the API."),
+            api("task_type", Kind::Str, "task_type", "shell | data_processing | training | service: the estimated runtime by the seed's table; never sent to the API."),
+            DRY_RUN,
+        ],
+        "the API map (RequestId)",
+        "modify_instance_spec(#{ instance_id: id, instance_type: \"ecs.g7.xlarge\" });",
+        Handler::Api(Post::Whole)),
+    f("modify_instance_auto_release_time", SX, Some(&A::MODIFY_INSTANCE_AUTO_RELEASE_TIME),
+        "Sets when a pay-as-you-go instance is released by the service itself, or clears it (no auto_release_time). ecsh sets one on every instance a run creates as a lease; a kept instance keeps what keep() set.",
+        &[
+            req(api("instance_id", Kind::Str, "InstanceId", "The instance.")),
+            api("auto_release_time", Kind::Str, "AutoReleaseTime", "UTC yyyy-MM-ddTHH:mm:ssZ, 30 minutes to 3 years ahead; absent: clear it."),
+        ],
+        "the API map (RequestId)",
+        "modify_instance_auto_release_time(#{ instance_id: id, auto_release_time: \"2030-01-01T00:00:00Z\" });",
+        Handler::Api(Post::Whole)),
+    f("describe_instance_status", SX, Some(&A::DESCRIBE_INSTANCE_STATUS),
+        "Lists instances' status (lighter than describe_instances, for polling).",
+        &[
+            api("instance_ids", Kind::StrList, "InstanceId", "Only these instances (InstanceId.N, at most 100)."),
+            api("zone_id", Kind::Str, "ZoneId", "Only this zone."),
+        ],
+        "the API map; InstanceStatuses.InstanceStatus[] = #{InstanceId, Status}",
+        "for s in describe_instance_status(#{ instance_ids: [id] }).InstanceStatuses.InstanceStatus { print(`${s.InstanceId} ${s.Status}`); }",
+        Handler::Api(Post::Whole)),
 ];
 
 // --- cross-option rules --------------------------------------------------------------------

@@ -31,6 +31,7 @@ const fn read(
         paging_root: None,
         repeatable: false,
         pricing: Pricing::Unpriced,
+        charged_by: &[],
         ingress: false,
         doc,
     }
@@ -191,6 +192,24 @@ pub const MODIFY_INSTANCE_AUTO_RELEASE_TIME: Action = repeatable(mutate(Ecs, "Mo
 pub const ALLOCATE_PUBLIC_IP_ADDRESS: Action = priced(no_token(create(Ecs, "AllocatePublicIpAddress", K::PublicIp, "IpAddress", &["InstanceId"],
     "Gives an instance a public IP (needs InternetMaxBandwidthOut > 0). Costs money.")), Pricing::PublicIp);
 
+// --- Instances (issue 15) ----------------------------------------------------------------
+pub const START_INSTANCES: Action = resumes(mutate(Ecs, "StartInstances", &["RegionId", "InstanceId.N"],
+    "Starts up to 100 Stopped instances (BatchOptimization AllTogether | SuccessFirst); ones stopped in StopCharging mode are billed again (quoted and asked)."));
+pub const STOP_INSTANCES: Action = mutate(Ecs, "StopInstances", &["RegionId", "InstanceId.N"],
+    "Stops up to 100 Running instances; StoppedMode=StopCharging keeps them but stops billing their vCPU and memory (pay-as-you-go, VPC).");
+pub const REBOOT_INSTANCES: Action = mutate(Ecs, "RebootInstances", &["RegionId", "InstanceId.N"],
+    "Reboots up to 100 Running instances (ForceReboot: like pulling the power).");
+pub const MODIFY_INSTANCE_ATTRIBUTE: Action = Action {
+    charged_by: &["CreditSpecification"],
+    ..repeatable(mutate(Ecs, "ModifyInstanceAttribute", &["InstanceId"],
+        "Changes an instance's name, description, host name, security groups or deletion protection (CreditSpecification is asked: it can cost money)."))
+};
+pub const DESCRIBE_INSTANCE_ATTRIBUTE: Action = read(Ecs, "DescribeInstanceAttribute", &["InstanceId"],
+    "Shows one instance's attributes: type, status, network, StoppedMode, charge type.");
+pub const MODIFY_INSTANCE_SPEC: Action = tokened(priced(mutate(Ecs, "ModifyInstanceSpec", &["InstanceId"],
+    "Changes a pay-as-you-go instance's type (it must be Stopped) or bandwidth. Changes what it costs: quoted against the old type and asked."),
+    Pricing::InstanceSpec));
+
 // --- Disks -------------------------------------------------------------------------------
 pub const CREATE_DISK: Action = priced(create(Ecs, "CreateDisk", K::Disk, "DiskId", R, "Creates a pay-as-you-go data disk. Costs money."), Pricing::Disk);
 pub const DESCRIBE_DISKS: Action = tokens(json(read(Ecs, "DescribeDisks", R, "Lists disks."), &["DiskIds"]), "Disks.Disk", 100, 10);
@@ -277,6 +296,13 @@ pub static ACTIONS: &[Action] = &[
     DELETE_INSTANCES,
     MODIFY_INSTANCE_AUTO_RELEASE_TIME,
     ALLOCATE_PUBLIC_IP_ADDRESS,
+    // --- Instances (issue 15) ----------------------------------------------------------------
+    START_INSTANCES,
+    STOP_INSTANCES,
+    REBOOT_INSTANCES,
+    MODIFY_INSTANCE_ATTRIBUTE,
+    DESCRIBE_INSTANCE_ATTRIBUTE,
+    MODIFY_INSTANCE_SPEC,
     // --- Disks -------------------------------------------------------------------------------
     CREATE_DISK,
     DESCRIBE_DISKS,
@@ -338,6 +364,10 @@ pub static DRY_RUN: &[&Action] = &[
     &REBOOT_INSTANCE,
     &DELETE_INSTANCE,
     &DELETE_INSTANCES,
+    &START_INSTANCES,
+    &STOP_INSTANCES,
+    &REBOOT_INSTANCES,
+    &MODIFY_INSTANCE_SPEC,
     &DESCRIBE_DISKS,
     &CREATE_VPC,
     &DESCRIBE_VPCS,

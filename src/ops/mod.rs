@@ -319,6 +319,10 @@ pub struct Action {
     pub repeatable: bool,
     /// How the guard prices it when it costs money (the quote it builds).
     pub pricing: Pricing,
+    /// Parameters that make this otherwise free action cost money (ModifyInstanceAttribute's
+    /// `CreditSpecification`: an unlimited burstable instance bills its surplus CPU): when the
+    /// request carries one, the guard asks as for an unpriced chargeable action.
+    pub charged_by: &'static [&'static str],
     /// Its parameters describe inbound security-group rules: the guard's public-port policy
     /// (database ports, SSH/RDP to 0.0.0.0/0) applies to it.
     pub ingress: bool,
@@ -404,7 +408,6 @@ pub fn looks_chargeable(name: &str) -> bool {
 /// resource costs (a bigger spec, a bigger disk, more bandwidth, pay-as-you-go to
 /// subscription); the guard asks before them too.
 const CHANGES_THE_BILL: &[&str] = &[
-    "ModifyInstanceSpec",
     "ModifyPrepayInstanceSpec",
     "ModifyInstanceChargeType",
     "ModifyInstanceNetworkSpec",
@@ -501,12 +504,17 @@ mod tests {
     #[test]
     fn chargeable_actions_create_something_and_look_chargeable() {
         for a in ACTIONS.iter().filter(|a| a.chargeable) {
+            // A spec change creates nothing but changes what an existing instance costs.
             assert!(
-                a.creates().is_some(),
-                "{} is chargeable but creates nothing",
+                a.creates().is_some() || a.pricing == Pricing::InstanceSpec,
+                "{} is chargeable but creates nothing and changes no price",
                 a.name
             );
-            assert!(looks_chargeable(a.name), "{}", a.name);
+            assert!(
+                a.creates().is_none() || looks_chargeable(a.name),
+                "{}",
+                a.name
+            );
         }
     }
 
@@ -545,9 +553,9 @@ mod tests {
 
     #[test]
     fn cost_changing_modifications_look_chargeable() {
-        assert!(looks_chargeable("ModifyInstanceSpec"));
+        assert!(looks_chargeable("ModifyPrepayInstanceSpec"));
         assert!(looks_chargeable("ResizeDisk"));
-        assert!(looks_chargeable("Modifyinstancespec"));
+        assert!(looks_chargeable("Modifyprepayinstancespec"));
         assert!(!looks_chargeable("ModifyInstanceAttribute"));
         assert!(!looks_chargeable("DescribeInstances"));
     }

@@ -10,7 +10,7 @@ use super::network::RESOURCE_GROUP;
 use super::params::Params;
 use super::{paging, tags, SimError, World};
 use serde_json::{json, Map, Value};
-fn instance_json(i: &Instance) -> Value {
+pub(super) fn instance_json(i: &Instance) -> Value {
     let catalog = Catalog::get();
     let itype = catalog.instance_type(&i.instance_type);
     let image = catalog.image(&i.image_id);

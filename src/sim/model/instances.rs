@@ -250,7 +250,7 @@ impl World {
 
 // ---- state changes -------------------------------------------------------------------------
 
-fn incorrect_status(i: &Instance, action: &str, legal: &str) -> SimError {
+pub(super) fn incorrect_status(i: &Instance, action: &str, legal: &str) -> SimError {
     SimError::new(
         403,
         "IncorrectInstanceStatus",
@@ -263,76 +263,119 @@ fn incorrect_status(i: &Instance, action: &str, legal: &str) -> SimError {
     )
 }
 
-pub fn start_instance(w: &mut World, p: &Params) -> Result<Value, SimError> {
+/// A start, stop or reboot of one instance: checked against the instance's status before
+/// anything changes (a batch checks every instance first), then applied.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Change {
+    Start,
+    /// `force`: ForceStop, which also stops an instance still Starting (not one being created).
+    Stop {
+        force: bool,
+        mode: &'static str,
+    },
+    Reboot,
+}
+
+impl Change {
+    /// The request's change for `action` (`StartInstance(s)`, `StopInstance(s)`,
+    /// `RebootInstance(s)`), with its parameters read and checked.
+    pub(super) fn of(p: &Params, stop: bool, start: bool) -> Result<Change, SimError> {
+        if start {
+            return Ok(Change::Start);
+        }
+        if stop {
+            return Ok(Change::Stop {
+                force: p.flag("ForceStop")?,
+                mode: p
+                    .choice("StoppedMode", &["KeepCharging", "StopCharging"])?
+                    .unwrap_or("KeepCharging"),
+            });
+        }
+        // RebootInstance's ForceStop and RebootInstances' ForceReboot only say how the guest
+        // goes down; both still need a Running instance.
+        p.flag("ForceStop")?;
+        p.flag("ForceReboot")?;
+        Ok(Change::Reboot)
+    }
+
+    /// Refuses the change when the instance's status does not allow it.
+    pub(super) fn check(self, i: &Instance, action: &str) -> Result<(), SimError> {
+        let (legal, needs) = match self {
+            Change::Start => (i.status == Status::Stopped, "Stopped"),
+            Change::Stop { force, .. } => (
+                i.status == Status::Running
+                    || (force && i.status == Status::Starting && !i.initializing),
+                "Running",
+            ),
+            Change::Reboot => (i.status == Status::Running, "Running"),
+        };
+        if legal {
+            Ok(())
+        } else {
+            Err(incorrect_status(i, action, needs))
+        }
+    }
+
+    /// Starts the transition (checked first with [`Change::check`]).
+    pub(super) fn apply(self, i: &mut Instance, timer: Timer, strict: bool) {
+        i.timer = timer;
+        match self {
+            Change::Start => {
+                i.status = Status::Starting;
+                if std::mem::take(&mut i.public_ip_reclaimed) {
+                    i.public_ip = Some(public_ip(&i.region));
+                }
+            }
+            Change::Stop { mode, .. } => {
+                i.status = Status::Stopping;
+                i.rebooting = false;
+                i.agent_online = false;
+                i.stopped_mode = mode.to_string();
+                if strict && mode == "StopCharging" {
+                    if i.charge_type == "PrePaid" {
+                        // "Instance types that do not support economical mode include ...
+                        // subscription instances": no error, the instance just stops normally.
+                        i.stopped_mode = "KeepCharging".to_string();
+                    } else if i.public_ip.take().is_some() {
+                        // Economical mode reclaims the static public IP; a start gives a new one.
+                        i.public_ip_reclaimed = true;
+                    }
+                }
+            }
+            Change::Reboot => {
+                i.status = Status::Stopping;
+                i.rebooting = true;
+                i.agent_online = false;
+            }
+        }
+    }
+}
+
+/// StartInstance, StopInstance, RebootInstance: one instance.
+fn change_one(w: &mut World, p: &Params, change: Change) -> Result<Value, SimError> {
     let id = p.need("InstanceId")?;
     let dry = p.dry_run()?;
     let timer = w.clock.start();
+    let strict = p.strict();
     let i = w.instance_in(p, id)?;
-    if i.status != Status::Stopped {
-        return Err(incorrect_status(i, p.action.name, "Stopped"));
-    }
+    change.check(i, p.action.name)?;
     if dry {
         return Err(dry_run_passed(p.action.name));
     }
-    i.status = Status::Starting;
-    i.timer = timer;
-    if std::mem::take(&mut i.public_ip_reclaimed) {
-        i.public_ip = Some(public_ip(&i.region));
-    }
+    change.apply(i, timer, strict);
     Ok(json!({}))
+}
+
+pub fn start_instance(w: &mut World, p: &Params) -> Result<Value, SimError> {
+    change_one(w, p, Change::of(p, false, true)?)
 }
 
 pub fn stop_instance(w: &mut World, p: &Params) -> Result<Value, SimError> {
-    let id = p.need("InstanceId")?;
-    let force = p.flag("ForceStop")?;
-    let dry = p.dry_run()?;
-    let mode = p
-        .choice("StoppedMode", &["KeepCharging", "StopCharging"])?
-        .unwrap_or("KeepCharging");
-    let timer = w.clock.start();
-    let i = w.instance_in(p, id)?;
-    let legal =
-        i.status == Status::Running || (force && i.status == Status::Starting && !i.initializing);
-    if !legal {
-        return Err(incorrect_status(i, p.action.name, "Running"));
-    }
-    if dry {
-        return Err(dry_run_passed(p.action.name));
-    }
-    i.status = Status::Stopping;
-    i.rebooting = false;
-    i.agent_online = false;
-    i.timer = timer;
-    i.stopped_mode = mode.to_string();
-    if p.strict() && mode == "StopCharging" {
-        if i.charge_type == "PrePaid" {
-            // "Instance types that do not support economical mode include ... subscription
-            // instances": no error, the instance just stops normally.
-            i.stopped_mode = "KeepCharging".to_string();
-        } else if i.public_ip.take().is_some() {
-            // Economical mode reclaims the static public IP; StartInstance gives a new one.
-            i.public_ip_reclaimed = true;
-        }
-    }
-    Ok(json!({}))
+    change_one(w, p, Change::of(p, true, false)?)
 }
 
 pub fn reboot_instance(w: &mut World, p: &Params) -> Result<Value, SimError> {
-    let id = p.need("InstanceId")?;
-    let dry = p.dry_run()?;
-    let timer = w.clock.start();
-    let i = w.instance_in(p, id)?;
-    if i.status != Status::Running {
-        return Err(incorrect_status(i, p.action.name, "Running"));
-    }
-    if dry {
-        return Err(dry_run_passed(p.action.name));
-    }
-    i.status = Status::Stopping;
-    i.rebooting = true;
-    i.agent_online = false;
-    i.timer = timer;
-    Ok(json!({}))
+    change_one(w, p, Change::of(p, false, false)?)
 }
 
 /// Whether an instance may be released now (the legal-from table of DeleteInstance).

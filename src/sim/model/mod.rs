@@ -9,6 +9,8 @@
 //!
 //! Must not: know about the wire (signatures, encodings, RequestId), print, or panic on input.
 
+mod attributes;
+mod batch;
 mod commands;
 mod creation;
 mod describe;
@@ -318,6 +320,19 @@ static HANDLERS: &[(&Action, Handler)] = &[
     (&A::ALLOCATE_EIP_ADDRESS, network::allocate_eip),
     (&A::DESCRIBE_EIP_ADDRESSES, network::describe_eips),
     (&A::RELEASE_EIP_ADDRESS, network::release_eip),
+    // --- Instances (issue 15) ---
+    (&A::START_INSTANCES, batch::start_instances),
+    (&A::STOP_INSTANCES, batch::stop_instances),
+    (&A::REBOOT_INSTANCES, batch::reboot_instances),
+    (
+        &A::MODIFY_INSTANCE_ATTRIBUTE,
+        attributes::modify_instance_attribute,
+    ),
+    (
+        &A::DESCRIBE_INSTANCE_ATTRIBUTE,
+        attributes::describe_instance_attribute,
+    ),
+    (&A::MODIFY_INSTANCE_SPEC, attributes::modify_instance_spec),
     // ECS 2014-05-26 still serves these VPC actions for old SDKs: same handlers.
     (&A::ECS_CREATE_VPC, network::create_vpc),
     (&A::ECS_CREATE_VSWITCH, network::create_vswitch),
