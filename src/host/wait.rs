@@ -334,7 +334,9 @@ fn released_kind(kind: ResourceKind) -> &'static str {
 /// A stable instance status from which `want` cannot be reached without another call.
 fn is_dead_end(status: &str, want: &str) -> bool {
     match want {
-        "Running" => matches!(status, "Stopped" | "Stopping"),
+        // Not Stopping: a reboot goes Running -> Stopping -> Starting -> Running, and DescribeInstances
+        // cannot tell it from a stop; a stop that really ends is caught at Stopped.
+        "Running" => status == "Stopped",
         "Stopped" => false,
         _ => false,
     }
@@ -557,6 +559,10 @@ mod tests {
     #[test]
     fn dead_ends_are_only_states_that_cannot_reach_the_target() {
         assert!(is_dead_end("Stopped", "Running"));
+        assert!(
+            !is_dead_end("Stopping", "Running"),
+            "a reboot passes through Stopping"
+        );
         assert!(!is_dead_end("Starting", "Running"));
         assert!(!is_dead_end("Pending", "Running"));
     }

@@ -57,11 +57,26 @@ fn stop_start_stops_without_charge_resizes_starts_reboots_and_releases_everythin
     );
     assert_eq!(has("Resized: "), "Resized: build-box-xl is ecs.g7.xlarge");
     assert!(has("Status: ").ends_with(" Running"), "{stdout}");
-    // The guard asked (and --yes approved) the instance, the bigger type and the start that
-    // resumes billing; the blocks are on stderr.
-    assert!(stderr.contains("ECS Spec Change Estimate"), "{stderr}");
-    assert!(stderr.contains("ecs.g7.large -> ecs.g7.xlarge"), "{stderr}");
-    assert!(stderr.contains("resumes billing"), "{stderr}");
+    // The guard asked (and --yes approved) the instance, the bigger type priced against the
+    // current one, and the start that resumes billing: the run's cost decisions say so.
+    let approved: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("- approved (--yes): "))
+        .collect();
+    assert_eq!(approved.len(), 3, "{stderr}");
+    assert!(
+        approved[0].contains("RunInstances ecs.g7.large"),
+        "{stderr}"
+    );
+    assert!(
+        approved[1].contains("ModifyInstanceSpec")
+            && approved[1].contains("ecs.g7.large -> ecs.g7.xlarge"),
+        "{stderr}"
+    );
+    assert!(
+        approved[2].contains("StartInstances") && approved[2].contains("resumes billing"),
+        "{stderr}"
+    );
     // Nothing is left, as the simulator's own API lists it, in either region the script may
     // have chosen.
     let client = client_for(&sim.endpoint, STANDALONE_KEY_ID, STANDALONE_SECRET);

@@ -917,8 +917,7 @@ attempt("credit", || call_api("ecs", "ModifyInstanceAttribute", #{{ InstanceId: 
         ],
         "{err}"
     );
-    // The blocks said what was priced: the new type against the current one, and the start.
-    assert!(err.contains("ECS Spec Change Estimate"), "{err}");
+    // The decisions say what was priced: the new type against the current one, and the start.
     assert!(err.contains("ecs.c6.large -> ecs.c7.xlarge"), "{err}");
     assert!(err.contains("resumes billing"), "{err}");
     assert_eq!(sim.received("ModifyInstanceSpec"), 0, "refused: never sent");
