@@ -5,12 +5,12 @@
 //!
 //! Must not: know about HTTP or ClientTokens (the dispatcher replays those).
 
-use super::creation::resolve_type;
+use super::creation::{check_group_in_vpc, resolve_type};
 use super::describe::instance_json;
 use super::instances::{incorrect_status, Status};
 use super::network::check_name;
 use super::params::Params;
-use super::{dry_run_passed, not_found, SimError, World};
+use super::{dry_run_passed, SimError, World};
 use serde_json::{json, Value};
 
 /// Most security groups an instance can be in.
@@ -60,27 +60,7 @@ pub fn modify_instance_attribute(w: &mut World, p: &Params) -> Result<Value, Sim
         (i.region.clone(), i.vpc_id.clone())
     };
     for sg in &groups {
-        match w.groups.get(*sg) {
-            Some(g) if g.region == region && g.vpc_id == vpc => {}
-            Some(g) if g.region == region => {
-                return Err(SimError::new(
-                    400,
-                    "InvalidSecurityGroup.NotInSameVpc",
-                    format!(
-                        "The security group {sg} is in {} but the instance {id} is in {vpc}; \
-                         they must be in the same VPC.",
-                        g.vpc_id
-                    ),
-                ))
-            }
-            _ => {
-                return Err(not_found(
-                    "InvalidSecurityGroupId.NotFound",
-                    "SecurityGroupId",
-                    sg,
-                ))
-            }
-        }
+        check_group_in_vpc(w, p, sg, &region, &vpc, &format!("the instance {id}"))?;
     }
     let i = w.instance_in(p, id)?;
     if let Some(n) = name {

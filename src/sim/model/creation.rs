@@ -69,6 +69,39 @@ pub(super) fn resolve_image(p: &Params) -> Result<Option<&'static Image>, SimErr
     Ok(None)
 }
 
+/// The security group `sg` exists in `region` and is in `vpc_id`, the VPC of `holder` (the
+/// vswitch of a new instance, an existing instance), or the service's error.
+pub(super) fn check_group_in_vpc(
+    w: &World,
+    p: &Params,
+    sg: &str,
+    region: &str,
+    vpc_id: &str,
+    holder: &str,
+) -> Result<(), SimError> {
+    match w.groups.get(sg) {
+        Some(g) if g.region == region && g.vpc_id == vpc_id => Ok(()),
+        Some(g) if g.region == region => Err(SimError::new(
+            400,
+            if p.strict() {
+                "InvalidParameter.Mismatch"
+            } else {
+                "InvalidSecurityGroup.NotInSameVpc"
+            },
+            format!(
+                "The security group {sg} is in {} but {holder} is in {vpc_id}; they must be in \
+                 the same VPC.",
+                g.vpc_id
+            ),
+        )),
+        _ => Err(not_found(
+            "InvalidSecurityGroupId.NotFound",
+            "SecurityGroupId",
+            sg,
+        )),
+    }
+}
+
 pub(super) fn resolve_type(p: &Params) -> Result<&'static InstanceType, SimError> {
     let name = p.need("InstanceType")?;
     Catalog::get().instance_type(name).ok_or_else(|| {
@@ -149,32 +182,14 @@ fn spec(w: &mut World, p: &Params, many: bool) -> Result<Spec, SimError> {
         ));
     }
     for sg in &sg_ids {
-        match w.groups.get(sg) {
-            Some(g) if g.region == region => {
-                if g.vpc_id != vpc_id {
-                    return Err(SimError::new(
-                        400,
-                        if p.strict() {
-                            "InvalidParameter.Mismatch"
-                        } else {
-                            "InvalidSecurityGroup.NotInSameVpc"
-                        },
-                        format!(
-                            "The security group {sg} is in {} but the vswitch {vswitch_id} is in \
-                             {vpc_id}; they must be in the same VPC.",
-                            g.vpc_id
-                        ),
-                    ));
-                }
-            }
-            _ => {
-                return Err(not_found(
-                    "InvalidSecurityGroupId.NotFound",
-                    "SecurityGroupId",
-                    sg,
-                ))
-            }
-        }
+        check_group_in_vpc(
+            w,
+            p,
+            sg,
+            &region,
+            &vpc_id,
+            &format!("the vswitch {vswitch_id}"),
+        )?;
     }
     if w.closed(&region, &zone) {
         return Err(zone_not_on_sale(&zone));
