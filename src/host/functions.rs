@@ -810,6 +810,102 @@ mod tests {
         }
     }
 
+    /// Registered actions without a function of their own, and why: reachable through
+    /// `call_api` only. Every ECS/VPC action is in the table or here, never both.
+    const RAW_ONLY: &[(&crate::ops::Action, &str)] = &[
+        (&A::START_INSTANCE, "start_instances is the batch form"),
+        (&A::STOP_INSTANCE, "stop_instances is the batch form"),
+        (&A::REBOOT_INSTANCE, "reboot_instances is the batch form"),
+        (&A::DELETE_INSTANCE, "delete_instances is the batch form"),
+        (
+            &A::CREATE_INSTANCE,
+            "legacy; run_instances creates and starts",
+        ),
+        (
+            &A::ALLOCATE_PUBLIC_IP_ADDRESS,
+            "internet_max_bandwidth_out > 0 in run_instances",
+        ),
+        (
+            &A::DESCRIBE_CLOUD_ASSISTANT_STATUS,
+            "wait_cloud_assistant reads it",
+        ),
+        (
+            &A::REVOKE_SECURITY_GROUP,
+            "security groups: issue 15's ops15 part",
+        ),
+        (
+            &A::DESCRIBE_SECURITY_GROUPS,
+            "security groups: issue 15's ops15 part",
+        ),
+        (
+            &A::DESCRIBE_SECURITY_GROUP_ATTRIBUTE,
+            "security groups: issue 15's ops15 part",
+        ),
+        (&A::TAG_RESOURCES, "tags: issue 15's ops15 part"),
+        (&A::UNTAG_RESOURCES, "tags: issue 15's ops15 part"),
+        (&A::LIST_TAG_RESOURCES, "tags: issue 15's ops15 part"),
+        (&A::CREATE_DISK, "disks: issue 15's res15 part"),
+        (&A::DESCRIBE_DISKS, "disks: issue 15's res15 part"),
+        (&A::DELETE_DISK, "disks: issue 15's res15 part"),
+        (&A::ALLOCATE_EIP_ADDRESS, "EIPs: issue 15's res15 part"),
+        (&A::DESCRIBE_EIP_ADDRESSES, "EIPs: issue 15's res15 part"),
+        (&A::RELEASE_EIP_ADDRESS, "EIPs: issue 15's res15 part"),
+        (&A::CREATE_VPC, "ensure_vpc_and_vswitch creates and waits"),
+        (
+            &A::CREATE_VSWITCH,
+            "ensure_vpc_and_vswitch creates and waits",
+        ),
+        (
+            &A::DESCRIBE_VPCS,
+            "ensure_vpc_and_vswitch and wait_vpc read it",
+        ),
+        (&A::DESCRIBE_VPC_ATTRIBUTE, "call_api for a VPC's contents"),
+        (
+            &A::DESCRIBE_VSWITCHES,
+            "ensure_vpc_and_vswitch and wait_vswitch read it",
+        ),
+        (&A::DESCRIBE_VSWITCH_ATTRIBUTES, "call_api for one vswitch"),
+        (&A::ECS_CREATE_VPC, "old SDKs' wire form; scripts use VPC's"),
+        (
+            &A::ECS_CREATE_VSWITCH,
+            "old SDKs' wire form; scripts use VPC's",
+        ),
+        (
+            &A::ECS_DESCRIBE_VPCS,
+            "old SDKs' wire form; scripts use VPC's",
+        ),
+        (
+            &A::ECS_DESCRIBE_VSWITCHES,
+            "old SDKs' wire form; scripts use VPC's",
+        ),
+        (
+            &A::ECS_DELETE_VSWITCH,
+            "old SDKs' wire form; scripts use VPC's",
+        ),
+        (&A::ECS_DELETE_VPC, "old SDKs' wire form; scripts use VPC's"),
+    ];
+
+    #[test]
+    fn every_action_has_a_function_or_is_documented_raw_only() {
+        for a in crate::ops::ACTIONS
+            .iter()
+            .filter(|a| crate::ops::Product::ALL.contains(&a.product))
+        {
+            let rows = TABLE
+                .iter()
+                .filter(|f| f.action.is_some_and(|x| x.is(a)))
+                .count();
+            let raw = RAW_ONLY.iter().filter(|(x, _)| x.is(a)).count();
+            assert!(
+                (rows > 0) != (raw > 0) && raw <= 1,
+                "{} {}: {rows} function rows and {raw} raw-only entries; give it a function \
+                 (a row with Some(&A::…)) or one RAW_ONLY entry saying why, not both",
+                a.product,
+                a.name
+            );
+        }
+    }
+
     #[test]
     fn option_api_params_are_unique_per_function() {
         for f in TABLE {
