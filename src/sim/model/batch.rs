@@ -15,15 +15,15 @@ use serde_json::{json, Value};
 const MAX_IDS: usize = 100;
 
 pub fn start_instances(w: &mut World, p: &Params) -> Result<Value, SimError> {
-    batch(w, p, Change::of(p, false, true)?)
+    batch(w, p, Change::Start)
 }
 
 pub fn stop_instances(w: &mut World, p: &Params) -> Result<Value, SimError> {
-    batch(w, p, Change::of(p, true, false)?)
+    batch(w, p, Change::stop(p)?)
 }
 
 pub fn reboot_instances(w: &mut World, p: &Params) -> Result<Value, SimError> {
-    batch(w, p, Change::of(p, false, false)?)
+    batch(w, p, Change::reboot(p)?)
 }
 
 fn batch(w: &mut World, p: &Params, change: Change) -> Result<Value, SimError> {

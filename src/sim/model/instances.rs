@@ -277,22 +277,19 @@ pub(super) enum Change {
 }
 
 impl Change {
-    /// The request's change for `action` (`StartInstance(s)`, `StopInstance(s)`,
-    /// `RebootInstance(s)`), with its parameters read and checked.
-    pub(super) fn of(p: &Params, stop: bool, start: bool) -> Result<Change, SimError> {
-        if start {
-            return Ok(Change::Start);
-        }
-        if stop {
-            return Ok(Change::Stop {
-                force: p.flag("ForceStop")?,
-                mode: p
-                    .choice("StoppedMode", &["KeepCharging", "StopCharging"])?
-                    .unwrap_or("KeepCharging"),
-            });
-        }
-        // RebootInstance's ForceStop and RebootInstances' ForceReboot only say how the guest
-        // goes down; both still need a Running instance.
+    /// A stop as the request asks for it (`ForceStop`, `StoppedMode`), its parameters checked.
+    pub(super) fn stop(p: &Params) -> Result<Change, SimError> {
+        Ok(Change::Stop {
+            force: p.flag("ForceStop")?,
+            mode: p
+                .choice("StoppedMode", &["KeepCharging", "StopCharging"])?
+                .unwrap_or("KeepCharging"),
+        })
+    }
+
+    /// A reboot. RebootInstance's `ForceStop` and RebootInstances' `ForceReboot` only say how
+    /// the guest goes down (checked as booleans); both still need a Running instance.
+    pub(super) fn reboot(p: &Params) -> Result<Change, SimError> {
         p.flag("ForceStop")?;
         p.flag("ForceReboot")?;
         Ok(Change::Reboot)
@@ -367,15 +364,15 @@ fn change_one(w: &mut World, p: &Params, change: Change) -> Result<Value, SimErr
 }
 
 pub fn start_instance(w: &mut World, p: &Params) -> Result<Value, SimError> {
-    change_one(w, p, Change::of(p, false, true)?)
+    change_one(w, p, Change::Start)
 }
 
 pub fn stop_instance(w: &mut World, p: &Params) -> Result<Value, SimError> {
-    change_one(w, p, Change::of(p, true, false)?)
+    change_one(w, p, Change::stop(p)?)
 }
 
 pub fn reboot_instance(w: &mut World, p: &Params) -> Result<Value, SimError> {
-    change_one(w, p, Change::of(p, false, false)?)
+    change_one(w, p, Change::reboot(p)?)
 }
 
 /// Whether an instance may be released now (the legal-from table of DeleteInstance).
