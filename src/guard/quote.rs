@@ -6,6 +6,7 @@
 //! | RunInstances / CreateInstance | `ResourceType=instance`, InstanceType, ZoneId, ImageId, SystemDisk.*, DataDisk.N.*, InternetChargeType, InternetMaxBandwidthOut, SpotStrategy/SpotDuration, Amount (CreateInstance: 1); PostPaid → `PriceUnit=Hour, Period=1`; PrePaid → `PriceUnit=PeriodUnit` (default Month), `Period` |
 //! | CreateDisk | `ResourceType=disk`, `DataDisk.1.{Category,Size,PerformanceLevel}` from DiskCategory/Size/PerformanceLevel, ZoneId, hourly |
 //! | AllocateEipAddress | `ResourceType=bandwidth`, InternetMaxBandwidthOut = Bandwidth (EIP default 5), InternetChargeType (EIP default PayByBandwidth), hourly |
+//! | ResizeDisk, CreateSnapshot, CreateImage | see `quote/storage.rs` (issue 15) |
 //! | AllocatePublicIpAddress | `ResourceType=bandwidth` with the instance's own InternetMaxBandwidthOut/InternetChargeType (read with DescribeInstances) |
 //! | any other chargeable action | cannot be quoted: the block says so and carries no estimate |
 //!
@@ -18,6 +19,8 @@
 //!
 //! This module sends only read requests, through the [`Reader`] it is given; it never prompts
 //! and never sends the chargeable request itself.
+
+mod storage;
 
 use super::block::{format_estimate, format_price, CostBlock, Money};
 use super::params::Flat;
@@ -59,6 +62,10 @@ enum Kind {
     Disk,
     Eip,
     PublicIp,
+    // --- issue 15 (quote/storage.rs) ---
+    ResizeDisk,
+    Snapshot,
+    Image,
     Unpriced,
 }
 
@@ -69,6 +76,9 @@ fn kind_of(action: &str) -> Kind {
         "createdisk" => Kind::Disk,
         "allocateeipaddress" => Kind::Eip,
         "allocatepublicipaddress" => Kind::PublicIp,
+        "resizedisk" => Kind::ResizeDisk,
+        "createsnapshot" => Kind::Snapshot,
+        "createimage" => Kind::Image,
         _ => Kind::Unpriced,
     }
 }
@@ -100,6 +110,9 @@ pub fn quote(
             bandwidth_block(action, params, &line, bandwidth, charge, runtime, reader)
         }
         Kind::PublicIp => public_ip(action, params, runtime, reader),
+        Kind::ResizeDisk => storage::resize_disk(action, params, runtime, reader),
+        Kind::Snapshot => storage::snapshot(action, params, runtime, reader),
+        Kind::Image => storage::image(action, params, runtime, reader),
         Kind::Unpriced => Ok(unpriced(product, action, params)),
     }
 }

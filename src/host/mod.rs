@@ -11,6 +11,7 @@
 //!
 //! Nothing here prints to the terminal: script output goes to the session's [`Output`].
 
+pub mod bind;
 pub mod convert;
 pub mod docs;
 pub mod engine;
@@ -18,6 +19,7 @@ pub mod errors;
 pub mod functions;
 pub mod gateway;
 pub mod keep;
+pub mod keys;
 pub mod lint;
 pub mod options;
 pub mod paging;

@@ -170,6 +170,13 @@ pub static ACTIONS: &[Action] = &[
     charged(create(Ecs, "CreateDisk", K::Disk, "DiskId", R, "Creates a pay-as-you-go data disk. Costs money.")),
     tokens(json(read(Ecs, "DescribeDisks", R, "Lists disks."), &["DiskIds"]), "Disks.Disk", 100, 10),
     delete(Ecs, "DeleteDisk", K::Disk, &["DiskId"], "Releases a data disk that is not attached."),
+    // --- Disks (issue 15) ---
+    mutate(Ecs, "AttachDisk", &["InstanceId", "DiskId"],
+        "Attaches an Available data disk to an instance in the same zone (Available -> Attaching -> In_use)."),
+    mutate(Ecs, "DetachDisk", &["InstanceId", "DiskId"],
+        "Detaches a data disk from its instance (In_use -> Detaching -> Available)."),
+    charged(tokened(mutate(Ecs, "ResizeDisk", &["DiskId", "NewSize"],
+        "Grows a disk to NewSize GiB (never shrinks); the bigger disk costs more. Quoted by the size added."))),
     // --- Cloud Assistant ---------------------------------------------------------------------
     tokened(mutate(Ecs, "RunCommand", &["RegionId", "Type", "CommandContent", "InstanceId.N"],
         "Runs a shell or PowerShell script on instances through Cloud Assistant; returns an InvokeId.")),
@@ -200,6 +207,11 @@ pub static ACTIONS: &[Action] = &[
     charged(create(Vpc, "AllocateEipAddress", K::Eip, "AllocationId", R, "Allocates an elastic IP address. Costs money.")),
     pages(read(Vpc, "DescribeEipAddresses", R, "Lists elastic IP addresses."), "EipAddresses.EipAddress", 100),
     delete(Vpc, "ReleaseEipAddress", K::Eip, &["AllocationId"], "Releases an elastic IP address."),
+    // --- Elastic IPs (issue 15) ---
+    tokened(mutate(Vpc, "AssociateEipAddress", &["RegionId", "AllocationId", "InstanceId"],
+        "Binds an Available EIP to an instance (its primary NIC) in the EIP's region: Available -> Associating -> InUse.")),
+    tokened(mutate(Vpc, "UnassociateEipAddress", &["RegionId", "AllocationId"],
+        "Unbinds an EIP from its instance: InUse -> Unassociating -> Available.")),
     // --- STS (the credential chain and `ecsh whoami --check`; not reachable from scripts) ----
     read(Sts, "AssumeRole", &["RoleArn", "RoleSessionName"],
         "Returns temporary credentials of a RAM role, signed with the caller's keys (DurationSeconds, Policy, ExternalId)."),
@@ -217,6 +229,30 @@ pub static ACTIONS: &[Action] = &[
         "VSwitches.VSwitch", 50)),
     on_ecs(delete(Vpc, "DeleteVSwitch", K::VSwitch, &["VSwitchId"], "Deletes a vswitch (ECS 2014-05-26 form of VPC's DeleteVSwitch).")),
     on_ecs(delete(Vpc, "DeleteVpc", K::Vpc, &["VpcId"], "Deletes a VPC (ECS 2014-05-26 form of VPC's DeleteVpc).")),
+    // --- Key pairs (issue 15) ---
+    no_token(create(Ecs, "CreateKeyPair", K::KeyPair, "KeyPairName", &["RegionId", "KeyPairName"],
+        "Creates an SSH key pair; the answer carries its private key once (ecsh keeps it out of every output: write_private_key saves it).")),
+    no_token(create(Ecs, "ImportKeyPair", K::KeyPair, "KeyPairName", &["RegionId", "KeyPairName", "PublicKeyBody"],
+        "Imports the public key of a key pair made elsewhere (ssh-keygen).")),
+    pages(read(Ecs, "DescribeKeyPairs", R, "Lists key pairs with their fingerprints (IncludePublicKey adds the public key)."),
+        "KeyPairs.KeyPair", 50),
+    json(delete(Ecs, "DeleteKeyPairs", K::KeyPair, &["RegionId", "KeyPairNames"],
+        "Deletes key pairs (instances bound to one keep its public key)."), &["KeyPairNames"]),
+    repeatable(json(mutate(Ecs, "AttachKeyPair", &["RegionId", "KeyPairName", "InstanceIds"],
+        "Binds a key pair to Linux instances (takes effect at the next start; Results say per instance)."), &["InstanceIds"])),
+    repeatable(json(mutate(Ecs, "DetachKeyPair", &["RegionId", "KeyPairName", "InstanceIds"],
+        "Unbinds a key pair from instances (Results say per instance)."), &["InstanceIds"])),
+    // --- Snapshots and images (issue 15) ---
+    charged(create(Ecs, "CreateSnapshot", K::Snapshot, "SnapshotId", &["DiskId"],
+        "Snapshots a disk (progressing -> accomplished); snapshot storage is billed per GB-month.")),
+    tokens(json(read(Ecs, "DescribeSnapshots", R, "Lists snapshots with their status, progress and source disk."),
+        &["SnapshotIds"]), "Snapshots.Snapshot", 100, 10),
+    delete(Ecs, "DeleteSnapshot", K::Snapshot, &["SnapshotId"],
+        "Deletes a snapshot; refused while an image still uses it (delete the image first)."),
+    charged(create(Ecs, "CreateImage", K::Image, "ImageId", R,
+        "Creates a custom image from a snapshot (SnapshotId) or an instance (InstanceId); its snapshot storage is billed.")),
+    delete(Ecs, "DeleteImage", K::Image, &["RegionId", "ImageId"],
+        "Deletes a custom image (the snapshots it was made from stay until deleted)."),
 ];
 
 /// Moves an action to ECS's API version (the legacy VPC actions above).
@@ -248,4 +284,8 @@ pub static DRY_RUN: &[(Product, &str)] = &[
     (Vpc, "DeleteVSwitch"),
     (Vpc, "DeleteVpc"),
     (Vpc, "DescribeEipAddresses"),
+    // --- issue 15 ---
+    (Ecs, "DescribeSnapshots"),
+    (Ecs, "CreateImage"),
+    (Ecs, "DeleteImage"),
 ];

@@ -83,6 +83,12 @@ pub enum ResourceKind {
     SecurityGroup,
     VSwitch,
     Vpc,
+    // --- issue 15: key pairs, snapshots, images ---
+    /// An SSH key pair, named (not numbered) by `KeyPairName`.
+    KeyPair,
+    Snapshot,
+    /// A custom image (`ImageOwnerAlias=self`).
+    Image,
 }
 
 /// How a resource of a kind is released and how its release is verified.
@@ -108,8 +114,25 @@ pub struct Release {
     pub gone_code: &'static str,
 }
 
+/// How a resource that may be bound to an instance is unbound before its delete (issue 15):
+/// a disk is detached (`DeleteDisk` refuses an In_use disk), an EIP unassociated
+/// (`ReleaseEipAddress` refuses an InUse one). The ledger reads the kind's verify describe; an
+/// entry whose `holder_field` is not empty is unbound with `action`, then waited on until its
+/// `Status` is `free_status`.
+#[derive(Clone, Copy, Debug)]
+pub struct Unbind {
+    pub action: &'static str,
+    /// The parameter naming the resource in `action` (as in its [`Release`]).
+    pub id_param: &'static str,
+    /// The field of the describe entry that names what holds it, and the parameter of
+    /// `action` that takes that value.
+    pub holder_field: &'static str,
+    pub holder_param: &'static str,
+    pub free_status: &'static str,
+}
+
 impl ResourceKind {
-    pub const ALL: [ResourceKind; 7] = [
+    pub const ALL: [ResourceKind; 10] = [
         ResourceKind::Instance,
         ResourceKind::Disk,
         ResourceKind::PublicIp,
@@ -117,6 +140,9 @@ impl ResourceKind {
         ResourceKind::SecurityGroup,
         ResourceKind::VSwitch,
         ResourceKind::Vpc,
+        ResourceKind::KeyPair,
+        ResourceKind::Snapshot,
+        ResourceKind::Image,
     ];
 
     /// Release order: lower levels are released first, and everything at one level may be
@@ -129,6 +155,11 @@ impl ResourceKind {
             ResourceKind::SecurityGroup => 2,
             ResourceKind::VSwitch => 3,
             ResourceKind::Vpc => 4,
+            // An image goes before the snapshots it was made from (DeleteSnapshot refuses a
+            // snapshot an image still uses); a key pair after the instances it is bound to.
+            // Snapshots and disks are independent: a manual snapshot outlives its disk.
+            ResourceKind::Image => 0,
+            ResourceKind::KeyPair | ResourceKind::Snapshot => 1,
         }
     }
 
@@ -142,6 +173,9 @@ impl ResourceKind {
             ResourceKind::SecurityGroup => "SecurityGroup",
             ResourceKind::VSwitch => "VSwitch",
             ResourceKind::Vpc => "VPC",
+            ResourceKind::KeyPair => "KeyPair",
+            ResourceKind::Snapshot => "Snapshot",
+            ResourceKind::Image => "Image",
         }
     }
 
@@ -163,6 +197,9 @@ impl ResourceKind {
             ResourceKind::SecurityGroup => "securitygroup",
             ResourceKind::VSwitch => "VSWITCH",
             ResourceKind::Vpc => "VPC",
+            ResourceKind::KeyPair => "keypair",
+            ResourceKind::Snapshot => "snapshot",
+            ResourceKind::Image => "image",
         }
     }
 
@@ -230,9 +267,62 @@ impl ResourceKind {
                 verify_list: "Vpcs.Vpc",
                 gone_code: "InvalidVpcId.NotFound",
             },
+            ResourceKind::KeyPair => Release {
+                action: "DeleteKeyPairs",
+                id_param: "KeyPairNames",
+                // DescribeKeyPairs filters by one KeyPairName, so verify (and delete) one each.
+                batch: 1,
+                extra: &[],
+                verify_action: "DescribeKeyPairs",
+                verify_param: "KeyPairName",
+                verify_list: "KeyPairs.KeyPair",
+                gone_code: "InvalidKeyPairName.NotFound",
+            },
+            ResourceKind::Snapshot => Release {
+                action: "DeleteSnapshot",
+                id_param: "SnapshotId",
+                batch: 1,
+                extra: &[],
+                verify_action: "DescribeSnapshots",
+                verify_param: "SnapshotIds",
+                verify_list: "Snapshots.Snapshot",
+                gone_code: "InvalidSnapshotId.NotFound",
+            },
+            ResourceKind::Image => Release {
+                action: "DeleteImage",
+                id_param: "ImageId",
+                batch: 1,
+                extra: &[],
+                verify_action: "DescribeImages",
+                verify_param: "ImageId",
+                verify_list: "Images.Image",
+                gone_code: "InvalidImageId.NotFound",
+            },
             ResourceKind::PublicIp => return None,
         };
         Some(r)
+    }
+
+    /// What must be undone before this kind can be deleted, when it is bound to an instance
+    /// (see [`Unbind`]); `None` for kinds that are deleted as they are.
+    pub fn unbind(self) -> Option<Unbind> {
+        match self {
+            ResourceKind::Disk => Some(Unbind {
+                action: "DetachDisk",
+                id_param: "DiskId",
+                holder_field: "InstanceId",
+                holder_param: "InstanceId",
+                free_status: "Available",
+            }),
+            ResourceKind::Eip => Some(Unbind {
+                action: "UnassociateEipAddress",
+                id_param: "AllocationId",
+                holder_field: "InstanceId",
+                holder_param: "InstanceId",
+                free_status: "Available",
+            }),
+            _ => None,
+        }
     }
 }
 
@@ -465,9 +555,14 @@ mod tests {
     #[test]
     fn chargeable_actions_create_something_and_look_chargeable() {
         for a in ACTIONS.iter().filter(|a| a.chargeable) {
+            // A chargeable mutation changes what an existing resource costs (ResizeDisk).
+            let changes_the_bill = a.effect == Effect::Mutate
+                && CHANGES_THE_BILL
+                    .iter()
+                    .any(|n| n.eq_ignore_ascii_case(a.name));
             assert!(
-                a.creates().is_some(),
-                "{} is chargeable but creates nothing",
+                a.creates().is_some() || changes_the_bill,
+                "{} is chargeable but creates nothing and changes no bill",
                 a.name
             );
             assert!(looks_chargeable(a.name), "{}", a.name);

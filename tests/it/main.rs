@@ -10,6 +10,7 @@ mod host;
 mod ledger;
 mod progress;
 mod repl;
+mod resources;
 mod rpc;
 mod scripts;
 mod sdk;

@@ -15,6 +15,8 @@ const TESTED: &[&str] = &[
     "region_choice.rhai",
     "security_groups.rhai",
     "spec_lookup.rhai",
+    // Run through the binary by tests/it/resources.rs (issue 15).
+    "ssh_ready_server.rhai",
     "web_server.rhai",
 ];
 

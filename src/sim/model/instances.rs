@@ -107,6 +107,9 @@ pub struct Disk {
     pub delete_with_instance: bool,
     pub creation_time: String,
     pub tags: tags::Tags,
+    /// An attach or detach in progress (issue 15, `disk_attach`).
+    #[serde(default)]
+    pub moving: Option<super::disk_attach::Move>,
 }
 
 impl Instance {
@@ -535,7 +538,7 @@ fn spec(w: &mut World, p: &Params, many: bool) -> Result<Spec, SimError> {
         description: p.str("Description").unwrap_or("").to_string(),
         unique_suffix: p.flag("UniqueSuffix")?,
         tags: p.tags()?,
-        key_pair: p.str("KeyPairName").unwrap_or("").to_string(),
+        key_pair: super::keypairs::for_launch(w, p, image)?,
         user_data,
         deletion_protection: p.flag("DeletionProtection")?,
         auto_release_time: auto_release_time(p, w.clock.wall_now(), charge_type)?,
@@ -995,6 +998,7 @@ fn add_disk(
             delete_with_instance: delete_with,
             creation_time: stamp::seconds(),
             tags: Vec::new(),
+            moving: None,
         },
     );
 }
@@ -1666,12 +1670,14 @@ pub fn create_disk(w: &mut World, p: &Params) -> Result<Value, SimError> {
             delete_with_instance: false,
             creation_time: stamp::seconds(),
             tags,
+            moving: None,
         },
     );
     Ok(json!({ "DiskId": id, "OrderId": order_id() }))
 }
 
 pub fn describe_disks(w: &mut World, p: &Params) -> Result<Value, SimError> {
+    super::disk_attach::settle(w);
     let region = p.region()?;
     let ids = p.json_list("DiskIds", 100)?;
     let instance = p.str("InstanceId");
@@ -1686,11 +1692,7 @@ pub fn describe_disks(w: &mut World, p: &Params) -> Result<Value, SimError> {
         .disks
         .values()
         .filter(|d| {
-            let st = if d.instance_id.is_empty() {
-                "Available"
-            } else {
-                "In_use"
-            };
+            let st = super::disk_attach::status(d);
             d.region == region
                 && ids.as_ref().map_or(true, |ids| ids.contains(&d.id))
                 && instance.map_or(true, |i| i == d.instance_id)
@@ -1716,7 +1718,7 @@ pub fn describe_disks(w: &mut World, p: &Params) -> Result<Value, SimError> {
                 "PerformanceLevel": d.performance_level,
                 "Size": d.size,
                 "Type": d.disk_type,
-                "Status": if d.instance_id.is_empty() { "Available" } else { "In_use" },
+                "Status": super::disk_attach::status(d),
                 "Attachments": { "Attachment": attachments(d) },
                 "IOPS": iops(&d.category, &d.performance_level, d.size),
                 "MultiAttach": "Disabled",
@@ -1769,6 +1771,7 @@ fn iops(category: &str, level: &str, size: u32) -> u64 {
 }
 
 pub fn delete_disk(w: &mut World, p: &Params) -> Result<Value, SimError> {
+    super::disk_attach::settle(w);
     let id = p.need("DiskId")?;
     let region = p.str("RegionId");
     let Some(d) = w

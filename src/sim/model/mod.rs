@@ -11,9 +11,11 @@
 
 mod commands;
 mod discovery;
+mod disk_attach;
 mod exec;
 mod idempotency;
 mod instances;
+mod keypairs;
 mod launch;
 mod network;
 mod paging;
@@ -84,6 +86,9 @@ pub struct World {
     eips: BTreeMap<String, network::Eip>,
     groups: BTreeMap<String, security::SecurityGroup>,
     invocations: BTreeMap<String, commands::Invocation>,
+    // --- issue 15 (absent from older state files) ---
+    #[serde(default)]
+    key_pairs: BTreeMap<String, keypairs::KeyPair>,
     tokens: idempotency::Tokens,
     /// Chosen at start (`--lenient`), never taken from a snapshot.
     #[serde(skip)]
@@ -116,6 +121,7 @@ impl World {
             eips: BTreeMap::new(),
             groups: BTreeMap::new(),
             invocations: BTreeMap::new(),
+            key_pairs: BTreeMap::new(),
             tokens: idempotency::Tokens::default(),
             fidelity: Fidelity::Strict,
             runs: exec::Runs::default(),
@@ -285,6 +291,17 @@ fn handler(action: &Action) -> Option<Handler> {
         (Product::Ecs, "DescribeVSwitches") => network::describe_vswitches,
         (Product::Ecs, "DeleteVSwitch") => network::delete_vswitch,
         (Product::Ecs, "DeleteVpc") => network::delete_vpc,
+        // --- Key pairs (issue 15) ---
+        (Product::Ecs, "CreateKeyPair") => keypairs::create_key_pair,
+        (Product::Ecs, "ImportKeyPair") => keypairs::import_key_pair,
+        (Product::Ecs, "DescribeKeyPairs") => keypairs::describe_key_pairs,
+        (Product::Ecs, "DeleteKeyPairs") => keypairs::delete_key_pairs,
+        (Product::Ecs, "AttachKeyPair") => keypairs::attach_key_pair,
+        (Product::Ecs, "DetachKeyPair") => keypairs::detach_key_pair,
+        // --- Disks (issue 15) ---
+        (Product::Ecs, "AttachDisk") => disk_attach::attach_disk,
+        (Product::Ecs, "DetachDisk") => disk_attach::detach_disk,
+        (Product::Ecs, "ResizeDisk") => disk_attach::resize_disk,
         _ => return None,
     };
     Some(h)

@@ -1,0 +1,313 @@
+//! Issue 15's resource groups through the real binary: key pairs, disks, snapshots and images,
+//! elastic IPs. Each test runs a script with `ecsh run` against an in-process simulator over
+//! loopback HTTP, then asks the simulator's own API what exists, and reads its request log for
+//! the order in which things were released.
+
+use crate::support::{ecsh, start_sim_with, text};
+use ecsh::ops::Product;
+use ecsh::rpc::{Client, ClientConfig, Credentials};
+use ecsh::sim::RunningSim;
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+
+const REGION: &str = "cn-hangzhou";
+
+struct Env {
+    rt: tokio::runtime::Runtime,
+    sim: RunningSim,
+    client: Client,
+    /// HOME of the runs (journals under it), and the scratch directory of the test.
+    home: tempfile::TempDir,
+    requests: PathBuf,
+}
+
+fn env() -> Env {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let home = tempfile::tempdir().expect("home");
+    let requests = home.path().join("requests.jsonl");
+    let log = requests.clone();
+    let sim = rt.block_on(start_sim_with(move |cfg| {
+        cfg.world.time = ecsh::sim::model::TimeMode::Steps(1);
+        cfg.request_log = Some(log);
+    }));
+    let mut config = ClientConfig::new(
+        Credentials::new(sim.access_key_id(), sim.access_key_secret().expose()),
+        REGION,
+    );
+    config.endpoint_override = Some(sim.endpoint());
+    let client = Client::new(config).expect("client");
+    Env {
+        rt,
+        sim,
+        client,
+        home,
+        requests,
+    }
+}
+
+impl Env {
+    /// `ecsh --endpoint SIM --yes [extra] run scripts/NAME ARGS`, as a user runs it.
+    fn run(&self, extra: &[&str], name: &str, args: &[&str]) -> std::process::Output {
+        let script = script(name);
+        let endpoint = self.sim.endpoint();
+        let mut argv = vec!["--endpoint", &endpoint, "--yes"];
+        argv.extend_from_slice(extra);
+        argv.push("run");
+        let script = script.to_str().expect("utf-8 path").to_string();
+        argv.push(&script);
+        argv.extend_from_slice(args);
+        let home = self.home.path().to_str().expect("utf-8 home");
+        ecsh(
+            &argv,
+            &[
+                ("HOME", home),
+                ("ALIBABA_CLOUD_ACCESS_KEY_ID", self.sim.access_key_id()),
+                (
+                    "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
+                    self.sim.access_key_secret().expose(),
+                ),
+                ("ALIBABA_CLOUD_REGION_ID", REGION),
+            ],
+        )
+    }
+
+    /// One call to the simulator's API (as a user's SDK would make it).
+    fn api(&self, product: Product, action: &str, params: Value) -> Value {
+        let params = ecsh::rpc::flatten(params.as_object().expect("an object"), &[])
+            .expect("params flatten");
+        self.rt
+            .block_on(self.client.call(product, action, params))
+            .unwrap_or_else(|e| panic!("{action}: {e}"))
+    }
+
+    /// The actions the simulator answered OK, in the order it received them.
+    fn answered(&self) -> Vec<String> {
+        std::fs::read_to_string(&self.requests)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .filter(|v| v["code"] == "OK")
+            .filter_map(|v| v["action"].as_str().map(String::from))
+            .collect()
+    }
+
+    fn key_pairs(&self) -> Vec<Value> {
+        list(
+            &self.api(
+                Product::Ecs,
+                "DescribeKeyPairs",
+                json!({"RegionId": REGION}),
+            ),
+            "KeyPairs",
+            "KeyPair",
+        )
+    }
+
+    fn instances(&self) -> Vec<Value> {
+        list(
+            &self.api(
+                Product::Ecs,
+                "DescribeInstances",
+                json!({"RegionId": REGION}),
+            ),
+            "Instances",
+            "Instance",
+        )
+    }
+}
+
+fn script(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("scripts")
+        .join(name)
+}
+
+fn list(v: &Value, outer: &str, inner: &str) -> Vec<Value> {
+    v[outer][inner].as_array().cloned().unwrap_or_default()
+}
+
+/// Every file under `dir`, with its text.
+fn files_in(dir: &Path) -> Vec<(PathBuf, String)> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                todo.push(p);
+            } else {
+                let body =
+                    String::from_utf8_lossy(&std::fs::read(&p).unwrap_or_default()).into_owned();
+                out.push((p, body));
+            }
+        }
+    }
+    out
+}
+
+fn assert_ran(out: &std::process::Output) -> String {
+    let stdout = text(&out.stdout);
+    assert!(
+        out.status.success(),
+        "the run failed:\nstdout: {stdout}\nstderr: {}",
+        text(&out.stderr)
+    );
+    stdout
+}
+
+/// Position of the last `action` in `seq`.
+fn last(seq: &[String], action: &str) -> usize {
+    seq.iter()
+        .rposition(|a| a == action)
+        .unwrap_or_else(|| panic!("{action} never answered: {seq:?}"))
+}
+
+// ---- key pairs ----------------------------------------------------------------------------
+
+#[test]
+fn ssh_ready_server_keeps_an_instance_that_logs_in_with_its_key_pair() {
+    let env = env();
+    let key_file = env.home.path().join("ecsh-ssh.pem");
+    let key_arg = key_file.to_str().unwrap();
+    // -v: the API log lines must not carry the key either.
+    let out = env.run(
+        &["-v"],
+        "ssh_ready_server.rhai",
+        &[key_arg, "198.51.100.4/32"],
+    );
+    let stdout = assert_ran(&out);
+    assert!(
+        stdout.contains("Key pair ecsh-ssh, fingerprint "),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("As the script sees it: <redacted: write_private_key"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("Connect: ssh -i {key_arg} root@")),
+        "{stdout}"
+    );
+
+    // The key is in the file, owner-only, and nowhere else: not on stdout or stderr (with -v),
+    // not in the journal or anything else under HOME.
+    let key = std::fs::read_to_string(&key_file).expect("the key file was written");
+    assert!(key.starts_with("-----BEGIN RSA PRIVATE KEY-----"), "{key}");
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key_file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "the key file is owner-only");
+    }
+    let body_line = key.lines().nth(1).expect("a key body line");
+    assert!(!stdout.contains(body_line), "the key reached stdout");
+    assert!(
+        !text(&out.stderr).contains(body_line),
+        "the key reached stderr (-v)"
+    );
+    for (path, content) in files_in(env.home.path()) {
+        if path != key_file {
+            assert!(
+                !content.contains(body_line),
+                "the key is in {}",
+                path.display()
+            );
+        }
+    }
+
+    // What the simulator holds: the kept instance, bound to the key pair, which is kept too
+    // (the instance's creating request named it); SSH open to the one address only.
+    let running = env.instances();
+    assert_eq!(running.len(), 1, "{running:#?}");
+    assert_eq!(running[0]["KeyPairName"], "ecsh-ssh");
+    assert_eq!(running[0]["Status"], "Running");
+    assert!(
+        running[0]["AutoReleaseTime"]
+            .as_str()
+            .is_some_and(|t| !t.is_empty()),
+        "the kept instance carries its 24h lease"
+    );
+    let pairs = env.key_pairs();
+    assert_eq!(pairs.len(), 1, "{pairs:#?}");
+    assert_eq!(pairs[0]["KeyPairName"], "ecsh-ssh");
+    let sg = running[0]["SecurityGroupIds"]["SecurityGroupId"][0]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let rules = env.api(
+        Product::Ecs,
+        "DescribeSecurityGroupAttribute",
+        json!({"RegionId": REGION, "SecurityGroupId": sg}),
+    );
+    let ingress: Vec<(String, String)> = list(&rules, "Permissions", "Permission")
+        .iter()
+        .filter(|p| p["Direction"] == "ingress")
+        .map(|p| {
+            (
+                p["PortRange"].as_str().unwrap_or("").to_string(),
+                p["SourceCidrIp"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        ingress,
+        [("22/22".to_string(), "198.51.100.4/32".to_string())]
+    );
+}
+
+#[test]
+fn a_key_pair_the_run_created_is_deleted_after_its_instances() {
+    let env = env();
+    let dir = env.home.path();
+    let script_path = dir.join("kp_release.rhai");
+    std::fs::write(
+        &script_path,
+        r#"
+let kp = create_key_pair(#{ key_pair_name: "ecsh-tmp" });
+let spec = find_available_instance_type(#{ cores: 2, memory: 4 });
+let infra = create_instance_with_infra(#{
+    instance_type: spec.instance_type, zone_id: spec.zone_id, region: spec.region,
+    key_pair_name: kp.KeyPairName, task_type: "shell" });
+let again = describe_key_pairs(#{ key_pair_name: "ecsh-*" }).KeyPairs.KeyPair;
+print(`listed: ${again.len()}`);
+print(kp);
+"#,
+    )
+    .unwrap();
+    let endpoint = env.sim.endpoint();
+    let home = dir.to_str().unwrap();
+    let out = ecsh(
+        &[
+            "--endpoint",
+            &endpoint,
+            "--yes",
+            "run",
+            script_path.to_str().unwrap(),
+        ],
+        &[
+            ("HOME", home),
+            ("ALIBABA_CLOUD_ACCESS_KEY_ID", env.sim.access_key_id()),
+            (
+                "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
+                env.sim.access_key_secret().expose(),
+            ),
+            ("ALIBABA_CLOUD_REGION_ID", REGION),
+        ],
+    );
+    let stdout = assert_ran(&out);
+    assert!(stdout.contains("listed: 1"), "{stdout}");
+    // Printing the whole answer shows the placeholder, not a key.
+    assert!(stdout.contains("<redacted: write_private_key"), "{stdout}");
+    assert!(!stdout.contains("BEGIN RSA PRIVATE KEY"), "{stdout}");
+    // Nothing is left, and the key pair went after the instance it was bound to.
+    assert!(env.instances().is_empty());
+    assert!(env.key_pairs().is_empty(), "{:#?}", env.key_pairs());
+    let seq = env.answered();
+    assert!(
+        last(&seq, "DeleteInstances") < last(&seq, "DeleteKeyPairs"),
+        "{seq:?}"
+    );
+}
