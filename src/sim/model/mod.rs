@@ -21,6 +21,7 @@ mod network;
 mod paging;
 mod params;
 mod security;
+mod snapshots;
 mod tags;
 
 #[cfg(test)]
@@ -89,6 +90,10 @@ pub struct World {
     // --- issue 15 (absent from older state files) ---
     #[serde(default)]
     key_pairs: BTreeMap<String, keypairs::KeyPair>,
+    #[serde(default)]
+    snapshots: BTreeMap<String, snapshots::Snapshot>,
+    #[serde(default)]
+    images: BTreeMap<String, snapshots::OwnImage>,
     tokens: idempotency::Tokens,
     /// Chosen at start (`--lenient`), never taken from a snapshot.
     #[serde(skip)]
@@ -122,6 +127,8 @@ impl World {
             groups: BTreeMap::new(),
             invocations: BTreeMap::new(),
             key_pairs: BTreeMap::new(),
+            snapshots: BTreeMap::new(),
+            images: BTreeMap::new(),
             tokens: idempotency::Tokens::default(),
             fidelity: Fidelity::Strict,
             runs: exec::Runs::default(),
@@ -302,6 +309,12 @@ fn handler(action: &Action) -> Option<Handler> {
         (Product::Ecs, "AttachDisk") => disk_attach::attach_disk,
         (Product::Ecs, "DetachDisk") => disk_attach::detach_disk,
         (Product::Ecs, "ResizeDisk") => disk_attach::resize_disk,
+        // --- Snapshots and images (issue 15) ---
+        (Product::Ecs, "CreateSnapshot") => snapshots::create_snapshot,
+        (Product::Ecs, "DescribeSnapshots") => snapshots::describe_snapshots,
+        (Product::Ecs, "DeleteSnapshot") => snapshots::delete_snapshot,
+        (Product::Ecs, "CreateImage") => snapshots::create_image,
+        (Product::Ecs, "DeleteImage") => snapshots::delete_image,
         _ => return None,
     };
     Some(h)
