@@ -24,6 +24,7 @@ pub mod lint;
 pub mod options;
 pub mod paging;
 pub mod runner;
+pub mod storage;
 pub mod wait;
 
 use crate::rpc::Client;

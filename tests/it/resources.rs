@@ -311,3 +311,328 @@ print(kp);
         "{seq:?}"
     );
 }
+
+/// Runs an inline script (written under HOME) through the binary, approving with --yes.
+fn run_inline(env: &Env, name: &str, body: &str, yes: bool) -> std::process::Output {
+    let path = env.home.path().join(name);
+    std::fs::write(&path, body).expect("script written");
+    let endpoint = env.sim.endpoint();
+    let mut argv = vec!["--endpoint", endpoint.as_str()];
+    if yes {
+        argv.push("--yes");
+    }
+    argv.extend(["run", path.to_str().unwrap()]);
+    ecsh(
+        &argv,
+        &[
+            ("HOME", env.home.path().to_str().unwrap()),
+            ("ALIBABA_CLOUD_ACCESS_KEY_ID", env.sim.access_key_id()),
+            (
+                "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
+                env.sim.access_key_secret().expose(),
+            ),
+            ("ALIBABA_CLOUD_REGION_ID", REGION),
+        ],
+    )
+}
+
+impl Env {
+    fn data_disks(&self) -> Vec<Value> {
+        list(
+            &self.api(
+                Product::Ecs,
+                "DescribeDisks",
+                json!({"RegionId": REGION, "DiskType": "data"}),
+            ),
+            "Disks",
+            "Disk",
+        )
+    }
+
+    fn snapshots(&self) -> Vec<Value> {
+        list(
+            &self.api(
+                Product::Ecs,
+                "DescribeSnapshots",
+                json!({"RegionId": REGION}),
+            ),
+            "Snapshots",
+            "Snapshot",
+        )
+    }
+
+    fn own_images(&self) -> Vec<Value> {
+        list(
+            &self.api(
+                Product::Ecs,
+                "DescribeImages",
+                json!({"RegionId": REGION, "ImageOwnerAlias": "self", "Status": "Creating,Available"}),
+            ),
+            "Images",
+            "Image",
+        )
+    }
+
+    fn eips(&self) -> Vec<Value> {
+        list(
+            &self.api(
+                Product::Vpc,
+                "DescribeEipAddresses",
+                json!({"RegionId": REGION}),
+            ),
+            "EipAddresses",
+            "EipAddress",
+        )
+    }
+}
+
+fn line<'a>(out: &'a str, prefix: &str) -> &'a str {
+    out.lines()
+        .find(|l| l.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no line starting with {prefix:?} in:\n{out}"))
+}
+
+// ---- disks, snapshots and images ----------------------------------------------------------
+
+#[test]
+fn data_disk_snapshot_attaches_grows_snapshots_and_releases_everything() {
+    let env = env();
+    let out = env.run(&[], "data_disk_snapshot.rhai", &[]);
+    let stdout = assert_ran(&out);
+    let shown = format!("{stdout}{}", text(&out.stderr));
+    assert!(
+        line(&stdout, "Disk d-").contains(" is In_use on i-"),
+        "{stdout}"
+    );
+    assert!(
+        line(&stdout, "Disk d-").ends_with("as /dev/xvdb"),
+        "{stdout}"
+    );
+    assert!(stdout.contains(" is now 60 GiB"), "{stdout}");
+    assert!(line(&stdout, "Snapshot s-").ends_with("of the data disk is accomplished"));
+    assert!(
+        line(&stdout, "Own images: ").starts_with("Own images: 1 (m-"),
+        "{stdout}"
+    );
+    assert!(
+        line(&stdout, "Own images: ").ends_with(" Available)"),
+        "{stdout}"
+    );
+    assert!(stdout
+        .lines()
+        .any(|l| l.starts_with("Disk d-") && l.ends_with(" is Available")));
+    assert!(line(&stdout, "Disks left on ").ends_with(": 1"), "{stdout}");
+    // Every chargeable step was quoted (and approved by --yes).
+    for title in [
+        "Disk Cost Estimate:",
+        "Disk Resize Cost Estimate:",
+        "Snapshot Cost Estimate:",
+        "Image Cost Estimate:",
+    ] {
+        assert!(shown.contains(title), "no {title} block:\n{shown}");
+    }
+    assert!(shown.contains("per GB-month"), "{shown}");
+    // Nothing is left, and the image went before the snapshot it was made from.
+    assert!(env.instances().is_empty());
+    assert!(env.data_disks().is_empty(), "{:#?}", env.data_disks());
+    assert!(env.snapshots().is_empty(), "{:#?}", env.snapshots());
+    assert!(env.own_images().is_empty(), "{:#?}", env.own_images());
+    let seq = env.answered();
+    assert!(
+        last(&seq, "DeleteImage") < last(&seq, "DeleteSnapshot"),
+        "{seq:?}"
+    );
+    assert!(
+        last(&seq, "DetachDisk") < last(&seq, "DeleteDisk"),
+        "{seq:?}"
+    );
+}
+
+#[test]
+fn a_disk_left_on_a_kept_instance_is_detached_before_it_is_deleted() {
+    let env = env();
+    let out = run_inline(
+        &env,
+        "kept_with_disk.rhai",
+        r#"
+let spec = find_available_instance_type(#{ cores: 2, memory: 4 });
+let infra = create_instance_with_infra(#{
+    instance_type: spec.instance_type, zone_id: spec.zone_id, region: spec.region, task_type: "service" });
+let disk = create_disk(#{ zone_id: infra.zone_id, size: 40 });
+attach_disk(#{ disk_id: disk, instance_id: infra.instance_id });
+keep(infra.instance_id, #{ "for": "2h" });
+"#,
+        true,
+    );
+    assert_ran(&out);
+    // The instance stays; the disk the run created (DeleteWithInstance=false: it would outlive
+    // the instance) was detached from it, then deleted.
+    assert_eq!(env.instances().len(), 1);
+    assert!(env.data_disks().is_empty(), "{:#?}", env.data_disks());
+    let seq = env.answered();
+    let detach = last(&seq, "DetachDisk");
+    assert!(detach < last(&seq, "DeleteDisk"), "{seq:?}");
+    assert!(
+        !seq[..detach].contains(&"DeleteInstances".to_string()),
+        "{seq:?}"
+    );
+}
+
+#[test]
+fn a_snapshot_in_use_by_an_image_is_refused_until_the_image_is_deleted() {
+    let env = env();
+    let out = run_inline(
+        &env,
+        "snapshot_in_use.rhai",
+        r#"
+let spec = find_available_instance_type(#{ cores: 2, memory: 4 });
+let infra = create_instance_with_infra(#{
+    instance_type: spec.instance_type, zone_id: spec.zone_id, region: spec.region, task_type: "shell" });
+let system = describe_disks(#{ instance_id: infra.instance_id, disk_type: "system" }).Disks.Disk[0];
+let snap = create_snapshot(#{ disk_id: system.DiskId });
+let image = create_image(#{ snapshot_id: snap, image_name: "ecsh-in-use" });
+try { delete_snapshot(#{ snapshot_id: snap }); print("deleted?!"); } catch (e) { print(`refused: ${e.code}`); }
+delete_image(#{ image_id: image });
+delete_snapshot(#{ snapshot_id: snap });
+print(`snapshots of the disk: ${describe_snapshots(#{ disk_id: system.DiskId }).Snapshots.Snapshot.len()}`);
+"#,
+        true,
+    );
+    let stdout = assert_ran(&out);
+    assert!(stdout.contains("refused: SnapshotCreatedImage"), "{stdout}");
+    assert!(stdout.contains("snapshots of the disk: 0"), "{stdout}");
+    assert!(env.snapshots().is_empty() && env.own_images().is_empty());
+}
+
+// ---- elastic IPs --------------------------------------------------------------------------
+
+#[test]
+fn moving_ip_moves_an_eip_between_instances_and_releases_it() {
+    let env = env();
+    let out = env.run(&[], "moving_ip.rhai", &[]);
+    let stdout = assert_ran(&out);
+    let ip = line(&stdout, "The new instance answers at ")
+        .trim_start_matches("The new instance answers at ")
+        .to_string();
+    assert!(ip.split('.').count() == 4, "{stdout}");
+    assert!(stdout.contains(&format!("{ip} is InUse on i-")), "{stdout}");
+    assert!(stdout.contains(&format!("{ip} is Available")), "{stdout}");
+    let on: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.contains(" is InUse on "))
+        .collect();
+    assert_eq!(on.len(), 2, "{stdout}");
+    assert_ne!(on[0], on[1], "the EIP moved to another instance");
+    assert!(
+        text(&out.stderr).contains("Public IP Cost Estimate:")
+            || stdout.contains("Public IP Cost Estimate:")
+    );
+    assert!(env.instances().is_empty());
+    assert!(env.eips().is_empty(), "{:#?}", env.eips());
+}
+
+#[test]
+fn an_eip_left_on_a_kept_instance_is_unassociated_before_it_is_released() {
+    let env = env();
+    let out = run_inline(
+        &env,
+        "kept_with_eip.rhai",
+        r#"
+let spec = find_available_instance_type(#{ cores: 2, memory: 4 });
+let infra = create_instance_with_infra(#{
+    instance_type: spec.instance_type, zone_id: spec.zone_id, region: spec.region, task_type: "service" });
+let eip = allocate_eip_address(#{});
+associate_eip_address(#{ allocation_id: eip.AllocationId, instance_id: infra.instance_id });
+keep(infra.instance_id, #{ "for": "2h" });
+"#,
+        true,
+    );
+    assert_ran(&out);
+    let kept = env.instances();
+    assert_eq!(kept.len(), 1);
+    assert_eq!(
+        kept[0]["EipAddress"]["IpAddress"], "",
+        "the kept instance lost the run's EIP"
+    );
+    assert!(env.eips().is_empty(), "{:#?}", env.eips());
+    let seq = env.answered();
+    assert!(
+        last(&seq, "UnassociateEipAddress") < last(&seq, "ReleaseEipAddress"),
+        "{seq:?}"
+    );
+}
+
+// ---- the guard ----------------------------------------------------------------------------
+
+#[test]
+fn every_new_chargeable_action_is_quoted_and_refused_without_approval() {
+    let env = env();
+    // What the refused calls would act on, made directly (as another user would).
+    let disk = env.api(
+        Product::Ecs,
+        "CreateDisk",
+        json!({"RegionId": REGION, "ZoneId": "cn-hangzhou-j", "DiskCategory": "cloud_essd", "Size": 40}),
+    )["DiskId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let snap = env.api(
+        Product::Ecs,
+        "CreateSnapshot",
+        json!({"RegionId": REGION, "DiskId": disk}),
+    )["SnapshotId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let body = format!(
+        r#"
+let tries = [
+    || create_disk(#{{ zone_id: "cn-hangzhou-j", size: 40 }}),
+    || resize_disk(#{{ disk_id: "{disk}", new_size: 80 }}),
+    || create_snapshot(#{{ disk_id: "{disk}" }}),
+    || create_image(#{{ snapshot_id: "{snap}", image_name: "never" }}),
+    || allocate_eip_address(#{{ bandwidth: 5 }}),
+];
+for t in tries {{
+    try {{ t.call(); print("sent?!"); }} catch (e) {{ print(`refused: ${{e.code}}`); }}
+}}
+"#
+    );
+    let before = env.answered().len();
+    // No --yes and no terminal: nobody can approve.
+    let out = run_inline(&env, "refused.rhai", &body, false);
+    let stdout = text(&out.stdout);
+    let refused: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with("refused: "))
+        .collect();
+    assert_eq!(
+        refused,
+        ["refused: Refused.NoApprover"; 5],
+        "{stdout}\n{}",
+        text(&out.stderr)
+    );
+    let sent: Vec<String> = env.answered()[before..]
+        .iter()
+        .filter(|a| !a.starts_with("Describe"))
+        .cloned()
+        .collect();
+    assert!(sent.is_empty(), "sent without approval: {sent:?}");
+    let shown = format!("{stdout}{}", text(&out.stderr));
+    for title in [
+        "Disk Cost Estimate:",
+        "Disk Resize Cost Estimate:",
+        "Snapshot Cost Estimate:",
+        "Image Cost Estimate:",
+        "Public IP Cost Estimate:",
+    ] {
+        assert!(shown.contains(title), "no {title} block:\n{shown}");
+    }
+    // The disk still has its size: the resize never reached the simulator.
+    let d = env.api(
+        Product::Ecs,
+        "DescribeDisks",
+        json!({"RegionId": REGION, "DiskIds": format!("[\"{disk}\"]")}),
+    );
+    assert_eq!(d["Disks"]["Disk"][0]["Size"], 40);
+}

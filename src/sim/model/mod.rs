@@ -12,6 +12,7 @@
 mod commands;
 mod discovery;
 mod disk_attach;
+mod eips;
 mod exec;
 mod idempotency;
 mod instances;
@@ -315,6 +316,9 @@ fn handler(action: &Action) -> Option<Handler> {
         (Product::Ecs, "DeleteSnapshot") => snapshots::delete_snapshot,
         (Product::Ecs, "CreateImage") => snapshots::create_image,
         (Product::Ecs, "DeleteImage") => snapshots::delete_image,
+        // --- Elastic IPs (issue 15) ---
+        (Product::Vpc, "AssociateEipAddress") => eips::associate,
+        (Product::Vpc, "UnassociateEipAddress") => eips::unassociate,
         _ => return None,
     };
     Some(h)
