@@ -422,16 +422,24 @@ fn data_disk_snapshot_attaches_grows_snapshots_and_releases_everything() {
         .lines()
         .any(|l| l.starts_with("Disk d-") && l.ends_with(" is Available")));
     assert!(line(&stdout, "Disks left on ").ends_with(": 1"), "{stdout}");
-    // Every chargeable step was quoted (and approved by --yes).
-    for title in [
-        "Disk Cost Estimate:",
-        "Disk Resize Cost Estimate:",
-        "Snapshot Cost Estimate:",
-        "Image Cost Estimate:",
+    // Every chargeable step was quoted, with what it prices, and approved by --yes.
+    let disk = line(&stdout, "Disk d-")
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .to_string();
+    for decision in [
+        "approved (--yes): CreateDisk cloud_essd 40 GB disk".to_string(),
+        format!("approved (--yes): ResizeDisk {disk}: cloud_essd 40 GiB -> 60 GiB"),
+        format!("approved (--yes): CreateSnapshot snapshot of {disk} (cloud_essd 60 GiB)"),
+        "approved (--yes): CreateImage image from snapshot s-".to_string(),
     ] {
-        assert!(shown.contains(title), "no {title} block:\n{shown}");
+        let found = shown.lines().find(|l| l.contains(&decision));
+        assert!(
+            found.is_some_and(|l| l.contains("est. CNY")),
+            "no quoted decision {decision:?}:\n{shown}"
+        );
     }
-    assert!(shown.contains("per GB-month"), "{shown}");
     // Nothing is left, and the image went before the snapshot it was made from.
     assert!(env.instances().is_empty());
     assert!(env.data_disks().is_empty(), "{:#?}", env.data_disks());
@@ -524,8 +532,11 @@ fn moving_ip_moves_an_eip_between_instances_and_releases_it() {
     assert_eq!(on.len(), 2, "{stdout}");
     assert_ne!(on[0], on[1], "the EIP moved to another instance");
     assert!(
-        text(&out.stderr).contains("Public IP Cost Estimate:")
-            || stdout.contains("Public IP Cost Estimate:")
+        text(&out.stderr).lines().any(|l| l
+            .contains("approved (--yes): AllocateEipAddress 5 Mbps, PayByTraffic")
+            && l.contains("est. CNY")),
+        "{}",
+        text(&out.stderr)
     );
     assert!(env.instances().is_empty());
     assert!(env.eips().is_empty(), "{:#?}", env.eips());
@@ -618,15 +629,22 @@ for t in tries {{
         .cloned()
         .collect();
     assert!(sent.is_empty(), "sent without approval: {sent:?}");
-    let shown = format!("{stdout}{}", text(&out.stderr));
-    for title in [
-        "Disk Cost Estimate:",
-        "Disk Resize Cost Estimate:",
-        "Snapshot Cost Estimate:",
-        "Image Cost Estimate:",
-        "Public IP Cost Estimate:",
+    // Each was quoted (an estimate, not "not quoted") before it was refused.
+    let stderr = text(&out.stderr);
+    for action in [
+        "CreateDisk",
+        "ResizeDisk",
+        "CreateSnapshot",
+        "CreateImage",
+        "AllocateEipAddress",
     ] {
-        assert!(shown.contains(title), "no {title} block:\n{shown}");
+        let decision = format!("refused (no terminal): {action} ");
+        assert!(
+            stderr
+                .lines()
+                .any(|l| l.contains(&decision) && l.contains("est. CNY")),
+            "no quoted refusal of {action}:\n{stderr}"
+        );
     }
     // The disk still has its size: the resize never reached the simulator.
     let d = env.api(
