@@ -493,6 +493,10 @@ def workflow(api, args, log, resources):
                                           "VpcId": vpc_id, "VSwitchId": vswitch_id, "SecurityGroupId": sg_id}, log)
     check_refusals(api, spec, {"instance": instance_id, "security_group": sg_id, "vpc": vpc_id}, log)
     run_command(api, args, instance_id, log)
+    if hasattr(api, "resource_checks"):
+        # Issue 15: one action per group (key pairs, disks, snapshots, EIPs) through the typed
+        # models of the SDKs that have them.
+        api.resource_checks(spec, instance_id, log)
     api.extra_checks(log)
     resources.release_all(log, strict=True)
 
