@@ -246,3 +246,77 @@ fn storage_block(action: &str, title: &str, what: &str, gb: u64, runtime: &Runti
         keep: None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn flat(v: Value) -> Flat {
+        match v {
+            Value::Object(m) => Flat::of(&m).unwrap(),
+            _ => unreachable!("test literal is an object"),
+        }
+    }
+
+    /// Answers like the service: a 40 GiB cloud_essd disk, a 20 GiB snapshot, and disk prices
+    /// of 0.001 per GiB-hour.
+    fn reader(
+        disk_found: bool,
+    ) -> impl FnMut(Product, &str, Map<String, Value>) -> Result<Value, String> {
+        move |_, action, params| match action {
+            "DescribeDisks" if disk_found => Ok(json!({"Disks": {"Disk": [
+                {"DiskId": "d-1", "Size": 40, "Category": "cloud_essd", "ZoneId": "cn-hangzhou-j"}]}})),
+            "DescribeDisks" => Ok(json!({"Disks": {"Disk": []}})),
+            "DescribeSnapshots" => {
+                Ok(json!({"Snapshots": {"Snapshot": [{"SourceDiskSize": "20"}]}}))
+            }
+            "DescribePrice" => {
+                let gb: f64 = params["DataDisk.1.Size"].as_str().unwrap().parse().unwrap();
+                Ok(json!({"PriceInfo": {"Price": {"TradePrice": gb * 0.001, "Currency": "CNY"}}}))
+            }
+            other => Err(format!("unexpected {other}")),
+        }
+    }
+
+    #[test]
+    fn a_resize_costs_the_hourly_difference_of_the_two_sizes() {
+        let p = flat(json!({"RegionId": "cn-hangzhou", "DiskId": "d-1", "NewSize": 80}));
+        let b = resize_disk("ResizeDisk", &p, &Runtime::Assumed, &mut reader(true)).unwrap();
+        let hourly = b.hourly.unwrap();
+        assert!((hourly.amount - 0.04).abs() < 1e-9, "{hourly:?}");
+        assert_eq!(b.details[0].1, "d-1: cloud_essd 40 GiB -> 80 GiB");
+        assert!(
+            b.notes.iter().any(|n| n.contains("hourly difference")),
+            "{:?}",
+            b.notes
+        );
+    }
+
+    #[test]
+    fn snapshot_storage_is_the_disk_size_at_the_published_gb_month_price() {
+        let p = flat(json!({"RegionId": "cn-hangzhou", "DiskId": "d-1"}));
+        let b = snapshot("CreateSnapshot", &p, &Runtime::Assumed, &mut reader(true)).unwrap();
+        let hourly = b.hourly.unwrap();
+        assert!((hourly.amount - 40.0 * SNAPSHOT_GB_MONTH / 730.0).abs() < 1e-12);
+        assert_eq!(hourly.currency, "CNY");
+        assert!(b
+            .notes
+            .iter()
+            .any(|n| n.contains("per GB-month") && n.contains("no snapshot type")));
+        let image = flat(json!({"RegionId": "cn-hangzhou", "SnapshotId": "s-1"}));
+        let b = super::image("CreateImage", &image, &Runtime::Assumed, &mut reader(true)).unwrap();
+        assert_eq!(b.details[0].1, "image from snapshot s-1 (20 GiB)");
+    }
+
+    #[test]
+    fn what_cannot_be_read_is_an_error_never_a_zero() {
+        let p = flat(json!({"RegionId": "cn-hangzhou", "DiskId": "d-9", "NewSize": 80}));
+        let e = resize_disk("ResizeDisk", &p, &Runtime::Assumed, &mut reader(false)).unwrap_err();
+        assert!(e.contains("d-9 was not found"), "{e}");
+        let none = flat(json!({"RegionId": "cn-hangzhou"}));
+        let e =
+            super::image("CreateImage", &none, &Runtime::Assumed, &mut reader(true)).unwrap_err();
+        assert!(e.contains("SnapshotId nor InstanceId"), "{e}");
+    }
+}
