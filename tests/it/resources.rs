@@ -259,7 +259,7 @@ fn ssh_ready_server_keeps_an_instance_that_logs_in_with_its_key_pair() {
 }
 
 #[test]
-fn a_key_pair_the_run_created_is_deleted_after_its_instances() {
+fn key_pairs_the_run_created_or_imported_are_deleted_after_its_instances() {
     let env = env();
     let dir = env.home.path();
     let script_path = dir.join("kp_release.rhai");
@@ -274,6 +274,16 @@ let infra = create_instance_with_infra(#{
 let again = describe_key_pairs(#{ key_pair_name: "ecsh-*" }).KeyPairs.KeyPair;
 print(`listed: ${again.len()}`);
 print(kp);
+// A key made elsewhere replaces it on the instance.
+import_key_pair(#{ key_pair_name: "laptop",
+    public_key_body: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAABAgMEBQYHCAkKCwwNDg8QERITFBUWFxgZGhscHR4f me@laptop" });
+let d = detach_key_pair(#{ key_pair_name: kp.KeyPairName, instance_ids: [infra.instance_id] });
+let a = attach_key_pair(#{ key_pair_name: "laptop", instance_ids: [infra.instance_id] });
+print(`detach failed: ${d.FailCount}, attach failed: ${a.FailCount}`);
+let again = attach_key_pair(#{ key_pair_name: kp.KeyPairName, instance_ids: [infra.instance_id] });
+print(`rebind: ${again.FailCount} ${again.Results.Result[0].Code}`);
+print(`bound: ${describe_instances(#{ instance_ids: [infra.instance_id] }).Instances.Instance[0].KeyPairName}`);
+try { import_key_pair(#{ key_pair_name: "junk", public_key_body: "not a key" }); } catch (e) { print(`import: ${e.code}`); }
 "#,
     )
     .unwrap();
@@ -302,6 +312,19 @@ print(kp);
     // Printing the whole answer shows the placeholder, not a key.
     assert!(stdout.contains("<redacted: write_private_key"), "{stdout}");
     assert!(!stdout.contains("BEGIN RSA PRIVATE KEY"), "{stdout}");
+    assert!(
+        stdout.contains("detach failed: 0, attach failed: 0"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("rebind: 1 KeyPair.AlreadyBound"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("bound: laptop"), "{stdout}");
+    assert!(
+        stdout.contains("import: InvalidPublicKeyBody.Malformed"),
+        "{stdout}"
+    );
     // Nothing is left, and the key pair went after the instance it was bound to.
     assert!(env.instances().is_empty());
     assert!(env.key_pairs().is_empty(), "{:#?}", env.key_pairs());

@@ -115,10 +115,27 @@ pub(super) fn resize_disk(
         after.currency,
         format_price(after.amount)
     ));
-    Ok(CostBlock {
+    Ok(block(
+        action,
+        "Disk Resize Cost Estimate:",
+        ("Disk", &line),
+        priced,
+        notes,
+    ))
+}
+
+/// The block of one priced line (`detail`: its label and text, also the summary's start).
+fn block(
+    action: &str,
+    title: &str,
+    detail: (&str, &str),
+    priced: super::Priced,
+    notes: Vec<String>,
+) -> CostBlock {
+    CostBlock {
         action: action.to_string(),
-        title: "Disk Resize Cost Estimate:".into(),
-        details: vec![("Disk".into(), line.clone())],
+        title: title.into(),
+        details: vec![(detail.0.into(), detail.1.to_string())],
         unit_price: priced.unit_price,
         runtime: priced.runtime.clone(),
         total: priced.total,
@@ -126,9 +143,9 @@ pub(super) fn resize_disk(
         notes,
         estimate: Some(priced.estimate),
         hourly: priced.hourly,
-        summary: format!("{line}, {}", priced.runtime),
+        summary: format!("{}, {}", detail.1, priced.runtime),
         keep: None,
-    })
+    }
 }
 
 pub(super) fn snapshot(
@@ -231,20 +248,7 @@ fn storage_block(action: &str, title: &str, what: &str, gb: u64, runtime: &Runti
         "an upper bound: a first snapshot stores the data written, at most the disk's size; later ones only what changed"
             .into(),
     );
-    CostBlock {
-        action: action.to_string(),
-        title: title.into(),
-        details: vec![("Storage".into(), what.to_string())],
-        unit_price: priced.unit_price,
-        runtime: priced.runtime.clone(),
-        total: priced.total,
-        billing: priced.billing,
-        notes,
-        estimate: Some(priced.estimate),
-        hourly: priced.hourly,
-        summary: format!("{what}, {}", priced.runtime),
-        keep: None,
-    }
+    block(action, title, ("Storage", what), priced, notes)
 }
 
 #[cfg(test)]

@@ -99,26 +99,7 @@ pub fn attach_disk(w: &mut World, p: &Params) -> Result<Value, SimError> {
             "Available (detach it first)",
         ));
     }
-    let inst = match w.instance(&instance_id) {
-        Some(i) if i.region == region => i,
-        _ => {
-            return Err(not_found(
-                "InvalidInstanceId.NotFound",
-                "InstanceId",
-                &instance_id,
-            ))
-        }
-    };
-    if !matches!(inst.status, Status::Running | Status::Stopped) {
-        return Err(SimError::new(
-            403,
-            "IncorrectInstanceStatus",
-            format!(
-                "The instance {instance_id} is {}; disks attach to a Running or Stopped instance.",
-                inst.status.as_str()
-            ),
-        ));
-    }
+    let inst = bindable_instance(w, &instance_id, &region, "disks attach")?;
     if inst.zone != zone {
         return Err(SimError::new(
             403,
@@ -160,6 +141,32 @@ pub fn attach_disk(w: &mut World, p: &Params) -> Result<Value, SimError> {
         }
     }
     Ok(json!({}))
+}
+
+/// The live instance `id` of `region` that something may be bound to (a disk attached, an EIP
+/// associated): it must be Running or Stopped. `what` completes "… to a Running or Stopped
+/// instance" in the error.
+pub(super) fn bindable_instance<'w>(
+    w: &'w mut World,
+    id: &str,
+    region: &str,
+    what: &str,
+) -> Result<&'w mut super::instances::Instance, SimError> {
+    let inst = match w.instance(id) {
+        Some(i) if i.region == region => i,
+        _ => return Err(not_found("InvalidInstanceId.NotFound", "InstanceId", id)),
+    };
+    if !matches!(inst.status, Status::Running | Status::Stopped) {
+        return Err(SimError::new(
+            403,
+            "IncorrectInstanceStatus",
+            format!(
+                "The instance {id} is {}; {what} to a Running or Stopped instance.",
+                inst.status.as_str()
+            ),
+        ));
+    }
+    Ok(inst)
 }
 
 pub fn detach_disk(w: &mut World, p: &Params) -> Result<Value, SimError> {

@@ -7,7 +7,6 @@
 //! Must not: know about HTTP or ClientTokens.
 
 use super::super::clock::Timer;
-use super::instances::Status;
 use super::network::Eip;
 use super::params::Params;
 use super::{not_found, SimError, World};
@@ -104,26 +103,7 @@ pub fn associate(w: &mut World, p: &Params) -> Result<Value, SimError> {
     if now != "Available" {
         return Err(incorrect(&id, now, "Available (unassociate it first)"));
     }
-    let inst = match w.instance(&instance_id) {
-        Some(i) if i.region == region => i,
-        _ => {
-            return Err(not_found(
-                "InvalidInstanceId.NotFound",
-                "InstanceId",
-                &instance_id,
-            ))
-        }
-    };
-    if !matches!(inst.status, Status::Running | Status::Stopped) {
-        return Err(SimError::new(
-            403,
-            "IncorrectInstanceStatus",
-            format!(
-                "The instance {instance_id} is {}; an EIP binds to a Running or Stopped instance.",
-                inst.status.as_str()
-            ),
-        ));
-    }
+    let inst = super::disk_attach::bindable_instance(w, &instance_id, &region, "an EIP binds")?;
     if inst.public_ip.is_some() {
         return Err(SimError::new(
             403,
