@@ -811,6 +811,30 @@ mod tests {
         let rel = ResourceKind::SecurityGroup.release().unwrap();
         let p = delete_params(&rel, "cn-hangzhou", &ids[..1]);
         assert!(p.contains(&("SecurityGroupId".into(), "i-1".into())));
+        // DeleteKeyPairs names its key pairs in a JSON array (the registry's json_params).
+        let rel = ResourceKind::KeyPair.release().unwrap();
+        let p = delete_params(&rel, "cn-hangzhou", &["kp-a".to_string()]);
+        assert!(
+            p.contains(&("KeyPairNames".into(), "[\"kp-a\"]".into())),
+            "{p:?}"
+        );
+    }
+
+    #[test]
+    fn images_go_before_snapshots_and_bound_kinds_are_unbound_first() {
+        assert!(ResourceKind::Image.level() < ResourceKind::Snapshot.level());
+        assert!(ResourceKind::Instance.level() < ResourceKind::KeyPair.level());
+        for kind in [ResourceKind::Disk, ResourceKind::Eip] {
+            let unbind = kind.unbind().expect("bound kinds say how to unbind");
+            let action = ops::find(kind.product(), unbind.action).expect("a registered action");
+            assert_eq!(action.effect, ops::Effect::Mutate, "{}", unbind.action);
+            assert!(
+                action.required.contains(&unbind.id_param),
+                "{}",
+                unbind.action
+            );
+            assert_eq!(Some(unbind.holder_field), id_field(ResourceKind::Instance));
+        }
     }
 
     #[test]

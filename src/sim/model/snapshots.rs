@@ -434,6 +434,7 @@ pub fn own_images(
     let ids = p.comma_list("ImageId", 100)?;
     let name = p.str("ImageName");
     let family = p.str("ImageFamily");
+    let filter = p.tags()?;
     let mut list: Vec<&OwnImage> = w
         .images
         .values()
@@ -445,6 +446,7 @@ pub fn own_images(
                     .map_or(true, |ids| ids.contains(&i.id.as_str()))
                 && name.map_or(true, |n| n == i.name)
                 && family.map_or(true, |f| f == i.family)
+                && tags::matches(&i.tags, &filter)
                 && statuses
                     .iter()
                     .any(|s| *s == st || s.eq_ignore_ascii_case("ALL"))
