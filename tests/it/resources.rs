@@ -54,7 +54,9 @@ impl Env {
     fn run(&self, extra: &[&str], name: &str, args: &[&str]) -> std::process::Output {
         let script = script(name);
         let endpoint = self.sim.endpoint();
-        let mut argv = vec!["--endpoint", &endpoint, "--yes"];
+        let journal = self.home.path().join("journal");
+        let journal = journal.to_str().expect("utf-8 path").to_string();
+        let mut argv = vec!["--endpoint", &endpoint, "--yes", "--journal-dir", &journal];
         argv.extend_from_slice(extra);
         argv.push("run");
         let script = script.to_str().expect("utf-8 path").to_string();
@@ -208,7 +210,15 @@ fn ssh_ready_server_keeps_an_instance_that_logs_in_with_its_key_pair() {
         !text(&out.stderr).contains(body_line),
         "the key reached stderr (-v)"
     );
-    for (path, content) in files_in(env.home.path()) {
+    let files = files_in(env.home.path());
+    assert!(
+        files
+            .iter()
+            .any(|(p, body)| p.starts_with(env.home.path().join("journal"))
+                && body.contains("CreateKeyPair")),
+        "the run's journal (which records CreateKeyPair) is among the files searched"
+    );
+    for (path, content) in files {
         if path != key_file {
             assert!(
                 !content.contains(body_line),
