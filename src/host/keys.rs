@@ -78,6 +78,26 @@ pub fn write_private_key(
     Ok(Value::from(path))
 }
 
+/// True for the action that answers a private key: it creates a key pair without being given
+/// its public key (derived from the registry, so no action name is written here).
+pub fn answers_a_private_key(product: crate::ops::Product, action: &str) -> bool {
+    crate::ops::find(product, action).is_some_and(|a| {
+        matches!(a.creates(), Some((crate::ops::ResourceKind::KeyPair, _)))
+            && !a.required.contains(&"PublicKeyBody")
+    })
+}
+
+/// Why `ecsh call` does not send it: the key would be lost the moment the command ends.
+pub fn no_key_from_call(action: &str) -> String {
+    format!(
+        "`ecsh call {action}` would lose the private key: ecsh never prints it, and `ecsh call` \
+         ends before it could be saved. Create the key pair in a script or the REPL and save the \
+         key: `let kp = create_key_pair(#{{ key_pair_name: \"NAME\" }}); write_private_key(#{{ \
+         key_pair_name: kp.KeyPairName, path: \"NAME.pem\" }});`, or make the key yourself \
+         (ssh-keygen) and import its public half with import_key_pair"
+    )
+}
+
 /// Creates `path` (never overwriting) readable and writable by its owner only.
 fn write_new_private(path: &Path, text: &str) -> std::io::Result<()> {
     use std::io::Write;

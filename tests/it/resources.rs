@@ -425,6 +425,29 @@ fn line<'a>(out: &'a str, prefix: &str) -> &'a str {
         .unwrap_or_else(|| panic!("no line starting with {prefix:?} in:\n{out}"))
 }
 
+#[test]
+fn ecsh_call_refuses_to_create_a_key_pair_whose_private_key_it_would_lose() {
+    let home = tempfile::tempdir().unwrap();
+    let out = ecsh(
+        &[
+            "--cloud",
+            "sim",
+            "call",
+            "ecs",
+            "CreateKeyPair",
+            "--KeyPairName",
+            "kp1",
+        ],
+        &[("HOME", home.path().to_str().unwrap())],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("would lose the private key") && err.contains("write_private_key"),
+        "{err}"
+    );
+}
+
 // ---- disks, snapshots and images ----------------------------------------------------------
 
 #[test]
