@@ -77,6 +77,11 @@ pub fn parse(args: &CallArgs) -> Result<(Product, Params), UsageError> {
         ))
     })?;
     gateway::validate_action(product, &args.action).map_err(|e| UsageError(e.message()))?;
+    if crate::host::keys::answers_a_private_key(product, &args.action) {
+        return Err(UsageError(crate::host::keys::no_key_from_call(
+            &args.action,
+        )));
+    }
     let params = super::call_params::parse(&args.params)?;
     Ok((product, params))
 }

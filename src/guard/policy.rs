@@ -35,6 +35,10 @@ pub enum PolicyRule {
     BadOption,
     /// Parameters that cannot be sent at all (see `rpc::params::ParamError`).
     InvalidParams,
+    /// A data disk of RunInstances/CreateInstance that would outlive its instance
+    /// (`DataDisk.N.DeleteWithInstance=false`): the answer names no disk ids, so the ledger
+    /// could not release it (issue 15).
+    LastingDataDisk,
 }
 
 impl PolicyRule {
@@ -47,6 +51,7 @@ impl PolicyRule {
             PolicyRule::UnreadableRule => "Refused.Policy.UnreadableRule",
             PolicyRule::BadOption => "InvalidOption",
             PolicyRule::InvalidParams => "Refused.MalformedRequest",
+            PolicyRule::LastingDataDisk => "Refused.Policy.LastingDataDisk",
         }
     }
 }
@@ -143,6 +148,7 @@ pub fn check(action: &str, params: &Map<String, Value>) -> Result<(), PolicyViol
 /// Checks a request whose ecsh-only options were already taken out into `options`.
 pub fn check_flat(action: &str, params: &Flat, options: &Flat) -> Result<(), PolicyViolation> {
     refuse_user_data(action, params)?;
+    refuse_lasting_data_disks(action, params)?;
     if is_ingress(action) {
         check_ingress(action, params, options)?;
     }
@@ -159,6 +165,34 @@ fn refuse_user_data(action: &str, params: &Flat) -> Result<(), PolicyViolation> 
                  script runs unobserved and cannot be retried. Create the instance without it, \
                  then run the script with run_command / run_command_and_wait (Cloud Assistant), \
                  which returns its output and exit code."
+            ),
+        }),
+    }
+}
+
+fn refuse_lasting_data_disks(action: &str, params: &Flat) -> Result<(), PolicyViolation> {
+    if !matches!(
+        canonical(action).as_str(),
+        "runinstances" | "createinstance"
+    ) {
+        return Ok(());
+    }
+    let lasting = params
+        .anywhere("DeleteWithInstance")
+        .into_iter()
+        .find(|(k, v)| {
+            k.to_ascii_lowercase().starts_with("datadisk.")
+                && v.trim().eq_ignore_ascii_case("false")
+        });
+    match lasting {
+        None => Ok(()),
+        Some((key, _)) => Err(PolicyViolation {
+            rule: PolicyRule::LastingDataDisk,
+            message: format!(
+                "refused: {action} carries `{key}=false`: that data disk would outlive its \
+                 instance, and {action} answers only instance ids, so the run could never release \
+                 it. Create the disk with create_disk and attach it with attach_disk: the run then \
+                 tracks it and releases it (detached first) unless you keep it."
             ),
         }),
     }
@@ -419,6 +453,24 @@ mod tests {
 
     fn rule_of(action: &str, v: Value) -> Result<(), PolicyRule> {
         check(action, &req(v)).map_err(|e| e.rule)
+    }
+
+    #[test]
+    fn a_data_disk_that_would_outlive_its_instance_is_refused_with_the_alternative() {
+        let lasting =
+            json!({"DataDisk": [{"Size": 40}, {"Size": 40, "DeleteWithInstance": false}]});
+        let err = check("RunInstances", &req(lasting)).unwrap_err();
+        assert_eq!(err.rule, PolicyRule::LastingDataDisk);
+        assert!(
+            err.message.contains("DataDisk.2.DeleteWithInstance=false"),
+            "{}",
+            err.message
+        );
+        assert!(err.message.contains("create_disk"), "{}", err.message);
+        let with = json!({"DataDisk": [{"Size": 40, "DeleteWithInstance": true}]});
+        assert!(check("RunInstances", &req(with)).is_ok());
+        // AttachDisk's own DeleteWithInstance=false is the normal, tracked case.
+        assert!(check("AttachDisk", &req(json!({"DeleteWithInstance": false}))).is_ok());
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! | RunInstances / CreateInstance | `ResourceType=instance`, InstanceType, ZoneId, ImageId, SystemDisk.*, DataDisk.N.*, InternetChargeType, InternetMaxBandwidthOut, SpotStrategy/SpotDuration, Amount (CreateInstance: 1); PostPaid → `PriceUnit=Hour, Period=1`; PrePaid → `PriceUnit=PeriodUnit` (default Month), `Period` |
 //! | CreateDisk | `ResourceType=disk`, `DataDisk.1.{Category,Size,PerformanceLevel}` from DiskCategory/Size/PerformanceLevel, ZoneId, hourly |
 //! | AllocateEipAddress | `ResourceType=bandwidth`, InternetMaxBandwidthOut = Bandwidth (EIP default 5), InternetChargeType (EIP default PayByBandwidth), hourly |
+//! | ResizeDisk, CreateSnapshot, CreateImage | see `quote/storage.rs` (issue 15) |
 //! | AllocatePublicIpAddress | `ResourceType=bandwidth` with the instance's own InternetMaxBandwidthOut/InternetChargeType (read with DescribeInstances) |
 //! | ModifyInstanceSpec | the instance (DescribeInstances) quoted as `ResourceType=instance` with the new InstanceType, hourly; the block also shows the current type's hourly price and the difference; a bandwidth-only change is unpriced |
 //! | StartInstance / StartInstances (`resumes_billing`) | each named instance stopped in StopCharging mode (pay-as-you-go), quoted like the instance it is, one block each; none: no question |
@@ -22,6 +23,8 @@
 //!
 //! This module sends only read requests, through the [`Reader`] it is given; it never prompts
 //! and never sends the chargeable request itself.
+
+mod storage;
 
 use super::block::{format_estimate, format_price, CostBlock, Money};
 use super::params::Flat;
@@ -104,6 +107,9 @@ pub fn quote(
         }
         Kind::PublicIp => public_ip(action, params, runtime, reader),
         Kind::InstanceSpec => spec_change(product, action, params, runtime, reader),
+        Kind::ResizeDisk => storage::resize_disk(action, params, runtime, reader),
+        Kind::Snapshot => storage::snapshot(action, params, runtime, reader),
+        Kind::Image => storage::image(action, params, runtime, reader),
         Kind::Unpriced => Ok(unpriced(product, action, params)),
     }
 }

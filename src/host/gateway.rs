@@ -38,6 +38,8 @@ pub struct Gateway {
     ledger: Option<Ledger>,
     progress: Option<super::ProgressSink>,
     simulated: super::SimulatedCommands,
+    /// Private keys taken out of CreateKeyPair answers (see `host::keys`).
+    keys: super::keys::PrivateKeys,
 }
 
 impl Gateway {
@@ -60,7 +62,13 @@ impl Gateway {
             ledger: None,
             progress: None,
             simulated: super::SimulatedCommands::default(),
+            keys: super::keys::PrivateKeys::default(),
         }
+    }
+
+    /// The private keys of the key pairs this session created, not yet written.
+    pub fn private_keys(&self) -> &super::keys::PrivateKeys {
+        &self.keys
     }
 
     /// Counts simulated commands into `set` (the session's, for the run's summary).
@@ -138,7 +146,11 @@ impl Gateway {
         let flat = rpc::flatten(&request, &[]).map_err(|e| malformed(action, e))?;
         self.calls.set(self.calls.get() + 1);
         let client = self.local.as_ref().map_or(&self.client, |l| &l.client);
-        let result = self.block_on(client.call(product, action, flat));
+        let mut result = self.block_on(client.call(product, action, flat));
+        // A private key goes into the store before anything (journal, script) sees the answer.
+        if let Ok(Ok(answer)) = &mut result {
+            self.keys.take(answer);
+        }
         if let (Some(l), Some(intent)) = (&self.ledger, intent) {
             let outcome = match &result {
                 Ok(r) => Outcome::of_call(r),

@@ -11,6 +11,7 @@
 //!
 //! Nothing here prints to the terminal: script output goes to the session's [`Output`].
 
+pub mod bind;
 pub mod convert;
 pub mod docs;
 pub mod engine;
@@ -20,10 +21,12 @@ pub mod gateway;
 pub mod handlers;
 pub mod host_fn;
 pub mod keep;
+pub mod keys;
 pub mod lint;
 pub mod options;
 pub mod paging;
 pub mod runner;
+pub mod storage;
 pub mod wait;
 
 use crate::rpc::Client;

@@ -228,7 +228,16 @@ impl Batch {
             .filter(|t| !t.already_deleting)
             .map(|t| t.id.clone())
             .collect();
-        let mut failed = self.delete(&rel, kind, &region, &to_delete).await;
+        // A disk still attached, an EIP still associated: unbound first (issue 15).
+        let mut failed = match kind.unbind() {
+            Some(unbind) => self.unbind(&rel, &unbind, kind, &region, &to_delete).await,
+            None => Vec::new(),
+        };
+        let to_delete: Vec<String> = to_delete
+            .into_iter()
+            .filter(|id| !failed.iter().any(|f| &f.id == id))
+            .collect();
+        failed.extend(self.delete(&rel, kind, &region, &to_delete).await);
         let pending: Vec<String> = batch
             .iter()
             .map(|t| t.id.clone())
@@ -376,6 +385,117 @@ impl Batch {
         (gone, failed)
     }
 
+    /// The verify describe's entries for `ids`.
+    async fn entries(
+        &self,
+        rel: &Release,
+        region: &str,
+        ids: &[String],
+    ) -> Result<Vec<Value>, CloudError> {
+        let filter = id_filter(rel.verify_action, rel.verify_param, ids);
+        let params = vec![
+            ("RegionId".to_string(), region.to_string()),
+            (rel.verify_param.to_string(), filter),
+        ];
+        describe_all(self, rel.verify_action, params).await
+    }
+
+    /// Unbinds those of `ids` that something holds (a disk's instance, an EIP's instance) and
+    /// waits until each shows `free_status`; returns the ones that could not be freed, which
+    /// are then not deleted. One that is already gone is left to the delete and its verify.
+    async fn unbind(
+        &self,
+        rel: &Release,
+        unbind: &ops::Unbind,
+        kind: ResourceKind,
+        region: &str,
+        ids: &[String],
+    ) -> Vec<Failure> {
+        let (Some(id_field), false) = (id_field(kind), ids.is_empty()) else {
+            return Vec::new();
+        };
+        let entries = match self.entries(rel, region, ids).await {
+            Ok(entries) => entries,
+            // The delete that follows answers for itself (its own error names the holder).
+            Err(_) => return Vec::new(),
+        };
+        let mut failed = Vec::new();
+        for entry in entries {
+            let text = |k: &str| {
+                entry
+                    .get(k)
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string()
+            };
+            let (id, holder) = (text(id_field), text(unbind.holder_field));
+            if holder.is_empty() || !ids.contains(&id) {
+                continue;
+            }
+            let params = vec![
+                ("RegionId".to_string(), region.to_string()),
+                (unbind.id_param.to_string(), id.clone()),
+                (unbind.holder_param.to_string(), holder),
+            ];
+            if let Err(e) = self
+                .call(unbind.action.product, unbind.action.name, params)
+                .await
+            {
+                if e.code() != rel.gone_code {
+                    failed.push(failure(kind, &id, region, &e));
+                }
+                continue;
+            }
+            if let Err(f) = self.until_free(rel, unbind, kind, region, &id).await {
+                failed.push(f);
+            }
+        }
+        failed
+    }
+
+    /// Polls the verify describe until `id` shows `free_status` (or is gone).
+    async fn until_free(
+        &self,
+        rel: &Release,
+        unbind: &ops::Unbind,
+        kind: ResourceKind,
+        region: &str,
+        id: &str,
+    ) -> Result<(), Failure> {
+        let started = Instant::now();
+        let mut attempt = 0;
+        let mut last = String::from("not checked");
+        let one = [id.to_string()];
+        while started.elapsed() < self.policy.verify_deadline {
+            match self.entries(rel, region, &one).await {
+                Ok(entries) => match entries.iter().find(|e| mentions(e, id)) {
+                    None => return Ok(()),
+                    Some(e) => {
+                        let status = e.get("Status").and_then(Value::as_str).unwrap_or("");
+                        if status == unbind.free_status {
+                            return Ok(());
+                        }
+                        last = format!("still {status} after {}", unbind.action.name);
+                    }
+                },
+                Err(e) => last = e.to_string(),
+            }
+            tokio::time::sleep(self.policy.backoff(attempt)).await;
+            attempt += 1;
+        }
+        Err(Failure {
+            kind,
+            id: id.to_string(),
+            region: region.to_string(),
+            code: "NotVerified".into(),
+            message: format!(
+                "{} not confirmed after {}s: {last}",
+                unbind.action.name,
+                started.elapsed().as_secs()
+            ),
+        })
+    }
+
     /// Which of `ids` the verify describe still lists.
     async fn listed(
         &self,
@@ -383,12 +503,7 @@ impl Batch {
         region: &str,
         ids: &[String],
     ) -> Result<Vec<String>, CloudError> {
-        let filter = id_filter(rel.verify_action, rel.verify_param, ids);
-        let params = vec![
-            ("RegionId".to_string(), region.to_string()),
-            (rel.verify_param.to_string(), filter),
-        ];
-        let entries = describe_all(self, rel.verify_action, params).await?;
+        let entries = self.entries(rel, region, ids).await?;
         Ok(ids
             .iter()
             .filter(|id| entries.iter().any(|e| mentions(e, id)))
@@ -442,7 +557,13 @@ fn failure(kind: ResourceKind, id: &str, region: &str, e: &CloudError) -> Failur
 
 fn delete_params(rel: &Release, region: &str, ids: &[String]) -> Params {
     let mut p = vec![("RegionId".to_string(), region.to_string())];
+    // A delete whose id parameter is a JSON array (DeleteKeyPairs' KeyPairNames).
+    let json = rel.action.json_params.contains(&rel.id_param);
     match rel.id_param.strip_suffix(".N") {
+        _ if json => p.push((
+            rel.id_param.to_string(),
+            serde_json::to_string(ids).unwrap_or_default(),
+        )),
         Some(base) => p.extend(
             ids.iter()
                 .enumerate()
@@ -686,6 +807,31 @@ mod tests {
         let rel = ResourceKind::SecurityGroup.release().unwrap();
         let p = delete_params(&rel, "cn-hangzhou", &ids[..1]);
         assert!(p.contains(&("SecurityGroupId".into(), "i-1".into())));
+        // DeleteKeyPairs names its key pairs in a JSON array (the registry's json_params).
+        let rel = ResourceKind::KeyPair.release().unwrap();
+        let p = delete_params(&rel, "cn-hangzhou", &["kp-a".to_string()]);
+        assert!(
+            p.contains(&("KeyPairNames".into(), "[\"kp-a\"]".into())),
+            "{p:?}"
+        );
+    }
+
+    #[test]
+    fn images_go_before_snapshots_and_bound_kinds_are_unbound_first() {
+        assert!(ResourceKind::Image.level() < ResourceKind::Snapshot.level());
+        assert!(ResourceKind::Instance.level() < ResourceKind::KeyPair.level());
+        for kind in [ResourceKind::Disk, ResourceKind::Eip] {
+            let unbind = kind.unbind().expect("bound kinds say how to unbind");
+            let action = unbind.action;
+            assert_eq!(action.product, kind.product(), "{}", action.name);
+            assert_eq!(action.effect, ops::Effect::Mutate, "{}", action.name);
+            assert!(
+                action.required.contains(&unbind.id_param),
+                "{}",
+                action.name
+            );
+            assert_eq!(Some(unbind.holder_field), id_field(ResourceKind::Instance));
+        }
     }
 
     #[test]

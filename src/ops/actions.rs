@@ -215,6 +215,11 @@ pub const CREATE_DISK: Action = priced(create(Ecs, "CreateDisk", K::Disk, "DiskI
 pub const DESCRIBE_DISKS: Action = tokens(json(read(Ecs, "DescribeDisks", R, "Lists disks."), &["DiskIds"]), "Disks.Disk", 100, 10);
 pub const DELETE_DISK: Action = delete(Ecs, "DeleteDisk", K::Disk, &["DiskId"], "Releases a data disk that is not attached.");
 
+// --- Disks (issue 15) ---
+pub const ATTACH_DISK: Action = mutate(Ecs, "AttachDisk", &["InstanceId", "DiskId"], "Attaches an Available data disk to an instance in the same zone (Available -> Attaching -> In_use).");
+pub const DETACH_DISK: Action = mutate(Ecs, "DetachDisk", &["InstanceId", "DiskId"], "Detaches a data disk from its instance (In_use -> Detaching -> Available).");
+pub const RESIZE_DISK: Action = priced(tokened(mutate(Ecs, "ResizeDisk", &["DiskId", "NewSize"], "Grows a disk to NewSize GiB (never shrinks); the bigger disk costs more. Quoted by the size added.")), Pricing::ResizeDisk);
+
 // --- Cloud Assistant ---------------------------------------------------------------------
 pub const RUN_COMMAND: Action = tokened(mutate(Ecs, "RunCommand", &["RegionId", "Type", "CommandContent", "InstanceId.N"],
     "Runs a shell or PowerShell script on instances through Cloud Assistant; returns an InvokeId."));
@@ -248,6 +253,10 @@ pub const ALLOCATE_EIP_ADDRESS: Action = priced(create(Vpc, "AllocateEipAddress"
 pub const DESCRIBE_EIP_ADDRESSES: Action = pages(read(Vpc, "DescribeEipAddresses", R, "Lists elastic IP addresses."), "EipAddresses.EipAddress", 100);
 pub const RELEASE_EIP_ADDRESS: Action = delete(Vpc, "ReleaseEipAddress", K::Eip, &["AllocationId"], "Releases an elastic IP address.");
 
+// --- Elastic IPs (issue 15) ---
+pub const ASSOCIATE_EIP_ADDRESS: Action = tokened(mutate(Vpc, "AssociateEipAddress", &["RegionId", "AllocationId", "InstanceId"], "Binds an Available EIP to an instance (its primary NIC) in the EIP's region: Available -> Associating -> InUse."));
+pub const UNASSOCIATE_EIP_ADDRESS: Action = tokened(mutate(Vpc, "UnassociateEipAddress", &["RegionId", "AllocationId"], "Unbinds an EIP from its instance: InUse -> Unassociating -> Available."));
+
 // --- STS (the credential chain and `ecsh whoami --check`; not reachable from scripts) ----
 pub const ASSUME_ROLE: Action = read(Sts, "AssumeRole", &["RoleArn", "RoleSessionName"],
     "Returns temporary credentials of a RAM role, signed with the caller's keys (DurationSeconds, Policy, ExternalId).");
@@ -264,6 +273,20 @@ pub const ECS_DESCRIBE_VPCS: Action = on_ecs(DESCRIBE_VPCS, "Lists VPCs (ECS 201
 pub const ECS_DESCRIBE_VSWITCHES: Action = on_ecs(DESCRIBE_VSWITCHES, "Lists vswitches (ECS 2014-05-26 form of VPC's DescribeVSwitches).");
 pub const ECS_DELETE_VSWITCH: Action = on_ecs(DELETE_VSWITCH, "Deletes a vswitch (ECS 2014-05-26 form of VPC's DeleteVSwitch).");
 pub const ECS_DELETE_VPC: Action = on_ecs(DELETE_VPC, "Deletes a VPC (ECS 2014-05-26 form of VPC's DeleteVpc).");
+
+// --- Key pairs (issue 15) ---
+pub const CREATE_KEY_PAIR: Action = no_token(create(Ecs, "CreateKeyPair", K::KeyPair, "KeyPairName", &["RegionId", "KeyPairName"], "Creates an SSH key pair; the answer carries its private key once (ecsh keeps it out of every output: write_private_key saves it)."));
+pub const IMPORT_KEY_PAIR: Action = no_token(create(Ecs, "ImportKeyPair", K::KeyPair, "KeyPairName", &["RegionId", "KeyPairName", "PublicKeyBody"], "Imports the public key of a key pair made elsewhere (ssh-keygen)."));
+pub const DESCRIBE_KEY_PAIRS: Action = pages(read(Ecs, "DescribeKeyPairs", R, "Lists key pairs with their fingerprints (IncludePublicKey adds the public key)."), "KeyPairs.KeyPair", 50);
+pub const DELETE_KEY_PAIRS: Action = json(delete(Ecs, "DeleteKeyPairs", K::KeyPair, &["RegionId", "KeyPairNames"], "Deletes key pairs (instances bound to one keep its public key)."), &["KeyPairNames"]);
+pub const ATTACH_KEY_PAIR: Action = repeatable(json(mutate(Ecs, "AttachKeyPair", &["RegionId", "KeyPairName", "InstanceIds"], "Binds a key pair to Linux instances (takes effect at the next start; Results say per instance)."), &["InstanceIds"]));
+pub const DETACH_KEY_PAIR: Action = repeatable(json(mutate(Ecs, "DetachKeyPair", &["RegionId", "KeyPairName", "InstanceIds"], "Unbinds a key pair from instances (Results say per instance)."), &["InstanceIds"]));
+// --- Snapshots and images (issue 15) ---
+pub const CREATE_SNAPSHOT: Action = priced(create(Ecs, "CreateSnapshot", K::Snapshot, "SnapshotId", &["DiskId"], "Snapshots a disk (progressing -> accomplished); snapshot storage is billed per GB-month."), Pricing::Snapshot);
+pub const DESCRIBE_SNAPSHOTS: Action = tokens(json(read(Ecs, "DescribeSnapshots", R, "Lists snapshots with their status, progress and source disk."), &["SnapshotIds"]), "Snapshots.Snapshot", 100, 10);
+pub const DELETE_SNAPSHOT: Action = delete(Ecs, "DeleteSnapshot", K::Snapshot, &["SnapshotId"], "Deletes a snapshot; refused while an image still uses it (delete the image first).");
+pub const CREATE_IMAGE: Action = priced(create(Ecs, "CreateImage", K::Image, "ImageId", R, "Creates a custom image from a snapshot (SnapshotId) or an instance (InstanceId); its snapshot storage is billed."), Pricing::Image);
+pub const DELETE_IMAGE: Action = delete(Ecs, "DeleteImage", K::Image, &["RegionId", "ImageId"], "Deletes a custom image (the snapshots it was made from stay until deleted).");
 
 /// Every action, in the order of the sections above.
 pub static ACTIONS: &[Action] = &[
@@ -307,6 +330,10 @@ pub static ACTIONS: &[Action] = &[
     CREATE_DISK,
     DESCRIBE_DISKS,
     DELETE_DISK,
+    // --- Disks (issue 15) ---
+    ATTACH_DISK,
+    DETACH_DISK,
+    RESIZE_DISK,
     // --- Cloud Assistant ---------------------------------------------------------------------
     RUN_COMMAND,
     DESCRIBE_INVOCATIONS,
@@ -328,6 +355,9 @@ pub static ACTIONS: &[Action] = &[
     ALLOCATE_EIP_ADDRESS,
     DESCRIBE_EIP_ADDRESSES,
     RELEASE_EIP_ADDRESS,
+    // --- Elastic IPs (issue 15) ---
+    ASSOCIATE_EIP_ADDRESS,
+    UNASSOCIATE_EIP_ADDRESS,
     // --- STS (the credential chain and `ecsh whoami --check`; not reachable from scripts) ----
     ASSUME_ROLE,
     ASSUME_ROLE_WITH_OIDC,
@@ -341,6 +371,19 @@ pub static ACTIONS: &[Action] = &[
     ECS_DESCRIBE_VSWITCHES,
     ECS_DELETE_VSWITCH,
     ECS_DELETE_VPC,
+    // --- Key pairs (issue 15) ---
+    CREATE_KEY_PAIR,
+    IMPORT_KEY_PAIR,
+    DESCRIBE_KEY_PAIRS,
+    DELETE_KEY_PAIRS,
+    ATTACH_KEY_PAIR,
+    DETACH_KEY_PAIR,
+    // --- Snapshots and images (issue 15) ---
+    CREATE_SNAPSHOT,
+    DESCRIBE_SNAPSHOTS,
+    DELETE_SNAPSHOT,
+    CREATE_IMAGE,
+    DELETE_IMAGE,
 ];
 
 /// A VPC action in ECS's API version (the legacy forms above), with its own doc.
@@ -377,4 +420,8 @@ pub static DRY_RUN: &[&Action] = &[
     &DELETE_VSWITCH,
     &DELETE_VPC,
     &DESCRIBE_EIP_ADDRESSES,
+    // --- issue 15 ---
+    &DESCRIBE_SNAPSHOTS,
+    &CREATE_IMAGE,
+    &DELETE_IMAGE,
 ];

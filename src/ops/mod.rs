@@ -91,6 +91,12 @@ pub enum ResourceKind {
     SecurityGroup,
     VSwitch,
     Vpc,
+    // --- issue 15: key pairs, snapshots, images ---
+    /// An SSH key pair, named (not numbered) by `KeyPairName`.
+    KeyPair,
+    Snapshot,
+    /// A custom image (`ImageOwnerAlias=self`).
+    Image,
 }
 
 /// How a resource of a kind is released and how its release is verified.
@@ -116,8 +122,25 @@ pub struct Release {
     pub gone_code: &'static str,
 }
 
+/// How a resource that may be bound to an instance is unbound before its delete (issue 15):
+/// a disk is detached (`DeleteDisk` refuses an In_use disk), an EIP unassociated
+/// (`ReleaseEipAddress` refuses an InUse one). The ledger reads the kind's verify describe; an
+/// entry whose `holder_field` is not empty is unbound with `action`, then waited on until its
+/// `Status` is `free_status`.
+#[derive(Clone, Copy, Debug)]
+pub struct Unbind {
+    pub action: &'static Action,
+    /// The parameter naming the resource in `action` (as in its [`Release`]).
+    pub id_param: &'static str,
+    /// The field of the describe entry that names what holds it, and the parameter of
+    /// `action` that takes that value.
+    pub holder_field: &'static str,
+    pub holder_param: &'static str,
+    pub free_status: &'static str,
+}
+
 impl ResourceKind {
-    pub const ALL: [ResourceKind; 7] = [
+    pub const ALL: [ResourceKind; 10] = [
         ResourceKind::Instance,
         ResourceKind::Disk,
         ResourceKind::PublicIp,
@@ -125,6 +148,9 @@ impl ResourceKind {
         ResourceKind::SecurityGroup,
         ResourceKind::VSwitch,
         ResourceKind::Vpc,
+        ResourceKind::KeyPair,
+        ResourceKind::Snapshot,
+        ResourceKind::Image,
     ];
 
     /// Release order: lower levels are released first, and everything at one level may be
@@ -137,6 +163,11 @@ impl ResourceKind {
             ResourceKind::SecurityGroup => 2,
             ResourceKind::VSwitch => 3,
             ResourceKind::Vpc => 4,
+            // An image goes before the snapshots it was made from (DeleteSnapshot refuses a
+            // snapshot an image still uses); a key pair after the instances it is bound to.
+            // Snapshots and disks are independent: a manual snapshot outlives its disk.
+            ResourceKind::Image => 0,
+            ResourceKind::KeyPair | ResourceKind::Snapshot => 1,
         }
     }
 
@@ -150,6 +181,9 @@ impl ResourceKind {
             ResourceKind::SecurityGroup => "SecurityGroup",
             ResourceKind::VSwitch => "VSwitch",
             ResourceKind::Vpc => "VPC",
+            ResourceKind::KeyPair => "KeyPair",
+            ResourceKind::Snapshot => "Snapshot",
+            ResourceKind::Image => "Image",
         }
     }
 
@@ -171,6 +205,9 @@ impl ResourceKind {
             ResourceKind::SecurityGroup => "securitygroup",
             ResourceKind::VSwitch => "VSWITCH",
             ResourceKind::Vpc => "VPC",
+            ResourceKind::KeyPair => "keypair",
+            ResourceKind::Snapshot => "snapshot",
+            ResourceKind::Image => "image",
         }
     }
 
@@ -238,9 +275,62 @@ impl ResourceKind {
                 verify_list: "Vpcs.Vpc",
                 gone_code: "InvalidVpcId.NotFound",
             },
+            ResourceKind::KeyPair => Release {
+                action: &actions::DELETE_KEY_PAIRS,
+                id_param: "KeyPairNames",
+                // DescribeKeyPairs filters by one KeyPairName, so verify (and delete) one each.
+                batch: 1,
+                extra: &[],
+                verify_action: &actions::DESCRIBE_KEY_PAIRS,
+                verify_param: "KeyPairName",
+                verify_list: "KeyPairs.KeyPair",
+                gone_code: "InvalidKeyPairName.NotFound",
+            },
+            ResourceKind::Snapshot => Release {
+                action: &actions::DELETE_SNAPSHOT,
+                id_param: "SnapshotId",
+                batch: 1,
+                extra: &[],
+                verify_action: &actions::DESCRIBE_SNAPSHOTS,
+                verify_param: "SnapshotIds",
+                verify_list: "Snapshots.Snapshot",
+                gone_code: "InvalidSnapshotId.NotFound",
+            },
+            ResourceKind::Image => Release {
+                action: &actions::DELETE_IMAGE,
+                id_param: "ImageId",
+                batch: 1,
+                extra: &[],
+                verify_action: &actions::DESCRIBE_IMAGES,
+                verify_param: "ImageId",
+                verify_list: "Images.Image",
+                gone_code: "InvalidImageId.NotFound",
+            },
             ResourceKind::PublicIp => return None,
         };
         Some(r)
+    }
+
+    /// What must be undone before this kind can be deleted, when it is bound to an instance
+    /// (see [`Unbind`]); `None` for kinds that are deleted as they are.
+    pub fn unbind(self) -> Option<Unbind> {
+        match self {
+            ResourceKind::Disk => Some(Unbind {
+                action: &actions::DETACH_DISK,
+                id_param: "DiskId",
+                holder_field: "InstanceId",
+                holder_param: "InstanceId",
+                free_status: "Available",
+            }),
+            ResourceKind::Eip => Some(Unbind {
+                action: &actions::UNASSOCIATE_EIP_ADDRESS,
+                id_param: "AllocationId",
+                holder_field: "InstanceId",
+                holder_param: "InstanceId",
+                free_status: "Available",
+            }),
+            _ => None,
+        }
     }
 }
 
@@ -347,6 +437,12 @@ pub enum Pricing {
     PublicIp,
     /// A change of an existing instance's type: the new type's hourly price against the old.
     InstanceSpec,
+    /// A disk grown to `NewSize`: the size added, at the disk's category (`guard/quote/storage.rs`).
+    ResizeDisk,
+    /// A snapshot's storage, per GB-month as an hourly estimate (`guard/quote/storage.rs`).
+    Snapshot,
+    /// A custom image's snapshot storage (`guard/quote/storage.rs`).
+    Image,
 }
 
 impl Action {
@@ -413,7 +509,6 @@ const CHANGES_THE_BILL: &[&str] = &[
     "ModifyInstanceNetworkSpec",
     "ModifyDiskChargeType",
     "ModifyDiskSpec",
-    "ResizeDisk",
     "ModifyEipAddressAttribute",
 ];
 
@@ -504,9 +599,11 @@ mod tests {
     #[test]
     fn chargeable_actions_create_something_and_look_chargeable() {
         for a in ACTIONS.iter().filter(|a| a.chargeable) {
-            // A spec change creates nothing but changes what an existing instance costs.
+            // A spec change or a resize creates nothing but changes what an existing
+            // resource costs.
             assert!(
-                a.creates().is_some() || a.pricing == Pricing::InstanceSpec,
+                a.creates().is_some()
+                    || matches!(a.pricing, Pricing::InstanceSpec | Pricing::ResizeDisk),
                 "{} is chargeable but creates nothing and changes no price",
                 a.name
             );

@@ -11,6 +11,7 @@ mod instances;
 mod ledger;
 mod progress;
 mod repl;
+mod resources;
 mod rpc;
 mod scripts;
 mod sdk;

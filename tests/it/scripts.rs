@@ -9,6 +9,9 @@ use serde_json::json;
 use std::path::PathBuf;
 
 const TESTED: &[&str] = &[
+    // Run through the binary by tests/it/resources.rs (issue 15).
+    "data_disk_snapshot.rhai",
+    "moving_ip.rhai",
     "nostock_fallback.rhai",
     "price_quote.rhai",
     "quickstart.rhai",
@@ -16,6 +19,8 @@ const TESTED: &[&str] = &[
     "security_groups.rhai",
     "spec_lookup.rhai",
     "stop_start.rhai",
+    // Run through the binary by tests/it/resources.rs (issue 15).
+    "ssh_ready_server.rhai",
     "web_server.rhai",
 ];
 

@@ -515,6 +515,10 @@ def workflow(api, args, log, resources):
     check_refusals(api, spec, {"instance": instance_id, "security_group": sg_id, "vpc": vpc_id}, log)
     run_command(api, args, instance_id, log)
     stop_and_start(api, args, instance_id, log)
+    if hasattr(api, "resource_checks"):
+        # Issue 15: one action per group (key pairs, disks, snapshots, EIPs) through the typed
+        # models of the SDKs that have them.
+        api.resource_checks(spec, instance_id, log)
     api.extra_checks(log)
     resources.release_all(log, strict=True)
 

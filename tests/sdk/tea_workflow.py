@@ -185,6 +185,71 @@ class TeaApi:
         return self.call(self.ecs.describe_invocations, ecs.DescribeInvocationsRequest(
             region_id=self.args.region, invoke_id=invoke_id, include_output=True))
 
+    def resource_checks(self, spec, instance_id, log):
+        """Issue 15, one action per group through the typed models: a key pair (its private
+        key in the answer), a data disk attached and detached, a snapshot of it, an EIP bound
+        to the instance and unbound; each released and verified gone."""
+        region, wait = self.args.region, self.args.wait_seconds
+        pair = self.call(self.ecs.create_key_pair, ecs.CreateKeyPairRequest(
+            region_id=region, key_pair_name="ecsh-sdk-kp"))
+        expect(pair.get("PrivateKeyBody", "").startswith("-----BEGIN") and pair.get("KeyPairFingerPrint"),
+               f"CreateKeyPair answered no private key or fingerprint: {sorted(pair)}")
+        listed = items(self.call(self.ecs.describe_key_pairs, ecs.DescribeKeyPairsRequest(
+            region_id=region, key_pair_name="ecsh-sdk-kp")), "KeyPairs", "KeyPair")
+        expect([k.get("KeyPairFingerPrint") for k in listed] == [pair["KeyPairFingerPrint"]],
+               f"DescribeKeyPairs does not show the new key pair: {listed}")
+        self.call(self.ecs.delete_key_pairs, ecs.DeleteKeyPairsRequest(
+            region_id=region, key_pair_names=json.dumps(["ecsh-sdk-kp"])))
+        log("CreateKeyPair / DescribeKeyPairs / DeleteKeyPairs parse in the typed models")
+
+        disk_id = self.call(self.ecs.create_disk, ecs.CreateDiskRequest(
+            region_id=region, zone_id=spec["zone_id"], disk_category="cloud_essd", size=20))["DiskId"]
+
+        def disk_status():
+            disks = items(self.call(self.ecs.describe_disks, ecs.DescribeDisksRequest(
+                region_id=region, disk_ids=json.dumps([disk_id]))), "Disks", "Disk")
+            return disks[0]["Status"] if disks else "gone"
+
+        self.call(self.ecs.attach_disk, ecs.AttachDiskRequest(instance_id=instance_id, disk_id=disk_id))
+        sdk_workflow.poll("the disk to be In_use", lambda: (disk_status() == "In_use", disk_status()), wait)
+        snap_id = self.call(self.ecs.create_snapshot, ecs.CreateSnapshotRequest(
+            disk_id=disk_id, snapshot_name="ecsh-sdk-snap"))["SnapshotId"]
+
+        def snapshot():
+            found = items(self.call(self.ecs.describe_snapshots, ecs.DescribeSnapshotsRequest(
+                region_id=region, snapshot_ids=json.dumps([snap_id]))), "Snapshots", "Snapshot")
+            return found[0] if found else {}
+
+        done = sdk_workflow.poll("the snapshot to be accomplished",
+                                 lambda: (snapshot().get("Status") == "accomplished", snapshot()), wait)
+        expect(done.get("SourceDiskId") == disk_id and done.get("SourceDiskSize") == "20",
+               f"DescribeSnapshots does not name its disk: {done}")
+        self.call(self.ecs.delete_snapshot, ecs.DeleteSnapshotRequest(snapshot_id=snap_id))
+        self.call(self.ecs.detach_disk, ecs.DetachDiskRequest(instance_id=instance_id, disk_id=disk_id))
+        sdk_workflow.poll("the disk to be Available", lambda: (disk_status() == "Available", disk_status()), wait)
+        self.call(self.ecs.delete_disk, ecs.DeleteDiskRequest(disk_id=disk_id))
+        expect(disk_status() == "gone", "DeleteDisk left the disk")
+        log("CreateDisk / AttachDisk / CreateSnapshot / DescribeSnapshots / DetachDisk parse in the typed models")
+
+        eip = self.call(self.vpc.allocate_eip_address, vpc.AllocateEipAddressRequest(region_id=region, bandwidth="5"))
+        allocation = eip["AllocationId"]
+
+        def eip_record():
+            found = items(self.call(self.vpc.describe_eip_addresses, vpc.DescribeEipAddressesRequest(
+                region_id=region, allocation_id=allocation)), "EipAddresses", "EipAddress")
+            return found[0] if found else {}
+
+        self.call(self.vpc.associate_eip_address, vpc.AssociateEipAddressRequest(
+            region_id=region, allocation_id=allocation, instance_id=instance_id))
+        bound = sdk_workflow.poll("the EIP to be InUse", lambda: (eip_record().get("Status") == "InUse", eip_record()), wait)
+        expect(bound.get("InstanceId") == instance_id, f"DescribeEipAddresses does not name the instance: {bound}")
+        self.call(self.vpc.unassociate_eip_address, vpc.UnassociateEipAddressRequest(
+            region_id=region, allocation_id=allocation, instance_id=instance_id))
+        sdk_workflow.poll("the EIP to be Available", lambda: (eip_record().get("Status") == "Available", eip_record()), wait)
+        self.call(self.vpc.release_eip_address, vpc.ReleaseEipAddressRequest(region_id=region, allocation_id=allocation))
+        expect(eip_record() == {}, "ReleaseEipAddress left the EIP")
+        log("AllocateEipAddress / AssociateEipAddress / DescribeEipAddresses / UnassociateEipAddress parse in the typed models")
+
     def extra_checks(self, log):
         """The same SDK asked for signature v1 (`signature_algorithm="v2"` in its naming)."""
         v1 = TeaApi(self.args, self.args.access_key_id, self.args.access_key_secret, signature_algorithm="v2")

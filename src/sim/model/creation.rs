@@ -293,7 +293,7 @@ fn spec(w: &mut World, p: &Params, many: bool) -> Result<Spec, SimError> {
         description: p.str("Description").unwrap_or("").to_string(),
         unique_suffix: p.flag("UniqueSuffix")?,
         tags: p.tags()?,
-        key_pair: p.str("KeyPairName").unwrap_or("").to_string(),
+        key_pair: super::keypairs::for_launch(w, p, image)?,
         user_data,
         deletion_protection: p.flag("DeletionProtection")?,
         auto_release_time: auto_release_time(p, w.clock.wall_now(), charge_type)?,
@@ -717,6 +717,7 @@ fn add_disk(
             delete_with_instance: delete_with,
             creation_time: stamp::seconds(),
             tags: Vec::new(),
+            moving: None,
         },
     );
 }

@@ -304,7 +304,9 @@ pub fn describe_instances(w: &mut World, p: &Params) -> Result<Value, SimError> 
     let with_status =
         |i: &Instance| keep(i) && status.map_or(true, |s| s == shown_status(i).as_str());
     let list = matching(w, &region, scope.as_deref(), &with_status);
-    paging::page_clamped(p, list, instance_json, Map::new(), Some((10, 100)))
+    let mut body = paging::page_clamped(p, list, instance_json, Map::new(), Some((10, 100)))?;
+    super::eips::show_on_instances(w, &mut body);
+    Ok(body)
 }
 
 pub fn describe_instance_status(w: &mut World, p: &Params) -> Result<Value, SimError> {

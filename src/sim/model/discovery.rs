@@ -723,7 +723,7 @@ fn image_json(i: &Image) -> Value {
     })
 }
 
-pub fn describe_images(_w: &mut World, p: &Params) -> Result<Value, SimError> {
+pub fn describe_images(w: &mut World, p: &Params) -> Result<Value, SimError> {
     let region = p.region()?;
     let ids = p.comma_list("ImageId", 100)?;
     let name = p.str("ImageName");
@@ -767,10 +767,13 @@ pub fn describe_images(_w: &mut World, p: &Params) -> Result<Value, SimError> {
         })
         .collect();
     list.sort_by(|a, b| b.creation_time.cmp(&a.creation_time));
+    // The account's own images (issue 15) come first: they are the newest.
+    let mut all = super::snapshots::own_images(w, p, region, &statuses)?;
+    all.extend(list.into_iter().map(image_json));
     if family.is_some() {
-        list.truncate(1);
+        all.truncate(1);
     }
     let mut body = Map::new();
     body.insert("RegionId".into(), region.into());
-    paging::page(p, list, image_json, body)
+    paging::page(p, all, |v| v, body)
 }

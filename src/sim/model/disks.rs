@@ -32,6 +32,9 @@ pub struct Disk {
     pub delete_with_instance: bool,
     pub creation_time: String,
     pub tags: tags::Tags,
+    /// An attach or detach in progress (issue 15, `disk_attach`).
+    #[serde(default)]
+    pub moving: Option<super::disk_attach::Move>,
 }
 
 pub fn create_disk(w: &mut World, p: &Params) -> Result<Value, SimError> {
@@ -87,12 +90,14 @@ pub fn create_disk(w: &mut World, p: &Params) -> Result<Value, SimError> {
             delete_with_instance: false,
             creation_time: stamp::seconds(),
             tags,
+            moving: None,
         },
     );
     Ok(json!({ "DiskId": id, "OrderId": order_id() }))
 }
 
 pub fn describe_disks(w: &mut World, p: &Params) -> Result<Value, SimError> {
+    super::disk_attach::settle(w);
     let region = p.region()?;
     let ids = p.json_list("DiskIds", 100)?;
     let instance = p.str("InstanceId");
@@ -107,11 +112,7 @@ pub fn describe_disks(w: &mut World, p: &Params) -> Result<Value, SimError> {
         .disks
         .values()
         .filter(|d| {
-            let st = if d.instance_id.is_empty() {
-                "Available"
-            } else {
-                "In_use"
-            };
+            let st = super::disk_attach::status(d);
             d.region == region
                 && ids.as_ref().map_or(true, |ids| ids.contains(&d.id))
                 && instance.map_or(true, |i| i == d.instance_id)
@@ -137,7 +138,7 @@ pub fn describe_disks(w: &mut World, p: &Params) -> Result<Value, SimError> {
                 "PerformanceLevel": d.performance_level,
                 "Size": d.size,
                 "Type": d.disk_type,
-                "Status": if d.instance_id.is_empty() { "Available" } else { "In_use" },
+                "Status": super::disk_attach::status(d),
                 "Attachments": { "Attachment": attachments(d) },
                 "IOPS": iops(&d.category, &d.performance_level, d.size),
                 "MultiAttach": "Disabled",
@@ -190,6 +191,7 @@ fn iops(category: &str, level: &str, size: u32) -> u64 {
 }
 
 pub fn delete_disk(w: &mut World, p: &Params) -> Result<Value, SimError> {
+    super::disk_attach::settle(w);
     let id = p.need("DiskId")?;
     let region = p.str("RegionId");
     let Some(d) = w

@@ -192,7 +192,6 @@ pub fn period(p: &Params) -> Result<Period, SimError> {
 /// Parameters naming resources that a simulated account never holds: on a fresh real account
 /// they do not exist either, so the answer is the API's NotFound, not a silent success.
 const ABSENT_RESOURCES: &[(&str, &str, &str)] = &[
-    ("KeyPairName", "InvalidKeyPairName.NotFound", "key pair"),
     (
         "LaunchTemplateId",
         "InvalidLaunchTemplate.NotFound",
@@ -260,6 +259,8 @@ const MODELLED: &[&str] = &[
     "IoOptimized",
     "ResourceGroupId",
     "CreditSpecification",
+    // Checked against the account's key pairs (issue 15, `keypairs::for_launch`).
+    "KeyPairName",
 ];
 
 /// Refuses parameters that name absent resources (NotFound) and, in strict mode, any other

@@ -15,15 +15,19 @@ mod commands;
 mod creation;
 mod describe;
 mod discovery;
+mod disk_attach;
 mod disks;
+mod eips;
 mod exec;
 mod idempotency;
 mod instances;
+mod keypairs;
 mod launch;
 mod network;
 mod paging;
 mod params;
 mod security;
+mod snapshots;
 mod tags;
 
 #[cfg(test)]
@@ -89,6 +93,13 @@ pub struct World {
     eips: BTreeMap<String, network::Eip>,
     groups: BTreeMap<String, security::SecurityGroup>,
     invocations: BTreeMap<String, commands::Invocation>,
+    // --- issue 15 (absent from older state files) ---
+    #[serde(default)]
+    key_pairs: BTreeMap<String, keypairs::KeyPair>,
+    #[serde(default)]
+    snapshots: BTreeMap<String, snapshots::Snapshot>,
+    #[serde(default)]
+    images: BTreeMap<String, snapshots::OwnImage>,
     tokens: idempotency::Tokens,
     /// Chosen at start (`--lenient`), never taken from a snapshot.
     #[serde(skip)]
@@ -121,6 +132,9 @@ impl World {
             eips: BTreeMap::new(),
             groups: BTreeMap::new(),
             invocations: BTreeMap::new(),
+            key_pairs: BTreeMap::new(),
+            snapshots: BTreeMap::new(),
+            images: BTreeMap::new(),
             tokens: idempotency::Tokens::default(),
             fidelity: Fidelity::Strict,
             runs: exec::Runs::default(),
@@ -333,6 +347,26 @@ static HANDLERS: &[(&Action, Handler)] = &[
         attributes::describe_instance_attribute,
     ),
     (&A::MODIFY_INSTANCE_SPEC, attributes::modify_instance_spec),
+    // --- Key pairs (issue 15) ---
+    (&A::CREATE_KEY_PAIR, keypairs::create_key_pair),
+    (&A::IMPORT_KEY_PAIR, keypairs::import_key_pair),
+    (&A::DESCRIBE_KEY_PAIRS, keypairs::describe_key_pairs),
+    (&A::DELETE_KEY_PAIRS, keypairs::delete_key_pairs),
+    (&A::ATTACH_KEY_PAIR, keypairs::attach_key_pair),
+    (&A::DETACH_KEY_PAIR, keypairs::detach_key_pair),
+    // --- Disks (issue 15) ---
+    (&A::ATTACH_DISK, disk_attach::attach_disk),
+    (&A::DETACH_DISK, disk_attach::detach_disk),
+    (&A::RESIZE_DISK, disk_attach::resize_disk),
+    // --- Snapshots and images (issue 15) ---
+    (&A::CREATE_SNAPSHOT, snapshots::create_snapshot),
+    (&A::DESCRIBE_SNAPSHOTS, snapshots::describe_snapshots),
+    (&A::DELETE_SNAPSHOT, snapshots::delete_snapshot),
+    (&A::CREATE_IMAGE, snapshots::create_image),
+    (&A::DELETE_IMAGE, snapshots::delete_image),
+    // --- Elastic IPs (issue 15) ---
+    (&A::ASSOCIATE_EIP_ADDRESS, eips::associate),
+    (&A::UNASSOCIATE_EIP_ADDRESS, eips::unassociate),
     // ECS 2014-05-26 still serves these VPC actions for old SDKs: same handlers.
     (&A::ECS_CREATE_VPC, network::create_vpc),
     (&A::ECS_CREATE_VSWITCH, network::create_vswitch),

@@ -70,6 +70,9 @@ pub struct Eip {
     pub name: String,
     pub allocation_time: String,
     pub tags: Vec<(String, String)>,
+    /// The instance it is bound to (issue 15, `eips`).
+    #[serde(default)]
+    pub bound: Option<super::eips::Binding>,
 }
 
 /// An IPv4 CIDR block whose host bits are zero.
@@ -785,6 +788,7 @@ pub fn allocate_eip(w: &mut World, p: &Params) -> Result<Value, SimError> {
         name,
         allocation_time: stamp::seconds(),
         tags: p.tags()?,
+        bound: None,
     };
     let body = json!({
         "AllocationId": eip.id,
@@ -796,6 +800,7 @@ pub fn allocate_eip(w: &mut World, p: &Params) -> Result<Value, SimError> {
 }
 
 pub fn describe_eips(w: &mut World, p: &Params) -> Result<Value, SimError> {
+    super::eips::settle(w);
     let region = p.region()?;
     let ids = p.comma_list("AllocationId", 50)?;
     let address = p.str("EipAddress");
@@ -809,7 +814,7 @@ pub fn describe_eips(w: &mut World, p: &Params) -> Result<Value, SimError> {
                     .as_ref()
                     .map_or(true, |ids| ids.contains(&e.id.as_str()))
                 && address.map_or(true, |a| a == e.ip)
-                && status.map_or(true, |s| s == "Available")
+                && status.map_or(true, |s| s == super::eips::status(e))
         })
         .collect();
     list.sort_by_key(|e| e.seq);
@@ -820,14 +825,14 @@ pub fn describe_eips(w: &mut World, p: &Params) -> Result<Value, SimError> {
             json!({
                 "AllocationId": e.id,
                 "IpAddress": e.ip,
-                "Status": "Available",
+                "Status": super::eips::status(e),
                 "RegionId": e.region,
                 "Bandwidth": e.bandwidth.to_string(),
                 "InternetChargeType": e.internet_charge_type,
                 "ChargeType": e.charge_type,
                 "AllocationTime": e.allocation_time,
-                "InstanceId": "",
-                "InstanceType": "",
+                "InstanceId": super::eips::instance_of(e),
+                "InstanceType": if e.bound.is_some() { "EcsInstance" } else { "" },
                 "Name": e.name,
                 "ResourceGroupId": RESOURCE_GROUP,
                 "Tags": tags::vpc_style(&e.tags),
@@ -840,8 +845,10 @@ pub fn describe_eips(w: &mut World, p: &Params) -> Result<Value, SimError> {
 pub fn release_eip(w: &mut World, p: &Params) -> Result<Value, SimError> {
     let id = p.need("AllocationId")?;
     let region = p.str("RegionId");
+    super::eips::settle(w);
     match w.eips.get(id) {
         Some(e) if region.map_or(true, |r| r == e.region) => {
+            super::eips::check_releasable(e)?;
             w.eips.remove(id);
             Ok(json!({}))
         }
