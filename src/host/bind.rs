@@ -7,15 +7,14 @@ use super::errors::HostError;
 use super::options::Checked;
 use super::wait::{self, Poll};
 use super::Host;
-use crate::ops::{Product, ResourceKind};
+use crate::ops::{Action, ResourceKind, A};
 use serde_json::{json, Value};
 use std::time::Duration;
 
 /// One binding: the action, the kind whose describe shows it, the option naming the resource
 /// and the status it must reach; a status in `moving` is on its way there.
 struct Binding {
-    product: Product,
-    action: &'static str,
+    action: &'static Action,
     kind: ResourceKind,
     id_option: &'static str,
     wanted: &'static str,
@@ -23,32 +22,28 @@ struct Binding {
 }
 
 const ATTACH: Binding = Binding {
-    product: Product::Ecs,
-    action: "AttachDisk",
+    action: &A::ATTACH_DISK,
     kind: ResourceKind::Disk,
     id_option: "disk_id",
     wanted: "In_use",
     moving: &["Available", "Attaching"],
 };
 const DETACH: Binding = Binding {
-    product: Product::Ecs,
-    action: "DetachDisk",
+    action: &A::DETACH_DISK,
     kind: ResourceKind::Disk,
     id_option: "disk_id",
     wanted: "Available",
     moving: &["In_use", "Detaching"],
 };
 const ASSOCIATE: Binding = Binding {
-    product: Product::Vpc,
-    action: "AssociateEipAddress",
+    action: &A::ASSOCIATE_EIP_ADDRESS,
     kind: ResourceKind::Eip,
     id_option: "allocation_id",
     wanted: "InUse",
     moving: &["Available", "Associating"],
 };
 const UNASSOCIATE: Binding = Binding {
-    product: Product::Vpc,
-    action: "UnassociateEipAddress",
+    action: &A::UNASSOCIATE_EIP_ADDRESS,
     kind: ResourceKind::Eip,
     id_option: "allocation_id",
     wanted: "Available",
@@ -72,7 +67,7 @@ pub fn unassociate_eip_address(host: &Host, c: &Checked) -> Result<Value, HostEr
 }
 
 fn bind(host: &Host, c: &Checked, b: &Binding) -> Result<Value, HostError> {
-    let resp = host.gateway.call(b.product, b.action, c.api_params())?;
+    let resp = host.gateway.send(b.action, c.api_params())?;
     if !c.bool("wait").unwrap_or(true) {
         return Ok(resp);
     }
@@ -89,7 +84,7 @@ fn bind(host: &Host, c: &Checked, b: &Binding) -> Result<Value, HostError> {
         &host.gateway,
         &host.wait,
         &host.pace,
-        Some(b.action),
+        Some(b.action.name),
         true,
         timeout,
         &what,

@@ -6,14 +6,14 @@ use super::errors::HostError;
 use super::options::Checked;
 use super::wait::{self, Poll};
 use super::Host;
-use crate::ops::{Product, ResourceKind};
+use crate::ops::{Action, ResourceKind, A};
 use serde_json::Value;
 use std::time::Duration;
 
 /// One creation: its action, where the answer has the id, the kind whose describe shows it,
 /// the status it must reach, and the statuses on the way there.
 struct Creation {
-    action: &'static str,
+    action: &'static Action,
     id_field: &'static str,
     kind: ResourceKind,
     ready: &'static str,
@@ -21,14 +21,14 @@ struct Creation {
 }
 
 const SNAPSHOT: Creation = Creation {
-    action: "CreateSnapshot",
+    action: &A::CREATE_SNAPSHOT,
     id_field: "SnapshotId",
     kind: ResourceKind::Snapshot,
     ready: "accomplished",
     on_the_way: &["progressing"],
 };
 const IMAGE: Creation = Creation {
-    action: "CreateImage",
+    action: &A::CREATE_IMAGE,
     id_field: "ImageId",
     kind: ResourceKind::Image,
     ready: "Available",
@@ -44,14 +44,15 @@ pub fn create_image(host: &Host, c: &Checked) -> Result<Value, HostError> {
 }
 
 fn create(host: &Host, c: &Checked, what: &Creation) -> Result<Value, HostError> {
-    let resp = host
-        .gateway
-        .call(Product::Ecs, what.action, c.api_params())?;
+    let resp = host.gateway.send(what.action, c.api_params())?;
     let id = resp
         .get(what.id_field)
         .and_then(Value::as_str)
         .ok_or_else(|| {
-            HostError::Transport(format!("{} returned no {}", what.action, what.id_field))
+            HostError::Transport(format!(
+                "{} returned no {}",
+                what.action.name, what.id_field
+            ))
         })?
         .to_string();
     if !c.bool("wait").unwrap_or(true) {
@@ -70,7 +71,7 @@ fn create(host: &Host, c: &Checked, what: &Creation) -> Result<Value, HostError>
         &host.gateway,
         &host.wait,
         &host.pace,
-        Some(what.action),
+        Some(what.action.name),
         true,
         timeout,
         &label,

@@ -651,7 +651,7 @@ mod tests {
     #[test]
     fn cost_changing_modifications_look_chargeable() {
         assert!(looks_chargeable("ModifyPrepayInstanceSpec"));
-        assert!(looks_chargeable("ResizeDisk"));
+        assert!(looks_chargeable("ModifyDiskSpec"));
         assert!(looks_chargeable("Modifyprepayinstancespec"));
         assert!(!looks_chargeable("ModifyInstanceAttribute"));
         assert!(!looks_chargeable("DescribeInstances"));

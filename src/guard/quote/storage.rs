@@ -12,7 +12,7 @@ use super::{describe_price, need, price_lines, put, Billing, Reader, RELEASED};
 use crate::guard::block::{format_price, CostBlock, Money};
 use crate::guard::params::Flat;
 use crate::guard::runtime::Runtime;
-use crate::ops::Product;
+use crate::ops::{Action, A};
 use serde_json::{Map, Value};
 
 /// Standard snapshot storage, pay-as-you-go, per GB-month: Alibaba Cloud's published list
@@ -24,13 +24,13 @@ const HOURS_PER_MONTH: f64 = 730.0;
 
 fn read(
     reader: &mut dyn Reader,
-    action: &str,
+    action: &Action,
     params: Map<String, Value>,
     why: &str,
 ) -> Result<Value, String> {
     reader
-        .read(Product::Ecs, action, params)
-        .map_err(|e| format!("could not {why} ({action} failed): {e}"))
+        .read(action.product, action.name, params)
+        .map_err(|e| format!("could not {why} ({} failed): {e}", action.name))
 }
 
 fn ids_param(id: &str) -> String {
@@ -42,7 +42,7 @@ fn read_disk(reader: &mut dyn Reader, region: &str, id: &str, why: &str) -> Resu
     let mut m = Map::new();
     put(&mut m, "RegionId", region);
     put(&mut m, "DiskIds", ids_param(id));
-    let answer = read(reader, "DescribeDisks", m, why)?;
+    let answer = read(reader, &A::DESCRIBE_DISKS, m, why)?;
     answer
         .pointer("/Disks/Disk/0")
         .cloned()
@@ -181,7 +181,7 @@ pub(super) fn image(
         put(&mut m, "SnapshotIds", ids_param(snap));
         let answer = read(
             reader,
-            "DescribeSnapshots",
+            &A::DESCRIBE_SNAPSHOTS,
             m,
             "read the snapshot to price the image",
         )?;
@@ -196,7 +196,7 @@ pub(super) fn image(
         put(&mut m, "InstanceId", inst);
         let answer = read(
             reader,
-            "DescribeDisks",
+            &A::DESCRIBE_DISKS,
             m,
             "read the instance's disks to price the image",
         )?;
@@ -254,6 +254,7 @@ fn storage_block(action: &str, title: &str, what: &str, gb: u64, runtime: &Runti
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ops::Product;
     use serde_json::json;
 
     fn flat(v: Value) -> Flat {
