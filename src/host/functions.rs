@@ -9,6 +9,7 @@
 use super::errors::HostError;
 use super::options::{api, def, local, req, Checked, Default as D, Kind, Opt};
 use super::paging::{self, get_path, Limits};
+use super::security_groups;
 use super::wait::{self, object, NetKind};
 use super::Host;
 use crate::ops::{self, Product, ResourceKind};
@@ -727,6 +728,89 @@ pub static TABLE: &[HostFn] = &[
         "the options with defaults filled in (map)",
         "let o = check_options(\"create_vpc\", #{ cidr_block: \"10.0.0.0/8\" });",
         Handler::Builtin) },
+    // --- Security groups (issue 15) ---
+    HostFn {
+        validate: Some(security_groups::rule_ids_or_fields),
+        ..f("revoke_security_group", S5, Some((ECS, "RevokeSecurityGroup")),
+        "Removes inbound rules from a security group: the rules given by id, or the one rule with these fields.",
+        &[
+            req(api("security_group_id", Kind::Str, "SecurityGroupId", "The security group.")),
+            api("security_group_rule_ids", Kind::StrList, "SecurityGroupRuleId", "Rule ids (SecurityGroupRuleId, from DescribeSecurityGroupAttribute)."),
+            api("ip_protocol", Kind::Str, "Permissions.1.IpProtocol", "tcp | udp | icmp | all (with port_range: the rule by its fields)."),
+            api("port_range", Kind::Str, "Permissions.1.PortRange", "Ports, e.g. \"80/80\"."),
+            api("source_cidr_ip", Kind::Str, "Permissions.1.SourceCidrIp", "The rule's source."),
+            api("policy", Kind::Str, "Permissions.1.Policy", "accept | drop (the rule's policy; default accept)."),
+        ],
+        "the API map (RequestId)",
+        "revoke_security_group(#{ security_group_id: sg, ip_protocol: \"tcp\", port_range: \"80/80\", source_cidr_ip: \"0.0.0.0/0\" });",
+        Handler::Api(Post::Whole))
+    },
+    HostFn {
+        validate: Some(security_groups::rule_ids_or_fields),
+        ..f("revoke_security_group_egress", S5, Some((ECS, "RevokeSecurityGroupEgress")),
+        "Removes outbound rules from a security group: the rules given by id, or the one rule with these fields.",
+        &[
+            req(api("security_group_id", Kind::Str, "SecurityGroupId", "The security group.")),
+            api("security_group_rule_ids", Kind::StrList, "SecurityGroupRuleId", "Rule ids (SecurityGroupRuleId, from DescribeSecurityGroupAttribute)."),
+            api("ip_protocol", Kind::Str, "Permissions.1.IpProtocol", "tcp | udp | icmp | all (with port_range: the rule by its fields)."),
+            api("port_range", Kind::Str, "Permissions.1.PortRange", "Ports, e.g. \"443/443\"; -1/-1 for all."),
+            api("dest_cidr_ip", Kind::Str, "Permissions.1.DestCidrIp", "The rule's destination."),
+            api("policy", Kind::Str, "Permissions.1.Policy", "accept | drop (the rule's policy; default accept)."),
+        ],
+        "the API map (RequestId)",
+        "revoke_security_group_egress(#{ security_group_id: sg, ip_protocol: \"all\", port_range: \"-1/-1\", dest_cidr_ip: \"0.0.0.0/0\" });",
+        Handler::Api(Post::Whole))
+    },
+    HostFn {
+        validate: Some(security_groups::rule_id_or_identity),
+        ..f("modify_security_group_rule", S5, Some((ECS, "ModifySecurityGroupRule")),
+        "Changes an inbound rule in place. By security_group_rule_id, every field given changes and the rest stay; the public-port policy judges the rule as it will be (a change that opens 22, 3389 or a database port to 0.0.0.0/0 is refused like a new rule).",
+        &[
+            req(api("security_group_id", Kind::Str, "SecurityGroupId", "The security group.")),
+            api("security_group_rule_id", Kind::Str, "SecurityGroupRuleId", "The rule (from DescribeSecurityGroupAttribute)."),
+            api("ip_protocol", Kind::Str, "IpProtocol", "tcp | udp | icmp | all."),
+            api("port_range", Kind::Str, "PortRange", "Ports, e.g. \"8080/8080\"."),
+            api("source_cidr_ip", Kind::Str, "SourceCidrIp", "Who may connect, e.g. \"203.0.113.5/32\"."),
+            api("source_group_id", Kind::Str, "SourceGroupId", "A security group whose members may connect (instead of source_cidr_ip)."),
+            api("policy", Kind::Str, "Policy", "accept | drop."),
+            api("priority", Kind::Int, "Priority", "1 (first) to 100."),
+            api("description", Kind::Str, "Description", "The rule's description."),
+            api("allow_public_admin", Kind::Bool, "allow_public_admin", "true to open SSH (22) or RDP (3389) to 0.0.0.0/0 on purpose; otherwise ecsh refuses it. Never sent to the API."),
+        ],
+        "the API map (RequestId)",
+        "modify_security_group_rule(#{ security_group_id: sg, security_group_rule_id: rule, source_cidr_ip: \"198.51.100.7/32\" });",
+        Handler::Api(Post::Whole))
+    },
+    f("describe_security_groups", S5, Some((ECS, "DescribeSecurityGroups")),
+        "Lists security groups (without their rules: see DescribeSecurityGroupAttribute through call_api), with EcsCount, the instances in each.",
+        &[
+            api("vpc_id", Kind::Str, "VpcId", "Only groups of this VPC."),
+            api("security_group_ids", Kind::StrList, "SecurityGroupIds", "Only these groups (up to 100)."),
+            api("security_group_id", Kind::Str, "SecurityGroupId", "Only this group."),
+            api("security_group_name", Kind::Str, "SecurityGroupName", "Only groups with this name."),
+            api("security_group_type", Kind::Str, "SecurityGroupType", "normal | enterprise."),
+        ],
+        "the API map; SecurityGroups.SecurityGroup[] = #{SecurityGroupId, SecurityGroupName, VpcId, EcsCount, RuleCount, Tags, …}",
+        "for g in describe_security_groups(#{ vpc_id: net.vpc_id }).SecurityGroups.SecurityGroup { print(`${g.SecurityGroupId} ${g.EcsCount}`); }",
+        Handler::Api(Post::Whole)),
+    f("join_security_group", S5, Some((ECS, "JoinSecurityGroup")),
+        "Adds a Stopped or Running instance to one more security group of its VPC (at most 5 per instance).",
+        &[
+            req(api("security_group_id", Kind::Str, "SecurityGroupId", "The group to join.")),
+            req(api("instance_id", Kind::Str, "InstanceId", "The instance.")),
+        ],
+        "the API map (RequestId)",
+        "join_security_group(#{ security_group_id: monitoring_sg, instance_id: infra.instance_id });",
+        Handler::Api(Post::Whole)),
+    f("leave_security_group", S5, Some((ECS, "LeaveSecurityGroup")),
+        "Removes an instance from a security group. An instance keeps at least one group: leaving its last one fails with InstanceLastSecurityGroup (join another first).",
+        &[
+            req(api("security_group_id", Kind::Str, "SecurityGroupId", "The group to leave.")),
+            req(api("instance_id", Kind::Str, "InstanceId", "The instance.")),
+        ],
+        "the API map (RequestId)",
+        "leave_security_group(#{ security_group_id: monitoring_sg, instance_id: infra.instance_id });",
+        Handler::Api(Post::Whole)),
 ];
 
 // --- cross-option rules --------------------------------------------------------------------

@@ -22,6 +22,7 @@ pub mod lint;
 pub mod options;
 pub mod paging;
 pub mod runner;
+pub mod security_groups;
 pub mod wait;
 
 use crate::rpc::Client;

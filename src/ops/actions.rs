@@ -146,6 +146,15 @@ pub static ACTIONS: &[Action] = &[
     read(Ecs, "DescribeSecurityGroupAttribute", &["RegionId", "SecurityGroupId"], "Shows a security group with its rules."),
     delete(Ecs, "DeleteSecurityGroup", K::SecurityGroup, &["RegionId", "SecurityGroupId"],
         "Deletes a security group; fails with DependencyViolation while instances are still in it."),
+    // --- Security groups (issue 15) ---
+    repeatable(mutate(Ecs, "RevokeSecurityGroupEgress", &["RegionId", "SecurityGroupId"],
+        "Removes outbound rules from a security group (by Permissions.N.* or SecurityGroupRuleId.N).")),
+    repeatable(mutate(Ecs, "ModifySecurityGroupRule", &["RegionId", "SecurityGroupId"],
+        "Changes an inbound rule in place (by SecurityGroupRuleId): ports, source, policy, priority, description.")),
+    mutate(Ecs, "JoinSecurityGroup", &["SecurityGroupId"],
+        "Adds a Stopped or Running instance to a security group of its VPC (at most 5 groups per instance)."),
+    mutate(Ecs, "LeaveSecurityGroup", &["SecurityGroupId"],
+        "Removes an instance from a security group; an instance keeps at least one (InstanceLastSecurityGroup)."),
     // --- Instances ---------------------------------------------------------------------------
     charged(create(Ecs, "RunInstances", K::Instance, "InstanceIdSets.InstanceIdSet", R,
         "Creates and starts instances (Pending -> Starting -> Running). Costs money.")),

@@ -19,6 +19,7 @@ mod network;
 mod paging;
 mod params;
 mod security;
+mod sg_changes;
 mod tags;
 
 #[cfg(test)]
@@ -285,6 +286,11 @@ fn handler(action: &Action) -> Option<Handler> {
         (Product::Ecs, "DescribeVSwitches") => network::describe_vswitches,
         (Product::Ecs, "DeleteVSwitch") => network::delete_vswitch,
         (Product::Ecs, "DeleteVpc") => network::delete_vpc,
+        // --- Security groups (issue 15) ---
+        (Product::Ecs, "RevokeSecurityGroupEgress") => security::revoke_egress,
+        (Product::Ecs, "ModifySecurityGroupRule") => sg_changes::modify_rule,
+        (Product::Ecs, "JoinSecurityGroup") => sg_changes::join,
+        (Product::Ecs, "LeaveSecurityGroup") => sg_changes::leave,
         _ => return None,
     };
     Some(h)
