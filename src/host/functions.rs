@@ -6,6 +6,7 @@
 //! Handlers for the functions that are more than one API call (wait for Running, retry a
 //! delete, decode output) live here too. Composite flows are in `stdlib/*.rhai`.
 
+use super::assistant;
 use super::errors::HostError;
 use super::options::{api, def, local, req, Checked, Default as D, Kind, Opt};
 use super::paging::{self, get_path, Limits};
@@ -810,6 +811,87 @@ pub static TABLE: &[HostFn] = &[
         ],
         "the API map (RequestId)",
         "leave_security_group(#{ security_group_id: monitoring_sg, instance_id: infra.instance_id });",
+        Handler::Api(Post::Whole)),
+    // --- Cloud Assistant (issue 15) ---
+    HostFn {
+        validate: Some(assistant::path_or_content),
+        ..f("send_file", S8, Some((ECS, "SendFile")),
+        "Sends a file to an instance through Cloud Assistant (at most 32 KB once Base64-encoded, checked before sending) and, by default, waits until it is delivered. A file already there is kept unless overwrite: true (the delivery then fails with FileAlreadyExists). On the simulator the file is recorded; with --sim-exec local it is also written, inside the instance's scratch folder only.",
+        &[
+            req(local("instance_id", Kind::Str, "The instance (Running, agent online).")),
+            local("local_path", Kind::Str, "A file on this machine to send (or give content)."),
+            local("content", Kind::Str, "The file's text (or give local_path)."),
+            local("name", Kind::Str, "The file name on the instance; default: local_path's name (required with content)."),
+            req(api("target_dir", Kind::Str, "TargetDir", "The folder on the instance, absolute (created if missing), e.g. \"/etc/myapp\".")),
+            def(api("file_mode", Kind::Str, "FileMode", "Permissions as chmod takes them."), D::Str("0644")),
+            def(api("file_owner", Kind::Str, "FileOwner", "The file's owner (Linux)."), D::Str("root")),
+            def(api("file_group", Kind::Str, "FileGroup", "The file's group (Linux)."), D::Str("root")),
+            def(api("overwrite", Kind::Bool, "Overwrite", "Replace a file of the same name."), D::Bool(false)),
+            api("description", Kind::Str, "Description", "Description."),
+            def(local("wait", Kind::Bool, "Wait until the file is delivered (a failed delivery raises UnexpectedState)."), D::Bool(true)),
+            TIMEOUT,
+        ],
+        "#{InvokeId, InstanceId, Name, TargetDir, InvocationStatus (Success), ErrorCode, ErrorInfo}; with wait: false #{InvokeId, InstanceId, Name}",
+        "send_file(#{ instance_id: infra.instance_id, local_path: \"nginx.conf\", target_dir: \"/etc/nginx\", overwrite: true });",
+        Handler::Custom(assistant::send_file))
+    },
+    HostFn {
+        returns: "string",
+        ..f("create_command", S8, Some((ECS, "CreateCommand")),
+        "Saves a Cloud Assistant command to invoke later (invoke_command). The run deletes it when it ends, like everything it created.",
+        &[
+            req(api("name", Kind::Str, "Name", "The command's name.")),
+            req(local("command_content", Kind::Str, "The script text (sent Base64-encoded); {{name}} placeholders with enable_parameter.")),
+            def(api("command_type", Kind::Str, "Type", "RunShellScript | RunPowerShellScript | RunBatScript."), D::Str("RunShellScript")),
+            api("description", Kind::Str, "Description", "Description."),
+            def(api("timeout", Kind::Int, "Timeout", "Seconds an invocation may run."), D::Int(60)),
+            api("working_dir", Kind::Str, "WorkingDir", "The folder it runs in."),
+            def(api("enable_parameter", Kind::Bool, "EnableParameter", "Fill {{name}} placeholders from invoke_command's parameters."), D::Bool(false)),
+        ],
+        "the command id (string, c-…)",
+        "let cmd = create_command(#{ name: \"disk-usage\", command_content: \"df -h {{path}}\", enable_parameter: true });",
+        Handler::Custom(assistant::create_command))
+    },
+    HostFn {
+        returns: "string",
+        ..f("invoke_command", S8, Some((ECS, "InvokeCommand")),
+        "Runs a saved command on instances; returns the invoke id (wait_invocation waits for one instance's result).",
+        &[
+            req(api("command_id", Kind::Str, "CommandId", "The command, from create_command.")),
+            req(api("instance_ids", Kind::StrList, "InstanceId", "The instances (Running).")),
+            local("parameters", Kind::Map, "Values of the command's {{name}} placeholders, e.g. #{ path: \"/\" }."),
+            api("timeout", Kind::Int, "Timeout", "Seconds it may run (default: the command's)."),
+            api("username", Kind::Str, "Username", "The user it runs as (default root)."),
+            api("working_dir", Kind::Str, "WorkingDir", "The folder it runs in (default: the command's)."),
+        ],
+        "the invoke id (string, t-…)",
+        "let invoke = invoke_command(#{ command_id: cmd, instance_ids: [id], parameters: #{ path: \"/\" } });",
+        Handler::Custom(assistant::invoke_command))
+    },
+    f("describe_commands", S8, Some((ECS, "DescribeCommands")),
+        "Lists saved Cloud Assistant commands (CommandContent is Base64).",
+        &[
+            api("command_id", Kind::Str, "CommandId", "Only this command."),
+            api("name", Kind::Str, "Name", "Only commands with this name."),
+            api("command_type", Kind::Str, "Type", "Only this type."),
+        ],
+        "the API map; Commands.Command[] = #{CommandId, Name, Type, CommandContent, Timeout, EnableParameter, ParameterNames, InvokeTimes, …}",
+        "for c in describe_commands(#{ name: \"disk-usage\" }).Commands.Command { print(c.InvokeTimes); }",
+        Handler::Api(Post::Whole)),
+    f("delete_command", S8, Some((ECS, "DeleteCommand")),
+        "Deletes a saved Cloud Assistant command.",
+        &[req(api("command_id", Kind::Str, "CommandId", "The command."))],
+        "the API map (RequestId)",
+        "delete_command(#{ command_id: cmd });",
+        Handler::Api(Post::Whole)),
+    f("stop_invocation", S8, Some((ECS, "StopInvocation")),
+        "Stops an invocation still pending or running, on every instance or the ones given; those runs end Terminated.",
+        &[
+            req(api("invoke_id", Kind::Str, "InvokeId", "The invocation.")),
+            api("instance_ids", Kind::StrList, "InstanceId", "Only on these instances."),
+        ],
+        "the API map (RequestId)",
+        "stop_invocation(#{ invoke_id: invoke });",
         Handler::Api(Post::Whole)),
 ];
 

@@ -11,6 +11,7 @@
 //!
 //! Nothing here prints to the terminal: script output goes to the session's [`Output`].
 
+pub mod assistant;
 pub mod convert;
 pub mod docs;
 pub mod engine;

@@ -83,6 +83,8 @@ pub enum ResourceKind {
     SecurityGroup,
     VSwitch,
     Vpc,
+    /// A saved Cloud Assistant command (CreateCommand; issue 15).
+    Command,
 }
 
 /// How a resource of a kind is released and how its release is verified.
@@ -109,7 +111,7 @@ pub struct Release {
 }
 
 impl ResourceKind {
-    pub const ALL: [ResourceKind; 7] = [
+    pub const ALL: [ResourceKind; 8] = [
         ResourceKind::Instance,
         ResourceKind::Disk,
         ResourceKind::PublicIp,
@@ -117,6 +119,7 @@ impl ResourceKind {
         ResourceKind::SecurityGroup,
         ResourceKind::VSwitch,
         ResourceKind::Vpc,
+        ResourceKind::Command,
     ];
 
     /// Release order: lower levels are released first, and everything at one level may be
@@ -129,6 +132,8 @@ impl ResourceKind {
             ResourceKind::SecurityGroup => 2,
             ResourceKind::VSwitch => 3,
             ResourceKind::Vpc => 4,
+            // A saved command holds nothing and is held by nothing.
+            ResourceKind::Command => 0,
         }
     }
 
@@ -142,6 +147,7 @@ impl ResourceKind {
             ResourceKind::SecurityGroup => "SecurityGroup",
             ResourceKind::VSwitch => "VSwitch",
             ResourceKind::Vpc => "VPC",
+            ResourceKind::Command => "Command",
         }
     }
 
@@ -163,6 +169,7 @@ impl ResourceKind {
             ResourceKind::SecurityGroup => "securitygroup",
             ResourceKind::VSwitch => "VSWITCH",
             ResourceKind::Vpc => "VPC",
+            ResourceKind::Command => "command",
         }
     }
 
@@ -229,6 +236,16 @@ impl ResourceKind {
                 verify_param: "VpcId",
                 verify_list: "Vpcs.Vpc",
                 gone_code: "InvalidVpcId.NotFound",
+            },
+            ResourceKind::Command => Release {
+                action: "DeleteCommand",
+                id_param: "CommandId",
+                batch: 1,
+                extra: &[],
+                verify_action: "DescribeCommands",
+                verify_param: "CommandId",
+                verify_list: "Commands.Command",
+                gone_code: "InvalidCommandId.NotFound",
             },
             ResourceKind::PublicIp => return None,
         };

@@ -8,6 +8,7 @@ mod failures;
 mod guard;
 mod host;
 mod ledger;
+mod ops;
 mod progress;
 mod repl;
 mod rpc;

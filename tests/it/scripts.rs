@@ -14,6 +14,7 @@ const TESTED: &[&str] = &[
     "quickstart.rhai",
     "region_choice.rhai",
     "security_groups.rhai",
+    "sg_maintenance.rhai",
     "spec_lookup.rhai",
     "web_server.rhai",
 ];

@@ -9,6 +9,7 @@
 //!
 //! Must not: know about the wire (signatures, encodings, RequestId), print, or panic on input.
 
+mod assistant;
 mod commands;
 mod discovery;
 mod exec;
@@ -85,6 +86,14 @@ pub struct World {
     eips: BTreeMap<String, network::Eip>,
     groups: BTreeMap<String, security::SecurityGroup>,
     invocations: BTreeMap<String, commands::Invocation>,
+    // --- Cloud Assistant (issue 15) ---
+    #[serde(default)]
+    commands: BTreeMap<String, assistant::Command>,
+    #[serde(default)]
+    sent_files: BTreeMap<String, assistant::SentFile>,
+    /// The paths SendFile delivered, per instance.
+    #[serde(default)]
+    instance_files: assistant::Files,
     tokens: idempotency::Tokens,
     /// Chosen at start (`--lenient`), never taken from a snapshot.
     #[serde(skip)]
@@ -117,6 +126,9 @@ impl World {
             eips: BTreeMap::new(),
             groups: BTreeMap::new(),
             invocations: BTreeMap::new(),
+            commands: BTreeMap::new(),
+            sent_files: BTreeMap::new(),
+            instance_files: assistant::Files::new(),
             tokens: idempotency::Tokens::default(),
             fidelity: Fidelity::Strict,
             runs: exec::Runs::default(),
@@ -291,6 +303,14 @@ fn handler(action: &Action) -> Option<Handler> {
         (Product::Ecs, "ModifySecurityGroupRule") => sg_changes::modify_rule,
         (Product::Ecs, "JoinSecurityGroup") => sg_changes::join,
         (Product::Ecs, "LeaveSecurityGroup") => sg_changes::leave,
+        // --- Cloud Assistant (issue 15) ---
+        (Product::Ecs, "SendFile") => assistant::send_file,
+        (Product::Ecs, "DescribeSendFileResults") => assistant::describe_send_file_results,
+        (Product::Ecs, "CreateCommand") => assistant::create_command,
+        (Product::Ecs, "InvokeCommand") => assistant::invoke_command,
+        (Product::Ecs, "DescribeCommands") => assistant::describe_commands,
+        (Product::Ecs, "DeleteCommand") => assistant::delete_command,
+        (Product::Ecs, "StopInvocation") => assistant::stop_invocation,
         _ => return None,
     };
     Some(h)
