@@ -136,6 +136,9 @@ pub static ACTIONS: &[Action] = &[
     read(Ecs, "DescribePrice", R, "Quotes the price of a configuration (instance type, disks, bandwidth, amount, period)."),
     pages(read(Ecs, "DescribeImages", R, "Lists images; ImageFamily returns the latest image of a family."),
         "Images.Image", 100),
+    // --- Spot (issue 15) ---
+    read(Ecs, "DescribeSpotPriceHistory", &["RegionId", "NetworkType", "InstanceType"],
+        "Shows the spot price of an instance type per zone over time (SpotPrice beside OriginPrice, pay-as-you-go)."),
     // --- Security groups -------------------------------------------------------------------
     create(Ecs, "CreateSecurityGroup", K::SecurityGroup, "SecurityGroupId", R, "Creates a security group in a VPC."),
     repeatable(mutate(Ecs, "AuthorizeSecurityGroup", &["RegionId", "SecurityGroupId"], "Adds inbound rules to a security group.")),

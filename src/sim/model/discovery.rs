@@ -600,7 +600,8 @@ pub fn describe_price(_w: &mut World, p: &Params) -> Result<Value, SimError> {
         parts.push((
             "instanceType",
             if hourly {
-                price.hour
+                // A spot request is quoted at the spot price (issue 15).
+                super::spot::quoted_hourly(p, region, &t.id).unwrap_or(price.hour)
             } else {
                 price.month * mult
             },

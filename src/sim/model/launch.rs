@@ -242,6 +242,7 @@ const MODELLED: &[&str] = &[
     "Period",
     "PeriodUnit",
     "SpotStrategy",
+    "SpotPriceLimit",
     "InstanceName",
     "HostName",
     "Password",

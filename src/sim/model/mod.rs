@@ -21,6 +21,7 @@ mod paging;
 mod params;
 mod security;
 mod sg_changes;
+mod spot;
 mod tags;
 
 #[cfg(test)]
@@ -94,6 +95,10 @@ pub struct World {
     /// The paths SendFile delivered, per instance.
     #[serde(default)]
     instance_files: assistant::Files,
+    // --- Spot (issue 15) ---
+    /// (instance type, zone) pairs whose spot capacity is sold out (`*` for any).
+    #[serde(default)]
+    spot_no_stock: BTreeSet<(String, String)>,
     tokens: idempotency::Tokens,
     /// Chosen at start (`--lenient`), never taken from a snapshot.
     #[serde(skip)]
@@ -129,6 +134,7 @@ impl World {
             commands: BTreeMap::new(),
             sent_files: BTreeMap::new(),
             instance_files: assistant::Files::new(),
+            spot_no_stock: BTreeSet::new(),
             tokens: idempotency::Tokens::default(),
             fidelity: Fidelity::Strict,
             runs: exec::Runs::default(),
@@ -311,6 +317,8 @@ fn handler(action: &Action) -> Option<Handler> {
         (Product::Ecs, "DescribeCommands") => assistant::describe_commands,
         (Product::Ecs, "DeleteCommand") => assistant::delete_command,
         (Product::Ecs, "StopInvocation") => assistant::stop_invocation,
+        // --- Spot (issue 15) ---
+        (Product::Ecs, "DescribeSpotPriceHistory") => spot::describe_spot_price_history,
         _ => return None,
     };
     Some(h)

@@ -3,6 +3,7 @@
 //! guard's refusals through `call_api` and `ecsh call`, and what is left afterwards counted
 //! through the simulator's own API. One file per group; [`Sim`] is their shared harness.
 
+mod cloud_assistant;
 mod security_groups;
 
 use ecsh::ops::Product;
@@ -57,6 +58,11 @@ impl Sim {
             rt: tokio::runtime::Runtime::new().expect("runtime"),
             client: Client::new(config).expect("client"),
         }
+    }
+
+    /// The simulator's process id (its `--sim-exec local` scratch folders are named by it).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// `ecsh --endpoint … --journal-dir … ARGS…` with the simulator's keys, to completion.
