@@ -35,6 +35,7 @@ pub mod prompt;
 pub mod quote;
 pub mod rule_lookup;
 pub mod runtime;
+pub mod spot;
 
 pub use block::{CostBlock, Money};
 pub use decision::{Decision, Via};

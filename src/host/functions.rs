@@ -267,6 +267,28 @@ const COMMAND_OPTS: &[Opt] = &[
         D::Int(600),
     ),
 ];
+// --- Spot (issue 15) ---
+const SPOT_STRATEGY: Opt = api(
+    "spot_strategy",
+    Kind::Str,
+    "SpotStrategy",
+    "NoSpot (default) | SpotAsPriceGo (the market price, at most pay-as-you-go) | SpotWithPriceLimit (at most spot_price_limit); PostPaid only.",
+);
+const SPOT_PRICE_LIMIT: Opt = api(
+    "spot_price_limit",
+    Kind::Float,
+    "SpotPriceLimit",
+    "With SpotWithPriceLimit: the most paid per instance-hour (the guard quotes it as the worst case).",
+);
+const SPOT_FALLBACK: Opt = def(
+    local(
+        "spot_fallback",
+        Kind::Bool,
+        "When spot is sold out (OperationDenied.NoStock), create it pay-as-you-go instead (quoted and asked again).",
+    ),
+    D::Bool(false),
+);
+
 /// `reuse_network`: whether an Available VPC/vswitch already in the zone may be reused.
 const REUSE_NETWORK: Opt = def(
     local(
@@ -345,6 +367,7 @@ pub static TABLE: &[HostFn] = &[
             api("instance_type", Kind::Str, "InstanceType", "Filter a specific spec."),
             CHARGE,
             def(api("io_optimized", Kind::Str, "IoOptimized", "optimized | none."), D::Str("optimized")),
+            api("spot_strategy", Kind::Str, "SpotStrategy", "NoSpot | SpotAsPriceGo | SpotWithPriceLimit: the stock of that kind of capacity."),
         ],
         "the API map; AvailableZones.AvailableZone[] = #{ZoneId, Status, StatusCategory, AvailableResources.AvailableResource[].SupportedResources.SupportedResource[] = #{Value, Status, StatusCategory}}",
         "describe_available_resource(#{ instance_type: \"ecs.g7.large\" }).AvailableZones.AvailableZone",
@@ -363,6 +386,7 @@ pub static TABLE: &[HostFn] = &[
             BANDWIDTH,
             AMOUNT,
             api("zone_id", Kind::Str, "ZoneId", "Zone to quote in."),
+            api("spot_strategy", Kind::Str, "SpotStrategy", "SpotAsPriceGo | SpotWithPriceLimit: quote the spot price (PostPaid only)."),
         ],
         "the API map; PriceInfo.Price = #{TradePrice, OriginalPrice, DiscountPrice, Currency}",
         "let p = describe_price(#{ instance_type: \"ecs.g7.large\", period: 1 }); print(p.PriceInfo.Price.TradePrice);",
@@ -451,14 +475,17 @@ pub static TABLE: &[HostFn] = &[
             local("instance_type", Kind::Str, "Check this spec only."),
             CHARGE,
             DISK_CATEGORY,
+            local("spot_strategy", Kind::Str, "SpotAsPriceGo | SpotWithPriceLimit: look for spot stock and quote the spot price (default: pay-as-you-go)."),
+            def(local("spot_fallback", Kind::Bool, "With spot_strategy: when no zone has spot stock, look for pay-as-you-go stock instead."), D::Bool(false)),
         ],
-        "#{instance_type, region, zone_id, cores, memory, price_per_hour, currency}",
+        "#{instance_type, region, zone_id, cores, memory, price_per_hour, currency, spot_strategy (NoSpot, or the spot strategy whose stock and price these are)}",
         "let spec = find_available_instance_type(#{ cores: 2, memory: 4, regions: [\"cn-hangzhou\", \"cn-shanghai\"] });",
         Handler::Stdlib),
     HostFn {
         refused: &[NO_USER_DATA, NO_USER_DATA_API,
             ("image_id", "the image is chosen internally; use image_family to select the OS"),
             ("ImageId", "the image is chosen internally; use image_family to select the OS")],
+        validate: Some(super::spot::options_agree),
         ..f("create_instance_with_infra", S7, None,
         "Finds the image and the network to reuse (if any), quotes the instance and asks for the approval before creating anything (the block names a reused VPC/vswitch), then creates (or reuses) the VPC and vswitch, a security group and the instance, and waits until it is Running. A refusal sends no creating call. On failure it releases what it created for the instance.",
         &[
@@ -474,13 +501,17 @@ pub static TABLE: &[HostFn] = &[
             local("estimated_runtime", Kind::Str, "How long it will run, for the cost estimate (\"5m\", \"2h\")."),
             local("task_type", Kind::Str, "shell | data_processing | training | service: the estimated runtime by the seed's table."),
             REUSE_NETWORK,
+            SPOT_STRATEGY,
+            SPOT_PRICE_LIMIT,
+            SPOT_FALLBACK,
         ],
-        "#{instance_id, region, zone_id, instance_type, vpc_id, vswitch_id, security_group_id, image_id, vpc_is_new, vswitch_is_new}",
+        "#{instance_id, region, zone_id, instance_type, vpc_id, vswitch_id, security_group_id, image_id, vpc_is_new, vswitch_is_new, spot_strategy (what ran: NoSpot after a fallback)}",
         "let infra = create_instance_with_infra(#{ instance_type: spec.instance_type, zone_id: spec.zone_id, region: spec.region });",
         Handler::Stdlib)
     },
     HostFn {
         refused: &[NO_USER_DATA, NO_USER_DATA_API],
+        validate: Some(super::spot::options_agree),
         ..f("run_instances", S7, Some((ECS, "RunInstances")),
         "Creates instances and waits until they are Running (low level: needs a vswitch, a security group and an image). UserData is refused.",
         &[
@@ -500,8 +531,11 @@ pub static TABLE: &[HostFn] = &[
             api("task_type", Kind::Str, "task_type", "shell | data_processing | training | service: the estimated runtime by the seed's table; never sent to the API."),
             local("extra_params", Kind::Map, "Any other RunInstances parameters by API name (except UserData)."),
             TIMEOUT,
+            SPOT_STRATEGY,
+            SPOT_PRICE_LIMIT,
+            SPOT_FALLBACK,
         ],
-        "the API map; InstanceIdSets.InstanceIdSet[] = [\"i-…\"] (all Running)",
+        "the API map; InstanceIdSets.InstanceIdSet[] = [\"i-…\"] (all Running); SpotFallback: true when spot was sold out and it ran pay-as-you-go",
         "let r = run_instances(#{ instance_type: \"ecs.g7.large\", vswitch_id: vsw, security_group_id: sg, image_id: img });",
         Handler::Custom(run_instances))
     },
@@ -893,6 +927,20 @@ pub static TABLE: &[HostFn] = &[
         "the API map (RequestId)",
         "stop_invocation(#{ invoke_id: invoke });",
         Handler::Api(Post::Whole)),
+    // --- Spot (issue 15) ---
+    f("describe_spot_price_history", S3, Some((ECS, "DescribeSpotPriceHistory")),
+        "Shows the spot price of an instance type per zone, hour by hour (SpotPrice beside OriginPrice, the pay-as-you-go price); the last point is the current price.",
+        &[
+            req(api("instance_type", Kind::Str, "InstanceType", "The spec, e.g. \"ecs.g7.large\".")),
+            api("zone_id", Kind::Str, "ZoneId", "Only this zone (default: every zone that sells it)."),
+            def(api("network_type", Kind::Str, "NetworkType", "vpc | classic."), D::Str("vpc")),
+            api("os_type", Kind::Str, "OSType", "linux | windows."),
+            api("start_time", Kind::Str, "StartTime", "UTC, e.g. \"2026-12-01T08:00:00Z\" (default: 3 hours before end_time)."),
+            api("end_time", Kind::Str, "EndTime", "UTC (default: now)."),
+        ],
+        "the API map; SpotPrices.SpotPriceType[] = #{ZoneId, InstanceType, Timestamp, SpotPrice, OriginPrice, …}, Currency",
+        "let p = describe_spot_price_history(#{ instance_type: \"ecs.g7.large\", zone_id: \"cn-hangzhou-j\" }).SpotPrices.SpotPriceType;",
+        Handler::Api(Post::Whole)),
 ];
 
 // --- cross-option rules --------------------------------------------------------------------
@@ -1024,7 +1072,7 @@ fn timeout(host: &Host, c: &Checked) -> Duration {
 
 fn run_instances(host: &Host, c: &Checked) -> Result<Value, HostError> {
     let params = run_instances_params(c)?;
-    let resp = host.gateway.call(ECS, "RunInstances", params)?;
+    let resp = super::spot::run_instances(host, c, params)?;
     run_instances_wait(host, c, resp)
 }
 

@@ -24,6 +24,7 @@ pub mod options;
 pub mod paging;
 pub mod runner;
 pub mod security_groups;
+pub mod spot;
 pub mod wait;
 
 use crate::rpc::Client;

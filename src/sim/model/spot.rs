@@ -67,7 +67,7 @@ impl World {
             .insert((instance_type.to_string(), zone_id.to_string()));
     }
 
-    fn spot_sold_out(&self, instance_type: &str, zone_id: &str) -> bool {
+    pub(super) fn spot_sold_out(&self, instance_type: &str, zone_id: &str) -> bool {
         self.spot_no_stock
             .iter()
             .any(|(t, z)| (t == "*" || t == instance_type) && (z == "*" || z == zone_id))
