@@ -11,6 +11,7 @@ use super::errors::HostError;
 use super::options::{api, def, local, req, Checked, Default as D, Kind, Opt};
 use super::paging::{self, get_path, Limits};
 use super::security_groups;
+use super::tags;
 use super::wait::{self, object, NetKind};
 use super::Host;
 use crate::ops::{self, Product, ResourceKind};
@@ -941,6 +942,38 @@ pub static TABLE: &[HostFn] = &[
         "the API map; SpotPrices.SpotPriceType[] = #{ZoneId, InstanceType, Timestamp, SpotPrice, OriginPrice, …}, Currency",
         "let p = describe_spot_price_history(#{ instance_type: \"ecs.g7.large\", zone_id: \"cn-hangzhou-j\" }).SpotPrices.SpotPriceType;",
         Handler::Api(Post::Whole)),
+    // --- Tags (issue 15) ---
+    f("tag_resources", SX, Some((ECS, "TagResources")),
+        "Adds or overwrites tags on resources of one type. The run's own ecsh:run tag cannot be set or changed (Refused.RunTag): the run's cleanup finds what it made by it.",
+        &[
+            req(api("resource_type", Kind::Str, "ResourceType", "instance | disk | securitygroup | command | …")),
+            req(api("resource_ids", Kind::StrList, "ResourceId", "Up to 50 ids.")),
+            req(local("tags", Kind::Map, "Tags to set, key to value, e.g. #{ team: \"web\", env: \"staging\" } (at most 20).")),
+        ],
+        "the API map (RequestId)",
+        "tag_resources(#{ resource_type: \"instance\", resource_ids: [id], tags: #{ team: \"web\" } });",
+        Handler::Custom(tags::tag_resources)),
+    f("untag_resources", SX, Some((ECS, "UntagResources")),
+        "Removes tags from resources of one type. Removing ecsh:run, or every tag at once (all: true), is refused (Refused.RunTag): the run's tag must stay.",
+        &[
+            req(api("resource_type", Kind::Str, "ResourceType", "instance | disk | securitygroup | command | …")),
+            req(api("resource_ids", Kind::StrList, "ResourceId", "Up to 50 ids.")),
+            api("tag_keys", Kind::StrList, "TagKey", "The keys to remove."),
+            api("all", Kind::Bool, "All", "Remove every tag (refused: it would remove ecsh:run)."),
+        ],
+        "the API map (RequestId)",
+        "untag_resources(#{ resource_type: \"instance\", resource_ids: [id], tag_keys: [\"team\"] });",
+        Handler::Api(Post::Whole)),
+    f("list_tag_resources", SX, Some((ECS, "ListTagResources")),
+        "Lists the tags of resources, or the resources carrying given tags (every page).",
+        &[
+            req(api("resource_type", Kind::Str, "ResourceType", "instance | disk | securitygroup | command | …")),
+            api("resource_ids", Kind::StrList, "ResourceId", "Only these resources."),
+            local("tags", Kind::Map, "Only resources with these tags, key to value."),
+        ],
+        "the API map; TagResources.TagResource[] = #{ResourceId, ResourceType, TagKey, TagValue}",
+        "for t in list_tag_resources(#{ resource_type: \"instance\", tags: #{ team: \"web\" } }).TagResources.TagResource { print(t.ResourceId); }",
+        Handler::Custom(tags::list_tag_resources)),
 ];
 
 // --- cross-option rules --------------------------------------------------------------------

@@ -25,6 +25,7 @@ pub mod paging;
 pub mod runner;
 pub mod security_groups;
 pub mod spot;
+pub mod tags;
 pub mod wait;
 
 use crate::rpc::Client;

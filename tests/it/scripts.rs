@@ -9,6 +9,8 @@ use serde_json::json;
 use std::path::PathBuf;
 
 const TESTED: &[&str] = &[
+    // cloud_assistant, sg_maintenance, spot_batch and tagging run through the binary in tests/it/ops.
+    "cloud_assistant.rhai",
     "nostock_fallback.rhai",
     "price_quote.rhai",
     "quickstart.rhai",
@@ -16,6 +18,8 @@ const TESTED: &[&str] = &[
     "security_groups.rhai",
     "sg_maintenance.rhai",
     "spec_lookup.rhai",
+    "spot_batch.rhai",
+    "tagging.rhai",
     "web_server.rhai",
 ];
 

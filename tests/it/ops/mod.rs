@@ -5,6 +5,8 @@
 
 mod cloud_assistant;
 mod security_groups;
+mod spot;
+mod tags;
 
 use ecsh::ops::Product;
 use ecsh::rpc::{CallError, Client, ClientConfig, Credentials};
