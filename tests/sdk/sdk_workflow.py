@@ -493,6 +493,10 @@ def workflow(api, args, log, resources):
                                           "VpcId": vpc_id, "VSwitchId": vswitch_id, "SecurityGroupId": sg_id}, log)
     check_refusals(api, spec, {"instance": instance_id, "security_group": sg_id, "vpc": vpc_id}, log)
     run_command(api, args, instance_id, log)
+    # Issue 15: one action per group through the SDK's typed models, where the API implements it.
+    if hasattr(api, "issue15_checks"):
+        api.issue15_checks({"instance": instance_id, "security_group": sg_id, "vpc": vpc_id,
+                            "zone": zone_id, "instance_type": instance_type}, log)
     api.extra_checks(log)
     resources.release_all(log, strict=True)
 
