@@ -104,3 +104,87 @@ pub fn completed(
         message: e.to_string(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::guard::policy::check_flat;
+    use serde_json::json;
+
+    fn flat(v: Value) -> Flat {
+        Flat::of(v.as_object().expect("object")).expect("flat")
+    }
+
+    /// A reader whose group holds one inbound rule (80/80 from the internet).
+    fn group(product: Product, action: &str, params: Map<String, Value>) -> Result<Value, String> {
+        assert_eq!(
+            (product, action),
+            (Product::Ecs, "DescribeSecurityGroupAttribute")
+        );
+        assert_eq!(params["Direction"], "ingress");
+        Ok(json!({ "Permissions": { "Permission": [{
+            "SecurityGroupRuleId": "sgr-1", "IpProtocol": "TCP", "PortRange": "80/80",
+            "SourceCidrIp": "0.0.0.0/0", "Policy": "Accept"
+        }]}}))
+    }
+
+    fn judged(request: Value, reader: &mut dyn Reader) -> Result<(), PolicyRule> {
+        let f = flat(request);
+        let completed = completed("ModifySecurityGroupRule", &f, reader).map_err(|v| v.rule)?;
+        check_flat(
+            "ModifySecurityGroupRule",
+            completed.as_ref().unwrap_or(&f),
+            &Flat::of(&Map::new()).expect("empty"),
+        )
+        .map_err(|v| v.rule)
+    }
+
+    #[test]
+    fn a_port_change_alone_is_judged_with_the_rules_public_source() {
+        let req = |port: &str| json!({ "SecurityGroupId": "sg-1", "SecurityGroupRuleId": "sgr-1", "PortRange": port });
+        assert_eq!(
+            judged(req("22/22"), &mut group),
+            Err(PolicyRule::PublicAdminPort)
+        );
+        assert_eq!(
+            judged(req("3306/3306"), &mut group),
+            Err(PolicyRule::PublicDatabasePort)
+        );
+        assert_eq!(judged(req("8080/8080"), &mut group), Ok(()));
+    }
+
+    #[test]
+    fn a_new_source_replaces_the_old_one_and_a_drop_rule_never_opens() {
+        let narrowed = json!({ "SecurityGroupId": "sg-1", "SecurityGroupRuleId": "sgr-1",
+                               "PortRange": "22/22", "SourceCidrIp": "203.0.113.5/32" });
+        assert_eq!(judged(narrowed, &mut group), Ok(()));
+        let dropped = json!({ "SecurityGroupId": "sg-1", "SecurityGroupRuleId": "sgr-1",
+                              "PortRange": "22/22", "Policy": "drop" });
+        assert_eq!(judged(dropped, &mut group), Ok(()));
+    }
+
+    #[test]
+    fn a_rule_that_cannot_be_read_is_refused_and_an_unknown_one_is_left_to_the_service() {
+        let req = json!({ "SecurityGroupId": "sg-1", "SecurityGroupRuleId": "sgr-1", "PortRange": "22/22" });
+        let mut failing = |_: Product, _: &str, _: Map<String, Value>| -> Result<Value, String> {
+            Err("throttled".into())
+        };
+        assert_eq!(
+            judged(req.clone(), &mut failing),
+            Err(PolicyRule::UnreadableRule)
+        );
+        let other = json!({ "SecurityGroupId": "sg-1", "SecurityGroupRuleId": "sgr-9", "PortRange": "8080/8080" });
+        assert_eq!(judged(other, &mut group), Ok(()));
+        // Not a modification by id: nothing is read.
+        let mut never = |_: Product, a: &str, _: Map<String, Value>| -> Result<Value, String> {
+            panic!("read {a}")
+        };
+        let f = flat(json!({ "SecurityGroupId": "sg-1", "PortRange": "22/22" }));
+        assert!(completed("ModifySecurityGroupRule", &f, &mut never)
+            .unwrap()
+            .is_none());
+        assert!(completed("AuthorizeSecurityGroup", &f, &mut never)
+            .unwrap()
+            .is_none());
+    }
+}

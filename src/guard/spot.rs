@@ -146,3 +146,61 @@ pub fn describe(spot: Spot, q: &SpotQuote, released: &str) -> (String, String) {
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn flat(v: Value) -> Flat {
+        Flat::of(v.as_object().expect("object")).expect("flat")
+    }
+
+    fn price(_: Product, _: &str, _: Map<String, Value>) -> Result<Value, String> {
+        Ok(
+            json!({ "PriceInfo": { "Price": { "TradePrice": 0.5, "Currency": "CNY",
+            "DetailInfos": { "DetailInfo": [
+                { "Resource": "instanceType", "TradePrice": 0.2 },
+                { "Resource": "systemDisk", "TradePrice": 0.3 }
+            ]}}}}),
+        )
+    }
+
+    #[test]
+    fn a_price_limit_replaces_the_market_price_of_the_instances() {
+        let spot = Spot::of(&flat(
+            json!({ "SpotStrategy": "SpotWithPriceLimit", "SpotPriceLimit": "0.4" }),
+        ))
+        .unwrap();
+        assert_eq!(spot, Spot::WithLimit(0.4));
+        let q = quote(&mut price, Map::new(), spot, 2).unwrap();
+        // 0.5 in all, 0.2 of it the two instances at market; at the limit they cost 0.8.
+        assert!((q.hourly.amount - 1.1).abs() < 1e-9, "{}", q.hourly.amount);
+        assert_eq!(q.market_each, Some(0.1));
+        let (billing, note) = describe(spot, &q, "released");
+        assert!(
+            billing.starts_with("spot (SpotWithPriceLimit)"),
+            "{billing}"
+        );
+        assert!(
+            note.contains("CNY 0.4") && note.contains("the most it can cost"),
+            "{note}"
+        );
+    }
+
+    #[test]
+    fn the_market_price_is_quoted_as_is_and_bad_requests_cannot_be_quoted() {
+        let go = Spot::of(&flat(json!({ "SpotStrategy": "SpotAsPriceGo" }))).unwrap();
+        let q = quote(&mut price, Map::new(), go, 1).unwrap();
+        assert_eq!(q.hourly.amount, 0.5);
+        assert_eq!(Spot::of(&flat(json!({}))).unwrap(), Spot::No);
+        for bad in [
+            json!({ "SpotStrategy": "SpotWithPriceLimit" }),
+            json!({ "SpotStrategy": "SpotWithPriceLimit", "SpotPriceLimit": "-1" }),
+            json!({ "SpotStrategy": "Cheap" }),
+            json!({ "SpotStrategy": "SpotAsPriceGo", "InstanceChargeType": "PrePaid" }),
+        ] {
+            assert!(Spot::of(&flat(bad.clone())).is_err(), "{bad}");
+        }
+    }
+}
