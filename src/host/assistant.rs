@@ -12,7 +12,6 @@ use super::Host;
 use crate::ops::Product;
 use base64::Engine as _;
 use serde_json::{json, Value};
-use std::time::Duration;
 
 /// SendFile's limit on the Base64 content.
 pub const MAX_FILE_BASE64: usize = 32 * 1024;
@@ -37,13 +36,6 @@ pub fn path_or_content(c: &Checked) -> Result<(), HostError> {
         )),
         _ => Ok(()),
     }
-}
-
-fn timeout(host: &Host, c: &Checked) -> Duration {
-    c.int("timeout")
-        .filter(|s| *s > 0)
-        .map(|s| Duration::from_secs(s as u64))
-        .unwrap_or(host.wait.timeout)
 }
 
 /// The file's bytes and name: read from `local_path` (its name by default) or `content`.
@@ -111,7 +103,7 @@ pub fn send_file(host: &Host, c: &Checked) -> Result<Value, HostError> {
         &host.pace,
         None,
         false,
-        timeout(host, c),
+        super::functions::timeout(host, c),
         &what,
         || {
             let q =

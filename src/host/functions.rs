@@ -1096,7 +1096,8 @@ pub fn add_decoded_output(result: &mut Value) {
     obj.insert("DecodedOutput".into(), Value::String(decoded));
 }
 
-fn timeout(host: &Host, c: &Checked) -> Duration {
+/// The `timeout` option, else the session's wait timeout.
+pub(super) fn timeout(host: &Host, c: &Checked) -> Duration {
     c.int("timeout")
         .filter(|s| *s > 0)
         .map(|s| Duration::from_secs(s as u64))

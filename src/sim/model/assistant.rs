@@ -13,7 +13,7 @@
 //! Must not: write anywhere but an instance's scratch folder, or run anything itself.
 
 use super::super::clock::{self, stamp, Clock, Timer};
-use super::commands::{command_id, results_for, substitute_with, Invocation};
+use super::commands::{command_id, results_for, running_instance, substitute_with, Invocation};
 use super::exec::{self, ExecMode};
 use super::instances::{Instance, Status};
 use super::params::Params;
@@ -463,26 +463,7 @@ pub fn send_file(w: &mut World, p: &Params) -> Result<Value, SimError> {
     let timer = w.clock.start();
     let mut results = Vec::new();
     for id in &ids {
-        let inst = match w.instance(id) {
-            Some(i) if i.region == region => i,
-            _ => {
-                return Err(SimError::new(
-                    404,
-                    "InvalidInstance.NotFound",
-                    format!("The specified instance \"{id}\" does not exist in {region}."),
-                ))
-            }
-        };
-        if inst.status != Status::Running {
-            return Err(SimError::new(
-                403,
-                "InvalidInstance.NotRunning",
-                format!(
-                    "The instance {id} is {}; Cloud Assistant sends files only to Running instances.",
-                    inst.status.as_str()
-                ),
-            ));
-        }
+        let inst = running_instance(w, &region, id, "sends files")?;
         let mut d = Delivery {
             instance_id: id.to_string(),
             status: "Pending".into(),

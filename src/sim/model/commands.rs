@@ -315,6 +315,37 @@ pub fn run_command(w: &mut World, p: &Params) -> Result<Value, SimError> {
     Ok(body)
 }
 
+/// The Running instance `id` of `region` that Cloud Assistant is asked to reach (`what` it
+/// does there: "runs commands", "sends files"), or the service's error.
+pub(super) fn running_instance<'w>(
+    w: &'w mut World,
+    region: &str,
+    id: &str,
+    what: &str,
+) -> Result<&'w mut Instance, SimError> {
+    let inst = match w.instance(id) {
+        Some(i) if i.region == region => i,
+        _ => {
+            return Err(SimError::new(
+                404,
+                "InvalidInstance.NotFound",
+                format!("The specified instance \"{id}\" does not exist in {region}."),
+            ))
+        }
+    };
+    if inst.status != Status::Running {
+        return Err(SimError::new(
+            403,
+            "InvalidInstance.NotRunning",
+            format!(
+                "The instance {id} is {}; Cloud Assistant {what} only on Running instances.",
+                inst.status.as_str()
+            ),
+        ));
+    }
+    Ok(inst)
+}
+
 /// The per-instance runs of a new invocation on `ids` (1 to 100 Running instances of the
 /// region): Pending, or already Invalid/Aborted when the type does not fit the OS or the agent
 /// is not online. Shared by RunCommand and InvokeCommand.
@@ -336,26 +367,7 @@ pub(super) fn results_for(
     let timer = w.clock.start();
     let mut results = Vec::new();
     for id in ids {
-        let inst = match w.instance(id) {
-            Some(i) if i.region == region => i,
-            _ => {
-                return Err(SimError::new(
-                    404,
-                    "InvalidInstance.NotFound",
-                    format!("The specified instance \"{id}\" does not exist in {region}."),
-                ))
-            }
-        };
-        if inst.status != Status::Running {
-            return Err(SimError::new(
-                403,
-                "InvalidInstance.NotRunning",
-                format!(
-                    "The instance {id} is {}; Cloud Assistant runs commands only on Running instances.",
-                    inst.status.as_str()
-                ),
-            ));
-        }
+        let inst = running_instance(w, region, id, "runs commands")?;
         let os = Catalog::get()
             .image(&inst.image_id)
             .map_or("linux", |i| i.os_type.as_str());
