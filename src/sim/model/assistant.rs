@@ -484,7 +484,7 @@ pub fn send_file(w: &mut World, p: &Params) -> Result<Value, SimError> {
         results.push(d);
     }
     let file = SentFile {
-        invoke_id: command_id("f", &region),
+        invoke_id: command_id("t", &region),
         seq: w.seq(),
         region,
         name,

@@ -154,3 +154,41 @@ print(`read: ${{text}}`);
     );
     let _ = std::fs::remove_dir_all(scratch);
 }
+
+#[test]
+fn a_kept_command_outlives_its_run_and_ecsh_release_deletes_it_verified() {
+    let sim = Sim::start(&[]);
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("keep.rhai");
+    std::fs::write(
+        &file,
+        r#"let c = create_command(#{ name: "nightly", command_content: "echo nightly" }); keep(c); print(c);"#,
+    )
+    .expect("script written");
+    let out = sim.run_ok(&file, &[]);
+    let id = out.last().expect("the command id").trim().to_string();
+    assert!(id.starts_with("c-"), "{out:#?}");
+    let listed = |sim: &Sim| {
+        sim.ok(Ecs, "DescribeCommands", &[("CommandId", &id)])["Commands"]["Command"]
+            .as_array()
+            .map_or(0, Vec::len)
+    };
+    assert_eq!(
+        listed(&sim),
+        1,
+        "the kept command was released with the run"
+    );
+    let ledger = sim.ecsh(&["ledger"]);
+    assert!(
+        crate::support::text(&ledger.stdout).contains(&id),
+        "ecsh ledger does not list {id}: {}",
+        crate::support::text(&ledger.stdout)
+    );
+    let out = sim.ecsh(&["--yes", "release", &id]);
+    assert!(
+        out.status.success(),
+        "{}",
+        crate::support::text(&out.stderr)
+    );
+    assert_eq!(listed(&sim), 0, "ecsh release left the command");
+}
