@@ -333,6 +333,7 @@ mod tests {
             "latency=50ms",
             "retry-after=2000ms",
             "nostock=ecs.g7.large@cn-hangzhou-h",
+            "spotnostock=*@cn-hangzhou-j",
             "seed=7",
         ] {
             let spec: FaultSpec = text.parse().unwrap();
