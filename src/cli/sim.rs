@@ -33,7 +33,7 @@ pub struct SimArgs {
     #[arg(long, value_name = "N", conflicts_with = "time_scale")]
     pub time_steps: Option<u32>,
     /// Inject a fault (repeatable): throttle=P, 5xx=P, internal=P, latency=D, retry-after=D,
-    /// nostock=TYPE@ZONE, seed=N.
+    /// nostock=TYPE@ZONE, spotnostock=TYPE@ZONE (spot capacity only; * for any), seed=N.
     #[arg(long = "fault", value_name = "SPEC")]
     pub faults: Vec<FaultSpec>,
     /// How Cloud Assistant commands run: simulated (never executed) or local (/bin/sh in a

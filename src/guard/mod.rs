@@ -4,7 +4,8 @@
 //! sends only if it returns `Ok`. In order, `admit`:
 //! 1. takes the ecsh-only options (`estimated_runtime`, `task_type`, `allow_public_admin`) out
 //!    of the parameters, so they never reach the service ([`params`]);
-//! 2. applies the host policies ([`policy`]) — UserData, database/SSH/RDP ports open to the
+//! 2. applies the host policies ([`policy`]; a rule modified by id first completed from the
+//!    rule as it is, [`rule_lookup`]) — UserData, database/SSH/RDP ports open to the
 //!    internet — to every request, chargeable or not;
 //! 3. if the action may cost money ([`needs_approval`]: the registry's `chargeable` flag, or
 //!    any unregistered name that is not a read — default-deny), quotes the exact request with
@@ -32,7 +33,9 @@ pub mod params;
 pub mod policy;
 pub mod prompt;
 pub mod quote;
+pub mod rule_lookup;
 pub mod runtime;
+pub mod spot;
 
 pub use block::{CostBlock, Money};
 pub use decision::{Decision, Via};
@@ -210,7 +213,11 @@ impl Guard {
                 block::escape(key)
             )));
         }
-        if let Err(violation) = policy::check_flat(action, &flat, &options) {
+        // A rule modified by id is judged as it will be after the change (issue 15).
+        let judged = rule_lookup::completed(action, &flat, reader).and_then(|completed| {
+            policy::check_flat(action, completed.as_ref().unwrap_or(&flat), &options)
+        });
+        if let Err(violation) = judged {
             self.record(refusal(product, action, Via::Policy, &violation.message));
             return Err(GuardError::Policy(violation));
         }

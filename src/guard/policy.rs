@@ -107,21 +107,13 @@ const DATABASE_PORTS: &[Sensitive] = &[
 /// Remote administration ports: opened to the internet only with `allow_public_admin: true`.
 const ADMIN_PORTS: &[Sensitive] = &[s(22, 22, "SSH"), s(3389, 3389, "RDP")];
 
-/// Actions outside the registry whose parameters describe an inbound rule (a registered one
-/// says so itself: `ops::Action::ingress`). When one of these is registered, give its entry
-/// `ingress(...)` and take it off this list (the tidy test `action_names_live_in_the_registry`
-/// fails until then).
-const UNREGISTERED_INGRESS: [&str; 1] = ["ModifySecurityGroupRule"];
-
 /// True when `action`'s parameters describe inbound rules, by the guard's comparison of names.
 fn is_ingress(action: &str) -> bool {
     let canon = canonical(action);
     crate::ops::ACTIONS
         .iter()
         .filter(|a| a.ingress)
-        .map(|a| a.name)
-        .chain(UNREGISTERED_INGRESS)
-        .any(|name| canonical(name) == canon)
+        .any(|a| canonical(a.name) == canon)
 }
 
 /// The action name as the guard compares it: ASCII letters and digits, lower case, so that

@@ -5,7 +5,7 @@
 //!
 //! | request | DescribePrice |
 //! |---|---|
-//! | RunInstances / CreateInstance | `ResourceType=instance`, InstanceType, ZoneId, ImageId, SystemDisk.*, DataDisk.N.*, InternetChargeType, InternetMaxBandwidthOut, SpotStrategy/SpotDuration, Amount (CreateInstance: 1); PostPaid → `PriceUnit=Hour, Period=1`; PrePaid → `PriceUnit=PeriodUnit` (default Month), `Period` |
+//! | RunInstances / CreateInstance | `ResourceType=instance`, InstanceType, ZoneId, ImageId, SystemDisk.*, DataDisk.N.*, InternetChargeType, InternetMaxBandwidthOut, SpotStrategy/SpotDuration, Amount (CreateInstance: 1); PostPaid → `PriceUnit=Hour, Period=1`; PrePaid → `PriceUnit=PeriodUnit` (default Month), `Period`; spot: the market price, or `SpotPriceLimit` as the worst case ([`super::spot`]) |
 //! | CreateDisk | `ResourceType=disk`, `DataDisk.1.{Category,Size,PerformanceLevel}` from DiskCategory/Size/PerformanceLevel, ZoneId, hourly |
 //! | AllocateEipAddress | `ResourceType=bandwidth`, InternetMaxBandwidthOut = Bandwidth (EIP default 5), InternetChargeType (EIP default PayByBandwidth), hourly |
 //! | ResizeDisk, CreateSnapshot, CreateImage | see `quote/storage.rs` (issue 15) |
@@ -373,10 +373,12 @@ pub fn price_key(action: &str, params: &Flat, runtime: &Runtime) -> Option<Strin
     };
     let request = instance_price_request(params, action, one).ok()?;
     Some(format!(
-        "{}|{}|{}",
+        "{}|{}|{}|{}",
         canonical(action),
         Value::Object(request),
-        runtime.hours()
+        runtime.hours(),
+        // Not in DescribePrice's request, but it is the price of a limited spot instance.
+        params.get("SpotPriceLimit").unwrap_or("")
     ))
 }
 
@@ -394,7 +396,14 @@ fn instances(
     } else {
         positive_int(params, "Amount", 1)?
     };
-    let quote = describe_price(reader, request)?;
+    // --- Spot (issue 15): the worst case of a price limit, the market price otherwise ---
+    let spot = super::spot::Spot::of(params)?;
+    let (quote, spot_quote) = if spot.is_spot() {
+        let q = super::spot::quote(reader, request, spot, amount)?;
+        (q.hourly.clone(), Some(q))
+    } else {
+        (describe_price(reader, request)?, None)
+    };
     let itype = need(params, "InstanceType", action)?;
     let region = need(params, "RegionId", action)?;
     let mut notes = Vec::new();
@@ -442,9 +451,15 @@ fn instances(
         let charge = params.get("InternetChargeType").unwrap_or("PayByTraffic");
         details.push(("Public bandwidth".to_string(), bandwidth_line(bw, charge)));
     }
-    let priced = price_lines(quote, amount, &billing, runtime, RELEASED);
+    let mut priced = price_lines(quote, amount, &billing, runtime, RELEASED);
     notes.extend(runtime.note().filter(|_| priced.per == "hour"));
-    let summary = format!("{itype} x {amount}, {}", priced.runtime);
+    let mut summary = format!("{itype} x {amount}, {}", priced.runtime);
+    if let Some(q) = &spot_quote {
+        let (billing_line, note) = super::spot::describe(spot, q, RELEASED);
+        priced.billing = billing_line;
+        notes.push(note);
+        summary = format!("{itype} x {amount} (spot), {}", priced.runtime);
+    }
     Ok(CostBlock {
         action: action.to_string(),
         title: "ECS Cost Estimate:".into(),

@@ -322,10 +322,15 @@ fn malformed(action: &str, e: rpc::ParamError) -> HostError {
     }
 }
 
-/// The journal could not be written, so the request was not sent.
+/// The journal could not be written, or the ledger refused the request (a script touching
+/// the run tag: `Refused.RunTag`), so the request was not sent.
 fn journal_error(e: crate::ledger::LedgerError) -> HostError {
+    let code = match e {
+        crate::ledger::LedgerError::Refused { .. } => "Refused.RunTag",
+        _ => "Refused.Journal",
+    };
     HostError::Refused {
-        code: "Refused.Journal",
+        code,
         message: e.to_string(),
     }
 }

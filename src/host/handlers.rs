@@ -76,7 +76,8 @@ pub fn add_decoded_output(result: &mut Value) {
     obj.insert("DecodedOutput".into(), Value::String(decoded));
 }
 
-fn timeout(host: &Host, c: &Checked) -> Duration {
+/// The `timeout` option, else the session's wait timeout.
+pub(super) fn timeout(host: &Host, c: &Checked) -> Duration {
     c.int("timeout")
         .filter(|s| *s > 0)
         .map(|s| Duration::from_secs(s as u64))
@@ -85,7 +86,7 @@ fn timeout(host: &Host, c: &Checked) -> Duration {
 
 pub(super) fn run_instances(host: &Host, c: &Checked) -> Result<Value, HostError> {
     let params = run_instances_params(c)?;
-    let resp = host.gateway.send(&A::RUN_INSTANCES, params)?;
+    let resp = super::spot::run_instances(host, c, params)?;
     run_instances_wait(host, c, resp)
 }
 

@@ -11,6 +11,7 @@
 //!
 //! Nothing here prints to the terminal: script output goes to the session's [`Output`].
 
+pub mod assistant;
 pub mod bind;
 pub mod convert;
 pub mod docs;
@@ -26,7 +27,10 @@ pub mod lint;
 pub mod options;
 pub mod paging;
 pub mod runner;
+pub mod security_groups;
+pub mod spot;
 pub mod storage;
+pub mod tags;
 pub mod wait;
 
 use crate::rpc::Client;

@@ -301,14 +301,16 @@ impl Ledger {
                     .collect();
                 Ok((!ids.is_empty()).then_some(Intent(IntentKind::Delete { ids })))
             }
-            Effect::Mutate if names_tag(params, RUN_TAG_KEY) => Err(LedgerError::Refused {
-                action: op.name.into(),
-                why: format!(
-                    "the `{RUN_TAG_KEY}` tag is set by ecsh on what a run creates, so that \
+            Effect::Mutate if names_tag(params, RUN_TAG_KEY) || removes_all_tags(params) => {
+                Err(LedgerError::Refused {
+                    action: op.name.into(),
+                    why: format!(
+                        "the `{RUN_TAG_KEY}` tag is set by ecsh on what a run creates, so that \
                      `ecsh cleanup` can find it; a script cannot set, change or remove it \
                      (use another tag key for your own labels)"
-                ),
-            }),
+                    ),
+                })
+            }
             Effect::Read | Effect::Mutate => Ok(None),
         }
     }
@@ -921,6 +923,20 @@ fn names_tag(params: &Map<String, Value>, key: &str) -> bool {
             k == "Tag" || k == "TagKey" || k.starts_with("Tag.") || k.starts_with("TagKey.");
         tag_param && value_names(v, key)
     })
+}
+
+/// True for an untag request that removes every tag (`All=true` without `TagKey`), the run
+/// tag with them (issue 15).
+fn removes_all_tags(params: &Map<String, Value>) -> bool {
+    let all = params.iter().any(|(k, v)| {
+        k.eq_ignore_ascii_case("All")
+            && (v.as_bool() == Some(true)
+                || v.as_str().is_some_and(|s| s.eq_ignore_ascii_case("true")))
+    });
+    let keys = params
+        .keys()
+        .any(|k| k == "TagKey" || k.starts_with("TagKey."));
+    all && !keys
 }
 
 fn value_names(v: &Value, key: &str) -> bool {

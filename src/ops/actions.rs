@@ -160,6 +160,9 @@ pub const DESCRIBE_PRICE: Action = read(Ecs, "DescribePrice", R, "Quotes the pri
 pub const DESCRIBE_IMAGES: Action = pages(read(Ecs, "DescribeImages", R, "Lists images; ImageFamily returns the latest image of a family."),
     "Images.Image", 100);
 
+// --- Spot (issue 15) ---
+pub const DESCRIBE_SPOT_PRICE_HISTORY: Action = read(Ecs, "DescribeSpotPriceHistory", &["RegionId", "NetworkType", "InstanceType"], "Shows the spot price of an instance type per zone over time (SpotPrice beside OriginPrice, pay-as-you-go).");
+
 // --- Security groups -------------------------------------------------------------------
 pub const CREATE_SECURITY_GROUP: Action = create(Ecs, "CreateSecurityGroup", K::SecurityGroup, "SecurityGroupId", R, "Creates a security group in a VPC.");
 pub const AUTHORIZE_SECURITY_GROUP: Action = ingress(repeatable(mutate(Ecs, "AuthorizeSecurityGroup", &["RegionId", "SecurityGroupId"], "Adds inbound rules to a security group.")));
@@ -170,6 +173,12 @@ pub const DESCRIBE_SECURITY_GROUPS: Action = tokens(json(read(Ecs, "DescribeSecu
 pub const DESCRIBE_SECURITY_GROUP_ATTRIBUTE: Action = read(Ecs, "DescribeSecurityGroupAttribute", &["RegionId", "SecurityGroupId"], "Shows a security group with its rules.");
 pub const DELETE_SECURITY_GROUP: Action = delete(Ecs, "DeleteSecurityGroup", K::SecurityGroup, &["RegionId", "SecurityGroupId"],
     "Deletes a security group; fails with DependencyViolation while instances are still in it.");
+
+// --- Security groups (issue 15) ---
+pub const REVOKE_SECURITY_GROUP_EGRESS: Action = repeatable(mutate(Ecs, "RevokeSecurityGroupEgress", &["RegionId", "SecurityGroupId"], "Removes outbound rules from a security group (by Permissions.N.* or SecurityGroupRuleId.N)."));
+pub const MODIFY_SECURITY_GROUP_RULE: Action = ingress(repeatable(mutate(Ecs, "ModifySecurityGroupRule", &["RegionId", "SecurityGroupId"], "Changes an inbound rule in place (by SecurityGroupRuleId): ports, source, policy, priority, description.")));
+pub const JOIN_SECURITY_GROUP: Action = mutate(Ecs, "JoinSecurityGroup", &["SecurityGroupId"], "Adds a Stopped or Running instance to a security group of its VPC (at most 5 groups per instance).");
+pub const LEAVE_SECURITY_GROUP: Action = mutate(Ecs, "LeaveSecurityGroup", &["SecurityGroupId"], "Removes an instance from a security group; an instance keeps at least one (InstanceLastSecurityGroup).");
 
 // --- Instances ---------------------------------------------------------------------------
 pub const RUN_INSTANCES: Action = priced(create(Ecs, "RunInstances", K::Instance, "InstanceIdSets.InstanceIdSet", R,
@@ -232,6 +241,15 @@ pub const DESCRIBE_INVOCATION_RESULTS: Action = Action {
 };
 pub const DESCRIBE_CLOUD_ASSISTANT_STATUS: Action = pages(read(Ecs, "DescribeCloudAssistantStatus", R, "Shows whether the Cloud Assistant agent is online on instances."),
     "InstanceCloudAssistantStatusSet.InstanceCloudAssistantStatus", 50);
+
+// --- Cloud Assistant (issue 15) ---
+pub const SEND_FILE: Action = tokened(mutate(Ecs, "SendFile", &["RegionId", "Name", "TargetDir", "Content", "InstanceId.N"], "Sends a file (at most 32 KB Base64) to instances through Cloud Assistant; returns an InvokeId (see DescribeSendFileResults)."));
+pub const DESCRIBE_SEND_FILE_RESULTS: Action = pages(read(Ecs, "DescribeSendFileResults", R, "Shows the delivery of sent files, per instance."), "Invocations.Invocation", 50);
+pub const CREATE_COMMAND: Action = create(Ecs, "CreateCommand", K::Command, "CommandId", &["RegionId", "Name", "Type", "CommandContent"], "Saves a Cloud Assistant command (Base64 script, type, timeout, optional {{parameters}}) to invoke later.");
+pub const INVOKE_COMMAND: Action = tokened(mutate(Ecs, "InvokeCommand", &["RegionId", "CommandId", "InstanceId.N"], "Runs a saved command on instances (Parameters fills its {{parameters}}); returns an InvokeId."));
+pub const DESCRIBE_COMMANDS: Action = pages(read(Ecs, "DescribeCommands", R, "Lists saved Cloud Assistant commands."), "Commands.Command", 50);
+pub const DELETE_COMMAND: Action = delete(Ecs, "DeleteCommand", K::Command, &["RegionId", "CommandId"], "Deletes a saved Cloud Assistant command.");
+pub const STOP_INVOCATION: Action = mutate(Ecs, "StopInvocation", &["RegionId", "InvokeId"], "Stops an invocation that is still pending or running, on all or some of its instances (Terminated).");
 
 // --- Tags --------------------------------------------------------------------------------
 pub const TAG_RESOURCES: Action = repeatable(mutate(Ecs, "TagResources", &["RegionId", "ResourceType", "ResourceId.N", "Tag.N.Key"], "Adds or overwrites tags on resources."));
@@ -299,6 +317,8 @@ pub static ACTIONS: &[Action] = &[
     DESCRIBE_AVAILABLE_RESOURCE,
     DESCRIBE_PRICE,
     DESCRIBE_IMAGES,
+    // --- Spot (issue 15) ---
+    DESCRIBE_SPOT_PRICE_HISTORY,
     // --- Security groups -------------------------------------------------------------------
     CREATE_SECURITY_GROUP,
     AUTHORIZE_SECURITY_GROUP,
@@ -307,6 +327,11 @@ pub static ACTIONS: &[Action] = &[
     DESCRIBE_SECURITY_GROUPS,
     DESCRIBE_SECURITY_GROUP_ATTRIBUTE,
     DELETE_SECURITY_GROUP,
+    // --- Security groups (issue 15) ---
+    REVOKE_SECURITY_GROUP_EGRESS,
+    MODIFY_SECURITY_GROUP_RULE,
+    JOIN_SECURITY_GROUP,
+    LEAVE_SECURITY_GROUP,
     // --- Instances ---------------------------------------------------------------------------
     RUN_INSTANCES,
     CREATE_INSTANCE,
@@ -339,6 +364,14 @@ pub static ACTIONS: &[Action] = &[
     DESCRIBE_INVOCATIONS,
     DESCRIBE_INVOCATION_RESULTS,
     DESCRIBE_CLOUD_ASSISTANT_STATUS,
+    // --- Cloud Assistant (issue 15) ---
+    SEND_FILE,
+    DESCRIBE_SEND_FILE_RESULTS,
+    CREATE_COMMAND,
+    INVOKE_COMMAND,
+    DESCRIBE_COMMANDS,
+    DELETE_COMMAND,
+    STOP_INVOCATION,
     // --- Tags --------------------------------------------------------------------------------
     TAG_RESOURCES,
     UNTAG_RESOURCES,

@@ -97,6 +97,8 @@ pub enum ResourceKind {
     Snapshot,
     /// A custom image (`ImageOwnerAlias=self`).
     Image,
+    /// A saved Cloud Assistant command (CreateCommand; issue 15).
+    Command,
 }
 
 /// How a resource of a kind is released and how its release is verified.
@@ -140,7 +142,7 @@ pub struct Unbind {
 }
 
 impl ResourceKind {
-    pub const ALL: [ResourceKind; 10] = [
+    pub const ALL: [ResourceKind; 11] = [
         ResourceKind::Instance,
         ResourceKind::Disk,
         ResourceKind::PublicIp,
@@ -151,6 +153,7 @@ impl ResourceKind {
         ResourceKind::KeyPair,
         ResourceKind::Snapshot,
         ResourceKind::Image,
+        ResourceKind::Command,
     ];
 
     /// Release order: lower levels are released first, and everything at one level may be
@@ -168,6 +171,8 @@ impl ResourceKind {
             // Snapshots and disks are independent: a manual snapshot outlives its disk.
             ResourceKind::Image => 0,
             ResourceKind::KeyPair | ResourceKind::Snapshot => 1,
+            // A saved command holds nothing and is held by nothing.
+            ResourceKind::Command => 0,
         }
     }
 
@@ -184,6 +189,7 @@ impl ResourceKind {
             ResourceKind::KeyPair => "KeyPair",
             ResourceKind::Snapshot => "Snapshot",
             ResourceKind::Image => "Image",
+            ResourceKind::Command => "Command",
         }
     }
 
@@ -208,6 +214,7 @@ impl ResourceKind {
             ResourceKind::KeyPair => "keypair",
             ResourceKind::Snapshot => "snapshot",
             ResourceKind::Image => "image",
+            ResourceKind::Command => "command",
         }
     }
 
@@ -305,6 +312,16 @@ impl ResourceKind {
                 verify_param: "ImageId",
                 verify_list: "Images.Image",
                 gone_code: "InvalidImageId.NotFound",
+            },
+            ResourceKind::Command => Release {
+                action: &actions::DELETE_COMMAND,
+                id_param: "CommandId",
+                batch: 1,
+                extra: &[],
+                verify_action: &actions::DESCRIBE_COMMANDS,
+                verify_param: "CommandId",
+                verify_list: "Commands.Command",
+                gone_code: "InvalidCommandId.NotFound",
             },
             ResourceKind::PublicIp => return None,
         };

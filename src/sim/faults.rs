@@ -14,6 +14,7 @@
 //! | `latency=D` | every response is delayed by D (`50ms`, `2s`, or a plain number of ms) |
 //! | `retry-after=D` | throttling responses carry `x-acs-retry-after: <ms>` (the Tea SDK then raises ThrottlingException) |
 //! | `nostock=TYPE@ZONE` | RunInstances/CreateInstance of TYPE in ZONE fail with 403 `OperationDenied.NoStock`, and the zone shows the type as sold out |
+//! | `spotnostock=TYPE@ZONE` | spot requests (SpotStrategy other than NoSpot) of TYPE in ZONE fail with 403 `OperationDenied.NoStock`; `*` matches any type or zone; pay-as-you-go still launches |
 //! | `seed=N` | seeds the fault RNG, so which requests fail is reproducible |
 
 use super::SimError;
@@ -38,13 +39,18 @@ pub enum FaultSpec {
         instance_type: String,
         zone_id: String,
     },
+    /// Spot capacity of a type in a zone is sold out (`*` for any); pay-as-you-go is not.
+    SpotNoStock {
+        instance_type: String,
+        zone_id: String,
+    },
     Seed(u64),
 }
 
 /// The forms `--fault` accepts, for error messages and help.
 pub const VALID_FORMS: &str = "throttle=P, 5xx=P, internal=P, lost=P (P a probability 0..1), \
 latency=D, retry-after=D (D like 50ms, 2s or a number of ms), nostock=TYPE@ZONE \
-(e.g. nostock=ecs.g7.large@cn-hangzhou-h), seed=N";
+(e.g. nostock=ecs.g7.large@cn-hangzhou-h), spotnostock=TYPE@ZONE (spot only; * for any), seed=N";
 
 impl FromStr for FaultSpec {
     type Err = String;
@@ -66,6 +72,16 @@ impl FromStr for FaultSpec {
             "latency" => duration(value).map(FaultSpec::Latency).map_err(bad),
             "retry-after" => duration(value).map(FaultSpec::RetryAfter).map_err(bad),
             "nostock" => no_stock(value).map_err(bad),
+            "spotnostock" => match no_stock(value).map_err(bad)? {
+                FaultSpec::NoStock {
+                    instance_type,
+                    zone_id,
+                } => Ok(FaultSpec::SpotNoStock {
+                    instance_type,
+                    zone_id,
+                }),
+                other => Ok(other),
+            },
             "seed" => value
                 .trim()
                 .parse()
@@ -94,13 +110,17 @@ impl fmt::Display for FaultSpec {
             } => {
                 write!(f, "nostock={instance_type}@{zone_id}")
             }
+            FaultSpec::SpotNoStock {
+                instance_type,
+                zone_id,
+            } => write!(f, "spotnostock={instance_type}@{zone_id}"),
             FaultSpec::Seed(n) => write!(f, "seed={n}"),
         }
     }
 }
 
 fn near_miss(name: &str) -> String {
-    const NAMES: [&str; 8] = [
+    const NAMES: [&str; 9] = [
         "throttle",
         "5xx",
         "internal",
@@ -108,6 +128,7 @@ fn near_miss(name: &str) -> String {
         "latency",
         "retry-after",
         "nostock",
+        "spotnostock",
         "seed",
     ];
     NAMES
@@ -205,7 +226,7 @@ impl Faults {
                 FaultSpec::Latency(d) => faults.latency = Some(*d),
                 FaultSpec::RetryAfter(d) => faults.retry_after = Some(*d),
                 FaultSpec::Seed(n) => faults.rng = Mutex::new(StdRng::seed_from_u64(*n)),
-                FaultSpec::NoStock { .. } => {}
+                FaultSpec::NoStock { .. } | FaultSpec::SpotNoStock { .. } => {}
             }
         }
         faults
@@ -277,6 +298,17 @@ impl Faults {
     }
 }
 
+/// The `(instance_type, zone_id)` pairs of the spot no-stock specs (issue 15).
+pub fn spot_no_stock_pairs(specs: &[FaultSpec]) -> impl Iterator<Item = (&str, &str)> {
+    specs.iter().filter_map(|s| match s {
+        FaultSpec::SpotNoStock {
+            instance_type,
+            zone_id,
+        } => Some((instance_type.as_str(), zone_id.as_str())),
+        _ => None,
+    })
+}
+
 /// The `(instance_type, zone_id)` pairs of the no-stock specs.
 pub fn no_stock_pairs(specs: &[FaultSpec]) -> impl Iterator<Item = (&str, &str)> {
     specs.iter().filter_map(|s| match s {
@@ -301,6 +333,7 @@ mod tests {
             "latency=50ms",
             "retry-after=2000ms",
             "nostock=ecs.g7.large@cn-hangzhou-h",
+            "spotnostock=*@cn-hangzhou-j",
             "seed=7",
         ] {
             let spec: FaultSpec = text.parse().unwrap();

@@ -208,6 +208,9 @@ pub async fn start(cfg: SimConfig) -> Result<RunningSim> {
     for (instance_type, zone_id) in faults::no_stock_pairs(&cfg.faults) {
         world.add_no_stock(instance_type, zone_id);
     }
+    for (instance_type, zone_id) in faults::spot_no_stock_pairs(&cfg.faults) {
+        world.add_spot_no_stock(instance_type, zone_id);
+    }
     let mut credentials = vec![Credential {
         access_key_id: cfg.access_key_id.clone(),
         access_key_secret: cfg.access_key_secret.clone(),

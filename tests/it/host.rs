@@ -615,7 +615,7 @@ fn create_instance_with_infra_reports_flags_and_refuses_image_id_and_user_data()
     "#);
     assert_eq!(
         out[0],
-        r#"["image_id", "instance_id", "instance_type", "region", "security_group_id", "vpc_id", "vpc_is_new", "vswitch_id", "vswitch_is_new", "zone_id"]"#
+        r#"["image_id", "instance_id", "instance_type", "region", "security_group_id", "spot_strategy", "vpc_id", "vpc_is_new", "vswitch_id", "vswitch_is_new", "zone_id"]"#
     );
     assert_eq!(
         out[1..],

@@ -9,6 +9,7 @@ mod guard;
 mod host;
 mod instances;
 mod ledger;
+mod ops;
 mod progress;
 mod repl;
 mod resources;

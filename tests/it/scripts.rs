@@ -9,7 +9,10 @@ use serde_json::json;
 use std::path::PathBuf;
 
 const TESTED: &[&str] = &[
-    // Run through the binary by tests/it/resources.rs (issue 15).
+    // Run through the binary by tests/it/resources.rs (data_disk_snapshot, moving_ip,
+    // ssh_ready_server), tests/it/ops (cloud_assistant, sg_maintenance, spot_batch, tagging)
+    // and tests/it/instances.rs (stop_start) (issue 15).
+    "cloud_assistant.rhai",
     "data_disk_snapshot.rhai",
     "moving_ip.rhai",
     "nostock_fallback.rhai",
@@ -17,10 +20,12 @@ const TESTED: &[&str] = &[
     "quickstart.rhai",
     "region_choice.rhai",
     "security_groups.rhai",
+    "sg_maintenance.rhai",
     "spec_lookup.rhai",
-    "stop_start.rhai",
-    // Run through the binary by tests/it/resources.rs (issue 15).
+    "spot_batch.rhai",
     "ssh_ready_server.rhai",
+    "stop_start.rhai",
+    "tagging.rhai",
     "web_server.rhai",
 ];
 

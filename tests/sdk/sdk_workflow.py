@@ -519,6 +519,10 @@ def workflow(api, args, log, resources):
         # Issue 15: one action per group (key pairs, disks, snapshots, EIPs) through the typed
         # models of the SDKs that have them.
         api.resource_checks(spec, instance_id, log)
+    # Issue 15: one action per group through the SDK's typed models, where the API implements it.
+    if hasattr(api, "issue15_checks"):
+        api.issue15_checks({"instance": instance_id, "security_group": sg_id, "vpc": vpc_id,
+                            "zone": zone_id, "instance_type": instance_type}, log)
     api.extra_checks(log)
     resources.release_all(log, strict=True)
 

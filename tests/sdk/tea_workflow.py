@@ -27,7 +27,7 @@ from alibabacloud_vpc20160428 import models as vpc
 from alibabacloud_vpc20160428.client import Client as VpcClient
 
 import sdk_workflow
-from sdk_workflow import ApiError, expect, items, with_request_id
+from sdk_workflow import ApiError, expect, expect_error, items, with_request_id
 
 
 class TeaApi:
@@ -249,6 +249,55 @@ class TeaApi:
         self.call(self.vpc.release_eip_address, vpc.ReleaseEipAddressRequest(region_id=region, allocation_id=allocation))
         expect(eip_record() == {}, "ReleaseEipAddress left the EIP")
         log("AllocateEipAddress / AssociateEipAddress / DescribeEipAddresses / UnassociateEipAddress parse in the typed models")
+    def issue15_checks(self, ids, log):
+        """Issue 15's groups, one action each (and its describe) through the typed models."""
+        region, sg, instance = self.args.region, ids["security_group"], ids["instance"]
+        # Security groups: a rule changed in place by its id.
+        rules = items(self.describe_security_group_attribute(sg), "Permissions", "Permission")
+        rule = next(r for r in rules if r.get("PortRange") == "80/80")
+        self.call(self.ecs.modify_security_group_rule, ecs.ModifySecurityGroupRuleRequest(
+            region_id=region, security_group_id=sg, security_group_rule_id=rule["SecurityGroupRuleId"],
+            port_range="8080/8080", description="sdk"))
+        changed = [r for r in items(self.describe_security_group_attribute(sg), "Permissions", "Permission")
+                   if r.get("SecurityGroupRuleId") == rule["SecurityGroupRuleId"]]
+        expect(changed and changed[0].get("PortRange") == "8080/8080" and changed[0].get("Description") == "sdk",
+               f"ModifySecurityGroupRule did not change the rule in place: {changed}")
+        expect_error("InstanceLastSecurityGroup", lambda: self.call(self.ecs.leave_security_group,
+                     ecs.LeaveSecurityGroupRequest(region_id=region, security_group_id=sg, instance_id=instance)),
+                     "LeaveSecurityGroup of the instance's only group", 403)
+        log("ModifySecurityGroupRule changes a rule in place; LeaveSecurityGroup keeps the last group")
+        # Cloud Assistant: a saved command, described and deleted; a file sent and described.
+        content = base64.b64encode(b"uptime").decode("ascii")
+        command = self.call(self.ecs.create_command, ecs.CreateCommandRequest(
+            region_id=region, name="ecsh-sdk", type="RunShellScript", command_content=content)).get("CommandId")
+        listed = items(self.call(self.ecs.describe_commands, ecs.DescribeCommandsRequest(
+            region_id=region, command_id=command)), "Commands", "Command")
+        expect(len(listed) == 1 and listed[0].get("CommandContent") == content,
+               f"DescribeCommands {command}: {listed}")
+        self.call(self.ecs.delete_command, ecs.DeleteCommandRequest(region_id=region, command_id=command))
+        sent = self.call(self.ecs.send_file, ecs.SendFileRequest(
+            region_id=region, instance_id=[instance], name="sdk.txt", target_dir="/tmp", content="hello"))
+        files = items(self.call(self.ecs.describe_send_file_results, ecs.DescribeSendFileResultsRequest(
+            region_id=region, invoke_id=sent.get("InvokeId"))), "Invocations", "Invocation")
+        expect(len(files) == 1 and files[0].get("TargetDir") == "/tmp", f"DescribeSendFileResults: {files}")
+        log(f"CreateCommand/DescribeCommands/DeleteCommand {command}; SendFile {sent.get('InvokeId')} described")
+        # Spot: the price history of the instance's type and zone.
+        history = self.call(self.ecs.describe_spot_price_history, ecs.DescribeSpotPriceHistoryRequest(
+            region_id=region, network_type="vpc", instance_type=ids["instance_type"], zone_id=ids["zone"]))
+        points = items(history, "SpotPrices", "SpotPriceType")
+        expect(points and all(0 < p.get("SpotPrice") < p.get("OriginPrice") for p in points),
+               f"DescribeSpotPriceHistory: {points[:2]}")
+        log(f"DescribeSpotPriceHistory: {len(points)} points, spot {points[-1].get('SpotPrice')} "
+            f"below pay-as-you-go {points[-1].get('OriginPrice')}")
+        # Tags: a tag set on the instance and listed back.
+        self.call(self.ecs.tag_resources, ecs.TagResourcesRequest(
+            region_id=region, resource_type="instance", resource_id=[instance],
+            tag=[ecs.TagResourcesRequestTag(key="ecsh-sdk-team", value="web")]))
+        tags = items(self.call(self.ecs.list_tag_resources, ecs.ListTagResourcesRequest(
+            region_id=region, resource_type="instance", resource_id=[instance])), "TagResources", "TagResource")
+        expect(any(t.get("TagKey") == "ecsh-sdk-team" and t.get("TagValue") == "web" for t in tags),
+               f"ListTagResources after TagResources: {tags}")
+        log("TagResources + ListTagResources through the typed models")
 
     def extra_checks(self, log):
         """The same SDK asked for signature v1 (`signature_algorithm="v2"` in its naming)."""

@@ -176,7 +176,7 @@ fn simulated(w: &World, inv: &Invocation) -> bool {
 
 impl World {
     /// Settles the invocations with these ids (each observed once).
-    fn settle_invocations(&mut self, ids: &[String]) {
+    pub(super) fn settle_invocations(&mut self, ids: &[String]) {
         for id in ids {
             if let Some(inv) = self.invocations.get_mut(id) {
                 settle(
@@ -193,10 +193,20 @@ impl World {
 
 /// Replaces `{{name}}` placeholders with the values of the `Parameters` JSON object.
 fn substitute(content: &str, p: &Params) -> Result<(String, String), SimError> {
-    if !p.flag("EnableParameter")? {
+    substitute_with(content, p.flag("EnableParameter")?, p.str("Parameters"))
+}
+
+/// [`substitute`] for a command whose parameters were enabled when it was created
+/// (InvokeCommand of a CreateCommand's command).
+pub(super) fn substitute_with(
+    content: &str,
+    enabled: bool,
+    parameters: Option<&str>,
+) -> Result<(String, String), SimError> {
+    if !enabled {
         return Ok((content.to_string(), "{}".to_string()));
     }
-    let raw = p.str("Parameters").unwrap_or("{}");
+    let raw = parameters.unwrap_or("{}");
     let values: BTreeMap<String, Value> = serde_json::from_str(raw).map_err(|_| {
         SimError::invalid(
             "Parameters",
@@ -278,6 +288,73 @@ pub fn run_command(w: &mut World, p: &Params) -> Result<Value, SimError> {
         ));
     }
     let ids = p.list("InstanceId")?;
+    let name = p.str("Name").unwrap_or("").to_string();
+    let tags = p.tags()?;
+    let results = results_for(w, &region, &ids, command_type)?;
+    let seq = w.seq();
+    let inv = Invocation {
+        invoke_id: command_id("t", &region),
+        command_id: command_id("c", &region),
+        seq,
+        region,
+        name,
+        description: p.str("Description").unwrap_or("").to_string(),
+        command_type: command_type.to_string(),
+        content_b64: B64.encode(content.as_bytes()),
+        timeout,
+        working_dir: p.str("WorkingDir").unwrap_or("").to_string(),
+        username: p.str("Username").unwrap_or("root").to_string(),
+        repeat_mode: repeat.to_string(),
+        parameters,
+        creation_time: stamp::seconds(),
+        tags,
+        results,
+    };
+    let body = json!({ "CommandId": inv.command_id, "InvokeId": inv.invoke_id });
+    w.invocations.insert(inv.invoke_id.clone(), inv);
+    Ok(body)
+}
+
+/// The Running instance `id` of `region` that Cloud Assistant is asked to reach (`what` it
+/// does there: "runs commands", "sends files"), or the service's error.
+pub(super) fn running_instance<'w>(
+    w: &'w mut World,
+    region: &str,
+    id: &str,
+    what: &str,
+) -> Result<&'w mut Instance, SimError> {
+    let inst = match w.instance(id) {
+        Some(i) if i.region == region => i,
+        _ => {
+            return Err(SimError::new(
+                404,
+                "InvalidInstance.NotFound",
+                format!("The specified instance \"{id}\" does not exist in {region}."),
+            ))
+        }
+    };
+    if inst.status != Status::Running {
+        return Err(SimError::new(
+            403,
+            "InvalidInstance.NotRunning",
+            format!(
+                "The instance {id} is {}; Cloud Assistant {what} only on Running instances.",
+                inst.status.as_str()
+            ),
+        ));
+    }
+    Ok(inst)
+}
+
+/// The per-instance runs of a new invocation on `ids` (1 to 100 Running instances of the
+/// region): Pending, or already Invalid/Aborted when the type does not fit the OS or the agent
+/// is not online. Shared by RunCommand and InvokeCommand.
+pub(super) fn results_for(
+    w: &mut World,
+    region: &str,
+    ids: &[&str],
+    command_type: &str,
+) -> Result<Vec<InvokeResult>, SimError> {
     if ids.is_empty() {
         return Err(SimError::missing("InstanceId.1"));
     }
@@ -287,31 +364,10 @@ pub fn run_command(w: &mut World, p: &Params) -> Result<Value, SimError> {
             "at most 100 instances per call",
         ));
     }
-    let name = p.str("Name").unwrap_or("").to_string();
-    let tags = p.tags()?;
     let timer = w.clock.start();
     let mut results = Vec::new();
-    for id in &ids {
-        let inst = match w.instance(id) {
-            Some(i) if i.region == region => i,
-            _ => {
-                return Err(SimError::new(
-                    404,
-                    "InvalidInstance.NotFound",
-                    format!("The specified instance \"{id}\" does not exist in {region}."),
-                ))
-            }
-        };
-        if inst.status != Status::Running {
-            return Err(SimError::new(
-                403,
-                "InvalidInstance.NotRunning",
-                format!(
-                    "The instance {id} is {}; Cloud Assistant runs commands only on Running instances.",
-                    inst.status.as_str()
-                ),
-            ));
-        }
+    for id in ids {
+        let inst = running_instance(w, region, id, "runs commands")?;
         let os = Catalog::get()
             .image(&inst.image_id)
             .map_or("linux", |i| i.os_type.as_str());
@@ -344,33 +400,12 @@ pub fn run_command(w: &mut World, p: &Params) -> Result<Value, SimError> {
         }
         results.push(r);
     }
-    let seq = w.seq();
-    let inv = Invocation {
-        invoke_id: command_id("t", &region),
-        command_id: command_id("c", &region),
-        seq,
-        region,
-        name,
-        description: p.str("Description").unwrap_or("").to_string(),
-        command_type: command_type.to_string(),
-        content_b64: B64.encode(content.as_bytes()),
-        timeout,
-        working_dir: p.str("WorkingDir").unwrap_or("").to_string(),
-        username: p.str("Username").unwrap_or("root").to_string(),
-        repeat_mode: repeat.to_string(),
-        parameters,
-        creation_time: stamp::seconds(),
-        tags,
-        results,
-    };
-    let body = json!({ "CommandId": inv.command_id, "InvokeId": inv.invoke_id });
-    w.invocations.insert(inv.invoke_id.clone(), inv);
-    Ok(body)
+    Ok(results)
 }
 
 /// A Cloud Assistant id (`t-hz0…` for invocations, `c-hz0…` for commands): the prefix, a
 /// two-letter region code and a 0, then random base36, like the real ones.
-fn command_id(prefix: &str, region: &str) -> String {
+pub(super) fn command_id(prefix: &str, region: &str) -> String {
     let code = match region {
         "cn-hangzhou" => "hz",
         "cn-shanghai" => "sh",

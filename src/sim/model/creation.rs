@@ -241,6 +241,8 @@ fn spec(w: &mut World, p: &Params, many: bool) -> Result<Spec, SimError> {
             &["NoSpot", "SpotWithPriceLimit", "SpotAsPriceGo"],
         )?
         .unwrap_or("NoSpot");
+    // --- Spot (issue 15) ---
+    super::spot::check_launch(w, p, &region, &zone, &itype.id, spot_strategy, charge_type)?;
     let name = launch::instance_name(p)?;
     let host_name = launch::host_name(p, image.os_type.eq_ignore_ascii_case("windows"))?;
     let private_ip = match (p.str("PrivateIpAddress"), p.strict()) {

@@ -419,6 +419,12 @@ pub fn describe_available_resource(w: &mut World, p: &Params) -> Result<Value, S
         .unwrap_or("Zone");
     let zone_filter = p.str("ZoneId");
     p.choice("InstanceChargeType", &["PostPaid", "PrePaid"])?;
+    let spot_query = p
+        .choice(
+            "SpotStrategy",
+            &["NoSpot", "SpotWithPriceLimit", "SpotAsPriceGo"],
+        )?
+        .is_some_and(|s| s != "NoSpot");
     let (cores, memory, itype) = requested_shape(p)?;
     let sys_disk = p.str("SystemDiskCategory");
     let data_disk = p.str("DataDiskCategory");
@@ -446,7 +452,12 @@ pub fn describe_available_resource(w: &mut World, p: &Params) -> Result<Value, S
                 (
                     t,
                     w.stock(region_id, &z.zone_id, &t.id),
-                    w.stock_left_with(&usage, region_id, &z.zone_id, &t.id),
+                    // Spot capacity sold out shows as no stock to a spot query (issue 15).
+                    if spot_query && w.spot_sold_out(&t.id, &z.zone_id) {
+                        0
+                    } else {
+                        w.stock_left_with(&usage, region_id, &z.zone_id, &t.id)
+                    },
                 )
             })
             .collect();
@@ -600,7 +611,8 @@ pub fn describe_price(_w: &mut World, p: &Params) -> Result<Value, SimError> {
         parts.push((
             "instanceType",
             if hourly {
-                price.hour
+                // A spot request is quoted at the spot price (issue 15).
+                super::spot::quoted_hourly(p, region, &t.id).unwrap_or(price.hour)
             } else {
                 price.month * mult
             },

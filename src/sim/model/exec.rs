@@ -8,7 +8,8 @@
 //! script cannot be pointed at the user's own folders by a parameter.
 //!
 //! The process runs on a background thread; the model polls its [`Outcome`] when the
-//! invocation is described. Live handles are not part of a snapshot.
+//! invocation is described; StopInvocation kills it ([`Runs::stop`]). Live handles are not
+//! part of a snapshot.
 //!
 //! Must not: run anything in `ExecMode::Simulated` (the default), or block the caller.
 
@@ -17,7 +18,9 @@ use std::collections::HashMap;
 use std::io::Read;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, TryRecvError};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Whether Cloud Assistant commands really run on this machine.
@@ -44,10 +47,10 @@ pub struct Outcome {
     pub failed_to_start: Option<String>,
 }
 
-/// Live runs by (invoke id, instance id).
+/// Live runs by (invoke id, instance id), each with the flag that stops it (StopInvocation).
 #[derive(Default)]
 pub struct Runs {
-    live: HashMap<(String, String), Receiver<Outcome>>,
+    live: HashMap<(String, String), (Receiver<Outcome>, Arc<AtomicBool>)>,
 }
 
 /// What polling a run found.
@@ -68,16 +71,26 @@ impl Runs {
     ) {
         let (tx, rx) = mpsc::channel();
         let dir = scratch_dir(instance_id);
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopped = Arc::clone(&stop);
         std::thread::spawn(move || {
-            let _ = tx.send(run(dir, script, timeout));
+            let _ = tx.send(run(dir, script, timeout, &stopped));
         });
         self.live
-            .insert((invoke_id.to_string(), instance_id.to_string()), rx);
+            .insert((invoke_id.to_string(), instance_id.to_string()), (rx, stop));
+    }
+
+    /// Kills a live run with its process group (StopInvocation); its outcome is dropped.
+    pub fn stop(&mut self, invoke_id: &str, instance_id: &str) {
+        let key = (invoke_id.to_string(), instance_id.to_string());
+        if let Some((_, stop)) = self.live.remove(&key) {
+            stop.store(true, Ordering::SeqCst);
+        }
     }
 
     pub fn poll(&mut self, invoke_id: &str, instance_id: &str) -> Poll {
         let key = (invoke_id.to_string(), instance_id.to_string());
-        let Some(rx) = self.live.get(&key) else {
+        let Some((rx, _)) = self.live.get(&key) else {
             return Poll::Lost;
         };
         match rx.try_recv() {
@@ -101,7 +114,7 @@ pub fn scratch_dir(instance_id: &str) -> PathBuf {
         .join(instance_id)
 }
 
-fn run(dir: PathBuf, script: Vec<u8>, timeout: Duration) -> Outcome {
+fn run(dir: PathBuf, script: Vec<u8>, timeout: Duration, stop: &AtomicBool) -> Outcome {
     let failed = |why: String| Outcome {
         exit_code: -1,
         output: Vec::new(),
@@ -169,6 +182,10 @@ fn run(dir: PathBuf, script: Vec<u8>, timeout: Duration) -> Outcome {
                 kill_group(&mut child);
                 break child.wait().ok();
             }
+            Ok(None) if stop.load(Ordering::SeqCst) => {
+                kill_group(&mut child);
+                break child.wait().ok();
+            }
             Ok(None) => std::thread::sleep(Duration::from_millis(10)),
             Err(_) => break None,
         }
@@ -212,6 +229,7 @@ mod tests {
             dir.path().to_path_buf(),
             b"echo started; sleep 30 & sleep 30".to_vec(),
             Duration::from_secs(1),
+            &AtomicBool::new(false),
         );
         assert!(o.timed_out);
         assert_eq!(o.output, b"started\n");
@@ -224,6 +242,7 @@ mod tests {
             dir.path().to_path_buf(),
             b"head -c 30000 /dev/zero".to_vec(),
             Duration::from_secs(10),
+            &AtomicBool::new(false),
         );
         assert_eq!(
             (o.exit_code, o.output.len(), o.dropped),
@@ -239,6 +258,7 @@ mod tests {
             dir.path().to_path_buf(),
             b"env".to_vec(),
             Duration::from_secs(10),
+            &AtomicBool::new(false),
         );
         let out = String::from_utf8_lossy(&o.output);
         assert!(!out.contains("do-not-leak"), "{out}");

@@ -241,6 +241,7 @@ const MODELLED: &[&str] = &[
     "Period",
     "PeriodUnit",
     "SpotStrategy",
+    "SpotPriceLimit",
     "InstanceName",
     "HostName",
     "Password",

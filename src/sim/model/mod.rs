@@ -9,6 +9,7 @@
 //!
 //! Must not: know about the wire (signatures, encodings, RequestId), print, or panic on input.
 
+mod assistant;
 mod attributes;
 mod batch;
 mod commands;
@@ -27,7 +28,9 @@ mod network;
 mod paging;
 mod params;
 mod security;
+mod sg_changes;
 mod snapshots;
+mod spot;
 mod tags;
 
 #[cfg(test)]
@@ -100,6 +103,18 @@ pub struct World {
     snapshots: BTreeMap<String, snapshots::Snapshot>,
     #[serde(default)]
     images: BTreeMap<String, snapshots::OwnImage>,
+    // --- Cloud Assistant (issue 15) ---
+    #[serde(default)]
+    commands: BTreeMap<String, assistant::Command>,
+    #[serde(default)]
+    sent_files: BTreeMap<String, assistant::SentFile>,
+    /// The paths SendFile delivered, per instance.
+    #[serde(default)]
+    instance_files: assistant::Files,
+    // --- Spot (issue 15) ---
+    /// (instance type, zone) pairs whose spot capacity is sold out (`*` for any).
+    #[serde(default)]
+    spot_no_stock: BTreeSet<(String, String)>,
     tokens: idempotency::Tokens,
     /// Chosen at start (`--lenient`), never taken from a snapshot.
     #[serde(skip)]
@@ -135,6 +150,10 @@ impl World {
             key_pairs: BTreeMap::new(),
             snapshots: BTreeMap::new(),
             images: BTreeMap::new(),
+            commands: BTreeMap::new(),
+            sent_files: BTreeMap::new(),
+            instance_files: assistant::Files::new(),
+            spot_no_stock: BTreeSet::new(),
             tokens: idempotency::Tokens::default(),
             fidelity: Fidelity::Strict,
             runs: exec::Runs::default(),
@@ -367,6 +386,27 @@ static HANDLERS: &[(&Action, Handler)] = &[
     // --- Elastic IPs (issue 15) ---
     (&A::ASSOCIATE_EIP_ADDRESS, eips::associate),
     (&A::UNASSOCIATE_EIP_ADDRESS, eips::unassociate),
+    // --- Security groups (issue 15) ---
+    (&A::REVOKE_SECURITY_GROUP_EGRESS, security::revoke_egress),
+    (&A::MODIFY_SECURITY_GROUP_RULE, sg_changes::modify_rule),
+    (&A::JOIN_SECURITY_GROUP, sg_changes::join),
+    (&A::LEAVE_SECURITY_GROUP, sg_changes::leave),
+    // --- Cloud Assistant (issue 15) ---
+    (&A::SEND_FILE, assistant::send_file),
+    (
+        &A::DESCRIBE_SEND_FILE_RESULTS,
+        assistant::describe_send_file_results,
+    ),
+    (&A::CREATE_COMMAND, assistant::create_command),
+    (&A::INVOKE_COMMAND, assistant::invoke_command),
+    (&A::DESCRIBE_COMMANDS, assistant::describe_commands),
+    (&A::DELETE_COMMAND, assistant::delete_command),
+    (&A::STOP_INVOCATION, assistant::stop_invocation),
+    // --- Spot (issue 15) ---
+    (
+        &A::DESCRIBE_SPOT_PRICE_HISTORY,
+        spot::describe_spot_price_history,
+    ),
     // ECS 2014-05-26 still serves these VPC actions for old SDKs: same handlers.
     (&A::ECS_CREATE_VPC, network::create_vpc),
     (&A::ECS_CREATE_VSWITCH, network::create_vswitch),

@@ -1,4 +1,5 @@
 //! Security groups and their rules: create in a VPC, authorize/revoke ingress and egress rules
+//! (revoking by rule id too)
 //! (the `Permissions.N.*` form and the older flat form), describe, and delete with the 403
 //! DependencyViolation rules — including the window after an instance's release during which
 //! the group is still referenced.
@@ -48,7 +49,7 @@ pub struct Rule {
 impl Rule {
     /// Two rules are the same rule when everything but the id, time, description and priority
     /// agree (adding it again is a no-op; revoking names it this way).
-    fn same_as(&self, o: &Rule) -> bool {
+    pub(super) fn same_as(&self, o: &Rule) -> bool {
         self.direction == o.direction
             && self.protocol == o.protocol
             && self.port_range == o.port_range
@@ -62,7 +63,7 @@ impl Rule {
 }
 
 /// Rules a group may hold.
-const RULE_QUOTA: usize = 200;
+pub(super) const RULE_QUOTA: usize = 200;
 
 pub fn create(w: &mut World, p: &Params) -> Result<Value, SimError> {
     let region = p.region()?.to_string();
@@ -104,7 +105,11 @@ pub fn create(w: &mut World, p: &Params) -> Result<Value, SimError> {
     Ok(body)
 }
 
-fn group_in<'w>(w: &'w mut World, p: &Params, id: &str) -> Result<&'w mut SecurityGroup, SimError> {
+pub(super) fn group_in<'w>(
+    w: &'w mut World,
+    p: &Params,
+    id: &str,
+) -> Result<&'w mut SecurityGroup, SimError> {
     let region = p.str("RegionId");
     match w.groups.get_mut(id) {
         Some(g) if region.map_or(true, |r| r == g.region) => Ok(g),
@@ -145,11 +150,40 @@ fn authorize(w: &mut World, p: &Params, direction: &str) -> Result<Value, SimErr
 }
 
 pub fn revoke_ingress(w: &mut World, p: &Params) -> Result<Value, SimError> {
+    revoke(w, p, "ingress")
+}
+
+pub fn revoke_egress(w: &mut World, p: &Params) -> Result<Value, SimError> {
+    revoke(w, p, "egress")
+}
+
+/// Removes the rules a request names: by `SecurityGroupRuleId.N`, by their fields
+/// (`Permissions.N.*` or the flat form), or both. A rule id the group (in this direction)
+/// does not hold is an error; a described rule that is not there is a no-op, as on the service.
+fn revoke(w: &mut World, p: &Params, direction: &str) -> Result<Value, SimError> {
     let id = p.need("SecurityGroupId")?;
-    let rules = parse_rules(w, p, "ingress")?;
+    let rule_ids = p.list("SecurityGroupRuleId")?;
+    let by_fields = !p.structs("Permissions")?.is_empty() || p.str("IpProtocol").is_some();
+    let rules = if by_fields || rule_ids.is_empty() {
+        parse_rules(w, p, direction)?
+    } else {
+        Vec::new()
+    };
     let g = group_in(w, p, id)?;
-    g.rules
-        .retain(|r| !rules.iter().any(|gone| gone.same_as(r)));
+    if let Some(missing) = rule_ids.iter().find(|rid| {
+        !g.rules
+            .iter()
+            .any(|r| r.id == **rid && r.direction == direction)
+    }) {
+        return Err(not_found(
+            "InvalidSecurityGroupRuleId.NotFound",
+            "SecurityGroupRuleId",
+            missing,
+        ));
+    }
+    g.rules.retain(|r| {
+        !rules.iter().any(|gone| gone.same_as(r)) && !rule_ids.contains(&r.id.as_str())
+    });
     Ok(json!({}))
 }
 
@@ -183,7 +217,7 @@ fn parse_rules(w: &World, p: &Params, direction: &str) -> Result<Vec<Rule>, SimE
         .collect()
 }
 
-fn parse_rule(
+pub(super) fn parse_rule(
     w: &World,
     p: &Params,
     direction: &str,

@@ -37,7 +37,16 @@ pub fn matches(tags: &Tags, filter: &Tags) -> bool {
 /// Tags a resource may carry.
 const MAX_TAGS: usize = 20;
 
-const RESOURCE_TYPES: &[&str] = &["instance", "disk", "securitygroup", "vpc", "vswitch", "eip"];
+const RESOURCE_TYPES: &[&str] = &[
+    "instance",
+    "disk",
+    "securitygroup",
+    "vpc",
+    "vswitch",
+    "eip",
+    // --- issue 15 ---
+    "command",
+];
 
 fn resource_type(p: &Params) -> Result<&'static str, SimError> {
     let raw = p.need("ResourceType")?;
@@ -91,6 +100,11 @@ impl World {
                 .get_mut(id)
                 .filter(|e| e.region == region)
                 .map(|e| &mut e.tags),
+            "command" => self
+                .commands
+                .get_mut(id)
+                .filter(|c| c.region == region)
+                .map(|c| &mut c.tags),
             _ => None,
         }
     }
@@ -122,6 +136,9 @@ impl World {
             }),
             "eip" => collect(self.eips.values(), |e| {
                 (e.region == region).then(|| (e.seq, e.id.clone(), e.tags.clone()))
+            }),
+            "command" => collect(self.commands.values(), |c| {
+                (c.region == region).then(|| (c.seq, c.id.clone(), c.tags.clone()))
             }),
             _ => Vec::new(),
         };
