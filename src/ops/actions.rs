@@ -249,3 +249,17 @@ pub static DRY_RUN: &[(Product, &str)] = &[
     (Vpc, "DeleteVpc"),
     (Vpc, "DescribeEipAddresses"),
 ];
+
+/// The reads that answer from the provider's catalogue (what exists, what it costs, what is in
+/// stock), not from the account: `ecsh plan` forwards exactly these to the target, read-only,
+/// and answers every other read from its shadow of the account (`crate::plan`).
+pub static CATALOGUE: &[(Product, &str)] = &[
+    (Ecs, "DescribeRegions"),
+    (Ecs, "DescribeZones"),
+    (Ecs, "DescribeRecommendInstanceType"),
+    (Ecs, "DescribeInstanceTypes"),
+    (Ecs, "DescribeInstanceTypeFamilies"),
+    (Ecs, "DescribeAvailableResource"),
+    (Ecs, "DescribePrice"),
+    (Ecs, "DescribeImages"),
+];

@@ -332,6 +332,15 @@ impl Action {
             .any(|(p, n)| *p == self.product && *n == self.name)
     }
 
+    /// True for a read of the provider's catalogue ([`actions::CATALOGUE`]), which a plan
+    /// forwards to the target instead of answering from its shadow of the account.
+    pub fn is_catalogue(&self) -> bool {
+        self.effect == Effect::Read
+            && actions::CATALOGUE
+                .iter()
+                .any(|(p, n)| *p == self.product && *n == self.name)
+    }
+
     pub fn creates(&self) -> Option<(ResourceKind, &'static str)> {
         match self.effect {
             Effect::Create { kind, id_path } => Some((kind, id_path)),

@@ -19,6 +19,7 @@ use super::persist::{self, StateFile};
 use super::protocol::{self, Format, RawRequest, SignatureStyle, MAX_BODY_BYTES};
 use super::request_log::RequestLog;
 use super::sts::Sts;
+use super::upstream::Upstream;
 use super::{SimError, SimRequest};
 use crate::ops::{Effect, Product};
 use crate::secret::Secret;
@@ -54,6 +55,8 @@ pub struct SimConfig {
     pub metadata: Option<MetadataConfig>,
     /// Strict (the default) or `--lenient`.
     pub fidelity: Fidelity,
+    /// Makes this simulator the shadow of a real target (`ecsh plan`; see `super::upstream`).
+    pub upstream: Option<Arc<dyn Upstream>>,
 }
 
 impl SimConfig {
@@ -72,6 +75,7 @@ impl SimConfig {
             request_log: None,
             metadata: None,
             fidelity: Fidelity::Strict,
+            upstream: None,
         }
     }
 }
@@ -232,6 +236,8 @@ pub async fn start(cfg: SimConfig) -> Result<RunningSim> {
             ),
             None => None,
         },
+        upstream: cfg.upstream.clone(),
+        imported: Mutex::new(std::collections::BTreeSet::new()),
     });
     let listener = tokio::net::TcpListener::bind(cfg.listen)
         .await
@@ -307,6 +313,9 @@ struct Shared {
     world: Mutex<WorldSlot>,
     state: Option<StateFile>,
     log: Option<RequestLog>,
+    upstream: Option<Arc<dyn Upstream>>,
+    /// The regions whose account state the upstream has been asked for.
+    imported: Mutex<std::collections::BTreeSet<String>>,
 }
 
 struct WorldSlot {
@@ -391,7 +400,13 @@ impl Shared {
             return self.sts.handle(&request);
         }
         let mut slot = self.lock();
-        let body = slot.world.handle(&request)?;
+        let answer = slot.world.handle(&request);
+        if let Some(upstream) = &self.upstream {
+            if parsed.action.effect != Effect::Read {
+                upstream.observe(&request, &answer);
+            }
+        }
+        let body = answer?;
         if self.state.is_some() && parsed.action.effect != Effect::Read {
             slot.generation += 1;
             let bytes = persist::snapshot(&slot.world).map_err(|e| internal(&format!("{e:#}")))?;
@@ -403,6 +418,72 @@ impl Shared {
             }
         }
         Ok(body)
+    }
+
+    /// A shadow's first stage (see `super::upstream`): imports the account's state of the
+    /// region a request names, once, and answers catalogue reads from the upstream (after
+    /// checking the signature, as every answer is). `None`: the model answers as usual.
+    async fn through_upstream(&self, raw: &RawRequest) -> Option<Outcome> {
+        let upstream = self.upstream.as_ref()?;
+        let parsed = protocol::parse(raw).ok()?;
+        if parsed.product == Product::Sts {
+            return None;
+        }
+        let mut outcome = Outcome {
+            product: Some(parsed.product),
+            host: raw.header("host").unwrap_or_default(),
+            result: Ok(Value::Null),
+            retry_after_ms: None,
+            snapshot: None,
+            server_time: None,
+            xml: None,
+        };
+        if let Some(region) = parsed.params.get("RegionId") {
+            let first = {
+                let mut imported = self
+                    .imported
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                imported.insert(region.clone())
+            };
+            if first {
+                match upstream.account(region).await {
+                    Ok(account) => self.lock().world.import_account(region, &account),
+                    Err(e) => {
+                        // Asked again by the next request naming the region.
+                        self.imported
+                            .lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner)
+                            .remove(region);
+                        outcome.result = Err(e);
+                        return Some(outcome);
+                    }
+                }
+            }
+        }
+        if !parsed.action.is_catalogue() {
+            return None;
+        }
+        let access_key_id = match self
+            .auth
+            .verify(raw, &parsed, time::OffsetDateTime::now_utc())
+        {
+            Ok(id) => id,
+            Err(e) => {
+                outcome.result = Err(e);
+                return Some(outcome);
+            }
+        };
+        let request = SimRequest {
+            product: parsed.product,
+            action: parsed.action.name.to_owned(),
+            params: parsed.params,
+            access_key_id,
+            host: parsed.host,
+        };
+        outcome.result = upstream.catalogue(&request).await;
+        outcome.server_time = Some(self.lock().world.wall_now());
+        Some(outcome)
     }
 
     /// Writes the current world to the state file, if there is one.
@@ -477,7 +558,10 @@ async fn serve(State(shared): State<Arc<Shared>>, request: Request) -> Response 
     if let Some(delay) = shared.faults.latency() {
         tokio::time::sleep(delay).await;
     }
-    let mut outcome = guarded(|| shared.process(&raw));
+    let mut outcome = match shared.through_upstream(&raw).await {
+        Some(outcome) => outcome,
+        None => guarded(|| shared.process(&raw)),
+    };
     if let Some((generation, bytes)) = outcome.snapshot.take() {
         if let Err(e) = shared.write(generation, bytes).await {
             outcome.result = Err(internal(&format!("the change was made but {e:#}")));

@@ -13,6 +13,7 @@ mod commands;
 mod discovery;
 mod exec;
 mod idempotency;
+mod import;
 mod instances;
 mod launch;
 mod network;
