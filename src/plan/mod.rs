@@ -356,9 +356,6 @@ fn spec_of(request: &SimRequest) -> String {
     if let Some(b) = request.get("Bandwidth") {
         parts.push(format!("{b} Mbps"));
     }
-    if let Some(v) = request.get("VpcId").filter(|_| request.get("CidrBlock").is_none()) {
-        parts.push(format!("in {v}"));
-    }
     parts.join(", ")
 }
 
