@@ -322,12 +322,17 @@ pub fn block(plan: &Plan) -> CostBlock {
                 format!("{}: {cost}, {}", c.summary, c.outcome),
             )
         })
-        .chain(plan.resources.iter().filter(|r| r.status == "reused").map(|r| {
-            (
-                format!("Reuses {}", r.kind),
-                format!("{} ({})", r.id.clone().unwrap_or_default(), r.name),
-            )
-        }))
+        .chain(
+            plan.resources
+                .iter()
+                .filter(|r| r.status == "reused")
+                .map(|r| {
+                    (
+                        format!("Reuses {}", r.kind),
+                        format!("{} ({})", r.id.clone().unwrap_or_default(), r.name),
+                    )
+                }),
+        )
         .collect();
     let total = plan.total.as_ref().map_or("nothing".into(), money);
     CostBlock {

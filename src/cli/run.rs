@@ -304,13 +304,14 @@ fn approve_plan(
         return Err(exit::FAILURE);
     }
     if !plan.charges.is_empty() {
-        let mut prompter = match crate::guard::prompt::from_flags(global.yes, global.max_cost.as_deref()) {
-            Ok(p) => p,
-            Err(e) => {
-                eprintln!("ecsh: {e}");
-                return Err(exit::USAGE);
-            }
-        };
+        let mut prompter =
+            match crate::guard::prompt::from_flags(global.yes, global.max_cost.as_deref()) {
+                Ok(p) => p,
+                Err(e) => {
+                    eprintln!("ecsh: {e}");
+                    return Err(exit::USAGE);
+                }
+            };
         let verdict = prompter.confirm(&super::plan::block(&plan));
         if !verdict.approved {
             eprintln!(

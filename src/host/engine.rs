@@ -221,14 +221,18 @@ pub fn for_session(session: &super::Session) -> Result<(HostEngine, Rc<Host>), S
     Ok((engine, host))
 }
 
-/// Steps through the script with Rhai's debugger, telling `sink` each line of the user's own
-/// code (not the stdlib's: a flow's calls belong to the line that called the flow).
+/// Steps through the script with Rhai's debugger, telling `sink` the line of each statement of
+/// the user's own code: not the stdlib's (a flow's calls belong to the line that called the
+/// flow), and not expressions (a call's arguments spread over the lines after its statement).
 #[allow(deprecated)] // Rhai marks its debugger API as volatile, not deprecated.
 fn follow_lines(engine: &mut Engine, sink: super::LineSink) {
     engine.register_debugger(
         |_, debugger| debugger,
-        move |_, _, _, source, pos| {
-            if source != Some(STDLIB_SOURCE) {
+        move |_, _, node, source, pos| {
+            // Rhai steps on no-op statements inside expressions (string interpolation).
+            let statement =
+                matches!(node, rhai::ASTNode::Stmt(s) if !matches!(s, rhai::Stmt::Noop(_)));
+            if source != Some(STDLIB_SOURCE) && statement {
                 if let Some(line) = pos.line() {
                     sink(line);
                 }

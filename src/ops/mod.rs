@@ -508,6 +508,19 @@ mod tests {
     }
 
     #[test]
+    fn every_catalogue_entry_is_a_registered_read() {
+        for (product, name) in actions::CATALOGUE {
+            let action = find(*product, name).unwrap_or_else(|| panic!("{name} is not registered"));
+            assert!(
+                action.is_catalogue(),
+                "{name} must be a read to be forwarded by a plan"
+            );
+        }
+        // Account state is the shadow's, never forwarded.
+        assert!(!find(Product::Vpc, "DescribeVpcs").unwrap().is_catalogue());
+    }
+
+    #[test]
     fn every_action_has_a_doc() {
         for a in ACTIONS {
             assert!(!a.doc.is_empty(), "{} has no doc", a.name);

@@ -114,7 +114,10 @@ impl Bound {
 impl Prompter for Bound {
     fn confirm(&mut self, block: &CostBlock) -> Verdict {
         if let Some(slot) = self.approved.take(block) {
-            let at = slot.line.map(|l| format!(" (line {l})")).unwrap_or_default();
+            let at = slot
+                .line
+                .map(|l| format!(" (line {l})"))
+                .unwrap_or_default();
             return Verdict {
                 approved: true,
                 via: Via::Plan,

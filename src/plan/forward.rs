@@ -6,13 +6,13 @@
 //! anything the registry does not mark `Effect::Read`: whatever the script does in the shadow,
 //! the target only ever receives reads (`tests/it/plan.rs` checks its request log).
 
+use super::Recorder;
 use crate::ops::{self, Effect, Product};
 use crate::rpc::{params::RESERVED, CallError, Client, Params};
 use crate::sim::upstream::{Account, Pending, Upstream};
 use crate::sim::{SimError, SimRequest};
 use serde_json::Value;
 use std::collections::BTreeMap;
-use super::Recorder;
 use std::sync::Mutex;
 
 /// Most pages read of one account list (50 × 50 VPCs is more than any quota allows).
@@ -64,7 +64,12 @@ impl Forwarder {
     }
 
     /// Every entry of a registered, paged list action, page after page.
-    async fn all(&self, product: Product, action: &str, region: &str) -> Result<Vec<Value>, SimError> {
+    async fn all(
+        &self,
+        product: Product,
+        action: &str,
+        region: &str,
+    ) -> Result<Vec<Value>, SimError> {
         let Some(a) = ops::find(product, action) else {
             return Ok(Vec::new());
         };
@@ -182,7 +187,9 @@ fn sold_out(answer: &Value) -> Vec<(String, String)> {
 /// The target's error, as the shadow answers it to the script (same code, status, message).
 fn as_sim_error(action: &str, e: &CallError) -> SimError {
     match e {
-        CallError::Api(api) => SimError::new(api.http_status, api.code.clone(), api.message.clone()),
+        CallError::Api(api) => {
+            SimError::new(api.http_status, api.code.clone(), api.message.clone())
+        }
         other => SimError::new(
             503,
             "Plan.TargetUnreachable",

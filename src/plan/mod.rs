@@ -144,7 +144,12 @@ impl Recorder {
     pub fn imported(&self, account: &Account) {
         let lists = [
             (ResourceKind::Vpc, &account.vpcs, "VpcId", "VpcName"),
-            (ResourceKind::VSwitch, &account.vswitches, "VSwitchId", "VSwitchName"),
+            (
+                ResourceKind::VSwitch,
+                &account.vswitches,
+                "VSwitchId",
+                "VSwitchName",
+            ),
             (
                 ResourceKind::SecurityGroup,
                 &account.security_groups,
@@ -209,7 +214,11 @@ impl Recorder {
             match (action.effect, answer) {
                 (Effect::Create { kind, id_path }, _) => {
                     let pending = log.events.iter_mut().rev().find_map(|e| match e {
-                        Event::Charge(c) if c.action == request.action && c.outcome == "not sent" => Some(c),
+                        Event::Charge(c)
+                            if c.action == request.action && c.outcome == "not sent" =>
+                        {
+                            Some(c)
+                        }
                         _ => None,
                     });
                     let ids = match answer {
@@ -227,7 +236,10 @@ impl Recorder {
                             alive = ids
                                 .iter()
                                 .map(|id| {
-                                    let m = Money { amount: per, currency: h.currency.clone() };
+                                    let m = Money {
+                                        amount: per,
+                                        currency: h.currency.clone(),
+                                    };
                                     (id.clone(), m)
                                 })
                                 .collect();
@@ -326,18 +338,29 @@ fn add(sum: &mut Option<Money>, m: &Money) {
 fn ids_at(answer: &Value, path: &str) -> Vec<String> {
     match path.split('.').fold(answer, |v, k| &v[k]) {
         Value::String(s) if !s.is_empty() => vec![s.clone()],
-        Value::Array(a) => a.iter().filter_map(Value::as_str).map(str::to_string).collect(),
+        Value::Array(a) => a
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect(),
         _ => Vec::new(),
     }
 }
 
 /// The name the request gives what it creates.
 fn name_of(request: &SimRequest) -> String {
-    ["InstanceName", "VpcName", "VSwitchName", "SecurityGroupName", "DiskName", "Name"]
-        .iter()
-        .find_map(|k| request.get(k))
-        .unwrap_or_default()
-        .to_string()
+    [
+        "InstanceName",
+        "VpcName",
+        "VSwitchName",
+        "SecurityGroupName",
+        "DiskName",
+        "Name",
+    ]
+    .iter()
+    .find_map(|k| request.get(k))
+    .unwrap_or_default()
+    .to_string()
 }
 
 /// What the request buys or makes, from its parameters.

@@ -8,6 +8,7 @@ mod failures;
 mod guard;
 mod host;
 mod ledger;
+mod plan;
 mod progress;
 mod repl;
 mod rpc;

@@ -21,7 +21,10 @@ impl World {
             self.add_no_stock(instance_type, zone_id);
         }
         for v in &account.vpcs {
-            let (Some(id), Some(cidr)) = (text(v, "VpcId"), text(v, "CidrBlock").and_then(|c| Cidr::parse(&c))) else {
+            let (Some(id), Some(cidr)) = (
+                text(v, "VpcId"),
+                text(v, "CidrBlock").and_then(|c| Cidr::parse(&c)),
+            ) else {
                 continue;
             };
             let vpc = Vpc {
@@ -109,7 +112,10 @@ fn tags(v: &Value) -> Vec<(String, String)> {
                 .filter_map(|t| {
                     let key = t.get("Key").or_else(|| t.get("TagKey"))?.as_str()?;
                     let value = t.get("Value").or_else(|| t.get("TagValue"));
-                    Some((key.to_string(), value.and_then(Value::as_str).unwrap_or("").to_string()))
+                    Some((
+                        key.to_string(),
+                        value.and_then(Value::as_str).unwrap_or("").to_string(),
+                    ))
                 })
                 .collect()
         })
