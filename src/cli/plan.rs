@@ -157,6 +157,7 @@ pub fn shadow(runtime: &Runtime, target: &Target, script: &Script) -> anyhow::Re
         script.args.to_vec(),
         session.clone(),
     );
+    recorder.script_ended();
     let released = runtime.block_on(ledger.finish());
     let simulated = session.simulated.lock().map(|s| s.len()).unwrap_or(0);
     let _ = runtime.block_on(shadow.shutdown());
@@ -213,6 +214,7 @@ pub fn render(plan: &Plan) -> String {
             "name".into(),
             "region/zone".into(),
             "spec".into(),
+            "released".into(),
         ]];
         for r in &plan.resources {
             let status = match &r.id {
@@ -230,6 +232,7 @@ pub fn render(plan: &Plan) -> String {
                 r.name.clone(),
                 place,
                 r.spec.clone(),
+                r.released.clone().unwrap_or_else(|| "-".into()),
             ]);
         }
         let _ = writeln!(out, "\nResources:");

@@ -46,9 +46,10 @@ impl Site {
 pub struct PlannedResource {
     /// `ECS`, `VPC`, `VSwitch`, `SecurityGroup`, `Disk`, `EIP`, `PublicIp`.
     pub kind: String,
-    /// `new` (the run would create it) or `reused` (the account already has it).
+    /// `new` (the run would create it), `reused` (the account already has it and the run
+    /// uses it), or `deleted` (the account has it and the run would delete it).
     pub status: &'static str,
-    /// The id of a reused resource (a new one has no id until it is created).
+    /// The id of a reused or deleted resource (a new one has no id until it is created).
     pub id: Option<String>,
     pub name: String,
     pub region: String,
@@ -58,6 +59,12 @@ pub struct PlannedResource {
     /// The action that creates it (new), or that uses it (reused).
     pub action: String,
     pub line: Option<usize>,
+    /// When a new resource is released: `by line N` (the script released it, e.g. after a
+    /// failed attempt), `at the end of the run` (the ledger), or `None` (kept).
+    pub released: Option<String>,
+    /// Its id in the shadow (meaningless on the target), to follow its release.
+    #[serde(skip)]
+    shadow_ids: Vec<String>,
 }
 
 /// A chargeable request of the plan, with the guard's own quote.
@@ -106,12 +113,12 @@ pub struct Plan {
 }
 
 enum Event {
-    Charge(PlannedCharge),
+    Charge(Box<PlannedCharge>),
     Resource(PlannedResource),
     /// Resources a charge created, each with its share of the charge's hourly cost.
     Alive(Vec<(String, Money)>),
-    /// Ids a delete released.
-    Released(Vec<String>),
+    /// Ids a delete released, and by what (`by line N`, `at the end of the run`).
+    Released(Vec<String>, String),
 }
 
 #[derive(Default)]
@@ -127,12 +134,18 @@ struct Log {
 pub struct Recorder {
     log: Arc<Mutex<Log>>,
     reads: Arc<AtomicUsize>,
+    ended: Arc<std::sync::atomic::AtomicBool>,
     pub site: Site,
 }
 
 impl Recorder {
     fn with<R>(&self, f: impl FnOnce(&mut Log) -> R) -> R {
         f(&mut self.log.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// The script has ended: what is released from now on is the ledger's end-of-run release.
+    pub fn script_ended(&self) {
+        self.ended.store(true, Ordering::Relaxed);
     }
 
     /// Counts one read sent to the target.
@@ -182,7 +195,7 @@ impl Recorder {
             line: self.site.line(),
             block: block.clone(),
         };
-        self.with(|log| log.events.push(Event::Charge(charge)));
+        self.with(|log| log.events.push(Event::Charge(Box::new(charge))));
     }
 
     /// A request that is not a read, as the shadow answered it.
@@ -193,13 +206,14 @@ impl Recorder {
         let line = self.site.line();
         let region = request.get("RegionId").unwrap_or_default().to_string();
         self.with(|log| {
-            // Account resources this request names are reused.
+            // Account resources this request names are reused, or deleted by a delete.
+            let deletes = matches!(action.effect, Effect::Delete(_));
             for value in request.params.values() {
                 if let Some((kind, name)) = log.imported.get(value).cloned() {
-                    if answer.is_ok() && log.reused.insert(value.clone()) {
+                    if answer.is_ok() && (deletes || log.reused.insert(value.clone())) {
                         log.events.push(Event::Resource(PlannedResource {
                             kind: kind.label().into(),
-                            status: "reused",
+                            status: if deletes { "deleted" } else { "reused" },
                             id: Some(value.clone()),
                             name,
                             region: region.clone(),
@@ -207,6 +221,8 @@ impl Recorder {
                             spec: String::new(),
                             action: request.action.clone(),
                             line,
+                            released: None,
+                            shadow_ids: Vec::new(),
                         }));
                     }
                 }
@@ -259,6 +275,8 @@ impl Recorder {
                             spec: spec_of(request),
                             action: request.action.clone(),
                             line,
+                            released: None,
+                            shadow_ids: ids,
                         }));
                     }
                 }
@@ -266,12 +284,17 @@ impl Recorder {
                     let ids = request
                         .params
                         .values()
-                        .flat_map(|v| v.split(|c| c == ',' || c == '"' || c == '[' || c == ']'))
+                        .flat_map(|v| v.split([',', '"', '[', ']']))
                         .map(str::trim)
                         .filter(|v| !v.is_empty())
                         .map(str::to_string)
                         .collect();
-                    log.events.push(Event::Released(ids));
+                    let by = match (self.ended.load(Ordering::Relaxed), line) {
+                        (false, Some(l)) => format!("by line {l}"),
+                        (false, None) => "by the script".into(),
+                        (true, _) => "at the end of the run".into(),
+                    };
+                    log.events.push(Event::Released(ids, by));
                 }
                 _ => {}
             }
@@ -300,13 +323,18 @@ impl Recorder {
                         if let (true, Some(e)) = (c.created(), &c.estimate) {
                             add(&mut plan.total, e);
                         }
-                        plan.charges.push(c.clone());
+                        plan.charges.push((**c).clone());
                     }
                     Event::Resource(r) => plan.resources.push(r.clone()),
                     Event::Alive(ids) => alive.extend(ids.iter().cloned()),
-                    Event::Released(ids) => {
+                    Event::Released(ids, by) => {
                         for id in ids {
                             alive.remove(id);
+                        }
+                        for r in plan.resources.iter_mut().filter(|r| r.released.is_none()) {
+                            if r.shadow_ids.iter().any(|s| ids.contains(s)) {
+                                r.released = Some(by.clone());
+                            }
                         }
                     }
                 }
@@ -315,7 +343,7 @@ impl Recorder {
                     add(&mut now, m);
                 }
                 if let Some(now) = now {
-                    if peak.as_ref().is_none_or(|p| now.amount > p.amount) {
+                    if peak.as_ref().map_or(true, |p| now.amount > p.amount) {
                         peak = Some(now);
                     }
                 }
