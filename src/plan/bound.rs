@@ -3,7 +3,8 @@
 //! Each chargeable request the plan made (created or attempted: a fallback script's sold-out
 //! attempt is part of its plan) admits one request at run time with the same action, the same
 //! cost-block lines (spec, image, disks, bandwidth; not the network, whose ids differ between
-//! the shadow and the target) and the same unit price, without asking. Anything else goes
+//! the shadow and the target), the same unit price and the same estimated runtime (so the same
+//! estimate: counts and total stay within the plan), without asking. Anything else goes
 //! beyond the plan: it is asked on the terminal with a note that shows the difference, and
 //! refused (`Refused.BeyondPlan`) when there is no terminal, whatever `--yes` or `--max-cost`
 //! said, since those applied to the plan's total.
@@ -64,7 +65,13 @@ fn key(block: &CostBlock) -> String {
         .filter(|(label, _)| label != "Network")
         .map(|(label, value)| format!("{label}={value}"))
         .collect();
-    format!("{}|{}|{}", block.action, lines.join(";"), block.unit_price)
+    format!(
+        "{}|{}|{}|{}",
+        block.action,
+        lines.join(";"),
+        block.unit_price,
+        block.runtime
+    )
 }
 
 /// The prompter of a run bound to a plan.
