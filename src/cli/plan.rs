@@ -181,15 +181,23 @@ fn unknowns(source: &str, simulated: usize) -> Vec<String> {
              are made up, so a script that branches on them may take another path when it runs"
         ));
     }
-    for (call, what) in [
-        ("timestamp(", "the time (timestamp())"),
-        ("elapsed", "elapsed time"),
-        ("rand", "random numbers"),
-    ] {
-        if source.contains(call) {
-            out.push(format!(
-                "the script reads {what}, which differs between the plan and the run"
-            ));
+    // Rhai's own clock is the one source of non-determinism a script can reach (there is no
+    // random number function in the engine ecsh builds); found in the AST, not in comments.
+    let engine = rhai::Engine::new_raw();
+    if let Ok(ast) = engine.compile(source) {
+        let mut reads_time = false;
+        ast.walk(&mut |path: &[rhai::ASTNode]| {
+            if let Some(rhai::ASTNode::Expr(rhai::Expr::FnCall(call, _))) = path.last() {
+                reads_time |= call.name.as_str() == "timestamp";
+            }
+            true
+        });
+        if reads_time {
+            out.push(
+                "the script reads the time (timestamp()), which differs between the plan and \
+                 the run (the shadow's waits take no time)"
+                    .into(),
+            );
         }
     }
     out
@@ -356,5 +364,22 @@ pub fn block(plan: &Plan) -> CostBlock {
         hourly: plan.peak_hourly.clone(),
         summary: format!("the plan of {}", plan.script),
         keep: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unknowns;
+
+    #[test]
+    fn the_plan_says_when_the_script_reads_the_time_or_branches_on_simulated_output() {
+        assert_eq!(
+            unknowns("let t = timestamp(); print(t.elapsed);", 0).len(),
+            1
+        );
+        // A comment or a name is not a call.
+        assert!(unknowns("// timestamp()\nlet brand = \"timestamp\";", 0).is_empty());
+        let simulated = unknowns("print(1);", 2);
+        assert!(simulated[0].starts_with("2 Cloud Assistant command(s) were simulated"));
     }
 }
