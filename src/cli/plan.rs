@@ -40,16 +40,8 @@ flag_set!(
                   go before FILE; everything after FILE is the script's."
 )]
 pub struct PlanArgs {
-    /// The Rhai script (`-` reads it from stdin), then the script's arguments (its `ARGS`).
-    #[arg(
-        value_name = "FILE [ARGS]",
-        required = true,
-        num_args = 1..,
-        trailing_var_arg = true,
-        allow_hyphen_values = true,
-        value_hint = clap::ValueHint::FilePath
-    )]
-    pub script: Vec<String>,
+    #[command(flatten)]
+    pub script: super::run::ScriptArgs,
     #[command(flatten)]
     pub flags: PlanFlags,
 }
@@ -62,8 +54,7 @@ pub struct Script<'a> {
 }
 
 pub fn run(global: &GlobalArgs, args: PlanArgs) -> anyhow::Result<i32> {
-    let file = args.script.first().map_or("-", String::as_str);
-    let (name, source) = match super::run::read_script(file) {
+    let (name, source) = match super::run::read_script(args.script.file()) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");
@@ -73,7 +64,7 @@ pub fn run(global: &GlobalArgs, args: PlanArgs) -> anyhow::Result<i32> {
     let script = Script {
         name: &name,
         source: &source,
-        args: args.script.get(1..).unwrap_or_default(),
+        args: args.script.args(),
     };
     let runtime = super::runtime()?;
     let target = runtime.block_on(crate::connect::connect(&global.target_options()?))?;

@@ -39,17 +39,8 @@ flag_set!(
                         FILE is the script's, as in `deno run` and `cargo run --`."
 )]
 pub struct RunArgs {
-    /// The Rhai script (`-` reads it from stdin), then the script's arguments: it sees them as
-    /// the `ARGS` array, all of them, even those spelled like ecsh's flags.
-    #[arg(
-        value_name = "FILE [ARGS]",
-        required = true,
-        num_args = 1..,
-        trailing_var_arg = true,
-        allow_hyphen_values = true,
-        value_hint = clap::ValueHint::FilePath
-    )]
-    pub script: Vec<String>,
+    #[command(flatten)]
+    pub script: ScriptArgs,
     /// How the embedded simulator runs Cloud Assistant commands: simulated (never executed;
     /// results say `Simulated: true`) or local (/bin/sh in a scratch folder per instance).
     #[arg(long, value_enum, value_name = "MODE")]
@@ -65,6 +56,34 @@ pub struct RunArgs {
 }
 
 impl RunArgs {
+    /// The script's path, `-` for stdin.
+    pub fn file(&self) -> &str {
+        self.script.file()
+    }
+
+    /// The script's `ARGS`.
+    pub fn args(&self) -> &[String] {
+        self.script.args()
+    }
+}
+
+/// `FILE [ARGS]…`, the one positional of `run` and `plan`.
+#[derive(Debug, Args)]
+pub struct ScriptArgs {
+    /// The Rhai script (`-` reads it from stdin), then the script's arguments: it sees them as
+    /// the `ARGS` array, all of them, even those spelled like ecsh's flags.
+    #[arg(
+        value_name = "FILE [ARGS]",
+        required = true,
+        num_args = 1..,
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_hint = clap::ValueHint::FilePath
+    )]
+    pub script: Vec<String>,
+}
+
+impl ScriptArgs {
     /// The script's path, `-` for stdin.
     pub fn file(&self) -> &str {
         self.script.first().map_or("-", String::as_str)

@@ -339,7 +339,28 @@ struct Outcome {
     xml: Option<&'static str>,
 }
 
+impl Outcome {
+    /// An answer to `raw` still to be filled in.
+    fn of(raw: &RawRequest, product: Option<Product>) -> Outcome {
+        Outcome {
+            product,
+            host: raw.header("host").unwrap_or_default(),
+            result: Ok(Value::Null),
+            retry_after_ms: None,
+            snapshot: None,
+            server_time: None,
+            xml: None,
+        }
+    }
+}
+
 impl Shared {
+    fn imported(&self) -> MutexGuard<'_, std::collections::BTreeSet<String>> {
+        self.imported
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     fn lock(&self) -> MutexGuard<'_, WorldSlot> {
         // A panic in a handler poisons the lock; the world is still the best state there is.
         self.world
@@ -348,15 +369,7 @@ impl Shared {
     }
 
     fn process(&self, raw: &RawRequest) -> Outcome {
-        let mut outcome = Outcome {
-            product: None,
-            host: raw.header("host").unwrap_or_default(),
-            result: Ok(Value::Null),
-            retry_after_ms: None,
-            snapshot: None,
-            server_time: None,
-            xml: None,
-        };
+        let mut outcome = Outcome::of(raw, None);
         outcome.result = self.dispatch(raw, &mut outcome);
         outcome.server_time = Some(self.lock().world.wall_now());
         outcome
@@ -389,30 +402,25 @@ impl Shared {
             outcome.retry_after_ms = injected.retry_after_ms;
             return Err(injected.error);
         }
-        let request = SimRequest {
-            product: parsed.product,
-            action: parsed.action.name.to_owned(),
-            params: parsed.params,
-            access_key_id,
-            host: parsed.host,
-        };
+        let action = parsed.action;
+        let request = model_request(parsed, access_key_id);
         if request.product == Product::Sts {
             return self.sts.handle(&request);
         }
         let mut slot = self.lock();
         let answer = slot.world.handle(&request);
         if let Some(upstream) = &self.upstream {
-            if parsed.action.effect != Effect::Read {
+            if action.effect != Effect::Read {
                 upstream.observe(&request, &answer);
             }
         }
         let body = answer?;
-        if self.state.is_some() && parsed.action.effect != Effect::Read {
+        if self.state.is_some() && action.effect != Effect::Read {
             slot.generation += 1;
             let bytes = persist::snapshot(&slot.world).map_err(|e| internal(&format!("{e:#}")))?;
             outcome.snapshot = Some((slot.generation, bytes));
         }
-        if parsed.action.effect != Effect::Read {
+        if action.effect != Effect::Read {
             if let Some(lost) = self.faults.lose_answer() {
                 return Err(lost);
             }
@@ -429,32 +437,15 @@ impl Shared {
         if parsed.product == Product::Sts {
             return None;
         }
-        let mut outcome = Outcome {
-            product: Some(parsed.product),
-            host: raw.header("host").unwrap_or_default(),
-            result: Ok(Value::Null),
-            retry_after_ms: None,
-            snapshot: None,
-            server_time: None,
-            xml: None,
-        };
+        let mut outcome = Outcome::of(raw, Some(parsed.product));
         if let Some(region) = parsed.params.get("RegionId") {
-            let first = {
-                let mut imported = self
-                    .imported
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
-                imported.insert(region.clone())
-            };
+            let first = self.imported().insert(region.clone());
             if first {
                 match upstream.account(region).await {
                     Ok(account) => self.lock().world.import_account(region, &account),
                     Err(e) => {
                         // Asked again by the next request naming the region.
-                        self.imported
-                            .lock()
-                            .unwrap_or_else(std::sync::PoisonError::into_inner)
-                            .remove(region);
+                        self.imported().remove(region);
                         outcome.result = Err(e);
                         return Some(outcome);
                     }
@@ -474,13 +465,7 @@ impl Shared {
                 return Some(outcome);
             }
         };
-        let request = SimRequest {
-            product: parsed.product,
-            action: parsed.action.name.to_owned(),
-            params: parsed.params,
-            access_key_id,
-            host: parsed.host,
-        };
+        let request = model_request(parsed, access_key_id);
         outcome.result = upstream.catalogue(&request).await;
         outcome.server_time = Some(self.lock().world.wall_now());
         Some(outcome)
@@ -507,6 +492,17 @@ impl Shared {
         })
         .await
         .context("the state-saving task failed")?
+    }
+}
+
+/// What the model sees of an authenticated request.
+fn model_request(parsed: protocol::ParsedRequest, access_key_id: String) -> SimRequest {
+    SimRequest {
+        product: parsed.product,
+        action: parsed.action.name.to_owned(),
+        params: parsed.params,
+        access_key_id,
+        host: parsed.host,
     }
 }
 

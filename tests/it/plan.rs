@@ -76,6 +76,18 @@ fn listed(sim: &Sim, product: &str, action: &str, query: &str) -> Vec<String> {
     serde_json::from_slice(&out.stdout).expect("a JSON list")
 }
 
+/// The target holds no instance (none was created, or what was created was released).
+#[track_caller]
+fn assert_no_instances(sim: &Sim) {
+    let ids = listed(
+        sim,
+        "ecs",
+        "DescribeInstances",
+        "Instances.Instance[].InstanceId",
+    );
+    assert!(ids.is_empty(), "{ids:?}");
+}
+
 #[test]
 fn the_quickstart_plan_lists_what_it_would_create_at_the_targets_price_and_sends_only_reads() {
     let sim = Sim::start();
@@ -134,13 +146,7 @@ fn the_quickstart_plan_lists_what_it_would_create_at_the_targets_price_and_sends
     assert_eq!(plan["reads_sent"], actions.len(), "{err}");
     // Nothing was created on the target.
     assert!(listed(&sim, "vpc", "DescribeVpcs", "Vpcs.Vpc[].VpcId").is_empty());
-    assert!(listed(
-        &sim,
-        "ecs",
-        "DescribeInstances",
-        "Instances.Instance[].InstanceId"
-    )
-    .is_empty());
+    assert_no_instances(&sim);
 }
 
 #[test]
@@ -301,13 +307,7 @@ fn run_with_plan_asks_once_for_the_fallback_script_then_runs_it() {
     assert!(rest.contains("approved (the plan)"), "{rest}");
     // The sold-out attempt and the fallback, both within the plan.
     assert_eq!(sim.received("RunInstances"), 2);
-    assert!(listed(
-        &sim,
-        "ecs",
-        "DescribeInstances",
-        "Instances.Instance[].InstanceId"
-    )
-    .is_empty());
+    assert_no_instances(&sim);
 }
 
 #[test]
@@ -348,11 +348,5 @@ if out.DecodedOutput.contains("42") {
         "the error shows the difference: {stdout}"
     );
     assert_eq!(sim.received("RunInstances"), 1, "the planned one only");
-    assert!(listed(
-        &sim,
-        "ecs",
-        "DescribeInstances",
-        "Instances.Instance[].InstanceId"
-    )
-    .is_empty());
+    assert_no_instances(&sim);
 }
