@@ -350,3 +350,43 @@ if out.DecodedOutput.contains("42") {
     assert_eq!(sim.received("RunInstances"), 1, "the planned one only");
     assert_no_instances(&sim);
 }
+
+#[test]
+fn plan_works_on_the_embedded_simulator_and_says_when_the_script_fails() {
+    let out = crate::support::ecsh(
+        &["plan", "--output", "json", &repo_script("quickstart.rhai")],
+        &[("ECSH_SIM_TIME_SCALE", "0")],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("embedded simulator"),
+        "{}",
+        text(&out.stderr)
+    );
+    let plan: Value = serde_json::from_slice(&out.stdout).expect("plan JSON");
+    assert_eq!(plan["target"], "sim (embedded)");
+    assert_eq!(kinds(&plan).len(), 4, "{plan:#}");
+    assert!(
+        plan["total"]["amount"].as_f64().is_some_and(|a| a > 0.0),
+        "{plan:#}"
+    );
+    // A script that fails in the shadow: exit 1, and the plan says why.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("fails.rhai");
+    std::fs::write(
+        &path,
+        "let zones = describe_zones(#{ region: \"cn-hangzhou\" });\nthrow \"no network for this\";\n",
+    )
+    .expect("write");
+    let out = crate::support::ecsh(
+        &["plan", "--output", "json", path.to_str().expect("utf-8")],
+        &[("ECSH_SIM_TIME_SCALE", "0")],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let plan: Value = serde_json::from_slice(&out.stdout).expect("plan JSON");
+    let error = plan["error"].as_str().unwrap_or_default();
+    assert!(
+        error.contains("no network for this") && error.contains(":2"),
+        "{plan:#}"
+    );
+}
