@@ -16,9 +16,15 @@ fn repo_script(name: &str) -> String {
         .to_string()
 }
 
-/// `ecsh plan --output json FILE` against `sim`: the plan, and stderr.
+/// `ecsh plan --output json FILE [ARGS…]` against `sim`: the plan, and stderr.
 fn plan(sim: &Sim, file: &str) -> (Value, String) {
-    let out = sim.ecsh(&["plan", "--output", "json", file]);
+    plan_with(sim, &[file])
+}
+
+fn plan_with(sim: &Sim, script: &[&str]) -> (Value, String) {
+    let mut args = vec!["plan", "--output", "json"];
+    args.extend_from_slice(script);
+    let out = sim.ecsh(&args);
     let err = text(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{err}\n{}", text(&out.stdout));
     let plan = serde_json::from_slice(&out.stdout)
@@ -225,36 +231,68 @@ fn a_network_already_in_the_target_is_reused_in_the_plan() {
     );
 }
 
-const NOSTOCK: &str = "nostock=ecs.g7.large@cn-hangzhou-h";
+/// Sold out on the target only (the catalogue has it in stock there), so only a plan that
+/// sees the target's stock plans the fallback.
+const NOSTOCK: &str = "nostock=ecs.g7.xlarge@cn-hangzhou-i";
+/// nostock_fallback.rhai's ARGS: the type and its preferred zone.
+const FALLBACK_ARGS: [&str; 2] = ["ecs.g7.xlarge", "cn-hangzhou-i"];
+
+/// The zones of the plan's instances, and the outcomes of its chargeable actions.
+fn zones_and_outcomes(plan: &Value) -> (Vec<String>, Vec<String>) {
+    let field = |list: &str, filter: &dyn Fn(&Value) -> bool, key: &str| -> Vec<String> {
+        plan[list]
+            .as_array()
+            .expect("a list")
+            .iter()
+            .filter(|v| filter(v))
+            .map(|v| v[key].as_str().unwrap_or_default().to_string())
+            .collect()
+    };
+    (
+        field("resources", &|r| r["kind"] == "ECS", "zone"),
+        field("charges", &|_| true, "outcome"),
+    )
+}
 
 #[test]
 fn with_the_preferred_zone_sold_out_in_the_target_the_plan_shows_the_fallback() {
-    let sim = Sim::start_with(&["--fault", NOSTOCK]);
-    let (plan, _) = plan(&sim, &repo_script("nostock_fallback.rhai"));
-    let charges = plan["charges"].as_array().expect("charges");
-    let outcomes: Vec<&str> = charges
-        .iter()
-        .filter_map(|c| c["outcome"].as_str())
-        .collect();
+    let script = repo_script("nostock_fallback.rhai");
+    let args = [script.as_str(), FALLBACK_ARGS[0], FALLBACK_ARGS[1]];
+    // In stock on the target: the preferred zone.
+    let plain = Sim::start();
+    let (plan, _) = plan_with(&plain, &args);
     assert_eq!(
-        outcomes,
-        ["failed: OperationDenied.NoStock", "created"],
+        zones_and_outcomes(&plan),
+        (
+            vec!["cn-hangzhou-i".to_string()],
+            vec!["created".to_string()]
+        ),
         "{plan:#}"
     );
-    let instances: Vec<&Value> = plan["resources"]
+    // Sold out there on the target: the sold-out attempt, then the next zone with stock.
+    let sim = Sim::start_with(&["--fault", NOSTOCK]);
+    let (plan, _) = plan_with(&sim, &args);
+    assert_eq!(
+        zones_and_outcomes(&plan),
+        (
+            vec!["cn-hangzhou-h".to_string()],
+            vec![
+                "failed: OperationDenied.NoStock".to_string(),
+                "created".to_string()
+            ]
+        ),
+        "{plan:#}"
+    );
+    let instance = plan["resources"]
         .as_array()
         .expect("resources")
         .iter()
-        .filter(|r| r["kind"] == "ECS")
-        .collect();
-    assert_eq!(instances.len(), 1, "{plan:#}");
-    assert_eq!(instances[0]["spec"], "ecs.g7.large x 1");
+        .find(|r| r["kind"] == "ECS")
+        .cloned()
+        .expect("an instance");
+    assert_eq!(instance["spec"], "ecs.g7.xlarge x 1");
     assert_eq!(
-        instances[0]["zone"], "cn-hangzhou-i",
-        "the next zone with stock"
-    );
-    assert_eq!(
-        plan["total"], charges[1]["estimate"],
+        plan["total"], plan["charges"][1]["estimate"],
         "only what is created counts"
     );
     assert_only_reads(&sim);
@@ -270,6 +308,7 @@ fn run_with_plan_asks_once_for_the_fallback_script_then_runs_it() {
     cmd.args(["--endpoint", &sim.endpoint, "--journal-dir"])
         .arg(sim.dir.path().join("journal"))
         .args(["run", "--plan", &repo_script("nostock_fallback.rhai")])
+        .args(FALLBACK_ARGS)
         .env("HOME", sim.dir.path())
         .env("ALIBABA_CLOUD_ACCESS_KEY_ID", crate::guard::bypass::KEY_ID)
         .env(
@@ -303,7 +342,7 @@ fn run_with_plan_asks_once_for_the_fallback_script_then_runs_it() {
         !rest.contains("Proceed with creation?"),
         "asked again: {rest}"
     );
-    assert!(rest.contains("Ran in cn-hangzhou-i"), "{rest}");
+    assert!(rest.contains("Ran in cn-hangzhou-h"), "{rest}");
     assert!(rest.contains("approved (the plan)"), "{rest}");
     // The sold-out attempt and the fallback, both within the plan.
     assert_eq!(sim.received("RunInstances"), 2);
