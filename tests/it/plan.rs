@@ -349,14 +349,9 @@ fn run_with_plan_asks_once_for_the_fallback_script_then_runs_it() {
     assert_no_instances(&sim);
 }
 
-#[test]
-fn a_run_that_creates_more_than_its_plan_is_stopped_at_the_extra_action() {
-    // The target runs commands for real; the plan's shadow only simulates them, so the
-    // script's branch on the output is not in the plan.
-    let sim = Sim::start_with(&["--sim-exec", "local"]);
-    let path = sim.script(
-        "more.rhai",
-        r#"let infra = create_instance_with_infra(#{ instance_type: "ecs.g7.large", zone_id: "cn-hangzhou-i",
+/// A script whose second RunInstances depends on a command's real output, which the plan's
+/// shadow only simulates: the plan holds one instance, the run wants two.
+const MORE_THAN_PLANNED: &str = r#"let infra = create_instance_with_infra(#{ instance_type: "ecs.g7.large", zone_id: "cn-hangzhou-i",
     region: "cn-hangzhou", estimated_runtime: "5m" });
 let out = run_command_and_wait(#{ instance_id: infra.instance_id, command_content: "echo $((40 + 2))" });
 if out.DecodedOutput.contains("42") {
@@ -369,8 +364,14 @@ if out.DecodedOutput.contains("42") {
         print(e.message);
     }
 }
-"#,
-    );
+"#;
+
+#[test]
+fn a_run_that_creates_more_than_its_plan_is_stopped_at_the_extra_action() {
+    // The target runs commands for real; the plan's shadow only simulates them, so the
+    // script's branch on the output is not in the plan.
+    let sim = Sim::start_with(&["--sim-exec", "local"]);
+    let path = sim.script("more.rhai", MORE_THAN_PLANNED);
     let out = sim.ecsh(&["run", "--plan", "--yes", &path]);
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
     assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
@@ -428,4 +429,45 @@ fn plan_works_on_the_embedded_simulator_and_says_when_the_script_fails() {
         error.contains("no network for this") && error.contains(":2"),
         "{plan:#}"
     );
+}
+
+#[test]
+fn on_a_terminal_the_action_beyond_the_plan_is_asked_again_showing_the_difference() {
+    use expectrl::Session;
+    use std::process::Command;
+    use std::time::Duration;
+    let sim = Sim::start_with(&["--sim-exec", "local"]);
+    let path = sim.script("more.rhai", MORE_THAN_PLANNED);
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ecsh"));
+    cmd.args(["--endpoint", &sim.endpoint, "--journal-dir"])
+        .arg(sim.dir.path().join("journal"))
+        .args(["run", "--plan", &path])
+        .env("HOME", sim.dir.path())
+        .env("ALIBABA_CLOUD_ACCESS_KEY_ID", crate::guard::bypass::KEY_ID)
+        .env(
+            "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
+            crate::guard::bypass::KEY_SECRET,
+        )
+        .env("ECSH_SIM_TIME_SCALE", "0")
+        .env_remove("ALIBABA_CLOUD_PROFILE");
+    let mut s = Session::spawn(cmd).expect("ecsh on a pty");
+    // Only a bound so a broken prompt fails instead of hanging; not a speed assertion.
+    s.set_expect_timeout(Some(Duration::from_secs(180)));
+    s.expect("Proceed with creation? [y/N] ")
+        .expect("the plan's question");
+    s.send_line("y").expect("answer");
+    let again = s
+        .expect("Proceed with creation? [y/N] ")
+        .expect("the extra action is asked");
+    let block = String::from_utf8_lossy(again.before()).to_string();
+    assert!(block.contains("beyond the approved plan"), "{block}");
+    assert!(
+        block.contains("nothing more"),
+        "the plan had nothing left: {block}"
+    );
+    s.send_line("n").expect("answer");
+    s.expect("extra: Refused.Declined").expect("declined");
+    s.expect(expectrl::Eof).expect("ecsh exits");
+    assert_eq!(sim.received("RunInstances"), 1, "the planned one only");
+    assert_no_instances(&sim);
 }
