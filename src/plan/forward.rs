@@ -7,7 +7,7 @@
 //! the target only ever receives reads (`tests/it/plan.rs` checks its request log).
 
 use super::Recorder;
-use crate::ops::{self, Effect, Product};
+use crate::ops::{self, actions as A, Action, Effect};
 use crate::rpc::{params::RESERVED, CallError, Client, Params};
 use crate::sim::upstream::{Account, Pending, Upstream};
 use crate::sim::{SimError, SimRequest};
@@ -37,42 +37,27 @@ impl Forwarder {
 
     /// Sends one read to the target. Anything the registry does not mark as a read is refused
     /// here, before it could be sent.
-    async fn read(
-        &self,
-        product: Product,
-        action: &str,
-        params: Params,
-    ) -> Result<Value, SimError> {
-        match ops::find(product, action) {
-            Some(a) if a.effect == Effect::Read => {}
-            _ => {
-                return Err(SimError::new(
-                    400,
-                    "Plan.NotARead",
-                    format!(
-                        "a plan sends only reads to the target, and {action} is not one; this \
-                         is a bug in ecsh"
-                    ),
-                ))
-            }
+    async fn read(&self, action: &Action, params: Params) -> Result<Value, SimError> {
+        let name = action.name;
+        if action.effect != Effect::Read {
+            return Err(SimError::new(
+                400,
+                "Plan.NotARead",
+                format!(
+                    "a plan sends only reads to the target, and {name} is not one; this is a \
+                     bug in ecsh"
+                ),
+            ));
         }
         self.recorder.read_sent();
         self.target
-            .call(product, action, params)
+            .call(action.product, name, params)
             .await
-            .map_err(|e| as_sim_error(action, &e))
+            .map_err(|e| as_sim_error(name, &e))
     }
 
     /// Every entry of a registered, paged list action, page after page.
-    async fn all(
-        &self,
-        product: Product,
-        action: &str,
-        region: &str,
-    ) -> Result<Vec<Value>, SimError> {
-        let Some(a) = ops::find(product, action) else {
-            return Ok(Vec::new());
-        };
+    async fn all(&self, a: &Action, region: &str) -> Result<Vec<Value>, SimError> {
         let list = a.list_path.unwrap_or_default();
         let (max, token) = match a.paging.sizes() {
             Some((max, _, token)) => (max, token),
@@ -91,7 +76,7 @@ impl Forwarder {
                 params.push(("PageNumber".into(), page.to_string()));
                 params.push(("PageSize".into(), max.to_string()));
             }
-            let answer = self.read(product, action, params).await?;
+            let answer = self.read(a, params).await?;
             let got = list
                 .split('.')
                 .fold(&answer, |v, k| &v[k])
@@ -112,8 +97,7 @@ impl Forwarder {
     async fn fetch_account(&self, region: &str) -> Result<Account, SimError> {
         let stock = self
             .read(
-                Product::Ecs,
-                "DescribeAvailableResource",
+                &A::DESCRIBE_AVAILABLE_RESOURCE,
                 vec![
                     ("RegionId".into(), region.into()),
                     ("DestinationResource".into(), "InstanceType".into()),
@@ -121,11 +105,9 @@ impl Forwarder {
             )
             .await?;
         let account = Account {
-            vpcs: self.all(Product::Vpc, "DescribeVpcs", region).await?,
-            vswitches: self.all(Product::Vpc, "DescribeVSwitches", region).await?,
-            security_groups: self
-                .all(Product::Ecs, "DescribeSecurityGroups", region)
-                .await?,
+            vpcs: self.all(&A::DESCRIBE_VPCS, region).await?,
+            vswitches: self.all(&A::DESCRIBE_VSWITCHES, region).await?,
+            security_groups: self.all(&A::DESCRIBE_SECURITY_GROUPS, region).await?,
             sold_out: sold_out(&stock),
         };
         self.recorder.imported(&account);
@@ -146,7 +128,17 @@ impl Upstream for Forwarder {
             if let Some(hit) = self.cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
                 return hit;
             }
-            let answer = self.read(request.product, &request.action, params).await;
+            let answer = match ops::find(request.product, &request.action) {
+                Some(action) => self.read(action, params).await,
+                None => Err(SimError::new(
+                    400,
+                    "Plan.NotARead",
+                    format!(
+                        "{} is not in the registry, so a plan does not send it",
+                        request.action
+                    ),
+                )),
+            };
             if let Ok(mut cache) = self.cache.lock() {
                 cache.insert(key, answer.clone());
             }
