@@ -8,6 +8,8 @@
 //! - [`guard`]: host policies and cost confirmation in front of every chargeable call.
 //! - [`host`]: the Rhai host: seed functions, stdlib flows, script runner, doc search.
 //! - [`ledger`]: the scope ledger: tracks what a run creates, releases it, survives crashes.
+//! - [`plan`]: `ecsh plan`: a script run against a shadow of the target, and the plan a real
+//!   run is held to.
 //! - [`repl`]: the interactive shell (`ecsh` with no subcommand).
 
 pub mod cli;
@@ -16,6 +18,7 @@ pub mod guard;
 pub mod host;
 pub mod ledger;
 pub mod ops;
+pub mod plan;
 pub mod repl;
 pub mod rpc;
 pub mod secret;

@@ -9,6 +9,7 @@ mod flags;
 mod help;
 mod ledger;
 mod log;
+mod plan;
 mod progress;
 mod release;
 mod render;
@@ -66,6 +67,9 @@ pub enum Command {
     /// Run a Rhai script: everything after FILE goes to the script as `ARGS` (FILE `-` reads the
     /// script from stdin).
     Run(run::RunArgs),
+    /// Show what a script would create and what it would cost, creating nothing: it runs
+    /// against a shadow of the target that reads the target's catalogue, prices and account.
+    Plan(plan::PlanArgs),
     /// Check a Rhai script without running it: syntax, unknown functions and options, wrong
     /// argument counts and types.
     Check(run::CheckArgs),
@@ -127,6 +131,7 @@ pub fn main() -> i32 {
     log::init(global.verbose);
     let result = match command {
         Command::Run(args) => run::run(&global, args),
+        Command::Plan(args) => plan::run(&global, args),
         Command::Check(args) => run::check(args),
         Command::Cleanup(args) => ledger::cleanup(&global, args),
         Command::Ledger(_) => ledger::list(&global),
@@ -154,6 +159,7 @@ impl Command {
     fn flags(&self) -> Vec<&dyn flags::Group> {
         match self {
             Command::Run(a) => a.flags.groups(),
+            Command::Plan(a) => a.flags.groups(),
             Command::Cleanup(a) => a.flags.groups(),
             Command::Ledger(a) => a.flags.groups(),
             Command::Call(a) => a.flags.groups(),

@@ -39,6 +39,37 @@ flag_set!(
                         FILE is the script's, as in `deno run` and `cargo run --`."
 )]
 pub struct RunArgs {
+    #[command(flatten)]
+    pub script: ScriptArgs,
+    /// How the embedded simulator runs Cloud Assistant commands: simulated (never executed;
+    /// results say `Simulated: true`) or local (/bin/sh in a scratch folder per instance).
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub sim_exec: Option<super::sim::SimExec>,
+    /// Plan first (as `ecsh plan` does, against a shadow of the target), show one cost block
+    /// for the whole run and ask once (or apply --yes / --max-cost to its total), then run
+    /// held to the plan: what goes beyond it is asked again, or refused (Refused.BeyondPlan)
+    /// without a terminal.
+    #[arg(long)]
+    pub plan: bool,
+    #[command(flatten)]
+    pub flags: RunFlags,
+}
+
+impl RunArgs {
+    /// The script's path, `-` for stdin.
+    pub fn file(&self) -> &str {
+        self.script.file()
+    }
+
+    /// The script's `ARGS`.
+    pub fn args(&self) -> &[String] {
+        self.script.args()
+    }
+}
+
+/// `FILE [ARGS]…`, the one positional of `run` and `plan`.
+#[derive(Debug, Args)]
+pub struct ScriptArgs {
     /// The Rhai script (`-` reads it from stdin), then the script's arguments: it sees them as
     /// the `ARGS` array, all of them, even those spelled like ecsh's flags.
     #[arg(
@@ -50,15 +81,9 @@ pub struct RunArgs {
         value_hint = clap::ValueHint::FilePath
     )]
     pub script: Vec<String>,
-    /// How the embedded simulator runs Cloud Assistant commands: simulated (never executed;
-    /// results say `Simulated: true`) or local (/bin/sh in a scratch folder per instance).
-    #[arg(long, value_enum, value_name = "MODE")]
-    pub sim_exec: Option<super::sim::SimExec>,
-    #[command(flatten)]
-    pub flags: RunFlags,
 }
 
-impl RunArgs {
+impl ScriptArgs {
     /// The script's path, `-` for stdin.
     pub fn file(&self) -> &str {
         self.script.first().map_or("-", String::as_str)
@@ -109,6 +134,11 @@ impl Script {
     }
 }
 
+/// The script at `file` (`-`: stdin), as (name, source), for `ecsh plan`.
+pub(super) fn read_script(file: &str) -> Result<(String, String), String> {
+    Script::read(file).map(|s| (s.name, s.source))
+}
+
 /// Script arguments spelled like one of `run`'s own flags went to the script, as the one rule
 /// says; a warning says where the flag belongs, since that is rarely what was meant.
 fn warn_flag_like_args(args: &RunArgs) {
@@ -157,11 +187,25 @@ pub fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<i32> {
     };
     let label = format!("script {}", script.name);
     let exec = args.sim_exec;
-    let prepared = match super::session::prepare_with(global, &label, |o| {
+    let adjust = |o: &mut crate::connect::TargetOptions| {
         if exec == Some(super::sim::SimExec::Local) {
             o.sim_world.exec = crate::sim::model::ExecMode::Local;
         }
-    })? {
+    };
+    let approved = crate::plan::bound::Approved::default();
+    let prepared = if args.plan {
+        // The flags are checked now; they apply to the plan's total (below).
+        if let Err(e) = global.guard() {
+            eprintln!("ecsh: {e}");
+            return Ok(exit::USAGE);
+        }
+        let bound = crate::plan::bound::Bound::new(approved.clone());
+        let guard = Arc::new(crate::guard::Guard::new(Box::new(bound)));
+        super::session::prepare_guarded(global, &label, adjust, guard)?
+    } else {
+        super::session::prepare_with(global, &label, adjust)?
+    };
+    let prepared = match prepared {
         Ok(p) => p,
         Err(code) => return Ok(code),
     };
@@ -173,6 +217,17 @@ pub fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<i32> {
         );
         prepared.close();
         return Ok(exit::USAGE);
+    }
+    if args.plan {
+        let script = super::plan::Script {
+            name: &script.name,
+            source: &script.source,
+            args: args.args(),
+        };
+        if let Err(code) = approve_plan(global, &prepared, &script, &approved) {
+            prepared.close();
+            return Ok(code);
+        }
     }
     let cancel = CancelState::with_flag(prepared.cancel.clone());
     let signals = {
@@ -241,6 +296,57 @@ pub fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<i32> {
     }
     prepared.close();
     Ok(code)
+}
+
+/// `run --plan`: plans, prints the plan on stderr (stdout is the script's), asks once with the
+/// whole run's cost block, and binds the run to the plan. `Err` is the exit code when the plan
+/// failed or was not approved; nothing was created then.
+fn approve_plan(
+    global: &GlobalArgs,
+    prepared: &super::session::Prepared,
+    script: &super::plan::Script,
+    approved: &crate::plan::bound::Approved,
+) -> Result<(), i32> {
+    let plan = match super::plan::shadow(&prepared.runtime, &prepared.target, script) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("ecsh: the plan failed, nothing was run: {e:#}");
+            return Err(exit::FAILURE);
+        }
+    };
+    eprint!(
+        "{}",
+        crate::guard::block::escape_terminal(&super::plan::render(&plan))
+    );
+    if plan.error.is_some() {
+        eprintln!("ecsh run --plan: the script fails in the plan, so it was not run");
+        return Err(exit::FAILURE);
+    }
+    if !plan.charges.is_empty() {
+        let mut prompter =
+            match crate::guard::prompt::from_flags(global.yes, global.max_cost.as_deref()) {
+                Ok(p) => p,
+                Err(e) => {
+                    eprintln!("ecsh: {e}");
+                    return Err(exit::USAGE);
+                }
+            };
+        let verdict = prompter.confirm(&super::plan::block(&plan));
+        if !verdict.approved {
+            eprintln!(
+                "ecsh run --plan: the plan was not approved, nothing was created: {}",
+                verdict.reason
+            );
+            return Err(if verdict.interrupted {
+                exit::INTERRUPTED
+            } else {
+                exit::FAILURE
+            });
+        }
+        eprintln!("ecsh run --plan: plan approved ({})", verdict.reason);
+    }
+    approved.bind(&plan);
+    Ok(())
 }
 
 pub fn check(args: CheckArgs) -> anyhow::Result<i32> {

@@ -43,6 +43,16 @@ pub fn prepare_with(
             return Ok(Err(exit::USAGE));
         }
     };
+    prepare_guarded(global, label, adjust, guard)
+}
+
+/// [`prepare_with`], with a guard the caller built (`ecsh run --plan` binds it to a plan).
+pub fn prepare_guarded(
+    global: &GlobalArgs,
+    label: &str,
+    adjust: impl FnOnce(&mut crate::connect::TargetOptions),
+    guard: Arc<Guard>,
+) -> anyhow::Result<Result<Prepared, i32>> {
     let lease = match global
         .auto_release
         .as_deref()
@@ -123,6 +133,12 @@ impl JournalDir {
                 temporary: false,
             });
         }
+        JournalDir::temporary()
+    }
+
+    /// A private temporary journal directory, removed when this value is dropped (the
+    /// embedded simulator's runs, and the shadow run of `ecsh plan`).
+    pub fn temporary() -> anyhow::Result<JournalDir> {
         let dir = std::env::temp_dir().join(format!(
             "ecsh-embedded-{}-{:08x}",
             std::process::id(),

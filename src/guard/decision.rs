@@ -23,6 +23,9 @@ pub enum Via {
     Policy,
     /// Its price quote failed, so it was refused without asking.
     QuoteFailed,
+    /// `ecsh run --plan`: approved as part of the plan approved at the start, or refused
+    /// because it goes beyond that plan and nobody could be asked (`Refused.BeyondPlan`).
+    Plan,
 }
 
 impl Via {
@@ -34,6 +37,7 @@ impl Via {
             Via::NoTerminal => "no terminal",
             Via::Policy => "policy",
             Via::QuoteFailed => "quote failed",
+            Via::Plan => "the plan",
         }
     }
 }

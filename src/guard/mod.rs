@@ -98,6 +98,7 @@ fn refusal_code(via: Via, block: &CostBlock) -> &'static str {
         Via::NoTerminal => "Refused.NoApprover",
         Via::Policy => "Refused.Policy",
         Via::QuoteFailed => "Refused.QuoteFailed",
+        Via::Plan => "Refused.BeyondPlan",
         Via::Prompt | Via::Yes => "Refused.Declined",
     }
 }

@@ -43,6 +43,9 @@ pub const STDLIB: &[(&str, &str)] = &[
 /// The raw API function. (Not `call`: Rhai reserves `call(fn_ptr, …)` for function pointers.)
 pub const RAW_CALL: &str = "call_api";
 
+/// The source name of the stdlib's AST (errors inside a flow say `stdlib`).
+const STDLIB_SOURCE: &str = "stdlib";
+
 /// Resource limits of the engine, so a runaway script stops with an error.
 #[derive(Clone, Copy, Debug)]
 pub struct EngineLimits {
@@ -158,7 +161,7 @@ fn stdlib_ast(engine: Option<&Engine>) -> Result<AST, String> {
                 let part = engine.compile(src).map_err(|e| format!("{name}: {e}"))?;
                 ast = ast.merge(&part);
             }
-            ast.set_source("stdlib");
+            ast.set_source(STDLIB_SOURCE);
             Ok(ast)
         })
         .clone()
@@ -211,8 +214,32 @@ pub fn build(
 /// host state it shares (API call count: `host.gateway.call_count()`).
 pub fn for_session(session: &super::Session) -> Result<(HostEngine, Rc<Host>), String> {
     let host = Rc::new(Host::new(session));
-    let engine = build(host.clone(), session.cancel.clone(), &session.limits)?;
+    let mut engine = build(host.clone(), session.cancel.clone(), &session.limits)?;
+    if let Some(sink) = session.on_line.clone() {
+        follow_lines(&mut engine.engine, sink);
+    }
     Ok((engine, host))
+}
+
+/// Steps through the script with Rhai's debugger, telling `sink` the line of each statement of
+/// the user's own code: not the stdlib's (a flow's calls belong to the line that called the
+/// flow), and not expressions (a call's arguments spread over the lines after its statement).
+#[allow(deprecated)] // Rhai marks its debugger API as volatile, not deprecated.
+fn follow_lines(engine: &mut Engine, sink: super::LineSink) {
+    engine.register_debugger(
+        |_, debugger| debugger,
+        move |_, _, node, source, pos| {
+            // Rhai steps on no-op statements inside expressions (string interpolation).
+            let statement =
+                matches!(node, rhai::ASTNode::Stmt(s) if !matches!(s, rhai::Stmt::Noop(_)));
+            if source != Some(STDLIB_SOURCE) && statement {
+                if let Some(line) = pos.line() {
+                    sink(line);
+                }
+            }
+            Ok(rhai::debugger::DebuggerCommand::StepInto)
+        },
+    );
 }
 
 /// Checks options and runs one table function.

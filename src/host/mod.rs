@@ -121,7 +121,13 @@ pub struct Session {
     /// The commands a wait saw finish without having run (a simulator's `Simulated: true`),
     /// as `invoke id/instance id`, for the run's summary.
     pub simulated: SimulatedCommands,
+    /// Told the line of the user's script as it steps (`ecsh plan` names the line that causes
+    /// each entry); `None` (every real run) registers no debugger, so costs nothing.
+    pub on_line: Option<LineSink>,
 }
+
+/// Receives the script's current line (see [`Session::on_line`]).
+pub type LineSink = Arc<dyn Fn(usize) + Send + Sync>;
 
 /// Shared set of `invoke id/instance id` of commands that were simulated, not executed.
 pub type SimulatedCommands = Arc<Mutex<std::collections::BTreeSet<String>>>;
@@ -147,6 +153,7 @@ impl Session {
             guard,
             ledger: None,
             simulated: SimulatedCommands::default(),
+            on_line: None,
         }
     }
 }

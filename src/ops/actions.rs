@@ -458,3 +458,18 @@ pub static DRY_RUN: &[&Action] = &[
     &CREATE_IMAGE,
     &DELETE_IMAGE,
 ];
+
+/// The reads that answer from the provider's catalogue (what exists, what it costs, what is in
+/// stock), not from the account: `ecsh plan` forwards exactly these to the target, read-only,
+/// and answers every other read from its shadow of the account (`crate::plan`).
+pub static CATALOGUE: &[&Action] = &[
+    &DESCRIBE_REGIONS,
+    &DESCRIBE_ZONES,
+    &DESCRIBE_RECOMMEND_INSTANCE_TYPE,
+    &DESCRIBE_INSTANCE_TYPES,
+    &DESCRIBE_INSTANCE_TYPE_FAMILIES,
+    &DESCRIBE_AVAILABLE_RESOURCE,
+    &DESCRIBE_PRICE,
+    &DESCRIBE_IMAGES,
+    &DESCRIBE_SPOT_PRICE_HISTORY,
+];

@@ -485,6 +485,12 @@ impl Action {
         self.product == other.product && self.name == other.name
     }
 
+    /// True for a read of the provider's catalogue ([`actions::CATALOGUE`]), which a plan
+    /// forwards to the target instead of answering from its shadow of the account.
+    pub fn is_catalogue(&self) -> bool {
+        self.effect == Effect::Read && actions::CATALOGUE.iter().any(|a| a.is(self))
+    }
+
     pub fn creates(&self) -> Option<(ResourceKind, &'static str)> {
         match self.effect {
             Effect::Create { kind, id_path } => Some((kind, id_path)),
@@ -656,6 +662,23 @@ mod tests {
         }
         assert!(actions::RUN_INSTANCES.accepts_dry_run());
         assert!(!actions::CREATE_DISK.accepts_dry_run());
+    }
+
+    #[test]
+    fn every_catalogue_entry_is_a_registered_read() {
+        for action in actions::CATALOGUE {
+            let name = action.name;
+            assert!(
+                ACTIONS.iter().any(|a| a.is(action)),
+                "{name} is not listed in ACTIONS"
+            );
+            assert!(
+                action.is_catalogue(),
+                "{name} must be a read to be forwarded by a plan"
+            );
+        }
+        // Account state is the shadow's, never forwarded.
+        assert!(!actions::DESCRIBE_VPCS.is_catalogue());
     }
 
     #[test]

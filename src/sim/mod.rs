@@ -9,6 +9,7 @@
 //! `sts` is the Security Token Service (AssumeRole, AssumeRoleWithOIDC, GetCallerIdentity;
 //! temporary keys that expire in simulated time) and `metadata` the ECS instance metadata
 //! service that hands out an instance role's keys, both for the credential chain's tests.
+//! `upstream` is what turns a simulator into the shadow of a real target (`ecsh plan`).
 //!
 //! The model is deterministic given its clock, so tests can be exact; `persist` keeps a JSON
 //! snapshot of the model in the `--state` file. Start one with [`start`] (embedded, tests) or
@@ -25,6 +26,7 @@ pub mod protocol;
 pub mod request_log;
 pub mod server;
 pub mod sts;
+pub mod upstream;
 pub mod xml;
 
 pub use server::{serve_until_signal, start, RunningSim, SimConfig};

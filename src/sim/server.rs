@@ -19,6 +19,7 @@ use super::persist::{self, StateFile};
 use super::protocol::{self, Format, RawRequest, SignatureStyle, MAX_BODY_BYTES};
 use super::request_log::RequestLog;
 use super::sts::Sts;
+use super::upstream::Upstream;
 use super::{SimError, SimRequest};
 use crate::ops::{Effect, Product};
 use crate::secret::Secret;
@@ -54,6 +55,8 @@ pub struct SimConfig {
     pub metadata: Option<MetadataConfig>,
     /// Strict (the default) or `--lenient`.
     pub fidelity: Fidelity,
+    /// Makes this simulator the shadow of a real target (`ecsh plan`; see `super::upstream`).
+    pub upstream: Option<Arc<dyn Upstream>>,
 }
 
 impl SimConfig {
@@ -72,6 +75,7 @@ impl SimConfig {
             request_log: None,
             metadata: None,
             fidelity: Fidelity::Strict,
+            upstream: None,
         }
     }
 }
@@ -235,6 +239,8 @@ pub async fn start(cfg: SimConfig) -> Result<RunningSim> {
             ),
             None => None,
         },
+        upstream: cfg.upstream.clone(),
+        imported: Mutex::new(std::collections::BTreeSet::new()),
     });
     let listener = tokio::net::TcpListener::bind(cfg.listen)
         .await
@@ -310,6 +316,9 @@ struct Shared {
     world: Mutex<WorldSlot>,
     state: Option<StateFile>,
     log: Option<RequestLog>,
+    upstream: Option<Arc<dyn Upstream>>,
+    /// The regions whose account state the upstream has been asked for.
+    imported: Mutex<std::collections::BTreeSet<String>>,
 }
 
 struct WorldSlot {
@@ -333,7 +342,28 @@ struct Outcome {
     xml: Option<&'static str>,
 }
 
+impl Outcome {
+    /// An answer to `raw` still to be filled in.
+    fn of(raw: &RawRequest, product: Option<Product>) -> Outcome {
+        Outcome {
+            product,
+            host: raw.header("host").unwrap_or_default(),
+            result: Ok(Value::Null),
+            retry_after_ms: None,
+            snapshot: None,
+            server_time: None,
+            xml: None,
+        }
+    }
+}
+
 impl Shared {
+    fn imported(&self) -> MutexGuard<'_, std::collections::BTreeSet<String>> {
+        self.imported
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     fn lock(&self) -> MutexGuard<'_, WorldSlot> {
         // A panic in a handler poisons the lock; the world is still the best state there is.
         self.world
@@ -342,15 +372,7 @@ impl Shared {
     }
 
     fn process(&self, raw: &RawRequest) -> Outcome {
-        let mut outcome = Outcome {
-            product: None,
-            host: raw.header("host").unwrap_or_default(),
-            result: Ok(Value::Null),
-            retry_after_ms: None,
-            snapshot: None,
-            server_time: None,
-            xml: None,
-        };
+        let mut outcome = Outcome::of(raw, None);
         outcome.result = self.dispatch(raw, &mut outcome);
         outcome.server_time = Some(self.lock().world.wall_now());
         outcome
@@ -382,29 +404,73 @@ impl Shared {
             outcome.retry_after_ms = injected.retry_after_ms;
             return Err(injected.error);
         }
-        let request = SimRequest {
-            product: parsed.product,
-            action: parsed.action.name.to_owned(),
-            params: parsed.params,
-            access_key_id,
-            host: parsed.host,
-        };
+        let action = parsed.action;
+        let request = model_request(parsed, access_key_id);
         if request.product == Product::Sts {
             return self.sts.handle(&request);
         }
         let mut slot = self.lock();
-        let body = slot.world.handle(&request)?;
-        if self.state.is_some() && parsed.action.effect != Effect::Read {
+        let answer = slot.world.handle(&request);
+        if let Some(upstream) = &self.upstream {
+            if action.effect != Effect::Read {
+                upstream.observe(&request, &answer);
+            }
+        }
+        let body = answer?;
+        if self.state.is_some() && action.effect != Effect::Read {
             slot.generation += 1;
             let bytes = persist::snapshot(&slot.world).map_err(|e| internal(&format!("{e:#}")))?;
             outcome.snapshot = Some((slot.generation, bytes));
         }
-        if parsed.action.effect != Effect::Read {
+        if action.effect != Effect::Read {
             if let Some(lost) = self.faults.lose_answer() {
                 return Err(lost);
             }
         }
         Ok(body)
+    }
+
+    /// A shadow's first stage (see `super::upstream`): imports the account's state of the
+    /// region a request names, once, and answers catalogue reads from the upstream (after
+    /// checking the signature, as every answer is). `None`: the model answers as usual.
+    async fn through_upstream(&self, raw: &RawRequest) -> Option<Outcome> {
+        let upstream = self.upstream.as_ref()?;
+        let parsed = protocol::parse(raw).ok()?;
+        if parsed.product == Product::Sts {
+            return None;
+        }
+        let mut outcome = Outcome::of(raw, Some(parsed.product));
+        if let Some(region) = parsed.params.get("RegionId") {
+            let first = self.imported().insert(region.clone());
+            if first {
+                match upstream.account(region).await {
+                    Ok(account) => self.lock().world.import_account(region, &account),
+                    Err(e) => {
+                        // Asked again by the next request naming the region.
+                        self.imported().remove(region);
+                        outcome.result = Err(e);
+                        return Some(outcome);
+                    }
+                }
+            }
+        }
+        if !parsed.action.is_catalogue() {
+            return None;
+        }
+        let access_key_id = match self
+            .auth
+            .verify(raw, &parsed, time::OffsetDateTime::now_utc())
+        {
+            Ok(id) => id,
+            Err(e) => {
+                outcome.result = Err(e);
+                return Some(outcome);
+            }
+        };
+        let request = model_request(parsed, access_key_id);
+        outcome.result = upstream.catalogue(&request).await;
+        outcome.server_time = Some(self.lock().world.wall_now());
+        Some(outcome)
     }
 
     /// Writes the current world to the state file, if there is one.
@@ -428,6 +494,17 @@ impl Shared {
         })
         .await
         .context("the state-saving task failed")?
+    }
+}
+
+/// What the model sees of an authenticated request.
+fn model_request(parsed: protocol::ParsedRequest, access_key_id: String) -> SimRequest {
+    SimRequest {
+        product: parsed.product,
+        action: parsed.action.name.to_owned(),
+        params: parsed.params,
+        access_key_id,
+        host: parsed.host,
     }
 }
 
@@ -479,7 +556,10 @@ async fn serve(State(shared): State<Arc<Shared>>, request: Request) -> Response 
     if let Some(delay) = shared.faults.latency() {
         tokio::time::sleep(delay).await;
     }
-    let mut outcome = guarded(|| shared.process(&raw));
+    let mut outcome = match shared.through_upstream(&raw).await {
+        Some(outcome) => outcome,
+        None => guarded(|| shared.process(&raw)),
+    };
     if let Some((generation, bytes)) = outcome.snapshot.take() {
         if let Err(e) = shared.write(generation, bytes).await {
             outcome.result = Err(internal(&format!("the change was made but {e:#}")));

@@ -3,7 +3,7 @@
 //! against the simulator's own DescribePrice, the guard behind the host's gateway, and
 //! `ecsh run` with its approval flags.
 
-mod bypass;
+pub(crate) mod bypass;
 mod cli;
 mod pty;
 mod quotes;

@@ -88,6 +88,7 @@ impl Harness {
             guard: self.guard.clone(),
             ledger: None,
             simulated: Default::default(),
+            on_line: None,
         }
     }
 

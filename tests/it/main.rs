@@ -10,6 +10,7 @@ mod host;
 mod instances;
 mod ledger;
 mod ops;
+mod plan;
 mod progress;
 mod repl;
 mod resources;

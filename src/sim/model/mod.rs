@@ -21,6 +21,7 @@ mod disks;
 mod eips;
 mod exec;
 mod idempotency;
+mod import;
 mod instances;
 mod keypairs;
 mod launch;

@@ -15,25 +15,26 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
-const KEY_ID: &str = "LTAI5tBypassSuiteKey";
-const KEY_SECRET: &str = "bypass-suite-secret-0123456789";
+pub(crate) const KEY_ID: &str = "LTAI5tBypassSuiteKey";
+pub(crate) const KEY_SECRET: &str = "bypass-suite-secret-0123456789";
 
-/// A standalone simulator, killed (its own pid) when dropped.
-struct Sim {
+/// A standalone simulator, killed (its own pid) when dropped (also the "cloud" of
+/// `tests/it/plan.rs`).
+pub(crate) struct Sim {
     child: Child,
     /// Its stdout, kept open: closing it would kill the simulator with SIGPIPE.
     _stdout: std::io::Lines<BufReader<std::process::ChildStdout>>,
-    endpoint: String,
+    pub(crate) endpoint: String,
     log: PathBuf,
-    dir: tempfile::TempDir,
+    pub(crate) dir: tempfile::TempDir,
 }
 
 impl Sim {
-    fn start() -> Sim {
+    pub(crate) fn start() -> Sim {
         Sim::start_with(&[])
     }
 
-    fn start_with(extra: &[&str]) -> Sim {
+    pub(crate) fn start_with(extra: &[&str]) -> Sim {
         let dir = tempfile::tempdir().expect("tempdir");
         let log = dir.path().join("requests.jsonl");
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_ecsh"));
@@ -80,7 +81,7 @@ impl Sim {
     }
 
     /// Every request the simulator received, in order.
-    fn requests(&self) -> Vec<Value> {
+    pub(crate) fn requests(&self) -> Vec<Value> {
         std::fs::read_to_string(&self.log)
             .unwrap_or_default()
             .lines()
@@ -97,7 +98,7 @@ impl Sim {
             .collect()
     }
 
-    fn received(&self, action: &str) -> usize {
+    pub(crate) fn received(&self, action: &str) -> usize {
         self.requests()
             .iter()
             .filter(|r| r["action"] == action)
@@ -108,7 +109,7 @@ impl Sim {
         self.dir.path().join("journal")
     }
 
-    fn script(&self, name: &str, body: &str) -> String {
+    pub(crate) fn script(&self, name: &str, body: &str) -> String {
         let path = self.dir.path().join(name);
         std::fs::write(&path, body).expect("write script");
         path.display().to_string()
@@ -116,7 +117,7 @@ impl Sim {
 
     /// `ecsh --endpoint <sim> --journal-dir <dir> ARGS` with the simulator's credentials, no
     /// terminal, `stdin` as its input.
-    fn ecsh_with(&self, args: &[&str], env: &[(&str, &str)], stdin: &[u8]) -> Output {
+    pub(crate) fn ecsh_with(&self, args: &[&str], env: &[(&str, &str)], stdin: &[u8]) -> Output {
         let journal = self.journal();
         let mut full: Vec<&str> = vec![
             "--endpoint",
@@ -137,7 +138,7 @@ impl Sim {
         )
     }
 
-    fn ecsh(&self, args: &[&str]) -> Output {
+    pub(crate) fn ecsh(&self, args: &[&str]) -> Output {
         self.ecsh_with(args, &[], b"")
     }
 
@@ -763,6 +764,8 @@ attempt("keep", || keep(id));
         "Refused.Declined",
         "Refused.QuoteFailed",
         "Refused.Journal",
+        // Raised by `ecsh run --plan` (tests/it/plan.rs).
+        "Refused.BeyondPlan",
     ]) {
         assert!(
             readme.contains(&format!("`{code}`")),
