@@ -289,7 +289,7 @@ fn listing_json(run: &RunListing) -> Value {
 impl LedgerArgs {
     /// True when `run` passes the `--owner`, `--state` and `--in-region` filters.
     fn shows(&self, run: &RunListing) -> bool {
-        let owner = self.owner.as_deref().is_none_or(|want| {
+        let owner = self.owner.as_deref().map_or(true, |want| {
             run.owner
                 .as_ref()
                 .is_some_and(|o| match want.split_once('@') {
@@ -297,14 +297,14 @@ impl LedgerArgs {
                     None => o.user == want,
                 })
         });
-        let state = self.state.is_none_or(|s| {
+        let state = self.state.map_or(true, |s| {
             s == match run.status {
                 RunStatus::InProgress => StateFilter::Running,
                 RunStatus::Crashed => StateFilter::Crashed,
                 RunStatus::Ended => StateFilter::Ended,
             }
         });
-        let region = self.region.as_deref().is_none_or(|want| {
+        let region = self.region.as_deref().map_or(true, |want| {
             run.home.as_ref().is_some_and(|h| h.region == want)
                 || run
                     .held

@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 /// The first key of every run lock (`pg_advisory_lock(RUN_LOCK, hashtext(run))`): "ecsh".
 const RUN_LOCK: i32 = 0x6563_7368;
 /// The lock that serializes migrations between processes starting at once.
-const MIGRATION_LOCK: i64 = 0x6563_7368_6d69_67;
+const MIGRATION_LOCK: i64 = 0x0065_6373_686d_6967;
 
 /// The schema, one migration per version; `ecsh_schema` records those applied. Append only:
 /// a released migration is never edited.
