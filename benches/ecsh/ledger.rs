@@ -69,7 +69,14 @@ pub fn run(flags: &Flags) -> Result<()> {
         .iter()
         .map(|home| {
             std::process::Command::new(ecsh_binary())
-                .args(["--endpoint", &sim.endpoint, "--yes", "--quiet", "run", script])
+                .args([
+                    "--endpoint",
+                    &sim.endpoint,
+                    "--yes",
+                    "--quiet",
+                    "run",
+                    script,
+                ])
                 .env("HOME", home.path())
                 .env("XDG_STATE_HOME", home.path())
                 .env("ALIBABA_CLOUD_ACCESS_KEY_ID", &sim.access_key_id)
@@ -103,11 +110,11 @@ pub fn run(flags: &Flags) -> Result<()> {
 
     let left_in_sim = inventory(&sim)?;
     let listing = ecsh::ledger::cli_list(&(Arc::new(ledger) as ecsh::ledger::store::Journals))?;
-    let bench_runs: Vec<_> = listing
+    let bench_runs: Vec<_> = listing.iter().filter(|r| r.run != own_run).collect();
+    let held: usize = bench_runs
         .iter()
-        .filter(|r| r.run != own_run)
-        .collect();
-    let held: usize = bench_runs.iter().map(|r| r.held.len() + r.unanswered.len()).sum();
+        .map(|r| r.held.len() + r.unanswered.len())
+        .sum();
     let not_ended = bench_runs
         .iter()
         .filter(|r| r.status != ecsh::ledger::recover::RunStatus::Ended)

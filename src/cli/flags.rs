@@ -105,7 +105,14 @@ pub struct JournalFlags {
     /// machine then sees (and can clean up) every run, e.g.
     /// postgres://USER:PASSWORD@HOST:5432/DB?sslmode=require (else ECSH_LEDGER). The password
     /// is never shown.
-    #[arg(long, value_name = "URL", env = "ECSH_LEDGER", hide_env_values = true, value_parser = secret_url)]
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "ECSH_LEDGER",
+        hide_env_values = true,
+        value_parser = secret_url,
+        conflicts_with = "journal_dir"
+    )]
     pub ledger: Option<crate::secret::Secret>,
     /// With --ledger: a run whose heartbeat is older than this is crashed on every machine
     /// (e.g. 30s, 2m; default 60s; else ECSH_LEDGER_LEASE).

@@ -52,6 +52,7 @@ pub enum StateFilter {
     Running,
     /// Died before its end (nobody holds the lock; its lease ran out).
     Crashed,
+    /// Over: ended by itself or finished by `ecsh cleanup`.
     Ended,
 }
 

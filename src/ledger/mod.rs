@@ -231,7 +231,7 @@ pub enum LedgerError {
         what: &'static str,
         why: String,
     },
-    #[error("run {run} is held by {by}: left alone; wait for it to end, or pass --force to take it over")]
+    #[error("run {run} is held by {by}: left alone; wait for it to end (`ecsh cleanup {run} --force` takes it over)")]
     HeldElsewhere { run: String, by: String },
 }
 

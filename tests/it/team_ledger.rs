@@ -6,13 +6,11 @@
 //! Without PostgreSQL these tests say they were skipped; under CI they fail instead.
 
 use crate::pg_cluster::{PgCluster, PG_PASSWORD};
-use crate::support::{ecsh_command, text};
+use crate::support::{ecsh_command, text, Running};
 use ecsh::rpc::{Client, ClientConfig, Credentials, Product};
 use serde_json::Value;
-use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 const KEY_ID: &str = "LTAI-team-ledger";
@@ -174,66 +172,9 @@ impl Machine {
     /// `ecsh run SCRIPT` in the background, its stdout lines delivered as they come.
     fn spawn_run(&self, pg: &PgCluster, sim: &Sim, script: &Path) -> Running {
         let script = script.to_string_lossy().to_string();
-        let mut child = self
-            .command(pg, sim, &["run", &script])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("ecsh run starts");
-        let (tx, lines) = mpsc::channel();
-        let out = child.stdout.take().expect("stdout");
-        std::thread::spawn(move || {
-            for l in std::io::BufReader::new(out).lines().map_while(Result::ok) {
-                let _ = tx.send(l);
-            }
-        });
-        let err = child.stderr.take().expect("stderr");
-        let stderr = std::thread::spawn(move || {
-            let mut s = String::new();
-            let _ = std::io::Read::read_to_string(&mut std::io::BufReader::new(err), &mut s);
-            s
-        });
-        Running {
-            child,
-            lines,
-            stderr: Some(stderr),
-        }
-    }
-}
-
-struct Running {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-    stderr: Option<std::thread::JoinHandle<String>>,
-}
-
-impl Running {
-    fn wait_for(&self, what: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(120);
-        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
-            match self.lines.recv_timeout(left) {
-                Ok(l) if l.contains(what) => return l,
-                Ok(_) => {}
-                Err(_) => break,
-            }
-        }
-        panic!("the run never printed {what}");
-    }
-
-    /// Waits for the process: (exit code, or 1000 + signal; stderr).
-    fn finish(mut self) -> (i32, String) {
-        use std::os::unix::process::ExitStatusExt;
-        let status = self.child.wait().expect("ecsh ends");
-        let stderr = self
-            .stderr
-            .take()
-            .map(|h| h.join().unwrap_or_default())
-            .unwrap_or_default();
-        let code = status
-            .code()
-            .unwrap_or_else(|| 1000 + status.signal().unwrap_or(0));
-        (code, stderr)
+        let mut cmd = self.command(pg, sim, &["run", &script]);
+        cmd.stdin(Stdio::null());
+        Running::spawn(cmd)
     }
 }
 
