@@ -266,8 +266,10 @@ fn a_run_killed_on_one_machine_is_crashed_on_another_once_its_lease_expires_and_
     );
     assert_eq!(ended.trim(), "[]", "{ended}");
 
-    let (code, said) = bob.ecsh(&pg, &sim, &["cleanup", &run]);
+    // -v: the API call log, which must not show the database password either.
+    let (code, said) = bob.ecsh(&pg, &sim, &["cleanup", &run, "-v"]);
     assert_eq!(code, 0, "{said}");
+    assert!(said.contains("DeleteInstances"), "{said}");
     assert_eq!(sim.inventory(), Vec::<String>::new(), "{said}");
     let after = wait_status(&bob, &pg, &sim, "ended");
     assert_eq!(after["held"], serde_json::json!([]), "{after}");
