@@ -178,3 +178,32 @@ pub fn open(
         None => FileStore::shared(journal_dir),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_live_file_journal_is_in_progress_unless_forced_and_then_appends_beside_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FileStore::at(Some(dir.path())).unwrap();
+        let run = RunId::new();
+        let mut live = store.create(&run).unwrap();
+        live.append(&Record::DeleteSent {
+            ids: vec!["i-1".into()],
+        })
+        .unwrap();
+        assert!(store.is_live(run.as_str()));
+        assert_eq!(store.list_runs().unwrap(), vec![run.to_string()]);
+        let err = store.open_existing(run.as_str(), false).err().unwrap();
+        assert!(matches!(err, LedgerError::InProgress { .. }), "{err}");
+        let mut forced = store.open_existing(run.as_str(), true).unwrap();
+        forced
+            .append(&Record::Released {
+                ids: vec!["i-1".into()],
+            })
+            .unwrap();
+        assert_eq!(store.read(run.as_str()).unwrap().records.len(), 2);
+        assert_eq!(store.shown_dir().as_deref(), Some(dir.path()));
+    }
+}
