@@ -41,22 +41,23 @@ pub fn run(flags: &Flags) -> Result<()> {
     let done = Arc::new(AtomicBool::new(false));
     let sampler = {
         let (done, url) = (done.clone(), url.clone());
-        std::thread::spawn(move || -> Result<(usize, usize, usize)> {
+        std::thread::spawn(move || -> Result<(usize, usize, usize, Vec<String>)> {
             let mut db = postgres::Client::connect(&url, postgres::NoTls)?;
             let (mut samples, mut waiting, mut most) = (0, 0, 0);
+            let mut kinds = std::collections::BTreeSet::new();
             while !done.load(Ordering::Relaxed) {
-                let n: i64 = db
-                    .query_one(
-                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'",
-                        &[],
-                    )?
-                    .get(0);
+                let rows = db.query(
+                    "SELECT coalesce(wait_event, '?') FROM pg_stat_activity \
+                     WHERE wait_event_type = 'Lock'",
+                    &[],
+                )?;
                 samples += 1;
-                waiting += usize::from(n > 0);
-                most = most.max(n as usize);
+                waiting += usize::from(!rows.is_empty());
+                most = most.max(rows.len());
+                kinds.extend(rows.iter().map(|r| r.get::<_, String>(0)));
                 std::thread::sleep(Duration::from_millis(20));
             }
-            Ok((samples, waiting, most))
+            Ok((samples, waiting, most, kinds.into_iter().collect()))
         })
     };
 
@@ -106,7 +107,7 @@ pub fn run(flags: &Flags) -> Result<()> {
     }
     let wall = start.elapsed();
     done.store(true, Ordering::Relaxed);
-    let (samples, waiting, most) = sampler.join().expect("sampler thread")?;
+    let (samples, waiting, most, kinds) = sampler.join().expect("sampler thread")?;
 
     let left_in_sim = inventory(&sim)?;
     let listing = ecsh::ledger::cli_list(&(Arc::new(ledger) as ecsh::ledger::store::Journals))?;
@@ -139,7 +140,13 @@ pub fn run(flags: &Flags) -> Result<()> {
         pp - fp
     );
     println!(
-        "- lock waits: {waiting} of {samples} samples saw a session waiting on a lock (at most {most} at once)"
+        "- lock waits: {waiting} of {samples} samples saw a session waiting on a lock (at most {most} \
+         at once{})",
+        if kinds.is_empty() {
+            String::new()
+        } else {
+            format!("; on: {}", kinds.join(", "))
+        }
     );
     if failed > 0 || left_in_sim > 0 || held > 0 {
         bail!("{failed} runs failed, {left_in_sim} resources leaked, {held} held in the ledger");

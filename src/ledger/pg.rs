@@ -690,6 +690,14 @@ fn connect(config: &postgres::Config) -> Result<postgres::Client, postgres::Erro
 /// Brings the schema up to [`SCHEMA_VERSION`], one process at a time; returns the version
 /// found (newer than ours: another ecsh migrated it, and this one must not write).
 fn migrate(db: &mut postgres::Client) -> Result<i32, postgres::Error> {
+    // Already migrated (the usual case): no lock, so that many runs starting at once do not
+    // queue behind each other. A missing table fails this query and takes the locked path.
+    if let Ok(row) = db.query_one("SELECT coalesce(max(version), 0) FROM ecsh_schema", &[]) {
+        let found: i32 = row.get(0);
+        if found >= SCHEMA_VERSION {
+            return Ok(found);
+        }
+    }
     db.execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])?;
     let result = (|| {
         db.batch_execute(
