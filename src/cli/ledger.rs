@@ -161,8 +161,13 @@ fn orphans(
     };
     let cloud: std::sync::Arc<dyn crate::ledger::Cloud> =
         std::sync::Arc::new(target.client.clone());
-    // A machine without a journal directory still finds (and releases) every tagged resource.
-    let journals = journals(global).ok();
+    // A machine without a journal directory still finds (and releases) every tagged resource;
+    // but a team ledger that cannot be reached must not read as "no run is alive".
+    let journals = match journals(global) {
+        Ok(j) => Some(j),
+        Err(e) if global.ledger.is_some() => return Err(e),
+        Err(_) => None,
+    };
     let regions = vec![target.client.region().to_string()];
     let found = match runtime.block_on(orphans::find(
         &cloud,
