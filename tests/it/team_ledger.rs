@@ -467,3 +467,39 @@ fn the_database_going_away_refuses_the_next_create_and_the_run_still_releases_wh
     assert_eq!(ended["status"], "ended", "{ended}");
     assert_eq!(ended["held"], serde_json::json!([]), "{ended}");
 }
+
+#[test]
+fn cleanup_orphans_on_another_machine_spares_a_live_run_and_releases_a_crashed_one_under_its_lock()
+{
+    let Some(pg) = PgCluster::start_or_skip("team_ledger::cleanup_orphans") else {
+        return;
+    };
+    let sim = Sim::start();
+    let (alice, bob) = (Machine::new("alice"), Machine::new("bob"));
+    let dir = tempfile::tempdir().expect("scripts");
+    let hold = script(dir.path(), "hold.rhai", HOLD);
+    let mut run = alice.spawn_run(&pg, &sim, &hold);
+    run.wait_for("READY");
+    // Bob has no journal of alice's run on his disk; the ledger says it is alive.
+    let (code, said) = bob.ecsh(&pg, &sim, &["cleanup", "--orphans"]);
+    assert_eq!(code, 0, "{said}");
+    assert!(said.contains("no orphans"), "{said}");
+    assert_eq!(
+        sim.inventory().len(),
+        4,
+        "the live run's resources untouched: {said}"
+    );
+    run.child.kill().expect("SIGKILL");
+    run.finish();
+    wait_status(&bob, &pg, &sim, "crashed");
+    let (code, said) = bob.ecsh(&pg, &sim, &["cleanup", "--orphans"]);
+    assert_eq!(code, 0, "{said}");
+    assert_eq!(sim.inventory(), Vec::<String>::new(), "{said}");
+    // The releases went into alice's run in the ledger: it holds nothing any more.
+    let listing = bob.ledger(&pg, &sim);
+    assert_eq!(
+        the_run(&listing)["held"],
+        serde_json::json!([]),
+        "{listing:?}"
+    );
+}
