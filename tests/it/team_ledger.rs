@@ -503,3 +503,31 @@ fn cleanup_orphans_on_another_machine_spares_a_live_run_and_releases_a_crashed_o
         "{listing:?}"
     );
 }
+
+#[test]
+fn a_wrong_password_or_a_server_without_tls_is_said_clearly_and_without_the_password() {
+    let Some(pg) = PgCluster::start_or_skip("team_ledger::a_wrong_password") else {
+        return;
+    };
+    let home = tempfile::tempdir().expect("home");
+    let home = home.path().to_string_lossy().to_string();
+    let wrong = format!(
+        "postgres://ecsh:Wr0ngPassw0rd@127.0.0.1:{}/postgres",
+        pg.port
+    );
+    let tls = format!("{}?sslmode=require", pg.url());
+    for (url, expected) in [(wrong.as_str(), "28P01"), (tls.as_str(), "TLS")] {
+        let out = crate::support::ecsh(
+            &["ledger", "--ledger", url],
+            &[("HOME", home.as_str()), ("XDG_STATE_HOME", home.as_str())],
+        );
+        let said = format!("{}{}", text(&out.stdout), text(&out.stderr));
+        assert_ne!(out.status.code(), Some(0), "{said}");
+        assert!(said.contains(expected), "{said}");
+        assert!(said.contains("postgres://ecsh@127.0.0.1"), "{said}");
+        assert!(
+            !said.contains("Wr0ngPassw0rd") && !said.contains(PG_PASSWORD),
+            "{said}"
+        );
+    }
+}
