@@ -460,7 +460,12 @@ impl Conn {
             }
         }
         if self.client.is_none() {
-            let mut c = connect(&self.config).map_err(|e| self.unreachable(&e))?;
+            // The server answered and refused (a wrong password, no such database): a setting
+            // to fix, not an outage to wait out.
+            let mut c = connect(&self.config).map_err(|e| match e.as_db_error() {
+                Some(_) => self.failure("let this ecsh in", &e),
+                None => self.unreachable(&e),
+            })?;
             if !self.migrated {
                 let found = migrate(&mut c).map_err(|e| self.failure("migrate the schema", &e))?;
                 if found > SCHEMA_VERSION {
