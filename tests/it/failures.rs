@@ -190,7 +190,7 @@ for i in 0..40000000 {}
 "#;
 
 /// Creates a network and an instance, says READY, then waits (polling) for up to an hour.
-const HOLD: &str = r#"
+pub(crate) const HOLD: &str = r#"
 let spec = find_available_instance_type(#{ cores: 2, memory: 4, regions: ["cn-hangzhou"] });
 let infra = create_instance_with_infra(#{ instance_type: spec.instance_type, zone_id: spec.zone_id,
     region: spec.region, image_family: "acs:ubuntu_24_04_x64", estimated_runtime: "5m" });

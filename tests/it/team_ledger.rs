@@ -5,6 +5,7 @@
 //!
 //! Without PostgreSQL these tests say they were skipped; under CI they fail instead.
 
+use crate::failures::HOLD;
 use crate::pg_cluster::{PgCluster, PG_PASSWORD};
 use crate::support::{ecsh_command, text, Running};
 use ecsh::rpc::{Client, ClientConfig, Credentials, Product};
@@ -18,15 +19,6 @@ const SECRET: &str = "team-ledger-secret";
 const REGION: &str = "cn-hangzhou";
 /// Short, so "crashed" comes quickly after a kill; renewed every quarter of it.
 const LEASE: &str = "2s";
-
-/// A network, a security group and an instance (priced), then a wait that outlasts the test.
-const HOLD: &str = r#"
-let spec = find_available_instance_type(#{ cores: 2, memory: 4, regions: ["cn-hangzhou"] });
-let infra = create_instance_with_infra(#{ instance_type: spec.instance_type, zone_id: spec.zone_id,
-    region: spec.region, image_family: "acs:ubuntu_24_04_x64", estimated_runtime: "5m" });
-print(`READY ${infra.instance_id}`);
-wait_instances(#{ instance_ids: [infra.instance_id], status: "Stopped", timeout: 3600 });
-"#;
 
 /// The standalone simulator, with its request log.
 struct Sim {
@@ -169,6 +161,14 @@ impl Machine {
             .unwrap_or_else(|e| panic!("{e}: {}", text(&out.stdout)))
     }
 
+    /// HOLD in the background, once it has created everything (READY).
+    fn hold(&self, pg: &PgCluster, sim: &Sim) -> Running {
+        let dir = tempfile::tempdir().expect("scripts");
+        let run = self.spawn_run(pg, sim, &script(dir.path(), "hold.rhai", HOLD));
+        run.wait_for("READY");
+        run
+    }
+
     /// `ecsh run SCRIPT` in the background, its stdout lines delivered as they come.
     fn spawn_run(&self, pg: &PgCluster, sim: &Sim, script: &Path) -> Running {
         let script = script.to_string_lossy().to_string();
@@ -209,10 +209,7 @@ fn wait_status(machine: &Machine, pg: &PgCluster, sim: &Sim, status: &str) -> Va
 
 /// Starts HOLD on `alice`, waits for READY, SIGKILLs it: the run id, as `bob` sees it.
 fn a_run_killed_mid_way(pg: &PgCluster, sim: &Sim, alice: &Machine, bob: &Machine) -> String {
-    let dir = tempfile::tempdir().expect("scripts");
-    let hold = script(dir.path(), "hold.rhai", HOLD);
-    let mut run = alice.spawn_run(pg, sim, &hold);
-    run.wait_for("READY");
+    let mut run = alice.hold(pg, sim);
     // Bob, on another machine with no journal of it, sees alice's run in progress, with its
     // owner and what it holds.
     let listing = bob.ledger(pg, sim);
@@ -284,10 +281,7 @@ fn a_live_run_is_left_alone_by_cleanup_on_another_machine_unless_forced() {
     };
     let sim = Sim::start();
     let (alice, bob) = (Machine::new("alice"), Machine::new("bob"));
-    let dir = tempfile::tempdir().expect("scripts");
-    let hold = script(dir.path(), "hold.rhai", HOLD);
-    let mut run = alice.spawn_run(&pg, &sim, &hold);
-    run.wait_for("READY");
+    let mut run = alice.hold(&pg, &sim);
     let id = the_run(&bob.ledger(&pg, &sim))["run"]
         .as_str()
         .unwrap()
@@ -476,10 +470,7 @@ fn cleanup_orphans_on_another_machine_spares_a_live_run_and_releases_a_crashed_o
     };
     let sim = Sim::start();
     let (alice, bob) = (Machine::new("alice"), Machine::new("bob"));
-    let dir = tempfile::tempdir().expect("scripts");
-    let hold = script(dir.path(), "hold.rhai", HOLD);
-    let mut run = alice.spawn_run(&pg, &sim, &hold);
-    run.wait_for("READY");
+    let mut run = alice.hold(&pg, &sim);
     // Bob has no journal of alice's run on his disk; the ledger says it is alive.
     let (code, said) = bob.ecsh(&pg, &sim, &["cleanup", "--orphans"]);
     assert_eq!(code, 0, "{said}");
