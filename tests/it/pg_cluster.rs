@@ -43,9 +43,18 @@ impl PgCluster {
 
     fn start(bin: PathBuf) -> PgCluster {
         use std::os::unix::fs::PermissionsExt;
-        let dir = tempfile::tempdir().expect("cluster dir");
         // SAFETY: geteuid has no preconditions.
         let root = unsafe { libc::geteuid() } == 0;
+        // As root, under /tmp: the server's user must be able to reach it, and a TMPDIR inside
+        // root's home would not let it.
+        let dir = if root {
+            tempfile::Builder::new()
+                .prefix("ecsh-pg")
+                .tempdir_in("/tmp")
+        } else {
+            tempfile::tempdir()
+        }
+        .expect("cluster dir");
         let run_as = root.then(unprivileged_user);
         // The server's user must write its data, socket and log here.
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777))
