@@ -84,6 +84,7 @@ impl Target {
             "bench",
             "sim (embedded)",
             ecsh::ledger::lease::LeasePolicy::default(),
+            None,
         )?;
         session.ledger = Some(ledger.clone());
         let start = Instant::now();

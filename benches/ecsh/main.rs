@@ -3,12 +3,13 @@
 //!
 //!     cargo bench --bench ecsh -- FIGURE [--flag value]…
 //!
-//! FIGURE is `simulator`, `client`, `quickstart`, `scale`, `startup`, or `all`. Each figure runs
+//! FIGURE is `simulator`, `client`, `quickstart`, `scale`, `startup`, `ledger`, or `all`. Each figure runs
 //! its simulator on loopback (a standalone `ecsh sim` process when the simulator's CPU must
 //! not be counted, in-process when a script runs as under `ecsh run`).
 
 mod client;
 mod flows;
+mod ledger;
 mod process;
 mod simulator;
 mod startup;
@@ -24,6 +25,7 @@ figures:
   quickstart  [--time-scale 0.1] [--poll FIRST_S,FACTOR,MAX_S]
   scale       [--time-scale 0.01] [--sizes 1,10,100,1000] [--poll FIRST_S,FACTOR,MAX_S]
   startup     [--runs 30]
+  ledger      [--runs 20] [--time-scale 0.01] [--appends 300]   (needs PostgreSQL: initdb/pg_ctl)
   all         every figure with its defaults (the flow at time scales 0.1 and 1)";
 
 fn main() {
@@ -53,6 +55,7 @@ fn run() -> Result<()> {
         "quickstart" => flows::quickstart(&flags),
         "scale" => flows::scale(&flags),
         "startup" => startup::run(&flags),
+        "ledger" => ledger::run(&flags),
         "all" => {
             startup::run(&flags)?;
             client::run(&flags)?;
@@ -60,7 +63,8 @@ fn run() -> Result<()> {
             flows::scale(&flags)?;
             // The flow's goal holds at the real service's durations and at 10× faster.
             flows::quickstart_at(&flags, 0.1)?;
-            flows::quickstart_at(&flags, 1.0)
+            flows::quickstart_at(&flags, 1.0)?;
+            ledger::run(&flags)
         }
         other => bail!("unknown figure `{other}`\n{USAGE}"),
     }

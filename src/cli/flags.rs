@@ -27,6 +27,10 @@ pub struct GlobalArgs {
     pub yes: bool,
     pub max_cost: Option<String>,
     pub journal_dir: Option<PathBuf>,
+    /// `--ledger URL` / `ECSH_LEDGER`: the team ledger in PostgreSQL (its password inside).
+    pub ledger: Option<crate::secret::Secret>,
+    /// `--ledger-lease DURATION`: how long a run of the team ledger lives without a heartbeat.
+    pub ledger_lease: Option<String>,
     pub quiet: bool,
     /// `--auto-release DURATION|off`: the AutoReleaseTime lease of the instances a run creates.
     pub auto_release: Option<String>,
@@ -97,11 +101,36 @@ pub struct JournalFlags {
     /// Where run journals are kept (default: the XDG state directory, ~/.local/state/ecsh/runs).
     #[arg(long, value_name = "DIR", value_hint = clap::ValueHint::DirPath)]
     pub journal_dir: Option<PathBuf>,
+    /// Keep run journals in this team ledger, a PostgreSQL database, instead of files: every
+    /// machine then sees (and can clean up) every run, e.g.
+    /// postgres://USER:PASSWORD@HOST:5432/DB?sslmode=require (else ECSH_LEDGER). The password
+    /// is never shown.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "ECSH_LEDGER",
+        hide_env_values = true,
+        value_parser = secret_url,
+        conflicts_with = "journal_dir"
+    )]
+    pub ledger: Option<crate::secret::Secret>,
+    /// With --ledger: a run whose heartbeat is older than this is crashed on every machine
+    /// (e.g. 30s, 2m; default 60s; else ECSH_LEDGER_LEASE).
+    #[arg(long, value_name = "DURATION", env = "ECSH_LEDGER_LEASE")]
+    pub ledger_lease: Option<String>,
+}
+
+/// `--ledger URL`: read straight into a [`crate::secret::Secret`], so no `{:?}` of the flags
+/// can show its password.
+fn secret_url(text: &str) -> Result<crate::secret::Secret, String> {
+    Ok(crate::secret::Secret::new(text))
 }
 
 impl Group for JournalFlags {
     fn apply(&self, into: &mut GlobalArgs) {
         set(&mut into.journal_dir, &self.journal_dir);
+        set(&mut into.ledger, &self.ledger);
+        set(&mut into.ledger_lease, &self.ledger_lease);
     }
 }
 

@@ -31,8 +31,29 @@ super::flags::flag_set!(
 
 #[derive(Debug, Args)]
 pub struct LedgerArgs {
+    /// Only the runs of this owner: a user, or user@host (runs of a --ledger database record
+    /// theirs; file journals have none).
+    #[arg(long, value_name = "USER[@HOST]")]
+    pub owner: Option<String>,
+    /// Only the runs in this state.
+    #[arg(long, value_enum)]
+    pub state: Option<StateFilter>,
+    /// Only the runs whose resources live in this region.
+    #[arg(long = "in-region", value_name = "REGION")]
+    pub region: Option<String>,
     #[command(flatten)]
     pub flags: LedgerFlags,
+}
+
+/// `ecsh ledger --state`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum StateFilter {
+    /// Still going (holds its journal lock; on a --ledger database: its lease is fresh).
+    Running,
+    /// Died before its end (nobody holds the lock; its lease ran out).
+    Crashed,
+    /// Over: ended by itself or finished by `ecsh cleanup`.
+    Ended,
 }
 
 #[derive(Debug, Args)]
@@ -48,8 +69,33 @@ pub struct CleanupArgs {
     /// With --orphans: only runs that started longer ago than this (e.g. 2h, 1d).
     #[arg(long, value_name = "DURATION", requires = "orphans")]
     pub older_than: Option<String>,
+    /// Also take over runs still in progress (their process alive, or on a --ledger database
+    /// their lease fresh) and release what they hold.
+    #[arg(long)]
+    pub force: bool,
     #[command(flatten)]
     pub flags: CleanupFlags,
+}
+
+/// The journals a command reads and writes: the team ledger (`--ledger`), else the files.
+pub(super) fn journals(global: &GlobalArgs) -> anyhow::Result<crate::ledger::store::Journals> {
+    use crate::ledger::pg::{PgOptions, PgStore};
+    let Some(url) = &global.ledger else {
+        return Ok(crate::ledger::store::FileStore::shared(
+            global.journal_dir.as_deref(),
+        )?);
+    };
+    let mut opts = PgOptions::default();
+    if let Some(text) = &global.ledger_lease {
+        let minutes = crate::guard::runtime::parse_duration(text).map_err(|_| {
+            anyhow::anyhow!(
+                "--ledger-lease `{text}` is not a duration: give e.g. 30s, 2m (a run whose \
+                 heartbeat is older is shown as crashed)"
+            )
+        })?;
+        opts.lease = std::time::Duration::from_secs_f64(minutes * 60.0);
+    }
+    Ok(std::sync::Arc::new(PgStore::connect(url, opts)?))
 }
 
 pub fn cleanup(global: &GlobalArgs, args: CleanupArgs) -> anyhow::Result<i32> {
@@ -60,10 +106,12 @@ pub fn cleanup(global: &GlobalArgs, args: CleanupArgs) -> anyhow::Result<i32> {
     if args.orphans {
         return orphans(global, &args, &runtime, &target);
     }
+    let journals = journals(global)?;
     let report = runtime.block_on(crate::ledger::cli_cleanup(
         &target.client,
-        global.journal_dir.as_deref(),
+        &journals,
         args.run.as_deref(),
+        args.force,
     ))?;
     println!(
         "{}",
@@ -76,8 +124,11 @@ pub fn cleanup(global: &GlobalArgs, args: CleanupArgs) -> anyhow::Result<i32> {
     })
 }
 
-pub fn list(global: &GlobalArgs) -> anyhow::Result<i32> {
-    let runs = crate::ledger::cli_list(global.journal_dir.as_deref())?;
+pub fn list(global: &GlobalArgs, args: &LedgerArgs) -> anyhow::Result<i32> {
+    let runs: Vec<RunListing> = crate::ledger::cli_list(&journals(global)?)?
+        .into_iter()
+        .filter(|r| args.shows(r))
+        .collect();
     let text = if runs.is_empty() {
         "no runs in the journal".to_string()
     } else {
@@ -110,13 +161,20 @@ fn orphans(
     };
     let cloud: std::sync::Arc<dyn crate::ledger::Cloud> =
         std::sync::Arc::new(target.client.clone());
-    let dir = match &global.journal_dir {
-        Some(d) => Some(d.clone()),
-        None => crate::ledger::journal::default_dir().ok(),
+    // A machine without a journal directory still finds (and releases) every tagged resource;
+    // but a team ledger that cannot be reached must not read as "no run is alive".
+    let journals = match journals(global) {
+        Ok(j) => Some(j),
+        Err(e) if global.ledger.is_some() => return Err(e),
+        Err(_) => None,
     };
     let regions = vec![target.client.region().to_string()];
-    let found = match runtime.block_on(orphans::find(&cloud, &regions, older_than, dir.as_deref()))
-    {
+    let found = match runtime.block_on(orphans::find(
+        &cloud,
+        &regions,
+        older_than,
+        journals.as_ref(),
+    )) {
         Ok(f) => f,
         Err(e) => {
             eprintln!(
@@ -175,7 +233,7 @@ fn orphans(
         cloud,
         &found,
         &crate::ledger::ReleasePolicy::default(),
-        dir.as_deref(),
+        journals.as_ref(),
     ));
     for (kind, id) in &report.released {
         println!("released {} {id}", kind.label());
@@ -223,7 +281,45 @@ fn listing_json(run: &RunListing) -> Value {
             "seq": seq, "action": action, "region": region,
         })).collect::<Vec<_>>(),
         "needs_cleanup": run.needs_cleanup(),
+        "owner": run.owner.as_ref().map(|o| json!({
+            "user": o.user, "host": o.host, "pid": o.pid,
+            "heartbeat_age_seconds": o.heartbeat_age,
+        })),
+        "region": run.home.as_ref().map(|h| h.region.clone()),
+        "cost_per_hour": run.hourly_cost().map(|c| json!({
+            "amount": c.amount, "currency": c.currency,
+        })),
     })
+}
+
+impl LedgerArgs {
+    /// True when `run` passes the `--owner`, `--state` and `--in-region` filters.
+    fn shows(&self, run: &RunListing) -> bool {
+        let owner = self.owner.as_deref().map_or(true, |want| {
+            run.owner
+                .as_ref()
+                .is_some_and(|o| match want.split_once('@') {
+                    Some((user, host)) => o.user == user && o.host == host,
+                    None => o.user == want,
+                })
+        });
+        let state = self.state.map_or(true, |s| {
+            s == match run.status {
+                RunStatus::InProgress => StateFilter::Running,
+                RunStatus::Crashed => StateFilter::Crashed,
+                RunStatus::Ended => StateFilter::Ended,
+            }
+        });
+        let region = self.region.as_deref().map_or(true, |want| {
+            run.home.as_ref().is_some_and(|h| h.region == want)
+                || run
+                    .held
+                    .iter()
+                    .chain(&run.retained)
+                    .any(|t| t.region == want)
+        });
+        owner && state && region
+    }
 }
 
 /// `ecsh cleanup --output json`: what was done to each run, and whether all is gone.

@@ -134,7 +134,7 @@ pub fn main() -> i32 {
         Command::Plan(args) => plan::run(&global, args),
         Command::Check(args) => run::check(args),
         Command::Cleanup(args) => ledger::cleanup(&global, args),
-        Command::Ledger(_) => ledger::list(&global),
+        Command::Ledger(args) => ledger::list(&global, &args),
         Command::Call(args) => call::run(&global, args),
         Command::Sim(args) => sim::run(args),
         Command::Release(args) => release::run(&global, args),

@@ -127,6 +127,8 @@ pub fn shadow(runtime: &Runtime, target: &Target, script: &Script) -> anyhow::Re
         &format!("plan of {}", script.name),
         "plan shadow",
         crate::ledger::lease::LeasePolicy::default(),
+        // The shadow's journal is its own temporary files, never the team ledger.
+        None,
     )?;
     // The script's own output in the shadow is not shown: it would print made-up ids.
     let (output, _, _) = Output::capture();

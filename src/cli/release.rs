@@ -39,16 +39,13 @@ pub fn run(global: &GlobalArgs, args: ReleaseArgs) -> anyhow::Result<i32> {
     let Some(target) = super::ledger::connect_to_cloud(global, &runtime, "ecsh release")? else {
         return Ok(exit::USAGE);
     };
-    let dir = match &global.journal_dir {
-        Some(d) => d.clone(),
-        None => crate::ledger::journal::default_dir()?,
-    };
+    let journals = super::ledger::journals(global)?;
     let what = match &args.run {
         Some(run) => Selection::Run(run),
         None => Selection::Ids(&args.ids),
     };
     let here = RunTarget::of(&target.client);
-    let plans = match retained::plan(&dir, Some(&here), what) {
+    let plans = match retained::plan(&journals, Some(&here), what) {
         Ok(p) => p,
         Err(e) => {
             eprintln!("ecsh release: {e}");
@@ -92,9 +89,9 @@ pub fn run(global: &GlobalArgs, args: ReleaseArgs) -> anyhow::Result<i32> {
     }
     let report = runtime.block_on(retained::execute(
         std::sync::Arc::new(target.client.clone()),
+        &journals,
         plans,
         &crate::ledger::ReleasePolicy::default(),
-        global.journal_dir.clone(),
     ))?;
     println!(
         "{}",

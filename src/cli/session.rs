@@ -72,12 +72,18 @@ pub fn prepare_guarded(
     eprintln!("{}", target.banner);
     let cancel = Arc::new(AtomicBool::new(false));
     let journal = JournalDir::for_target(global, &target)?;
+    // A team ledger given explicitly is used even against the embedded simulator.
+    let store = match &global.ledger {
+        Some(_) => Some(super::ledger::journals(global)?),
+        None => None,
+    };
     let ledger = crate::ledger::start_run(
         &target.client,
         journal.path(),
         label,
         &target.label(),
         lease,
+        store,
     )?;
     // The lease is renewed for as long as the run or session lives.
     let output = super::run::terminal_output(global.quiet);

@@ -507,6 +507,7 @@ mod tests {
             "test",
             "nowhere",
             Default::default(),
+            None,
         )
         .unwrap();
         crate::ledger::rhai::register(

@@ -323,10 +323,12 @@ fn malformed(action: &str, e: rpc::ParamError) -> HostError {
 }
 
 /// The journal could not be written, or the ledger refused the request (a script touching
-/// the run tag: `Refused.RunTag`), so the request was not sent.
+/// the run tag: `Refused.RunTag`), so the request was not sent. A team ledger that cannot be
+/// reached has its own code: a script (or a retry loop) can wait for the database to come back.
 fn journal_error(e: crate::ledger::LedgerError) -> HostError {
     let code = match e {
         crate::ledger::LedgerError::Refused { .. } => "Refused.RunTag",
+        crate::ledger::LedgerError::Unreachable { .. } => "Refused.LedgerUnreachable",
         _ => "Refused.Journal",
     };
     HostError::Refused {

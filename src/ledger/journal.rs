@@ -2,7 +2,8 @@
 //! call that depends on it goes ahead, so that a crash or `kill -9` leaves enough on disk for
 //! `ecsh cleanup` to finish the job. The format is documented in `docs/journal.md`.
 //!
-//! This module owns the file (create, lock, append, read back) and the record types. It does
+//! This module owns the file (create, lock, append, read back) and the record types; the
+//! [`super::store`] trait puts it beside the PostgreSQL team ledger. It does
 //! not interpret records beyond parsing them: folding them into a run's state is `state.rs`'s job.
 //! It never talks to the cloud.
 
@@ -147,6 +148,20 @@ impl Journal {
             .map_err(|e| LedgerError::io(path, "open journal", e))?;
         try_lock(&file, path)?;
         cut_torn_tail(&file, path)?;
+        Ok(Journal {
+            file,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// Opens a journal for appending WITHOUT its lock: `ecsh cleanup --force` on a run whose
+    /// process still holds it (the user said the run is to be taken over).
+    pub fn open_unlocked(path: &Path) -> Result<Journal, LedgerError> {
+        let file = OpenOptions::new()
+            .append(true)
+            .read(true)
+            .open(path)
+            .map_err(|e| LedgerError::io(path, "open journal", e))?;
         Ok(Journal {
             file,
             path: path.to_path_buf(),

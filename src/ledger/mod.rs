@@ -2,6 +2,8 @@
 //! even after a crash.
 //!
 //! - [`journal`]: the append-only, fsynced JSON-lines file per run (format in `docs/journal.md`).
+//! - [`store`]: the storage of journals as a trait: the files, or [`pg`], the team ledger in
+//!   PostgreSQL (`--ledger URL`, `docs/ledger-postgres.md`).
 //! - [`state`]: folds journal records into what a run holds (shared by live runs and recovery).
 //! - [`scope`]: the live [`Ledger`]: intents before send, ids after, the scope stack, `keep`.
 //! - [`release`]: the planner: reverse dependency levels, batches, parallel, retry, verify.
@@ -23,12 +25,14 @@ pub mod cancel;
 pub mod journal;
 pub mod lease;
 pub mod orphans;
+pub mod pg;
 pub mod recover;
 pub mod release;
 pub mod retained;
 pub mod rhai;
 pub mod scope;
 pub mod state;
+pub mod store;
 pub mod summary;
 pub mod target;
 
@@ -217,6 +221,18 @@ pub enum LedgerError {
     OtherTarget { run: String, why: String },
     #[error("the ledger refused to send {action}: {why}")]
     Refused { action: String, why: String },
+    #[error("--ledger: {0}")]
+    BadLedger(String),
+    #[error("the team ledger {ledger} cannot be reached ({why}); nothing that creates resources is sent while it is away (reads go on); check that the database is up, or run without --ledger/ECSH_LEDGER")]
+    Unreachable { ledger: String, why: String },
+    #[error("the team ledger {ledger} could not {what}: {why}")]
+    Database {
+        ledger: String,
+        what: &'static str,
+        why: String,
+    },
+    #[error("run {run} is held by {by}: left alone; wait for it to end (`ecsh cleanup {run} --force` takes it over)")]
+    HeldElsewhere { run: String, by: String },
 }
 
 impl LedgerError {
@@ -231,13 +247,15 @@ impl LedgerError {
 
 /// Starts the ledger of a run on `client`'s target: the CLI's and REPL's one call.
 /// `journal_dir` is `--journal-dir` (the default directory when `None`); `label` names the
-/// run (`script deploy.rhai`, `repl`); `target` is shown by `ecsh ledger` (`sim`, `aliyun`).
+/// run (`script deploy.rhai`, `repl`); `target` is shown by `ecsh ledger` (`sim`, `aliyun`);
+/// `store` is the team ledger (`--ledger`), which then takes the place of `journal_dir`.
 pub fn start_run(
     client: &crate::rpc::Client,
     journal_dir: Option<&Path>,
     label: &str,
     target: &str,
     lease: lease::LeasePolicy,
+    store: Option<store::Journals>,
 ) -> Result<Ledger, LedgerError> {
     let mut opts = LedgerOptions::for_run(
         journal_dir,
@@ -247,6 +265,7 @@ pub fn start_run(
     )?;
     opts.home = Some(target::RunTarget::of(client));
     opts.lease = lease;
+    opts.store = store;
     Ledger::start(std::sync::Arc::new(client.clone()), opts)
 }
 

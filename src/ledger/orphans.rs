@@ -6,12 +6,12 @@
 //!
 //! No printing: the CLI lists the orphans, asks, and prints the report.
 
-use super::journal::{self, Journal, RUN_TAG_KEY};
+use super::journal::{self, RUN_TAG_KEY};
 use super::release::{self, ReleasePolicy, ReleaseReport, Target};
+use super::store::Journals;
 use super::{Cloud, CloudError, HourlyCost, RunId};
 use crate::ops::{ResourceKind, A};
 use serde_json::Value;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -49,7 +49,7 @@ pub async fn find(
     cloud: &Arc<dyn Cloud>,
     regions: &[String],
     older_than: Option<Duration>,
-    journal_dir: Option<&Path>,
+    journals: Option<&Journals>,
 ) -> Result<Vec<Orphan>, CloudError> {
     let mut out = Vec::new();
     let now = time::OffsetDateTime::now_utc();
@@ -66,10 +66,10 @@ pub async fn find(
                         continue;
                     }
                 }
-                let journal = journal_dir.map(|d| journal::journal_path(d, &run));
-                if journal.as_deref().is_some_and(journal::is_locked) {
+                if journals.is_some_and(|j| j.is_live(&run)) {
                     continue;
                 }
+                let journalled = journals.is_some_and(|j| j.exists(&run).unwrap_or(false));
                 let detail = entry
                     .get("InstanceType")
                     .and_then(Value::as_str)
@@ -82,7 +82,7 @@ pub async fn find(
                     age,
                     detail,
                     cost: None,
-                    journalled: journal.is_some_and(|p| p.exists()),
+                    journalled,
                 });
             }
         }
@@ -140,20 +140,54 @@ pub async fn release_all(
     cloud: Arc<dyn Cloud>,
     orphans: &[Orphan],
     policy: &ReleasePolicy,
-    journal_dir: Option<&Path>,
+    journals: Option<&Journals>,
 ) -> ReleaseReport {
-    let targets = orphans.iter().map(Orphan::target).collect();
-    let report = release::release(cloud, targets, policy, Arc::new(|_| {})).await;
-    if let Some(dir) = journal_dir {
+    // Take the lock of every run that has a journal first, so that no other machine releases
+    // the same run meanwhile; a run whose lock is held elsewhere is left alone.
+    let mut locked = std::collections::BTreeMap::new();
+    let mut refused = Vec::new();
+    if let Some(store) = journals {
         for o in orphans.iter().filter(|o| o.journalled) {
-            if report.released.iter().any(|(_, id)| *id == o.id) {
-                if let Ok(mut j) = Journal::open_existing(&journal::journal_path(dir, &o.run)) {
-                    let _ = j.append(&journal::Record::Released {
-                        ids: vec![o.id.clone()],
-                    });
+            if locked.contains_key(&o.run) {
+                continue;
+            }
+            match store.open_existing(&o.run, false) {
+                Ok(j) => {
+                    locked.insert(o.run.clone(), j);
                 }
+                Err(e) => refused.push((o.run.clone(), e.to_string())),
             }
         }
+    }
+    let left_alone = |o: &&Orphan| refused.iter().any(|(run, _)| *run == o.run);
+    let targets = orphans
+        .iter()
+        .filter(|o| !left_alone(o))
+        .map(Orphan::target)
+        .collect();
+    let mut report = release::release(cloud, targets, policy, Arc::new(|_| {})).await;
+    for o in orphans.iter().filter(|o| o.journalled) {
+        if report.released.iter().any(|(_, id)| *id == o.id) {
+            if let Some(j) = locked.get_mut(&o.run) {
+                let _ = j.append(&journal::Record::Released {
+                    ids: vec![o.id.clone()],
+                });
+            }
+        }
+    }
+    for o in orphans.iter().filter(|o| left_alone(o)) {
+        let why = refused
+            .iter()
+            .find(|(run, _)| *run == o.run)
+            .map(|(_, why)| why.clone())
+            .unwrap_or_default();
+        report.failed.push(release::Failure {
+            kind: o.kind,
+            id: o.id.clone(),
+            region: o.region.clone(),
+            code: "LeftAlone".into(),
+            message: why,
+        });
     }
     report
 }

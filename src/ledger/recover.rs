@@ -8,16 +8,17 @@
 //!
 //! No printing: the CLI prints the reports through their `Display` impls.
 
-use super::journal::{self, EndedBy, Journal, Record, RUN_TAG_KEY};
+use super::journal::{self, EndedBy, Record, RUN_TAG_KEY};
 use super::release::{self, Failure, ReleaseEvent, ReleasePolicy, Target};
 use super::scope::{targets_from, unresolved_from};
 use super::state::{RunState, Tracked};
+use super::store::{JournalWriter, Journals, RunOwner};
 use super::summary::cleanup_command;
 use super::target::RunTarget;
 use super::{now_rfc3339, Cloud, LedgerError, RunId};
 use crate::ops::ResourceKind;
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 /// What `ecsh cleanup` did.
@@ -87,13 +88,15 @@ pub struct RunListing {
     pub damaged: Vec<String>,
     /// Where its resources live, when the journal records it.
     pub home: Option<RunTarget>,
+    /// Who runs it (user, host, pid, last heartbeat), when the team ledger records it.
+    pub owner: Option<RunOwner>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RunStatus {
-    /// Its process still holds the journal lock.
+    /// Its process still holds the journal lock (a team ledger: its lease is fresh).
     InProgress,
-    /// No end record and nobody holds the lock: the process died.
+    /// No end record and nobody holds the lock (or its lease ran out): the process died.
     Crashed,
     Ended,
 }
@@ -101,19 +104,22 @@ pub enum RunStatus {
 /// `ecsh cleanup [RUN]`: releases what crashed or failed runs left behind, one run or every
 /// run that needs it. `journal_dir` is `--journal-dir` (the default directory when `None`).
 /// A run recorded on another endpoint or account than `client`'s is refused, not cleaned.
+/// `force` (`--force`) takes over runs that are still in progress too.
 pub async fn cli_cleanup(
     client: &crate::rpc::Client,
-    journal_dir: Option<&Path>,
+    journals: &Journals,
     run: Option<&str>,
+    force: bool,
 ) -> Result<CleanupReport, LedgerError> {
     let cloud: Arc<dyn Cloud> = Arc::new(client.clone());
     let here = RunTarget::of(client);
     cleanup_at(
         cloud,
         Some(&here),
-        journal_dir,
+        journals,
         run,
         &ReleasePolicy::default(),
+        force,
     )
     .await
 }
@@ -121,39 +127,38 @@ pub async fn cli_cleanup(
 /// [`cli_cleanup`] with an explicit release policy and no target check.
 pub async fn cleanup_with(
     cloud: Arc<dyn Cloud>,
-    journal_dir: Option<&Path>,
+    journals: &Journals,
     run: Option<&str>,
     policy: &ReleasePolicy,
 ) -> Result<CleanupReport, LedgerError> {
-    cleanup_at(cloud, None, journal_dir, run, policy).await
+    cleanup_at(cloud, None, journals, run, policy, false).await
 }
 
 /// Cleanup through `cloud`, whose target is `here` (runs recorded elsewhere are refused).
 pub async fn cleanup_at(
     cloud: Arc<dyn Cloud>,
     here: Option<&RunTarget>,
-    journal_dir: Option<&Path>,
+    journals: &Journals,
     run: Option<&str>,
     policy: &ReleasePolicy,
+    force: bool,
 ) -> Result<CleanupReport, LedgerError> {
-    let (dir, shown_dir) = resolve_dir(journal_dir)?;
     let runs = match run {
         Some(r) => {
             let id = RunId::parse(r)?;
-            if !journal::journal_path(&dir, id.as_str()).exists() {
+            if !journals.exists(id.as_str())? {
                 return Err(LedgerError::NoSuchRun(r.to_string()));
             }
             vec![id.to_string()]
         }
-        None => journal::list_runs(&dir)?,
+        None => journals.list_runs()?,
     };
     let mut report = CleanupReport {
         runs: Vec::new(),
-        journal_dir: shown_dir,
+        journal_dir: journals.shown_dir(),
     };
     for r in runs {
-        let path = journal::journal_path(&dir, &r);
-        let journal = match Journal::open_existing(&path) {
+        let journal = match journals.open_existing(&r, force) {
             Ok(j) => j,
             Err(LedgerError::InProgress { .. }) => {
                 report.runs.push(RunCleanup::skipped(
@@ -162,13 +167,19 @@ pub async fn cleanup_at(
                 ));
                 continue;
             }
+            Err(e @ LedgerError::HeldElsewhere { .. }) => {
+                report.runs.push(RunCleanup::skipped(r, e.to_string()));
+                continue;
+            }
+            // Without the database no run can be cleaned: say it once.
+            Err(e @ LedgerError::Unreachable { .. }) => return Err(e),
             // One unreadable run never stops the cleanup of the others.
             Err(e) => {
                 report.runs.push(RunCleanup::skipped(r, e.to_string()));
                 continue;
             }
         };
-        let readout = match journal::read_lenient(&path) {
+        let readout = match journals.read(&r) {
             Ok(r) => r,
             Err(e) => {
                 report.runs.push(RunCleanup::skipped(r, e.to_string()));
@@ -217,7 +228,7 @@ pub async fn cleanup_at(
 /// anything.
 async fn clean_run(
     cloud: Arc<dyn Cloud>,
-    journal: Journal,
+    journal: Box<dyn JournalWriter>,
     mut state: RunState,
     policy: &ReleasePolicy,
     damaged: Vec<String>,
@@ -307,7 +318,7 @@ async fn clean_run(
 /// interrupted release loses nothing; `state` follows the journal.
 pub(crate) async fn release_journalled(
     cloud: Arc<dyn Cloud>,
-    journal: &Arc<Mutex<Journal>>,
+    journal: &Arc<Mutex<Box<dyn JournalWriter>>>,
     state: &mut RunState,
     targets: Vec<Target>,
     policy: &ReleasePolicy,
@@ -336,13 +347,12 @@ pub(crate) async fn release_journalled(
     Ok(result)
 }
 
-/// Lists every run in the journal directory with what it still holds.
-pub fn cli_list(journal_dir: Option<&Path>) -> Result<Vec<RunListing>, LedgerError> {
-    let (dir, shown_dir) = resolve_dir(journal_dir)?;
+/// Lists every run in the store with what it still holds.
+pub fn cli_list(journals: &Journals) -> Result<Vec<RunListing>, LedgerError> {
+    let shown_dir = journals.shown_dir();
     let mut out = Vec::new();
-    for run in journal::list_runs(&dir)? {
-        let path = journal::journal_path(&dir, &run);
-        let readout = match journal::read_lenient(&path) {
+    for run in journals.list_runs()? {
+        let readout = match journals.read(&run) {
             Ok(r) => r,
             Err(e) => journal::Readout {
                 records: Vec::new(),
@@ -350,13 +360,14 @@ pub fn cli_list(journal_dir: Option<&Path>) -> Result<Vec<RunListing>, LedgerErr
             },
         };
         let state = RunState::from_records(&readout.records);
-        let status = if journal::is_locked(&path) {
+        let status = if journals.is_live(&run) {
             RunStatus::InProgress
         } else if state.ended.is_some() {
             RunStatus::Ended
         } else {
             RunStatus::Crashed
         };
+        let owner = journals.owner(&run);
         out.push(RunListing {
             run,
             started: state.started.clone(),
@@ -371,6 +382,7 @@ pub fn cli_list(journal_dir: Option<&Path>) -> Result<Vec<RunListing>, LedgerErr
             journal_dir: shown_dir.clone(),
             damaged: readout.damaged,
             home: state.home.clone(),
+            owner,
         });
     }
     Ok(out)
@@ -388,18 +400,31 @@ pub(crate) fn age_since(rfc3339: &str) -> String {
     }
 }
 
-fn resolve_dir(journal_dir: Option<&Path>) -> Result<(PathBuf, Option<PathBuf>), LedgerError> {
-    match journal_dir {
-        Some(d) => Ok((d.to_path_buf(), Some(d.to_path_buf()))),
-        None => Ok((journal::default_dir()?, None)),
-    }
-}
-
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl RunListing {
+    /// What the resources it still holds or kept cost per hour, as the guard quoted them
+    /// (`None` when none was priced; a mix of currencies adds up the first one's).
+    pub fn hourly_cost(&self) -> Option<super::HourlyCost> {
+        let mut costs = self
+            .held
+            .iter()
+            .chain(&self.retained)
+            .filter_map(|t| t.cost.as_ref());
+        let first = costs.next()?.clone();
+        let amount = costs
+            .filter(|c| c.currency == first.currency)
+            .map(|c| c.amount)
+            .sum::<f64>()
+            + first.amount;
+        Some(super::HourlyCost {
+            amount,
+            currency: first.currency,
+        })
+    }
+
     /// True when cleanup has work to do for this run.
     pub fn needs_cleanup(&self) -> bool {
         self.status != RunStatus::InProgress
@@ -437,7 +462,17 @@ impl fmt::Display for RunListing {
         if let Some(t) = &self.target {
             write!(f, "  on {t}")?;
         }
+        if let Some(c) = self.hourly_cost() {
+            write!(f, "  ~{} {:.4}/h", c.currency, c.amount)?;
+        }
         writeln!(f)?;
+        if let Some(o) = &self.owner {
+            let beat = o
+                .heartbeat_age
+                .map(|a| format!(", heartbeat {a:.0}s ago"))
+                .unwrap_or_default();
+            writeln!(f, "  owner {o}{beat}")?;
+        }
         if !self.held.is_empty() {
             writeln!(f, "  holds {}: {}", self.held.len(), tracked(&self.held))?;
         }

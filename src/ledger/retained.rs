@@ -8,21 +8,19 @@
 //!
 //! No printing: the CLI prints the plan and the report.
 
-use super::journal::{self, Journal};
 use super::recover::{release_journalled, CleanupReport, RunCleanup};
 use super::release::{ReleasePolicy, Target};
 use super::state::{Holding, RunState, Tracked};
+use super::store::Journals;
 use super::target::RunTarget;
 use super::{Cloud, LedgerError, RunId};
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 /// What `ecsh release` would release in one run.
 #[derive(Debug)]
 pub struct RunPlan {
     pub run: String,
-    pub path: PathBuf,
     pub items: Vec<Tracked>,
 }
 
@@ -33,21 +31,21 @@ pub enum Selection<'a> {
     Run(&'a str),
 }
 
-/// Reads the journals in `dir` and lists what `what` selects, per run.
+/// Reads the journals in `journals` and lists what `what` selects, per run.
 pub fn plan(
-    dir: &Path,
+    journals: &Journals,
     here: Option<&RunTarget>,
     what: Selection<'_>,
 ) -> Result<Vec<RunPlan>, LedgerError> {
     let runs = match what {
         Selection::Run(r) => {
             let id = RunId::parse(r)?;
-            if !journal::journal_path(dir, id.as_str()).exists() {
+            if !journals.exists(id.as_str())? {
                 return Err(LedgerError::NoSuchRun(r.to_string()));
             }
             vec![id.to_string()]
         }
-        Selection::Ids(_) => journal::list_runs(dir)?,
+        Selection::Ids(_) => journals.list_runs()?,
     };
     let mut plans = Vec::new();
     let mut unmatched: BTreeSet<String> = match what {
@@ -55,8 +53,7 @@ pub fn plan(
         Selection::Run(_) => BTreeSet::new(),
     };
     for run in runs {
-        let path = journal::journal_path(dir, &run);
-        let state = RunState::from_records(&journal::read_lenient(&path)?.records);
+        let state = RunState::from_records(&journals.read(&run)?.records);
         let items: Vec<Tracked> = match what {
             Selection::Run(_) => state
                 .resources
@@ -79,7 +76,7 @@ pub fn plan(
         if items.is_empty() {
             continue;
         }
-        if journal::is_locked(&path) {
+        if journals.is_live(&run) {
             return Err(LedgerError::Refused {
                 action: "release".into(),
                 why: format!(
@@ -93,7 +90,7 @@ pub fn plan(
                 return Err(LedgerError::OtherTarget { run, why });
             }
         }
-        plans.push(RunPlan { run, path, items });
+        plans.push(RunPlan { run, items });
     }
     if let Some(id) = unmatched.into_iter().next() {
         return Err(LedgerError::Refused {
@@ -148,19 +145,20 @@ fn with_what_was_kept_for_them(state: &RunState, ids: &[&str]) -> Vec<Tracked> {
 }
 
 /// Releases every planned resource, run by run, journalling each release in its run.
+/// Each run's lock is taken first, so no other machine releases it at the same time.
 pub async fn execute(
     cloud: Arc<dyn Cloud>,
+    journals: &Journals,
     plans: Vec<RunPlan>,
     policy: &ReleasePolicy,
-    journal_dir: Option<PathBuf>,
 ) -> Result<CleanupReport, LedgerError> {
     let mut report = CleanupReport {
         runs: Vec::new(),
-        journal_dir,
+        journal_dir: journals.shown_dir(),
     };
     for plan in plans {
-        let journal = Arc::new(Mutex::new(Journal::open_existing(&plan.path)?));
-        let mut state = RunState::from_records(&journal::read_lenient(&plan.path)?.records);
+        let journal = Arc::new(Mutex::new(journals.open_existing(&plan.run, false)?));
+        let mut state = RunState::from_records(&journals.read(&plan.run)?.records);
         let targets: Vec<Target> = plan
             .items
             .iter()

@@ -217,6 +217,7 @@ mod tests {
                 policy: ReleasePolicy::default(),
                 home: None,
                 lease: crate::ledger::lease::LeasePolicy { length: None },
+                store: None,
             },
         )
         .unwrap();

@@ -6,10 +6,11 @@
 //! cloud call; nothing else creates resources. The ledger decides from the registry alone
 //! which calls create (and what), and which delete. It does not print and does not ask.
 
-use super::journal::{EndedBy, Journal, Record, RUN_TAG_KEY};
+use super::journal::{EndedBy, Record, RUN_TAG_KEY};
 use super::lease::{self, LeasePolicy};
 use super::release::{self, Failure, Observer, ReleaseEvent, ReleasePolicy, ReleaseReport, Target};
 use super::state::{Holding, RunState};
+use super::store::{FileStore, JournalWriter, Journals};
 use super::summary::Summary;
 use super::{now_rfc3339, Cloud, HourlyCost, LedgerError, RunId};
 use crate::ops::{self, Effect, Product, ResourceKind};
@@ -43,6 +44,9 @@ pub struct LedgerOptions {
     pub home: Option<super::target::RunTarget>,
     /// The AutoReleaseTime lease of the instances the run creates (`--auto-release`).
     pub lease: LeasePolicy,
+    /// Where the journal is kept: the team ledger (`--ledger`), or the files in
+    /// `journal_dir` when `None`.
+    pub store: Option<Journals>,
 }
 
 impl LedgerOptions {
@@ -67,6 +71,7 @@ impl LedgerOptions {
             policy: ReleasePolicy::default(),
             home: None,
             lease: LeasePolicy::default(),
+            store: None,
         })
     }
 }
@@ -145,8 +150,8 @@ struct Leased {
 }
 
 struct Live {
-    /// `None` once the run has ended: the file is closed and its lock released.
-    journal: Option<Journal>,
+    /// `None` once the run has ended: the journal is closed and its lock released.
+    journal: Option<Box<dyn JournalWriter>>,
     journal_path: PathBuf,
     state: RunState,
     next_seq: u64,
@@ -177,9 +182,13 @@ impl Ledger {
     /// Starts a run: creates and locks its journal and opens the run's scope.
     pub fn start(cloud: Arc<dyn Cloud>, opts: LedgerOptions) -> Result<Ledger, LedgerError> {
         let run = RunId::new();
-        let journal = Journal::create(&opts.journal_dir, &run)?;
+        let store = match &opts.store {
+            Some(s) => s.clone(),
+            None => Arc::new(FileStore::at(Some(&opts.journal_dir))?),
+        };
+        let journal = store.create(&run)?;
         let mut live = Live {
-            journal_path: journal.path().to_path_buf(),
+            journal_path: journal.location(),
             journal: Some(journal),
             state: RunState::default(),
             next_seq: 1,

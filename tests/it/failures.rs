@@ -6,7 +6,7 @@
 //! are sent to the real binary at observable points (a line the script prints, a record in
 //! the journal file), so the handler tested is the one users get.
 
-use super::support::{ecsh, ecsh_command, text};
+use super::support::{ecsh, ecsh_command, text, Running};
 use ecsh::ops::Product;
 use ecsh::rpc::{Client, ClientConfig, Credentials};
 use std::io::BufRead;
@@ -118,29 +118,7 @@ impl Case {
         ];
         args.extend_from_slice(extra);
         args.extend(["run", script.as_str()]);
-        let mut child = ecsh_command(&args, &self.env())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("ecsh run starts");
-        let (tx, lines) = mpsc::channel();
-        let out = child.stdout.take().expect("stdout");
-        std::thread::spawn(move || {
-            for l in std::io::BufReader::new(out).lines().map_while(Result::ok) {
-                let _ = tx.send(l);
-            }
-        });
-        let err = child.stderr.take().expect("stderr");
-        let stderr = std::thread::spawn(move || {
-            let mut s = String::new();
-            let _ = std::io::Read::read_to_string(&mut std::io::BufReader::new(err), &mut s);
-            s
-        });
-        Running {
-            child,
-            lines,
-            stderr: Some(stderr),
-        }
+        Running::spawn(ecsh_command(&args, &self.env()))
     }
 
     fn client(&self) -> Client {
@@ -203,49 +181,6 @@ fn block_on<F: std::future::Future>(f: F) -> F::Output {
         .block_on(f)
 }
 
-/// A background `ecsh run`.
-struct Running {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-    stderr: Option<std::thread::JoinHandle<String>>,
-}
-
-impl Running {
-    /// Waits for a stdout line containing `what`.
-    fn wait_for(&self, what: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(90);
-        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
-            match self.lines.recv_timeout(left) {
-                Ok(l) if l.contains(what) => return l,
-                Ok(_) => {}
-                Err(_) => break,
-            }
-        }
-        panic!("the run never printed {what}");
-    }
-
-    fn signal(&self, sig: libc::c_int) {
-        let pid = i32::try_from(self.child.id()).expect("pid");
-        // SAFETY: signals our own child process.
-        assert_eq!(unsafe { libc::kill(pid, sig) }, 0, "signal {sig} delivered");
-    }
-
-    /// Waits for the exit: (exit code, or the killing signal as 1000 + n; stderr).
-    fn finish(mut self) -> (i32, String) {
-        use std::os::unix::process::ExitStatusExt;
-        let status = self.child.wait().expect("ecsh ends");
-        let stderr = self
-            .stderr
-            .take()
-            .map(|h| h.join().unwrap_or_default())
-            .unwrap_or_default();
-        let code = status
-            .code()
-            .unwrap_or_else(|| 1000 + status.signal().unwrap_or(0));
-        (code, stderr)
-    }
-}
-
 /// Creates a VPC of its own (never reused by another run), says READY, then keeps busy.
 const VPC_ONLY: &str = r#"
 let v = call_api("vpc", "CreateVpc", #{ RegionId: "cn-hangzhou", CidrBlock: "10.1.0.0/16" }).VpcId;
@@ -255,7 +190,7 @@ for i in 0..40000000 {}
 "#;
 
 /// Creates a network and an instance, says READY, then waits (polling) for up to an hour.
-const HOLD: &str = r#"
+pub(crate) const HOLD: &str = r#"
 let spec = find_available_instance_type(#{ cores: 2, memory: 4, regions: ["cn-hangzhou"] });
 let infra = create_instance_with_infra(#{ instance_type: spec.instance_type, zone_id: spec.zone_id,
     region: spec.region, image_family: "acs:ubuntu_24_04_x64", estimated_runtime: "5m" });

@@ -126,6 +126,11 @@ pub(crate) fn client_for(endpoint: &str, key_id: &str, secret: &str) -> Client {
     Client::new(config).expect("client")
 }
 
+/// The file journals in `dir`.
+fn files(dir: &std::path::Path) -> ecsh::ledger::store::Journals {
+    ecsh::ledger::store::FileStore::shared(Some(dir)).expect("journal dir")
+}
+
 /// Fast retries for a simulator that moves on every observation.
 fn fast() -> ReleasePolicy {
     ReleasePolicy {
@@ -152,6 +157,7 @@ fn start_in(client: &Client, dir: &Path) -> Ledger {
             policy: fast(),
             home: Some(ecsh::ledger::target::RunTarget::of(client)),
             lease: ecsh::ledger::lease::LeasePolicy::default(),
+            store: None,
         },
     )
     .expect("ledger starts")
@@ -476,7 +482,7 @@ async fn a_kept_instance_survives_with_its_network_and_is_listed() {
         "{text}"
     );
 
-    let runs = cli_list(Some(env.dir.path())).expect("ledger lists");
+    let runs = cli_list(&files(env.dir.path())).expect("ledger lists");
     assert_eq!(runs.len(), 1);
     assert_eq!(runs[0].status, RunStatus::Ended);
     assert!(runs[0].held.is_empty());
@@ -490,12 +496,12 @@ async fn cleanup_leaves_a_run_in_progress_alone() {
     let ledger = start(&env);
     let sg_vpc = create_vpc(Some(&ledger), &env.client).await;
     let cloud: Arc<dyn Cloud> = Arc::new(env.client.clone());
-    let report = cleanup_with(cloud, Some(env.dir.path()), None, &fast())
+    let report = cleanup_with(cloud, &files(env.dir.path()), None, &fast())
         .await
         .expect("cleanup");
     assert!(report.runs[0].skipped.is_some(), "{report}");
     assert_eq!(inventory(&env.client).await, vec![sg_vpc]);
-    let listed = cli_list(Some(env.dir.path())).expect("list");
+    let listed = cli_list(&files(env.dir.path())).expect("list");
     assert_eq!(listed[0].status, RunStatus::InProgress);
     ledger.finish().await.expect("run ends");
 }
@@ -584,7 +590,7 @@ async fn crash_child() {
 }
 
 async fn cleanup_finds_everything(env: &Env, ending: Ending) {
-    let runs = cli_list(Some(env.dir.path())).expect("list");
+    let runs = cli_list(&files(env.dir.path())).expect("list");
     assert_eq!(runs.len(), 1);
     assert_eq!(runs[0].status, RunStatus::Crashed);
     if ending == Ending::AfterSendingRunInstances {
@@ -593,7 +599,7 @@ async fn cleanup_finds_everything(env: &Env, ending: Ending) {
     }
 
     let cloud: Arc<dyn Cloud> = Arc::new(env.client.clone());
-    let report = cleanup_with(cloud.clone(), Some(env.dir.path()), None, &fast())
+    let report = cleanup_with(cloud.clone(), &files(env.dir.path()), None, &fast())
         .await
         .expect("cleanup");
     assert!(report.is_clean(), "{report}");
@@ -601,11 +607,11 @@ async fn cleanup_finds_everything(env: &Env, ending: Ending) {
         assert_eq!(report.runs[0].found.len(), 2, "{report}");
     }
     assert!(inventory(&env.client).await.is_empty(), "{report}");
-    let runs = cli_list(Some(env.dir.path())).expect("list");
+    let runs = cli_list(&files(env.dir.path())).expect("list");
     assert_eq!(runs[0].status, RunStatus::Ended);
     assert!(!runs[0].needs_cleanup());
     // A second cleanup has nothing to do.
-    let again = cleanup_with(cloud, Some(env.dir.path()), None, &fast())
+    let again = cleanup_with(cloud, &files(env.dir.path()), None, &fast())
         .await
         .expect("cleanup again");
     assert!(again.runs.is_empty(), "{again}");

@@ -48,6 +48,7 @@ fn run(h: &Harness, name: &str, args: &[&str]) -> Vec<String> {
         name,
         "sim",
         ecsh::ledger::lease::LeasePolicy::default(),
+        None,
     )
     .expect("the run ledger starts");
     let mut session = h.session();

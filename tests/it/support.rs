@@ -365,3 +365,76 @@ pub fn sim_endpoint(stdout: std::process::ChildStdout) -> Option<String> {
     std::thread::spawn(move || lines.for_each(drop));
     endpoint
 }
+
+/// A background `ecsh` (a run, a REPL fed nothing): its stdout lines delivered as they come,
+/// its stderr collected for the end.
+pub struct Running {
+    pub child: std::process::Child,
+    lines: std::sync::mpsc::Receiver<String>,
+    stderr: Option<std::thread::JoinHandle<String>>,
+}
+
+impl Running {
+    /// Spawns `cmd` with stdout and stderr piped.
+    pub fn spawn(mut cmd: std::process::Command) -> Running {
+        use std::io::BufRead;
+        use std::process::Stdio;
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("ecsh starts");
+        let (tx, lines) = std::sync::mpsc::channel();
+        let out = child.stdout.take().expect("stdout");
+        std::thread::spawn(move || {
+            for l in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+                let _ = tx.send(l);
+            }
+        });
+        let err = child.stderr.take().expect("stderr");
+        let stderr = std::thread::spawn(move || {
+            let mut s = String::new();
+            let _ = std::io::Read::read_to_string(&mut std::io::BufReader::new(err), &mut s);
+            s
+        });
+        Running {
+            child,
+            lines,
+            stderr: Some(stderr),
+        }
+    }
+
+    /// Waits for a stdout line containing `what`.
+    pub fn wait_for(&self, what: &str) -> String {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+        while let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) {
+            match self.lines.recv_timeout(left) {
+                Ok(l) if l.contains(what) => return l,
+                Ok(_) => {}
+                Err(_) => break,
+            }
+        }
+        panic!("the run never printed {what}");
+    }
+
+    pub fn signal(&self, sig: libc::c_int) {
+        let pid = i32::try_from(self.child.id()).expect("pid");
+        // SAFETY: signals our own child process.
+        assert_eq!(unsafe { libc::kill(pid, sig) }, 0, "signal {sig} delivered");
+    }
+
+    /// Waits for the exit: (exit code, or the killing signal as 1000 + n; stderr).
+    pub fn finish(mut self) -> (i32, String) {
+        use std::os::unix::process::ExitStatusExt;
+        let status = self.child.wait().expect("ecsh ends");
+        let stderr = self
+            .stderr
+            .take()
+            .map(|h| h.join().unwrap_or_default())
+            .unwrap_or_default();
+        let code = status
+            .code()
+            .unwrap_or_else(|| 1000 + status.signal().unwrap_or(0));
+        (code, stderr)
+    }
+}

@@ -766,6 +766,8 @@ attempt("keep", || keep(id));
         "Refused.Journal",
         // Raised by `ecsh run --plan` (tests/it/plan.rs).
         "Refused.BeyondPlan",
+        // Seen by a script in team_ledger::the_database_going_away_….
+        "Refused.LedgerUnreachable",
     ]) {
         assert!(
             readme.contains(&format!("`{code}`")),
