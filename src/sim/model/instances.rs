@@ -11,6 +11,7 @@ use super::super::clock::{self, stamp, Clock, Timer};
 use super::launch::{self, NamePattern, Period};
 use super::network::{check_name, public_ip, NetStatus, RESOURCE_GROUP};
 use super::params::Params;
+use super::render::{self, Answer};
 use super::{dry_run_passed, new_id, not_found, paging, tags, SimError, World};
 use base64::Engine;
 use serde::{Deserialize, Serialize};
@@ -1045,144 +1046,13 @@ pub fn create_instance(w: &mut World, p: &Params) -> Result<Value, SimError> {
 
 // ---- describing ----------------------------------------------------------------------------
 
-fn instance_json(i: &Instance) -> Value {
-    let catalog = Catalog::get();
-    let itype = catalog.instance_type(&i.instance_type);
-    let image = catalog.image(&i.image_id);
-    let status = shown_status(i);
-    let base = json!({
-        "InstanceId": i.id,
-        "InstanceName": i.name,
-        "HostName": i.host_name,
-        "Description": i.description,
-        "Status": status.as_str(),
-        "RegionId": i.region,
-        "ZoneId": i.zone,
-        "InstanceType": i.instance_type,
-        "InstanceTypeFamily": itype.map_or("", |t| t.family.as_str()),
-        "Cpu": itype.map_or(0, |t| t.cores),
-        "Memory": itype.map_or(0, |t| (t.memory * 1024.0).round() as u64),
-        "GPUAmount": itype.map_or(0, |t| t.gpu_amount),
-        "GPUSpec": itype.map_or("", |t| t.gpu_spec.as_str()),
-        "ImageId": i.image_id,
-        "OSType": image.map_or("linux", |m| m.os_type.as_str()),
-        "OSName": image.map_or("", |m| m.os_name.as_str()),
-        "OSNameEn": image.map_or("", |m| m.os_name_en.as_str()),
-        "InstanceChargeType": i.charge_type,
-        "SpotStrategy": i.spot_strategy,
-        "InternetChargeType": i.internet_charge_type,
-        "InternetMaxBandwidthOut": i.bandwidth_out,
-        "InternetMaxBandwidthIn": i.bandwidth_in,
-        "InstanceNetworkType": "vpc",
-        "IoOptimized": true,
-        "CreationTime": i.creation_time,
-        "StartTime": i.start_time,
-        "ExpiredTime": i.expired_time,
-        "AutoReleaseTime": i.auto_release_time,
-    });
-    let network = json!({
-        "PublicIpAddress": { "IpAddress": i.public_ip.iter().collect::<Vec<_>>() },
-        "EipAddress": { "IpAddress": "", "AllocationId": "", "Bandwidth": 0 },
-        "InnerIpAddress": { "IpAddress": [] },
-        "VpcAttributes": {
-            "VpcId": i.vpc_id,
-            "VSwitchId": i.vswitch_id,
-            "PrivateIpAddress": { "IpAddress": [i.private_ip] },
-            "NatIpAddress": "",
-        },
-        "SecurityGroupIds": { "SecurityGroupId": i.sg_ids },
-        "Tags": tags::ecs_style(&i.tags),
-        "OperationLocks": { "LockReason": [] },
-        "StoppedMode": i.stopped_mode,
-        "DeletionProtection": i.deletion_protection,
-        "KeyPairName": i.key_pair,
-        "ResourceGroupId": RESOURCE_GROUP,
-        "SerialNumber": format!("{:x}", md5ish(&i.id)),
-        "DeviceAvailable": true,
-        "Recyclable": false,
-    });
-    if let (Value::Object(mut a), Value::Object(b), Value::Object(c)) =
-        (base, network, documented_defaults(i, itype))
-    {
-        a.extend(b);
-        a.extend(c);
-        return Value::Object(a);
-    }
-    Value::Null
-}
-
-/// The documented DescribeInstances fields the simulator has no feature behind, each with the
-/// value a plain pay-as-you-go VPC instance shows (DescribeInstancesResponseBody in the Tea SDK
-/// model): spot settings, metadata and CPU options, the primary interface's IP sets, and the
-/// empty dedicated-host, deployment-set and capacity-reservation attributes.
-fn documented_defaults(i: &Instance, itype: Option<&InstanceType>) -> Value {
-    let cores = itype.map_or(1, |t| t.cores);
-    let threads = if cores >= 2 { 2 } else { 1 };
-    let interfaces = json!([{
-        "NetworkInterfaceId": format!("eni-{}", i.id.trim_start_matches("i-")),
-        "PrimaryIpAddress": i.private_ip,
-        "MacAddress": mac(&i.id),
-        "Type": "Primary",
-        "PrivateIpSets": { "PrivateIpSet": [{ "PrivateIpAddress": i.private_ip, "Primary": true }] },
-        "Ipv6Sets": { "Ipv6Set": [] },
-        "Ipv4PrefixSets": { "Ipv4PrefixSet": [] },
-        "Ipv6PrefixSets": { "Ipv6PrefixSet": [] },
-    }]);
-    json!({
-        "NetworkInterfaces": { "NetworkInterface": interfaces },
-        "SpotPriceLimit": 0.0,
-        "SpotDuration": 0,
-        "SpotInterruptionBehavior": "Terminate",
-        "MetadataOptions": {
-            "HttpEndpoint": "enabled",
-            "HttpTokens": "optional",
-            "HttpPutResponseHopLimit": 1,
-        },
-        "CpuOptions": {
-            "CoreCount": (cores / threads).max(1),
-            "ThreadsPerCore": threads,
-            "Numa": "",
-            "TopologyType": "",
-        },
-        "DeploymentSetId": "",
-        "DeploymentSetGroupNo": 0,
-        "HpcClusterId": "",
-        "VlanId": "",
-        "ClusterId": "",
-        "CreditSpecification": "",
-        "LocalStorageAmount": 0,
-        "LocalStorageCapacity": 0,
-        "SaleCycle": "",
-        "ISP": "",
-        "RdmaIpAddress": { "IpAddress": [] },
-        "HibernationOptions": { "Configured": false },
-        "DedicatedHostAttribute": {
-            "DedicatedHostId": "",
-            "DedicatedHostName": "",
-            "DedicatedHostClusterId": "",
-        },
-        "DedicatedInstanceAttribute": { "Affinity": "", "Tenancy": "" },
-        "EcsCapacityReservationAttr": {
-            "CapacityReservationId": "",
-            "CapacityReservationPreference": "",
-        },
-        "PrivateDnsNameOptions": {
-            "EnableInstanceIdDnsARecord": false,
-            "EnableInstanceIdDnsAAAARecord": false,
-            "EnableIpDnsARecord": false,
-            "EnableIpDnsPtrRecord": false,
-            "HostnameType": "Custom",
-        },
-    })
-}
-
-fn md5ish(s: &str) -> u128 {
+pub(super) fn md5ish(s: &str) -> u128 {
     s.bytes().fold(0xcbf29ce484222325u128, |h, b| {
         (h ^ u128::from(b)).wrapping_mul(0x100000001b3)
     })
 }
 
-fn mac(id: &str) -> String {
+pub(super) fn mac(id: &str) -> String {
     let h = md5ish(id).to_be_bytes();
     format!("00:16:3e:{:02x}:{:02x}:{:02x}", h[0], h[1], h[2])
 }
@@ -1244,7 +1114,7 @@ pub(super) fn matching<'w>(
 }
 
 /// The status an instance shows (a released one is `Stopping` until it vanishes).
-fn shown_status(i: &Instance) -> Status {
+pub(super) fn shown_status(i: &Instance) -> Status {
     if i.released.is_some() {
         Status::Stopping
     } else {
@@ -1277,7 +1147,8 @@ fn wildcard(pattern: &str, text: &str) -> bool {
     p[pi..].iter().all(|c| *c == '*')
 }
 
-pub fn describe_instances(w: &mut World, p: &Params) -> Result<Value, SimError> {
+/// DescribeInstances; its answer is written straight to bytes ([`render::instances_page`]).
+pub fn describe_instances(w: &mut World, p: &Params) -> Result<Answer, SimError> {
     let region = p.region()?.to_string();
     let ids = p.json_list("InstanceIds", 100)?;
     let status = p
@@ -1339,7 +1210,7 @@ pub fn describe_instances(w: &mut World, p: &Params) -> Result<Value, SimError> 
     let with_status =
         |i: &Instance| keep(i) && status.map_or(true, |s| s == shown_status(i).as_str());
     let list = matching(w, &region, scope.as_deref(), &with_status);
-    paging::page_clamped(p, list, instance_json, Map::new(), Some((10, 100)))
+    render::instances_page(p, &list, Some((10, 100)))
 }
 
 pub fn describe_instance_status(w: &mut World, p: &Params) -> Result<Value, SimError> {
