@@ -1113,6 +1113,35 @@ pub(super) fn matching<'w>(
     list
 }
 
+/// [`observe`] then [`matching`] (`show` on top of `keep`) in one walk of the account, for a
+/// listing of the whole region, in no particular order (a page orders only what it shows:
+/// [`paging::order_window`]). Also the ids of the instances that walk found gone for good,
+/// already hidden, for the caller to remove once it is done with the list.
+fn observe_listing<'w>(
+    w: &'w mut World,
+    region: &str,
+    keep: &impl Fn(&Instance) -> bool,
+    show: &impl Fn(&Instance) -> bool,
+) -> (Vec<&'w Instance>, Vec<String>) {
+    let clock = &w.clock;
+    let mut list = Vec::new();
+    let mut gone = Vec::new();
+    for inst in w.instances.values_mut() {
+        if inst.region != region || !inst.visible() || !keep(inst) {
+            continue;
+        }
+        if !inst.settle(clock) {
+            gone.push(inst.id.clone());
+            continue;
+        }
+        let inst: &'w Instance = inst;
+        if inst.visible() && show(inst) {
+            list.push(inst);
+        }
+    }
+    (list, gone)
+}
+
 /// The status an instance shows (a released one is `Stopping` until it vanishes).
 pub(super) fn shown_status(i: &Instance) -> Status {
     if i.released.is_some() {
@@ -1206,11 +1235,22 @@ pub fn describe_instances(w: &mut World, p: &Params) -> Result<Answer, SimError>
     let scope: Option<Vec<&str>> = ids
         .as_ref()
         .map(|ids| ids.iter().map(String::as_str).collect());
-    observe(w, &region, scope.as_deref(), &keep);
     let with_status =
         |i: &Instance| keep(i) && status.map_or(true, |s| s == shown_status(i).as_str());
-    let list = matching(w, &region, scope.as_deref(), &with_status);
-    render::instances_page(p, &list, Some((10, 100)))
+    let (mut list, gone) = match scope.as_deref() {
+        Some(ids) => {
+            observe(w, &region, Some(ids), &keep);
+            (matching(w, &region, Some(ids), &with_status), Vec::new())
+        }
+        None => observe_listing(w, &region, &keep, &with_status),
+    };
+    let (body, window) = paging::frame(p, list.len(), Map::new(), Some((10, 100)))?;
+    paging::order_window(&mut list, &window, |i| i.seq);
+    let answer = render::instances_page(p, body, &list[window]);
+    for id in gone {
+        w.instances.remove(&id);
+    }
+    answer
 }
 
 pub fn describe_instance_status(w: &mut World, p: &Params) -> Result<Value, SimError> {

@@ -56,16 +56,14 @@ pub fn handler(action: &Action) -> Option<Handler> {
     Some(h)
 }
 
-/// One page of instances (oldest first, already filtered) as a DescribeInstances body: the same
-/// paging fields as every paged answer ([`paging::frame`]), the page's instances written from
-/// [`InstanceView`]s into the list's place.
+/// A DescribeInstances body: `body` (from [`paging::frame`], with the paging fields and an
+/// empty list) with the page's instances written from [`InstanceView`]s into the list's place.
 pub fn instances_page(
     p: &Params,
-    list: &[&Instance],
-    clamp: Option<(u32, u32)>,
+    body: Map<String, Value>,
+    page: &[&Instance],
 ) -> Result<Answer, SimError> {
-    let (body, window) = paging::frame(p, list.len(), Map::new(), clamp)?;
-    let page = InstancePage(&list[window]);
+    let page = InstancePage(page);
     let path: Vec<&str> = paging::list_path(p.action).split('.').collect();
     let mut out = Vec::with_capacity(512 + 3072 * page.0.len());
     Spliced {

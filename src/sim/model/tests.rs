@@ -846,6 +846,61 @@ fn paging_follows_the_registry() {
     assert!(v["TotalCount"].as_u64().unwrap_or(0) > 5);
 }
 
+#[test]
+fn every_page_lists_instances_oldest_first() {
+    // Ids are random, so the account's map holds them in no useful order; each page must still
+    // be the next slice of the creation order, whichever paging style asks for it.
+    let mut w = world(0);
+    let (_, vsw, sg) = network(&mut w);
+    let mut created = Vec::new();
+    for amount in ["9", "1", "13"] {
+        created.extend(run(&mut w, &vsw, &sg, &[("Amount", amount)]).unwrap());
+    }
+    let ids = |v: &Value| -> Vec<String> {
+        v["Instances"]["Instance"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| s(i, "InstanceId"))
+            .collect()
+    };
+    let mut by_token = Vec::new();
+    let mut token = String::new();
+    loop {
+        let mut p = vec![HZ, ("MaxResults", "10")];
+        if !token.is_empty() {
+            p.push(("NextToken", &token));
+        }
+        let v = ok(&mut w, "DescribeInstances", &p);
+        by_token.extend(ids(&v));
+        token = s(&v, "NextToken");
+        if token.is_empty() {
+            break;
+        }
+    }
+    assert_eq!(by_token, created);
+    let mut by_number = Vec::new();
+    for n in ["1", "2", "3", "4"] {
+        let v = ok(
+            &mut w,
+            "DescribeInstances",
+            &[HZ, ("PageNumber", n), ("PageSize", "7")],
+        );
+        assert_eq!(v["TotalCount"], 23);
+        by_number.extend(ids(&v));
+    }
+    assert_eq!(by_number, created);
+    let past = ok(
+        &mut w,
+        "DescribeInstances",
+        &[HZ, ("PageNumber", "9"), ("PageSize", "7")],
+    );
+    assert_eq!(
+        (ids(&past).len(), past["TotalCount"].clone()),
+        (0, 23.into())
+    );
+}
+
 // ---- network -------------------------------------------------------------------------------
 
 #[test]
