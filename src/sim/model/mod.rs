@@ -210,10 +210,7 @@ impl World {
     /// or the bytes of the listings [`render`] writes directly (what the server sends).
     pub fn answer(&mut self, req: &SimRequest) -> Result<Answer, SimError> {
         let action = ops::find(req.product, &req.action).ok_or_else(|| unknown_action(req))?;
-        let route = match render::handler(action) {
-            Some(render) => Route::Rendered(render),
-            None => Route::Tree(handler(action).ok_or_else(|| unknown_action(req))?),
-        };
+        let route = route(action).ok_or_else(|| unknown_action(req))?;
         // The service releases instances whose AutoReleaseTime has passed on its own; here,
         // before any request can see them.
         instances::release_expired(self);
@@ -249,6 +246,14 @@ impl World {
     fn seq(&mut self) -> u64 {
         self.next_seq += 1;
         self.next_seq
+    }
+}
+
+/// Who answers an action of the registry, or None when the model has no handler for it.
+fn route(action: &Action) -> Option<Route> {
+    match render::handler(action) {
+        Some(render) => Some(Route::Rendered(render)),
+        None => handler(action).map(Route::Tree),
     }
 }
 

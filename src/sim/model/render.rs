@@ -21,6 +21,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 /// A handler's answer body (without `RequestId`).
+#[derive(Debug)]
 pub enum Answer {
     /// Built as a tree (most handlers).
     Tree(Value),
