@@ -64,9 +64,7 @@ impl std::default::Default for EngineLimits {
             max_function_expr_depth: 32,
             max_string_size: 1 << 20,
             max_array_size: 100_000,
-            // Counted over every nested map of a value: a page of 100 DescribeInstances
-            // entries (the API's largest) holds ~13,000.
-            max_map_size: 100_000,
+            max_map_size: 10_000,
         }
     }
 }

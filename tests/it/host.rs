@@ -693,25 +693,6 @@ fn the_agent_wait_sees_more_agents_than_one_default_page_holds() {
 }
 
 #[test]
-fn a_full_page_of_instances_fits_the_default_engine_limits() {
-    // 100 instances, DescribeInstances' largest page and RunInstances' largest Amount: each
-    // entry holds ~130 map entries with its nested objects, which the engine counts together.
-    let h = Harness::new();
-    let out = h.ok(&format!(
-        r#"{INSTANCE}
-        let r = call_api("ecs", "RunInstances", #{{ InstanceType: "ecs.c6.large",
-            VSwitchId: infra.vswitch_id, SecurityGroupId: infra.security_group_id,
-            ImageId: infra.image_id, Amount: 100 }});
-        let ids = r.InstanceIdSets.InstanceIdSet;
-        let running = wait_instances(#{{ instance_ids: ids, status: "Running" }});
-        let page = call_api("ecs", "DescribeInstances", #{{ MaxResults: 100 }});
-        print(`${{running.len()}} running, ${{page.Instances.Instance.len()}} on a page of ${{page.TotalCount}}`);
-    "#
-    ));
-    assert_eq!(out, ["100 running, 100 on a page of 101"]);
-}
-
-#[test]
 fn run_command_and_the_invocation_queries() {
     let h = Harness::new();
     let out = h.ok(&format!(
