@@ -5,7 +5,7 @@
 //! a process's output: only whether they are set, and from where.
 
 use super::{exit, GlobalArgs};
-use crate::ops::Product;
+use crate::ops::A;
 use crate::rpc::{endpoint::is_loopback, whoami_report, Client, Resolved};
 use anyhow::Context;
 use clap::Args;
@@ -117,7 +117,11 @@ fn check(global: &GlobalArgs, r: &Resolved) -> anyhow::Result<Value> {
         let config = crate::connect::client_config(r, source).await?;
         let client = Client::new(config)?;
         client
-            .call(Product::Sts, "GetCallerIdentity", Vec::new())
+            .call(
+                A::GET_CALLER_IDENTITY.product,
+                A::GET_CALLER_IDENTITY.name,
+                Vec::new(),
+            )
             .await
             .context("GetCallerIdentity failed")
     })

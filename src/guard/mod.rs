@@ -217,8 +217,15 @@ impl Guard {
         if resumes_billing(product, action) {
             let runtime = Runtime::from_options(&options).map_err(GuardError::InvalidOption)?;
             return match quote::resumed(action, &flat, &runtime, reader) {
-                Ok(None) => Ok(Admission::Free),
-                Ok(Some(block)) => self.ask(product, &block),
+                // One question per instance whose billing resumes; a "no" to any refuses the
+                // whole request (nothing is started).
+                Ok(blocks) => {
+                    let mut admission = Admission::Free;
+                    for block in &blocks {
+                        admission = self.ask(product, block)?;
+                    }
+                    Ok(admission)
+                }
                 Err(reason) => {
                     self.record(refusal(product, action, Via::QuoteFailed, &reason));
                     Err(GuardError::QuoteFailed {
@@ -228,7 +235,7 @@ impl Guard {
                 }
             };
         }
-        if !needs_approval(action) {
+        if !needs_approval(action) && !charged_by_params(product, action, &flat) {
             return Ok(Admission::Free);
         }
         let runtime = Runtime::from_options(&options).map_err(GuardError::InvalidOption)?;
@@ -392,6 +399,12 @@ fn refusal(product: Product, action: &str, via: Via, reason: &str) -> Decision {
 /// `ops::Action::resumes_billing`).
 pub fn resumes_billing(product: Product, action: &str) -> bool {
     ops::find(product, action).is_some_and(|a| a.resumes_billing)
+}
+
+/// True when a registered free action carries a parameter that makes it cost money (the
+/// registry's `charged_by`).
+fn charged_by_params(product: Product, action: &str, flat: &Flat) -> bool {
+    ops::find(product, action).is_some_and(|a| a.charged_by.iter().any(|p| flat.get(p).is_some()))
 }
 
 /// The verbs of actions that only read. An action outside the registry is sent without an
@@ -570,7 +583,7 @@ mod tests {
             "ImportImage",
             "ReActivateInstances",
             "ReplaceSystemDisk",
-            "ModifyInstanceAttribute",
+            "ModifyInstanceVncPasswd",
             "StartImagePipelineExecution",
             "ModifyNatGatewaySpec",
             "ConvertNatPublicIpToEip",
@@ -586,6 +599,10 @@ mod tests {
             "CreateVpc",
             "DeleteInstances",
             "StartInstance",
+            // Registered, and free (a StopCharging start is asked by `resumes_billing`).
+            "ModifyInstanceAttribute",
+            "StartInstances",
+            "StopInstances",
             "DescribeDedicatedHosts",
             "ListTagKeys",
             "GetInstanceScreenshot",

@@ -102,8 +102,22 @@ const DATABASE_PORTS: &[Sensitive] = &[
 /// Remote administration ports: opened to the internet only with `allow_public_admin: true`.
 const ADMIN_PORTS: &[Sensitive] = &[s(22, 22, "SSH"), s(3389, 3389, "RDP")];
 
-/// Actions whose parameters describe an inbound rule.
-const INGRESS_ACTIONS: [&str; 2] = ["authorizesecuritygroup", "modifysecuritygrouprule"];
+/// Actions outside the registry whose parameters describe an inbound rule (a registered one
+/// says so itself: `ops::Action::ingress`). When one of these is registered, give its entry
+/// `ingress(...)` and take it off this list (the tidy test `action_names_live_in_the_registry`
+/// fails until then).
+const UNREGISTERED_INGRESS: [&str; 1] = ["ModifySecurityGroupRule"];
+
+/// True when `action`'s parameters describe inbound rules, by the guard's comparison of names.
+fn is_ingress(action: &str) -> bool {
+    let canon = canonical(action);
+    crate::ops::ACTIONS
+        .iter()
+        .filter(|a| a.ingress)
+        .map(|a| a.name)
+        .chain(UNREGISTERED_INGRESS)
+        .any(|name| canonical(name) == canon)
+}
 
 /// The action name as the guard compares it: ASCII letters and digits, lower case, so that
 /// `runinstances`, `Run_Instances` and ` RunInstances` all read as `runinstances`.
@@ -129,7 +143,7 @@ pub fn check(action: &str, params: &Map<String, Value>) -> Result<(), PolicyViol
 /// Checks a request whose ecsh-only options were already taken out into `options`.
 pub fn check_flat(action: &str, params: &Flat, options: &Flat) -> Result<(), PolicyViolation> {
     refuse_user_data(action, params)?;
-    if INGRESS_ACTIONS.contains(&canonical(action).as_str()) {
+    if is_ingress(action) {
         check_ingress(action, params, options)?;
     }
     Ok(())

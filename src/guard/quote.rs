@@ -1,12 +1,16 @@
 //! Quoting: for a chargeable request, the host builds the DescribePrice request for exactly that
 //! request, sends it, and turns the answer into a [`CostBlock`].
 //!
+//! Which row applies is the registry's `pricing` of the action (`ops::Pricing`).
+//!
 //! | request | DescribePrice |
 //! |---|---|
 //! | RunInstances / CreateInstance | `ResourceType=instance`, InstanceType, ZoneId, ImageId, SystemDisk.*, DataDisk.N.*, InternetChargeType, InternetMaxBandwidthOut, SpotStrategy/SpotDuration, Amount (CreateInstance: 1); PostPaid → `PriceUnit=Hour, Period=1`; PrePaid → `PriceUnit=PeriodUnit` (default Month), `Period` |
 //! | CreateDisk | `ResourceType=disk`, `DataDisk.1.{Category,Size,PerformanceLevel}` from DiskCategory/Size/PerformanceLevel, ZoneId, hourly |
 //! | AllocateEipAddress | `ResourceType=bandwidth`, InternetMaxBandwidthOut = Bandwidth (EIP default 5), InternetChargeType (EIP default PayByBandwidth), hourly |
 //! | AllocatePublicIpAddress | `ResourceType=bandwidth` with the instance's own InternetMaxBandwidthOut/InternetChargeType (read with DescribeInstances) |
+//! | ModifyInstanceSpec | the instance (DescribeInstances) quoted as `ResourceType=instance` with the new InstanceType, hourly; the block also shows the current type's hourly price and the difference; a bandwidth-only change is unpriced |
+//! | StartInstance / StartInstances (`resumes_billing`) | each named instance stopped in StopCharging mode (pay-as-you-go), quoted like the instance it is, one block each; none: no question |
 //! | any other chargeable action | cannot be quoted: the block says so and carries no estimate |
 //!
 //! The price returned (`PriceInfo.Price.TradePrice`) is for the whole amount and one price unit.
@@ -23,7 +27,7 @@ use super::block::{format_estimate, format_price, CostBlock, Money};
 use super::params::Flat;
 use super::policy::canonical;
 use super::runtime::{Runtime, MINIMUM_CHARGE};
-use crate::ops::Product;
+use crate::ops::{self, Pricing as Kind, Product, A};
 use serde_json::{Map, Value};
 
 /// Sends a read-only request (DescribePrice, DescribeInstanceTypes, DescribeImages,
@@ -52,25 +56,24 @@ where
     }
 }
 
-/// What a chargeable request is, for quoting.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Kind {
-    Instances { one: bool },
-    Disk,
-    Eip,
-    PublicIp,
-    Unpriced,
+/// How a chargeable request is quoted: the registry's `pricing` of the action it names
+/// (compared as the guard compares names, so `runinstances` is RunInstances); `Unpriced` for
+/// an action the registry does not price.
+fn kind_of(action: &str) -> Kind {
+    let canon = canonical(action);
+    ops::ACTIONS
+        .iter()
+        .find(|a| a.chargeable && canonical(a.name) == canon)
+        .map_or(Kind::Unpriced, |a| a.pricing)
 }
 
-fn kind_of(action: &str) -> Kind {
-    match canonical(action).as_str() {
-        "runinstances" => Kind::Instances { one: false },
-        "createinstance" => Kind::Instances { one: true },
-        "createdisk" => Kind::Disk,
-        "allocateeipaddress" => Kind::Eip,
-        "allocatepublicipaddress" => Kind::PublicIp,
-        _ => Kind::Unpriced,
-    }
+/// Sends one of the registry's read actions through `reader`.
+fn read(
+    reader: &mut dyn Reader,
+    action: &ops::Action,
+    params: Map<String, Value>,
+) -> Result<Value, String> {
+    reader.read(action.product, action.name, params)
 }
 
 /// Builds the cost block for a chargeable request, quoting it through `reader`.
@@ -100,6 +103,7 @@ pub fn quote(
             bandwidth_block(action, params, &line, bandwidth, charge, runtime, reader)
         }
         Kind::PublicIp => public_ip(action, params, runtime, reader),
+        Kind::InstanceSpec => spec_change(product, action, params, runtime, reader),
         Kind::Unpriced => Ok(unpriced(product, action, params)),
     }
 }
@@ -273,8 +277,7 @@ pub fn trade_price(response: &Value) -> Result<Money, String> {
 }
 
 fn describe_price(reader: &mut dyn Reader, request: Map<String, Value>) -> Result<Money, String> {
-    let response = reader
-        .read(Product::Ecs, "DescribePrice", request)
+    let response = read(reader, &A::DESCRIBE_PRICE, request)
         .map_err(|e| format!("the price quote (DescribePrice) failed: {e}"))?;
     trade_price(&response)
 }
@@ -477,7 +480,7 @@ fn instance_type_size(
     let mut m = Map::new();
     put(&mut m, "RegionId", region);
     put(&mut m, "InstanceTypes.1", itype);
-    let response = reader.read(Product::Ecs, "DescribeInstanceTypes", m)?;
+    let response = read(reader, &A::DESCRIBE_INSTANCE_TYPES, m)?;
     let t = response
         .pointer("/InstanceTypes/InstanceType/0")
         .ok_or("DescribeInstanceTypes did not list it")?;
@@ -508,20 +511,18 @@ fn image_line(
         let mut m = Map::new();
         put(&mut m, "RegionId", region);
         put(&mut m, "ImageId", id);
-        let looked = reader
-            .read(Product::Ecs, "DescribeImages", m)
-            .and_then(|r| {
-                let img = r.pointer("/Images/Image/0").ok_or("no such image")?;
-                ["OSNameEn", "OSName", "ImageName"]
-                    .iter()
-                    .find_map(|k| {
-                        img.get(*k)
-                            .and_then(Value::as_str)
-                            .filter(|s| !s.is_empty())
-                    })
-                    .map(str::to_string)
-                    .ok_or_else(|| "the image has no name".to_string())
-            });
+        let looked = read(reader, &A::DESCRIBE_IMAGES, m).and_then(|r| {
+            let img = r.pointer("/Images/Image/0").ok_or("no such image")?;
+            ["OSNameEn", "OSName", "ImageName"]
+                .iter()
+                .find_map(|k| {
+                    img.get(*k)
+                        .and_then(Value::as_str)
+                        .filter(|s| !s.is_empty())
+                })
+                .map(str::to_string)
+                .ok_or_else(|| "the image has no name".to_string())
+        });
         return match looked {
             Ok(name) => format!("{name} ({id})"),
             Err(e) => {
@@ -650,70 +651,161 @@ fn read_instance(
     why: &str,
 ) -> Result<Option<Value>, String> {
     let id = need(params, "InstanceId", action)?;
+    let region = need(params, "RegionId", action)?;
+    read_instance_by_id(id, region, reader, why)
+}
+
+fn read_instance_by_id(
+    id: &str,
+    region: &str,
+    reader: &mut dyn Reader,
+    why: &str,
+) -> Result<Option<Value>, String> {
     let mut m = Map::new();
-    put(&mut m, "RegionId", need(params, "RegionId", action)?);
+    put(&mut m, "RegionId", region);
     put(
         &mut m,
         "InstanceIds",
         serde_json::to_string(&[id]).map_err(|e| e.to_string())?,
     );
-    let response = reader
-        .read(Product::Ecs, "DescribeInstances", m)
+    let response = read(reader, &A::DESCRIBE_INSTANCES, m)
         .map_err(|e| format!("could not read instance {id} to {why}: {e}"))?;
     Ok(response.pointer("/Instances/Instance/0").cloned())
 }
 
-/// For an action that can resume billing (the registry's `resumes_billing`: StartInstance),
-/// the block for what starting it would cost again, or `None` when it resumes nothing (the
-/// instance is not stopped in `StopCharging` mode, or is a subscription). Reads the instance.
+/// The ids a request names: `InstanceId` (StartInstance) or `InstanceId.N` (StartInstances).
+fn named_instances(params: &Flat) -> Vec<String> {
+    let listed: Vec<String> = params
+        .indices("InstanceId")
+        .into_iter()
+        .filter_map(|n| params.get(&format!("InstanceId.{n}")).map(str::to_string))
+        .collect();
+    match params.get("InstanceId") {
+        Some(one) if listed.is_empty() => vec![one.to_string()],
+        _ => listed,
+    }
+}
+
+/// A DescribePrice-shaped request for an existing instance (`inst`, as DescribeInstances shows
+/// it), with its type replaced by `instance_type` when given.
+fn like_instance(inst: &Value, region: &str, instance_type: Option<&str>) -> Result<Flat, String> {
+    let mut like = Map::new();
+    for key in ["RegionId", "InstanceType", "ZoneId", "ImageId"] {
+        let v = inst.get(key).and_then(Value::as_str).unwrap_or("");
+        let v = match key {
+            "RegionId" if v.is_empty() => region,
+            "InstanceType" => instance_type.unwrap_or(v),
+            _ => v,
+        };
+        put(&mut like, key, v);
+    }
+    Flat::of(&like).map_err(|e| e.to_string())
+}
+
+/// For an action that can resume billing (the registry's `resumes_billing`: StartInstance and
+/// StartInstances), one block per named instance whose start would cost again: stopped in
+/// `StopCharging` mode and pay-as-you-go. Empty when it resumes nothing. Reads each instance.
 pub fn resumed(
     action: &str,
     params: &Flat,
     runtime: &Runtime,
     reader: &mut dyn Reader,
-) -> Result<Option<CostBlock>, String> {
+) -> Result<Vec<CostBlock>, String> {
+    let region = need(params, "RegionId", action)?;
+    let ids = named_instances(params);
+    if ids.is_empty() {
+        return Err(format!(
+            "{action} has no InstanceId, so ecsh cannot see whether it resumes billing; give \
+             InstanceId"
+        ));
+    }
+    let mut blocks = Vec::new();
+    for id in ids {
+        let Some(inst) = read_instance_by_id(
+            &id,
+            region,
+            reader,
+            "see whether starting it resumes billing",
+        )?
+        else {
+            continue; // not found: the service answers the start itself
+        };
+        let text = |k: &str| inst.get(k).and_then(Value::as_str).unwrap_or("");
+        let stopped_free = text("Status") == "Stopped" && text("StoppedMode") == "StopCharging";
+        if !stopped_free || text("InstanceChargeType") == "PrePaid" {
+            continue;
+        }
+        let flat = like_instance(&inst, region, None)?;
+        let mut block = instances(action, &flat, true, runtime, reader)?;
+        block.title = "ECS Cost Estimate (billing resumes):".into();
+        block.notes.push(format!(
+            "{id} is stopped in StopCharging mode, so it costs nothing now; starting it bills it \
+             again"
+        ));
+        block.summary = format!("{id} resumes billing, {}", block.summary);
+        blocks.push(block);
+    }
+    Ok(blocks)
+}
+
+/// ModifyInstanceSpec: the new type's price for the instance, against what it costs now. Only
+/// a type change is priced; a bandwidth-only change gets the unpriced block.
+fn spec_change(
+    product: Product,
+    action: &str,
+    params: &Flat,
+    runtime: &Runtime,
+    reader: &mut dyn Reader,
+) -> Result<CostBlock, String> {
     let id = need(params, "InstanceId", action)?;
     let region = need(params, "RegionId", action)?;
-    let Some(inst) = read_instance(
-        params,
-        action,
-        reader,
-        "see whether starting it resumes billing",
-    )?
-    else {
-        return Ok(None); // not found: the service answers the start itself
+    let Some(new_type) = params.get("InstanceType") else {
+        return Ok(unpriced(product, action, params));
     };
-    let text = |k: &str| inst.get(k).and_then(Value::as_str).unwrap_or("");
-    let stopped_free = text("Status") == "Stopped" && text("StoppedMode") == "StopCharging";
-    if !stopped_free || text("InstanceChargeType") == "PrePaid" {
-        return Ok(None);
+    let inst = read_instance_by_id(id, region, reader, "price its new instance type")?
+        .ok_or_else(|| format!("instance {id} was not found, so its new type cannot be priced"))?;
+    let old_type = inst
+        .get("InstanceType")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    if inst.get("InstanceChargeType").and_then(Value::as_str) == Some("PrePaid") {
+        return Err(format!(
+            "instance {id} is a subscription; ecsh quotes only pay-as-you-go spec changes \
+             (ModifyPrepayInstanceSpec changes subscriptions, in the console)"
+        ));
     }
-    let mut like = Map::new();
-    for (key, field) in [
-        ("RegionId", "RegionId"),
-        ("InstanceType", "InstanceType"),
-        ("ZoneId", "ZoneId"),
-        ("ImageId", "ImageId"),
-    ] {
-        let v = inst.get(field).and_then(Value::as_str).unwrap_or("");
-        put(
-            &mut like,
-            key,
-            if key == "RegionId" && v.is_empty() {
-                region
-            } else {
-                v
-            },
-        );
-    }
-    let flat = Flat::of(&like).map_err(|e| e.to_string())?;
-    let mut block = instances(action, &flat, true, runtime, reader)?;
-    block.title = "ECS Cost Estimate (billing resumes):".into();
+    let old = describe_price(
+        reader,
+        instance_price_request(&like_instance(&inst, region, None)?, action, true)?,
+    )?;
+    let new_flat = like_instance(&inst, region, Some(new_type))?;
+    let mut block = instances(action, &new_flat, true, runtime, reader)?;
+    let new_hourly = block.hourly.as_ref().map_or(0.0, |m| m.amount);
+    block.title = "ECS Spec Change Estimate:".into();
+    block.details.insert(
+        0,
+        (
+            "Current spec".to_string(),
+            format!(
+                "{old_type} at {} {}/hour",
+                format_price(old.amount),
+                old.currency
+            ),
+        ),
+    );
     block.notes.push(format!(
-        "{id} is stopped in StopCharging mode, so it costs nothing now; starting it bills it again"
+        "{id} changes from {old_type} to {new_type}: {} {} per hour {} than now",
+        format_price((new_hourly - old.amount).abs()),
+        old.currency,
+        if new_hourly >= old.amount {
+            "more"
+        } else {
+            "less"
+        }
     ));
-    block.summary = format!("{id} resumes billing, {}", block.summary);
-    Ok(Some(block))
+    block.summary = format!("{id} {old_type} -> {}", block.summary);
+    Ok(block)
 }
 
 /// The block for a chargeable action ecsh has no way to price.

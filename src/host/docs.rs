@@ -51,8 +51,8 @@ fn build_index() -> Vec<Doc> {
         body.push(f.section.to_string());
         body.push(f.result.to_string());
         body.push(f.example.to_string());
-        if let Some((_, a)) = f.action {
-            body.push(a.to_string());
+        if let Some(a) = f.action {
+            body.push(a.name.to_string());
         }
         docs.push(Doc {
             title: f.name.to_string(),

@@ -219,7 +219,7 @@ pub fn for_session(session: &super::Session) -> Result<(HostEngine, Rc<Host>), S
 pub fn invoke(host: &Host, spec: &HostFn, opts: &Map) -> Result<Value, HostError> {
     let checked = check_spec(host, spec, opts)?;
     match spec.handler {
-        Handler::Api(post) => functions::call_api(host, spec, &checked, post),
+        Handler::Api(post) => super::handlers::call_api(host, spec, &checked, post),
         Handler::Custom(run) => run(host, &checked),
         Handler::Stdlib | Handler::Search | Handler::Builtin => Err(HostError::UnknownAction(
             format!("{} is not implemented in Rust", spec.name),
@@ -382,9 +382,9 @@ fn register_helpers(engine: &mut Engine, host: &Rc<Host>) {
                 opts.entry(key.into()).or_insert_with(|| "(created after the approval)".into());
             }
             let checked = check_spec(&h, spec, &opts).map_err(fail)?;
-            let params = functions::run_instances_params(&checked).map_err(fail)?;
+            let params = super::handlers::run_instances_params(&checked).map_err(fail)?;
             h.gateway
-                .preapprove(crate::ops::Product::Ecs, "RunInstances", params, &[("Network".into(), network.into())])
+                .preapprove(crate::ops::A::RUN_INSTANCES.product, crate::ops::A::RUN_INSTANCES.name, params, &[("Network".into(), network.into())])
                 .map_err(fail)
         });
     let h = host.clone();

@@ -152,6 +152,16 @@ impl Gateway {
         })
     }
 
+    /// Calls a registry entry (`gateway.send(&A::DESCRIBE_INSTANCES, params)`): what the host's
+    /// own code uses, so an action's name is written only in the registry.
+    pub fn send(
+        &self,
+        action: &ops::Action,
+        params: serde_json::Map<String, Value>,
+    ) -> Result<Value, HostError> {
+        self.call(action.product, action.name, params)
+    }
+
     /// `ecsh call --dry-run=signed`: everything [`Gateway::call`] does before sending — the
     /// canonical request, the guard's approval, the journalled intent with ClientToken and run
     /// tag — then the signed request instead of the answer. Whoever sends it later creates

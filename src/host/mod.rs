@@ -17,6 +17,8 @@ pub mod engine;
 pub mod errors;
 pub mod functions;
 pub mod gateway;
+pub mod handlers;
+pub mod host_fn;
 pub mod keep;
 pub mod lint;
 pub mod options;

@@ -14,7 +14,7 @@ use super::errors::HostError;
 use super::gateway::Gateway;
 use super::paging::get_path;
 use super::Progress;
-use crate::ops::{Product, ResourceKind};
+use crate::ops::{ResourceKind, A};
 use serde_json::{json, Value};
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -280,9 +280,7 @@ pub fn gone(
     let Some(rel) = kind.release() else {
         return Ok(());
     };
-    let product = kind.product();
-    let json_list = crate::ops::find(product, rel.verify_action)
-        .is_some_and(|a| a.json_params.contains(&rel.verify_param));
+    let json_list = rel.verify_action.json_params.contains(&rel.verify_param);
     let id_value = if json_list {
         json!(ids)
     } else {
@@ -299,7 +297,7 @@ pub fn gone(
         &what,
         || {
             let params = json!({ "RegionId": region, rel.verify_param: id_value.clone() });
-            let resp = match gw.call(product, rel.verify_action, object(params)) {
+            let resp = match gw.send(rel.verify_action, object(params)) {
                 Ok(r) => r,
                 Err(HostError::Api(e)) if e.code.contains("NotFound") => return Ok(Poll::Done(())),
                 Err(e) => return Err(e),
@@ -336,7 +334,9 @@ fn released_kind(kind: ResourceKind) -> &'static str {
 /// A stable instance status from which `want` cannot be reached without another call.
 fn is_dead_end(status: &str, want: &str) -> bool {
     match want {
-        "Running" => matches!(status, "Stopped" | "Stopping"),
+        // Not Stopping: a reboot goes Running -> Stopping -> Starting -> Running, and DescribeInstances
+        // cannot tell it from a stop; a stop that really ends is caught at Stopped.
+        "Running" => status == "Stopped",
         "Stopped" => false,
         _ => false,
     }
@@ -344,7 +344,7 @@ fn is_dead_end(status: &str, want: &str) -> bool {
 
 fn describe_instances(gw: &Gateway, region: &str, ids: &[String]) -> Result<Vec<Value>, HostError> {
     let params = json!({ "RegionId": region, "InstanceIds": ids, "MaxResults": 100 });
-    let resp = gw.call(Product::Ecs, "DescribeInstances", object(params))?;
+    let resp = gw.send(&A::DESCRIBE_INSTANCES, object(params))?;
     Ok(get_path(&resp, "Instances.Instance")
         .and_then(Value::as_array)
         .cloned()
@@ -362,8 +362,8 @@ pub fn network_available(
     id: &str,
 ) -> Result<Value, HostError> {
     let (action, id_param, list) = match kind {
-        NetKind::Vpc => ("DescribeVpcs", "VpcId", "Vpcs.Vpc"),
-        NetKind::VSwitch => ("DescribeVSwitches", "VSwitchId", "VSwitches.VSwitch"),
+        NetKind::Vpc => (&A::DESCRIBE_VPCS, "VpcId", "Vpcs.Vpc"),
+        NetKind::VSwitch => (&A::DESCRIBE_VSWITCHES, "VSwitchId", "VSwitches.VSwitch"),
     };
     let what = format!("{id} to be Available");
     until(
@@ -376,7 +376,7 @@ pub fn network_available(
         &what,
         || {
             let params = json!({ "RegionId": region, id_param: id });
-            let resp = gw.call(Product::Vpc, action, object(params))?;
+            let resp = gw.send(action, object(params))?;
             let item = get_path(&resp, list)
                 .and_then(Value::as_array)
                 .and_then(|a| a.iter().find(|x| x[id_param] == id))
@@ -419,7 +419,7 @@ pub fn cloud_assistant(
             // One page holds every id the action accepts (50): on the default page (10) a
             // wait for more than 10 agents would never see them all and last until its timeout.
             let params = json!({ "RegionId": region, "InstanceId": ids, "MaxResults": 50 });
-            let resp = gw.call(Product::Ecs, "DescribeCloudAssistantStatus", object(params))?;
+            let resp = gw.send(&A::DESCRIBE_CLOUD_ASSISTANT_STATUS, object(params))?;
             let online = get_path(
                 &resp,
                 "InstanceCloudAssistantStatusSet.InstanceCloudAssistantStatus",
@@ -466,7 +466,7 @@ pub fn invocation(
     until(gw, policy, pace, None, false, timeout, &what, || {
         let params =
             json!({ "RegionId": region, "InvokeId": invoke_id, "InstanceId": instance_id });
-        let resp = gw.call(Product::Ecs, "DescribeInvocationResults", object(params))?;
+        let resp = gw.send(&A::DESCRIBE_INVOCATION_RESULTS, object(params))?;
         let Some(mut result) = get_path(&resp, "Invocation.InvocationResults.InvocationResult")
             .and_then(Value::as_array)
             .and_then(|a| a.iter().find(|r| r["InstanceId"] == instance_id))
@@ -488,7 +488,7 @@ pub fn invocation(
         Ok(match status.as_str() {
             "Success" | "Failed" => {
                 gw.note_result(&result);
-                super::functions::add_decoded_output(&mut result);
+                super::handlers::add_decoded_output(&mut result);
                 Poll::Done(result)
             }
             other => Poll::Pending(format!("InvocationStatus={other}")),
@@ -559,6 +559,10 @@ mod tests {
     #[test]
     fn dead_ends_are_only_states_that_cannot_reach_the_target() {
         assert!(is_dead_end("Stopped", "Running"));
+        assert!(
+            !is_dead_end("Stopping", "Running"),
+            "a reboot passes through Stopping"
+        );
         assert!(!is_dead_end("Starting", "Running"));
         assert!(!is_dead_end("Pending", "Running"));
     }

@@ -9,7 +9,7 @@
 use super::journal::{self, Journal, RUN_TAG_KEY};
 use super::release::{self, ReleasePolicy, ReleaseReport, Target};
 use super::{Cloud, CloudError, HourlyCost, RunId};
-use crate::ops::{Product, ResourceKind};
+use crate::ops::{ResourceKind, A};
 use serde_json::Value;
 use std::path::Path;
 use std::sync::Arc;
@@ -111,7 +111,7 @@ async fn price(cloud: &Arc<dyn Cloud>, orphans: &mut [Orphan]) {
                 ("InstanceType".to_string(), itype),
             ];
             let cost = cloud
-                .call(Product::Ecs, "DescribePrice", params)
+                .call(A::DESCRIBE_PRICE.product, A::DESCRIBE_PRICE.name, params)
                 .await
                 .ok()
                 .and_then(|v| crate::guard::quote::trade_price(&v).ok())

@@ -264,7 +264,7 @@ impl Batch {
         if ids.is_empty() {
             return Vec::new();
         }
-        match self.delete_with_retry(rel, kind, region, ids).await {
+        match self.delete_with_retry(rel, region, ids).await {
             Ok(()) => Vec::new(),
             Err(e) if ids.len() == 1 => vec![failure(kind, &ids[0], region, &e)],
             Err(_) => {
@@ -280,7 +280,7 @@ impl Batch {
                     let (rel, id, region) = (*rel, id.clone(), region.to_string());
                     set.spawn(async move {
                         let one = [id.clone()];
-                        job.delete_with_retry(&rel, kind, &region, &one)
+                        job.delete_with_retry(&rel, &region, &one)
                             .await
                             .err()
                             .map(|e| failure(kind, &id, &region, &e))
@@ -300,7 +300,6 @@ impl Batch {
     async fn delete_with_retry(
         &self,
         rel: &Release,
-        kind: ResourceKind,
         region: &str,
         ids: &[String],
     ) -> Result<(), CloudError> {
@@ -308,7 +307,10 @@ impl Batch {
         let started = Instant::now();
         let mut attempt = 0;
         loop {
-            match self.call(kind.product(), rel.action, params.clone()).await {
+            match self
+                .call(rel.action.product, rel.action.name, params.clone())
+                .await
+            {
                 Ok(_) => return Ok(()),
                 // Already gone counts as deleted; the verification that follows has the last word.
                 Err(CloudError::Api { code, .. }) if ids.len() == 1 && code == rel.gone_code => {
@@ -342,13 +344,13 @@ impl Batch {
         let mut attempt = 0;
         let mut last = String::from("not checked");
         while !ids.is_empty() {
-            match self.listed(rel, kind, region, &ids).await {
+            match self.listed(rel, region, &ids).await {
                 Ok(still) => {
                     let (remaining, done): (Vec<String>, Vec<String>) =
                         ids.into_iter().partition(|id| still.contains(id));
                     gone.extend(done);
                     ids = remaining;
-                    last = format!("still listed by {}", rel.verify_action);
+                    last = format!("still listed by {}", rel.verify_action.name);
                 }
                 // Only a successful describe that no longer lists an id proves it gone: an
                 // error (a wrong key, a wrong region) has looked at nothing.
@@ -378,16 +380,15 @@ impl Batch {
     async fn listed(
         &self,
         rel: &Release,
-        kind: ResourceKind,
         region: &str,
         ids: &[String],
     ) -> Result<Vec<String>, CloudError> {
-        let filter = id_filter(kind.product(), rel.verify_action, rel.verify_param, ids);
+        let filter = id_filter(rel.verify_action, rel.verify_param, ids);
         let params = vec![
             ("RegionId".to_string(), region.to_string()),
             (rel.verify_param.to_string(), filter),
         ];
-        let entries = describe_all(self, kind.product(), rel.verify_action, params).await?;
+        let entries = describe_all(self, rel.verify_action, params).await?;
         Ok(ids
             .iter()
             .filter(|id| entries.iter().any(|e| mentions(e, id)))
@@ -459,8 +460,8 @@ fn delete_params(rel: &Release, region: &str, ids: &[String]) -> Params {
 
 /// The value of a describe's id filter: a JSON array where the registry says the parameter
 /// takes one, otherwise comma-separated.
-fn id_filter(product: Product, action: &str, param: &str, ids: &[String]) -> String {
-    let json = ops::find(product, action).is_some_and(|a| a.json_params.contains(&param));
+fn id_filter(action: &ops::Action, param: &str, ids: &[String]) -> String {
+    let json = action.json_params.contains(&param);
     if json {
         serde_json::to_string(ids).unwrap_or_default()
     } else {
@@ -471,16 +472,9 @@ fn id_filter(product: Product, action: &str, param: &str, ids: &[String]) -> Str
 /// Lists every entry a describe returns, following its paging as the registry describes it.
 pub(crate) async fn describe_all(
     caller: &impl Caller,
-    product: Product,
-    action: &str,
+    op: &ops::Action,
     params: Params,
 ) -> Result<Vec<Value>, CloudError> {
-    let Some(op) = ops::find(product, action) else {
-        return Err(CloudError::Api {
-            code: "InvalidAction.NotFound".into(),
-            message: format!("{action} is not in the registry"),
-        });
-    };
     let list_path = op.list_path.unwrap_or("");
     let mut entries = Vec::new();
     let mut page: u32 = 1;
@@ -500,7 +494,7 @@ pub(crate) async fn describe_all(
                 }
             }
         }
-        let answer = caller.call(product, action, p).await?;
+        let answer = caller.call(op.product, op.name, p).await?;
         let got = lookup(&answer, list_path)
             .and_then(Value::as_array)
             .cloned()
@@ -550,7 +544,7 @@ pub(crate) async fn find_tagged(
         ("Tag.1.Key".to_string(), key.to_string()),
         ("Tag.1.Value".to_string(), value.to_string()),
     ];
-    let entries = describe_all(caller, kind.product(), rel.verify_action, params).await?;
+    let entries = describe_all(caller, rel.verify_action, params).await?;
     Ok(entries
         .iter()
         .filter(|e| carries_tag(e, key, value))
@@ -607,7 +601,7 @@ pub(crate) async fn find_tag_key(
         ("RegionId".to_string(), region.to_string()),
         ("Tag.1.Key".to_string(), key.to_string()),
     ];
-    let entries = describe_all(caller, kind.product(), rel.verify_action, params).await?;
+    let entries = describe_all(caller, rel.verify_action, params).await?;
     Ok(entries
         .into_iter()
         .filter_map(|e| {
@@ -698,13 +692,10 @@ mod tests {
     fn verify_filters_use_json_arrays_where_the_registry_says_so() {
         let ids = vec!["i-1".to_string(), "i-2".to_string()];
         assert_eq!(
-            id_filter(Product::Ecs, "DescribeInstances", "InstanceIds", &ids),
+            id_filter(&ops::A::DESCRIBE_INSTANCES, "InstanceIds", &ids),
             r#"["i-1","i-2"]"#
         );
-        assert_eq!(
-            id_filter(Product::Vpc, "DescribeVpcs", "VpcId", &ids),
-            "i-1,i-2"
-        );
+        assert_eq!(id_filter(&ops::A::DESCRIBE_VPCS, "VpcId", &ids), "i-1,i-2");
     }
 
     #[test]

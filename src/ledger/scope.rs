@@ -442,7 +442,7 @@ impl Ledger {
                 let _ = ledger
                     .inner
                     .cloud
-                    .call(Product::Ecs, lease_probe_action(), probe)
+                    .call(LEASE_PROBE.product, LEASE_PROBE.name, probe)
                     .await;
                 let now = ledger.inner.cloud.server_now();
                 let local = std::time::Instant::now();
@@ -503,7 +503,7 @@ impl Ledger {
         }
         self.inner
             .cloud
-            .call(Product::Ecs, lease_modify_action(), params)
+            .call(LEASE_MODIFY.product, LEASE_MODIFY.name, params)
             .await
             .map(|_| ())
     }
@@ -865,18 +865,11 @@ fn crash_now() -> ! {
     std::process::abort()
 }
 
-/// The action that sets or clears AutoReleaseTime (from the registry).
-fn lease_modify_action() -> &'static str {
-    ops::find(Product::Ecs, "ModifyInstanceAutoReleaseTime")
-        .map_or("ModifyInstanceAutoReleaseTime", |a| a.name)
-}
+/// The action that sets or clears AutoReleaseTime.
+const LEASE_MODIFY: &ops::Action = &ops::A::MODIFY_INSTANCE_AUTO_RELEASE_TIME;
 
-/// The describe that probes the service's clock: the instances' verify action.
-fn lease_probe_action() -> &'static str {
-    ResourceKind::Instance
-        .release()
-        .map_or("DescribeInstances", |r| r.verify_action)
-}
+/// The describe that probes the service's clock (the instances' verify action).
+const LEASE_PROBE: &ops::Action = &ops::A::DESCRIBE_INSTANCES;
 
 /// Uses the caller's ClientToken or sets one (`<run>-<seq>`, unique and traceable to the intent).
 fn ensure_client_token(params: &mut Map<String, Value>, run: &RunId, seq: u64) -> String {

@@ -5,12 +5,20 @@
 //! (paging, JSON-string parameters), the guard (which actions cost money), the ledger (what an
 //! action creates, where the id is in the response, which action deletes it), `doc_search`, and
 //! the simulator's dispatch (which actions exist, their required parameters and their paging).
-//! An action's name therefore appears in exactly one table, [`ACTIONS`].
+//! An action's name is therefore written once: each entry is a named constant of
+//! [`actions`] (`actions::RUN_INSTANCES`), listed in [`ACTIONS`]; every other layer refers to
+//! the constant, never to the name (the tidy test `action_names_live_in_the_registry` keeps it
+//! so).
 //!
 //! This module is pure data plus lookups: it does no I/O and knows nothing of HTTP or Rhai.
 
-mod actions;
+#[rustfmt::skip]
+pub mod actions;
+#[cfg(test)]
+mod tidy;
 
+/// The registry's entries by name, for the rest of the crate: `A::RUN_INSTANCES`.
+pub use actions as A;
 pub use actions::ACTIONS;
 
 use std::fmt;
@@ -89,7 +97,7 @@ pub enum ResourceKind {
 #[derive(Clone, Copy, Debug)]
 pub struct Release {
     /// The action that deletes it.
-    pub action: &'static str,
+    pub action: &'static Action,
     /// The request parameter that names the resource in `action`. A name ending in `.N` takes a
     /// 1-based list, so one call can release many resources at once.
     pub id_param: &'static str,
@@ -98,7 +106,7 @@ pub struct Release {
     /// Extra fixed parameters of the delete call (for example `Force=true`).
     pub extra: &'static [(&'static str, &'static str)],
     /// The describe action that shows whether it still exists, and its id filter parameter.
-    pub verify_action: &'static str,
+    pub verify_action: &'static Action,
     pub verify_param: &'static str,
     /// Where the describe response lists the resources that still exist.
     pub verify_list: &'static str,
@@ -171,61 +179,61 @@ impl ResourceKind {
     pub fn release(self) -> Option<Release> {
         let r = match self {
             ResourceKind::Instance => Release {
-                action: "DeleteInstances",
+                action: &actions::DELETE_INSTANCES,
                 id_param: "InstanceId.N",
                 batch: 100,
                 extra: &[("Force", "true")],
-                verify_action: "DescribeInstances",
+                verify_action: &actions::DESCRIBE_INSTANCES,
                 verify_param: "InstanceIds",
                 verify_list: "Instances.Instance",
                 gone_code: "InvalidInstanceId.NotFound",
             },
             ResourceKind::Disk => Release {
-                action: "DeleteDisk",
+                action: &actions::DELETE_DISK,
                 id_param: "DiskId",
                 batch: 1,
                 extra: &[],
-                verify_action: "DescribeDisks",
+                verify_action: &actions::DESCRIBE_DISKS,
                 verify_param: "DiskIds",
                 verify_list: "Disks.Disk",
                 gone_code: "InvalidDiskId.NotFound",
             },
             ResourceKind::Eip => Release {
-                action: "ReleaseEipAddress",
+                action: &actions::RELEASE_EIP_ADDRESS,
                 id_param: "AllocationId",
                 batch: 1,
                 extra: &[],
-                verify_action: "DescribeEipAddresses",
+                verify_action: &actions::DESCRIBE_EIP_ADDRESSES,
                 verify_param: "AllocationId",
                 verify_list: "EipAddresses.EipAddress",
                 gone_code: "InvalidAllocationId.NotFound",
             },
             ResourceKind::SecurityGroup => Release {
-                action: "DeleteSecurityGroup",
+                action: &actions::DELETE_SECURITY_GROUP,
                 id_param: "SecurityGroupId",
                 batch: 1,
                 extra: &[],
-                verify_action: "DescribeSecurityGroups",
+                verify_action: &actions::DESCRIBE_SECURITY_GROUPS,
                 verify_param: "SecurityGroupIds",
                 verify_list: "SecurityGroups.SecurityGroup",
                 gone_code: "InvalidSecurityGroupId.NotFound",
             },
             ResourceKind::VSwitch => Release {
-                action: "DeleteVSwitch",
+                action: &actions::DELETE_VSWITCH,
                 id_param: "VSwitchId",
                 batch: 1,
                 extra: &[],
-                verify_action: "DescribeVSwitches",
+                verify_action: &actions::DESCRIBE_VSWITCHES,
                 verify_param: "VSwitchId",
                 verify_list: "VSwitches.VSwitch",
                 gone_code: "InvalidVSwitchId.NotFound",
             },
             ResourceKind::Vpc => Release {
-                action: "DeleteVpc",
+                action: &actions::DELETE_VPC,
                 id_param: "VpcId",
                 batch: 1,
                 extra: &[],
-                verify_action: "DescribeVpcs",
+                verify_action: &actions::DESCRIBE_VPCS,
                 verify_param: "VpcId",
                 verify_list: "Vpcs.Vpc",
                 gone_code: "InvalidVpcId.NotFound",
@@ -309,8 +317,36 @@ pub struct Action {
     /// A mutation that is a no-op when repeated (re-adding an existing rule or tag): safe to
     /// retry after a server error, like a read.
     pub repeatable: bool,
+    /// How the guard prices it when it costs money (the quote it builds).
+    pub pricing: Pricing,
+    /// Parameters that make this otherwise free action cost money (ModifyInstanceAttribute's
+    /// `CreditSpecification`: an unlimited burstable instance bills its surplus CPU): when the
+    /// request carries one, the guard asks as for an unpriced chargeable action.
+    pub charged_by: &'static [&'static str],
+    /// Its parameters describe inbound security-group rules: the guard's public-port policy
+    /// (database ports, SSH/RDP to 0.0.0.0/0) applies to it.
+    pub ingress: bool,
     /// One-line description, for help and `doc_search`.
     pub doc: &'static str,
+}
+
+/// How the guard quotes an action that costs money: which DescribePrice request it builds
+/// (see `guard::quote`). Unregistered chargeable actions are `Unpriced`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pricing {
+    /// Cannot be quoted: the cost block says so and carries no estimate.
+    Unpriced,
+    /// Instances of the request's type; `one` when the action creates exactly one
+    /// (CreateInstance) rather than `Amount` (RunInstances).
+    Instances { one: bool },
+    /// A data disk of the request's category and size.
+    Disk,
+    /// An elastic IP's bandwidth.
+    Eip,
+    /// The public IP of an existing instance, at that instance's bandwidth.
+    PublicIp,
+    /// A change of an existing instance's type: the new type's hourly price against the old.
+    InstanceSpec,
 }
 
 impl Action {
@@ -327,9 +363,13 @@ impl Action {
 
     /// True when the API defines `DryRun` for this action ([`actions::DRY_RUN`]).
     pub fn accepts_dry_run(&self) -> bool {
-        actions::DRY_RUN
-            .iter()
-            .any(|(p, n)| *p == self.product && *n == self.name)
+        actions::DRY_RUN.iter().any(|a| a.is(self))
+    }
+
+    /// True when `other` is this action (same product and name): registry entries are
+    /// constants, so they are compared by what they name, not by address.
+    pub fn is(&self, other: &Action) -> bool {
+        self.product == other.product && self.name == other.name
     }
 
     pub fn creates(&self) -> Option<(ResourceKind, &'static str)> {
@@ -368,7 +408,6 @@ pub fn looks_chargeable(name: &str) -> bool {
 /// resource costs (a bigger spec, a bigger disk, more bandwidth, pay-as-you-go to
 /// subscription); the guard asks before them too.
 const CHANGES_THE_BILL: &[&str] = &[
-    "ModifyInstanceSpec",
     "ModifyPrepayInstanceSpec",
     "ModifyInstanceChargeType",
     "ModifyInstanceNetworkSpec",
@@ -445,18 +484,18 @@ mod tests {
         for a in ACTIONS {
             if let Some((kind, _)) = a.creates() {
                 if let Some(r) = kind.release() {
-                    let del = find(kind.product(), r.action).unwrap_or_else(|| {
+                    let del = find(r.action.product, r.action.name).unwrap_or_else(|| {
                         panic!(
                             "{} creates {kind:?} but {} is not registered",
-                            a.name, r.action
+                            a.name, r.action.name
                         )
                     });
-                    assert_eq!(del.effect, Effect::Delete(kind), "{}", r.action);
-                    assert!(
-                        find(kind.product(), r.verify_action).is_some(),
-                        "{}",
-                        r.verify_action
-                    );
+                    assert_eq!(del.effect, Effect::Delete(kind), "{}", r.action.name);
+                    assert_eq!(del.product, kind.product(), "{}", r.action.name);
+                    let verify = find(r.verify_action.product, r.verify_action.name)
+                        .unwrap_or_else(|| panic!("{} is not registered", r.verify_action.name));
+                    assert_eq!(verify.effect, Effect::Read, "{}", verify.name);
+                    assert_eq!(verify.list_path, Some(r.verify_list), "{}", verify.name);
                 }
             }
         }
@@ -465,12 +504,17 @@ mod tests {
     #[test]
     fn chargeable_actions_create_something_and_look_chargeable() {
         for a in ACTIONS.iter().filter(|a| a.chargeable) {
+            // A spec change creates nothing but changes what an existing instance costs.
             assert!(
-                a.creates().is_some(),
-                "{} is chargeable but creates nothing",
+                a.creates().is_some() || a.pricing == Pricing::InstanceSpec,
+                "{} is chargeable but creates nothing and changes no price",
                 a.name
             );
-            assert!(looks_chargeable(a.name), "{}", a.name);
+            assert!(
+                a.creates().is_none() || looks_chargeable(a.name),
+                "{}",
+                a.name
+            );
         }
     }
 
@@ -489,13 +533,15 @@ mod tests {
 
     #[test]
     fn every_dry_run_entry_is_a_registered_action() {
-        for (product, name) in actions::DRY_RUN {
-            assert!(find(*product, name).is_some(), "{name} is not registered");
+        for a in actions::DRY_RUN {
+            assert!(
+                find(a.product, a.name).is_some(),
+                "{} is not registered",
+                a.name
+            );
         }
-        assert!(find(Product::Ecs, "RunInstances")
-            .unwrap()
-            .accepts_dry_run());
-        assert!(!find(Product::Ecs, "CreateDisk").unwrap().accepts_dry_run());
+        assert!(actions::RUN_INSTANCES.accepts_dry_run());
+        assert!(!actions::CREATE_DISK.accepts_dry_run());
     }
 
     #[test]
@@ -507,9 +553,9 @@ mod tests {
 
     #[test]
     fn cost_changing_modifications_look_chargeable() {
-        assert!(looks_chargeable("ModifyInstanceSpec"));
+        assert!(looks_chargeable("ModifyPrepayInstanceSpec"));
         assert!(looks_chargeable("ResizeDisk"));
-        assert!(looks_chargeable("Modifyinstancespec"));
+        assert!(looks_chargeable("Modifyprepayinstancespec"));
         assert!(!looks_chargeable("ModifyInstanceAttribute"));
         assert!(!looks_chargeable("DescribeInstances"));
     }

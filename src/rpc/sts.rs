@@ -12,7 +12,7 @@ use super::error::{CallError, CredentialError};
 use super::provider::{
     parse_temporary, AssumeRole, CredentialSource, FetchContext, Fetched, Oidc, StsEndpoint,
 };
-use crate::ops::Product;
+use crate::ops::A;
 use crate::secret::Secret;
 use std::time::Duration;
 
@@ -75,7 +75,7 @@ pub async fn assume_role(
         params.push(("ExternalId".into(), id.clone()));
     }
     let v = client
-        .call(Product::Sts, "AssumeRole", params)
+        .call(A::ASSUME_ROLE.product, A::ASSUME_ROLE.name, params)
         .await
         .map_err(|e| {
             src.error(
@@ -87,7 +87,7 @@ pub async fn assume_role(
                 ),
             )
         })?;
-    answer(src, "AssumeRole", v)
+    answer(src, A::ASSUME_ROLE.name, v)
 }
 
 /// `AssumeRoleWithOIDC` with the token in `o.token_file`.
@@ -120,7 +120,12 @@ pub async fn assume_role_with_oidc(
     params.push(("OIDCProviderArn".into(), o.provider_arn.clone()));
     params.push(("OIDCToken".into(), token.expose().to_string()));
     let v = client
-        .call_anonymous(Product::Sts, "AssumeRoleWithOIDC", params, &token)
+        .call_anonymous(
+            A::ASSUME_ROLE_WITH_OIDC.product,
+            A::ASSUME_ROLE_WITH_OIDC.name,
+            params,
+            &token,
+        )
         .await
         .map_err(|e| {
             src.error(
@@ -129,5 +134,5 @@ pub async fn assume_role_with_oidc(
                  for this provider",
             )
         })?;
-    answer(src, "AssumeRoleWithOIDC", v)
+    answer(src, A::ASSUME_ROLE_WITH_OIDC.name, v)
 }

@@ -368,8 +368,7 @@ impl Shared {
         };
         outcome.xml = xml.then_some(parsed.action.name);
         // AssumeRoleWithOIDC is anonymous: the OIDC token in it is the proof of identity.
-        let anonymous =
-            parsed.product == Product::Sts && parsed.action.name == "AssumeRoleWithOIDC";
+        let anonymous = parsed.action.is(&crate::ops::A::ASSUME_ROLE_WITH_OIDC);
         let access_key_id = if anonymous {
             String::new()
         } else {

@@ -11,6 +11,7 @@
 use super::auth::Credential;
 use super::clock::{Clock, TimeMode};
 use super::{SimError, SimRequest};
+use crate::ops::A;
 use crate::secret::Secret;
 use base64::Engine;
 use rand::distributions::Alphanumeric;
@@ -168,10 +169,11 @@ impl Sts {
     /// Serves an STS action. `AssumeRoleWithOIDC` arrives unsigned (the token is the proof);
     /// the others were authenticated by `auth` as `req.access_key_id`.
     pub fn handle(&self, req: &SimRequest) -> Result<Value, SimError> {
+        let is = |a: &crate::ops::Action| req.action == a.name;
         match req.action.as_str() {
-            "AssumeRole" => self.assume_role(req),
-            "AssumeRoleWithOIDC" => self.assume_role_with_oidc(req),
-            "GetCallerIdentity" => Ok(self.caller_identity(req)),
+            _ if is(&A::ASSUME_ROLE) => self.assume_role(req),
+            _ if is(&A::ASSUME_ROLE_WITH_OIDC) => self.assume_role_with_oidc(req),
+            _ if is(&A::GET_CALLER_IDENTITY) => Ok(self.caller_identity(req)),
             other => Err(SimError::new(
                 404,
                 "InvalidAction.NotFound",

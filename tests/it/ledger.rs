@@ -53,13 +53,13 @@ impl Sim {
     }
 }
 
-const STANDALONE_KEY_ID: &str = "LTAIledgerTestKey0000000";
-const STANDALONE_SECRET: &str = "ledgerTestSecret00000000000000";
+pub(crate) const STANDALONE_KEY_ID: &str = "LTAIledgerTestKey0000000";
+pub(crate) const STANDALONE_SECRET: &str = "ledgerTestSecret00000000000000";
 
 /// `ecsh sim --state FILE` in its own process; killed when dropped.
-struct Standalone {
+pub(crate) struct Standalone {
     child: std::process::Child,
-    endpoint: String,
+    pub(crate) endpoint: String,
 }
 
 impl Standalone {
@@ -76,7 +76,7 @@ impl Drop for Standalone {
 }
 
 /// Starts `ecsh sim` on a free loopback port, keeping its account in `state`.
-fn standalone_sim(state: &Path) -> Standalone {
+pub(crate) fn standalone_sim(state: &Path) -> Standalone {
     use std::process::{Command, Stdio};
     let mut child = Command::new(env!("CARGO_BIN_EXE_ecsh"))
         .args(["sim", "--listen", "127.0.0.1:0", "--time-steps", "2"])
@@ -120,7 +120,7 @@ async fn env() -> Env {
     }
 }
 
-fn client_for(endpoint: &str, key_id: &str, secret: &str) -> Client {
+pub(crate) fn client_for(endpoint: &str, key_id: &str, secret: &str) -> Client {
     let mut config = ClientConfig::new(Credentials::new(key_id, secret), REGION);
     config.endpoint_override = Some(endpoint.to_string());
     Client::new(config).expect("client")

@@ -7,6 +7,7 @@ mod conformance;
 mod failures;
 mod guard;
 mod host;
+mod instances;
 mod ledger;
 mod progress;
 mod repl;

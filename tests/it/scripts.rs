@@ -15,6 +15,7 @@ const TESTED: &[&str] = &[
     "region_choice.rhai",
     "security_groups.rhai",
     "spec_lookup.rhai",
+    "stop_start.rhai",
     "web_server.rhai",
 ];
 

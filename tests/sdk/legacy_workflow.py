@@ -28,6 +28,7 @@ from aliyunsdkecs.request.v20140526 import (
     DescribeInvocationResultsRequest, DescribeInvocationsRequest, DescribePriceRequest,
     DescribeRecommendInstanceTypeRequest, DescribeRegionsRequest, DescribeSecurityGroupAttributeRequest,
     DescribeSecurityGroupsRequest, RunCommandRequest, RunInstancesRequest, StopInstanceRequest,
+    DescribeInstanceAttributeRequest, StartInstancesRequest, StopInstancesRequest,
 )
 # The same VPC actions under ECS's version 2014-05-26, as old scripts still send them.
 from aliyunsdkecs.request.v20140526 import CreateVpcRequest as EcsCreateVpcRequest
@@ -152,6 +153,15 @@ class LegacyApi:
 
     def delete_instances(self, instance_ids, force):
         return self.call(DeleteInstancesRequest, InstanceIds=instance_ids, Force=force)
+
+    def stop_instances(self, instance_ids, stopped_mode):
+        return self.call(StopInstancesRequest, InstanceIds=instance_ids, StoppedMode=stopped_mode)
+
+    def start_instances(self, instance_ids):
+        return self.call(StartInstancesRequest, InstanceIds=instance_ids)
+
+    def describe_instance_attribute(self, instance_id):
+        return self.call(DescribeInstanceAttributeRequest, InstanceId=instance_id)
 
     # Cloud Assistant
     def describe_cloud_assistant_status(self, instance_ids):

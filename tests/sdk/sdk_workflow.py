@@ -392,6 +392,27 @@ def run_command(api, args, instance_id, log):
     log("DescribeInvocations agrees: Success with the same output")
 
 
+def stop_and_start(api, args, instance_id, log):
+    """The Instances group (issue 15): StopInstances in economical mode, DescribeInstanceAttribute,
+    StartInstances, each answer parsed by the SDK's own response model."""
+    def responses(body, action):
+        rows = items(body, "InstanceResponses", "InstanceResponse")
+        expect([r.get("InstanceId") for r in rows] == [instance_id] and rows[0].get("Code") == "200",
+               f"{action} answered {body}")
+        return rows[0]
+    row = responses(api.stop_instances([instance_id], "StopCharging"), "StopInstances")
+    expect(row.get("PreviousStatus") == "Running", f"StopInstances: {row}")
+    status = lambda: (instance_record(api, instance_id) or {}).get("Status")
+    wait_status(f"instance {instance_id}", status, "Stopped", args, {"Running", "Stopping"})
+    attr = api.describe_instance_attribute(instance_id)
+    expect(attr.get("InstanceId") == instance_id and attr.get("Status") == "Stopped"
+           and attr.get("StoppedMode") == "StopCharging", f"DescribeInstanceAttribute: {attr}")
+    log(f"StopInstances {instance_id} (StopCharging): Stopped, StoppedMode StopCharging")
+    responses(api.start_instances([instance_id]), "StartInstances")
+    wait_status(f"instance {instance_id}", status, "Running", args, {"Stopped", "Starting"})
+    log(f"StartInstances {instance_id}: Running again")
+
+
 def invocation_result(api, invoke_id, instance_id):
     invocation = api.describe_invocation_results(invoke_id).get("Invocation") or {}
     results = items(invocation, "InvocationResults", "InvocationResult")
@@ -493,6 +514,7 @@ def workflow(api, args, log, resources):
                                           "VpcId": vpc_id, "VSwitchId": vswitch_id, "SecurityGroupId": sg_id}, log)
     check_refusals(api, spec, {"instance": instance_id, "security_group": sg_id, "vpc": vpc_id}, log)
     run_command(api, args, instance_id, log)
+    stop_and_start(api, args, instance_id, log)
     api.extra_checks(log)
     resources.release_all(log, strict=True)
 

@@ -149,6 +149,18 @@ class TeaApi:
     def stop_instance(self, instance_id):
         return self.call(self.ecs.stop_instance, ecs.StopInstanceRequest(instance_id=instance_id))
 
+    def stop_instances(self, instance_ids, stopped_mode):
+        return self.call(self.ecs.stop_instances, ecs.StopInstancesRequest(
+            region_id=self.args.region, instance_id=instance_ids, stopped_mode=stopped_mode))
+
+    def start_instances(self, instance_ids):
+        return self.call(self.ecs.start_instances, ecs.StartInstancesRequest(
+            region_id=self.args.region, instance_id=instance_ids))
+
+    def describe_instance_attribute(self, instance_id):
+        return self.call(self.ecs.describe_instance_attribute,
+                         ecs.DescribeInstanceAttributeRequest(instance_id=instance_id))
+
     def delete_instances(self, instance_ids, force):
         return self.call(self.ecs.delete_instances, ecs.DeleteInstancesRequest(
             region_id=self.args.region, instance_id=instance_ids, force=force))

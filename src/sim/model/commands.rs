@@ -573,9 +573,9 @@ pub fn describe_agent_status(w: &mut World, p: &Params) -> Result<Value, SimErro
     let keep =
         |i: &Instance| i.released.is_none() && (ids.is_empty() || ids.contains(&i.id.as_str()));
     let scope = (!ids.is_empty()).then_some(ids.as_slice());
-    super::instances::observe(w, &region, scope, &keep);
+    super::describe::observe(w, &region, scope, &keep);
     let w = &*w;
-    let rows: Vec<&Instance> = super::instances::matching(w, &region, scope, &keep)
+    let rows: Vec<&Instance> = super::describe::matching(w, &region, scope, &keep)
         .into_iter()
         .filter(|i| {
             let image_os = Catalog::get()

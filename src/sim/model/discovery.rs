@@ -5,7 +5,7 @@
 //! Must not: create, modify or observe resources (no lifecycle moves here).
 
 use super::super::catalog::{Catalog, Image, InstanceType, Stock};
-use super::instances::resolve_type;
+use super::creation::resolve_type;
 use super::params::Params;
 use super::{paging, SimError, World};
 use serde_json::{json, Map, Value};

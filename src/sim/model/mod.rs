@@ -9,8 +9,13 @@
 //!
 //! Must not: know about the wire (signatures, encodings, RequestId), print, or panic on input.
 
+mod attributes;
+mod batch;
 mod commands;
+mod creation;
+mod describe;
 mod discovery;
+mod disks;
 mod exec;
 mod idempotency;
 mod instances;
@@ -32,7 +37,7 @@ pub use render::Answer;
 use super::catalog::Catalog;
 use super::clock::Clock;
 use super::{SimError, SimRequest};
-use crate::ops::{self, Action, Product};
+use crate::ops::{self, Action, A};
 use params::Params;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -80,7 +85,7 @@ pub struct World {
     /// Creation order, shared by every kind so listings come out oldest first.
     next_seq: u64,
     instances: BTreeMap<String, instances::Instance>,
-    disks: BTreeMap<String, instances::Disk>,
+    disks: BTreeMap<String, disks::Disk>,
     vpcs: BTreeMap<String, network::Vpc>,
     vswitches: BTreeMap<String, network::VSwitch>,
     eips: BTreeMap<String, network::Eip>,
@@ -257,65 +262,118 @@ fn route(action: &Action) -> Option<Route> {
     }
 }
 
+/// The model's handler of every action it serves, keyed by the registry's entries (STS is
+/// served beside the model, by `sim::sts`). `handlers_are_the_registry` checks that the keys
+/// are exactly the registry's ECS and VPC actions. Adding one: a row `(&A::NAME, module::fn)`.
+static HANDLERS: &[(&Action, Handler)] = &[
+    (&A::DESCRIBE_REGIONS, discovery::describe_regions),
+    (&A::DESCRIBE_ZONES, discovery::describe_zones),
+    (
+        &A::DESCRIBE_RECOMMEND_INSTANCE_TYPE,
+        discovery::recommend_instance_type,
+    ),
+    (
+        &A::DESCRIBE_INSTANCE_TYPES,
+        discovery::describe_instance_types,
+    ),
+    (
+        &A::DESCRIBE_INSTANCE_TYPE_FAMILIES,
+        discovery::describe_families,
+    ),
+    (
+        &A::DESCRIBE_AVAILABLE_RESOURCE,
+        discovery::describe_available_resource,
+    ),
+    (&A::DESCRIBE_PRICE, discovery::describe_price),
+    (&A::DESCRIBE_IMAGES, discovery::describe_images),
+    (&A::CREATE_SECURITY_GROUP, security::create),
+    (&A::AUTHORIZE_SECURITY_GROUP, security::authorize_ingress),
+    (
+        &A::AUTHORIZE_SECURITY_GROUP_EGRESS,
+        security::authorize_egress,
+    ),
+    (&A::REVOKE_SECURITY_GROUP, security::revoke_ingress),
+    (&A::DESCRIBE_SECURITY_GROUPS, security::describe),
+    (
+        &A::DESCRIBE_SECURITY_GROUP_ATTRIBUTE,
+        security::describe_attribute,
+    ),
+    (&A::DELETE_SECURITY_GROUP, security::delete),
+    (&A::RUN_INSTANCES, creation::run_instances),
+    (&A::CREATE_INSTANCE, creation::create_instance),
+    (&A::DESCRIBE_INSTANCES, describe::describe_instances),
+    (
+        &A::DESCRIBE_INSTANCE_STATUS,
+        describe::describe_instance_status,
+    ),
+    (&A::START_INSTANCE, instances::start_instance),
+    (&A::STOP_INSTANCE, instances::stop_instance),
+    (&A::REBOOT_INSTANCE, instances::reboot_instance),
+    (&A::DELETE_INSTANCE, instances::delete_instance),
+    (&A::DELETE_INSTANCES, instances::delete_instances),
+    (
+        &A::MODIFY_INSTANCE_AUTO_RELEASE_TIME,
+        instances::modify_auto_release_time,
+    ),
+    (
+        &A::ALLOCATE_PUBLIC_IP_ADDRESS,
+        instances::allocate_public_ip,
+    ),
+    (&A::CREATE_DISK, disks::create_disk),
+    (&A::DESCRIBE_DISKS, disks::describe_disks),
+    (&A::DELETE_DISK, disks::delete_disk),
+    (&A::RUN_COMMAND, commands::run_command),
+    (&A::DESCRIBE_INVOCATIONS, commands::describe_invocations),
+    (
+        &A::DESCRIBE_INVOCATION_RESULTS,
+        commands::describe_invocation_results,
+    ),
+    (
+        &A::DESCRIBE_CLOUD_ASSISTANT_STATUS,
+        commands::describe_agent_status,
+    ),
+    (&A::TAG_RESOURCES, tags::tag_resources),
+    (&A::UNTAG_RESOURCES, tags::untag_resources),
+    (&A::LIST_TAG_RESOURCES, tags::list_tag_resources),
+    (&A::CREATE_VPC, network::create_vpc),
+    (&A::CREATE_VSWITCH, network::create_vswitch),
+    (&A::DESCRIBE_VPCS, network::describe_vpcs),
+    (&A::DESCRIBE_VPC_ATTRIBUTE, network::describe_vpc_attribute),
+    (&A::DESCRIBE_VSWITCHES, network::describe_vswitches),
+    (
+        &A::DESCRIBE_VSWITCH_ATTRIBUTES,
+        network::describe_vswitch_attributes,
+    ),
+    (&A::DELETE_VSWITCH, network::delete_vswitch),
+    (&A::DELETE_VPC, network::delete_vpc),
+    (&A::ALLOCATE_EIP_ADDRESS, network::allocate_eip),
+    (&A::DESCRIBE_EIP_ADDRESSES, network::describe_eips),
+    (&A::RELEASE_EIP_ADDRESS, network::release_eip),
+    // --- Instances (issue 15) ---
+    (&A::START_INSTANCES, batch::start_instances),
+    (&A::STOP_INSTANCES, batch::stop_instances),
+    (&A::REBOOT_INSTANCES, batch::reboot_instances),
+    (
+        &A::MODIFY_INSTANCE_ATTRIBUTE,
+        attributes::modify_instance_attribute,
+    ),
+    (
+        &A::DESCRIBE_INSTANCE_ATTRIBUTE,
+        attributes::describe_instance_attribute,
+    ),
+    (&A::MODIFY_INSTANCE_SPEC, attributes::modify_instance_spec),
+    // ECS 2014-05-26 still serves these VPC actions for old SDKs: same handlers.
+    (&A::ECS_CREATE_VPC, network::create_vpc),
+    (&A::ECS_CREATE_VSWITCH, network::create_vswitch),
+    (&A::ECS_DESCRIBE_VPCS, network::describe_vpcs),
+    (&A::ECS_DESCRIBE_VSWITCHES, network::describe_vswitches),
+    (&A::ECS_DELETE_VSWITCH, network::delete_vswitch),
+    (&A::ECS_DELETE_VPC, network::delete_vpc),
+];
+
 /// The handler for an action of the registry, or None when the model has none.
 fn handler(action: &Action) -> Option<Handler> {
-    let h: Handler = match (action.product, action.name) {
-        (Product::Ecs, "DescribeRegions") => discovery::describe_regions,
-        (Product::Ecs, "DescribeZones") => discovery::describe_zones,
-        (Product::Ecs, "DescribeRecommendInstanceType") => discovery::recommend_instance_type,
-        (Product::Ecs, "DescribeInstanceTypes") => discovery::describe_instance_types,
-        (Product::Ecs, "DescribeInstanceTypeFamilies") => discovery::describe_families,
-        (Product::Ecs, "DescribeAvailableResource") => discovery::describe_available_resource,
-        (Product::Ecs, "DescribePrice") => discovery::describe_price,
-        (Product::Ecs, "DescribeImages") => discovery::describe_images,
-        (Product::Ecs, "CreateSecurityGroup") => security::create,
-        (Product::Ecs, "AuthorizeSecurityGroup") => security::authorize_ingress,
-        (Product::Ecs, "AuthorizeSecurityGroupEgress") => security::authorize_egress,
-        (Product::Ecs, "RevokeSecurityGroup") => security::revoke_ingress,
-        (Product::Ecs, "DescribeSecurityGroups") => security::describe,
-        (Product::Ecs, "DescribeSecurityGroupAttribute") => security::describe_attribute,
-        (Product::Ecs, "DeleteSecurityGroup") => security::delete,
-        (Product::Ecs, "RunInstances") => instances::run_instances,
-        (Product::Ecs, "CreateInstance") => instances::create_instance,
-        (Product::Ecs, "DescribeInstanceStatus") => instances::describe_instance_status,
-        (Product::Ecs, "StartInstance") => instances::start_instance,
-        (Product::Ecs, "StopInstance") => instances::stop_instance,
-        (Product::Ecs, "RebootInstance") => instances::reboot_instance,
-        (Product::Ecs, "DeleteInstance") => instances::delete_instance,
-        (Product::Ecs, "DeleteInstances") => instances::delete_instances,
-        (Product::Ecs, "ModifyInstanceAutoReleaseTime") => instances::modify_auto_release_time,
-        (Product::Ecs, "AllocatePublicIpAddress") => instances::allocate_public_ip,
-        (Product::Ecs, "CreateDisk") => instances::create_disk,
-        (Product::Ecs, "DescribeDisks") => instances::describe_disks,
-        (Product::Ecs, "DeleteDisk") => instances::delete_disk,
-        (Product::Ecs, "RunCommand") => commands::run_command,
-        (Product::Ecs, "DescribeInvocations") => commands::describe_invocations,
-        (Product::Ecs, "DescribeInvocationResults") => commands::describe_invocation_results,
-        (Product::Ecs, "DescribeCloudAssistantStatus") => commands::describe_agent_status,
-        (Product::Ecs, "TagResources") => tags::tag_resources,
-        (Product::Ecs, "UntagResources") => tags::untag_resources,
-        (Product::Ecs, "ListTagResources") => tags::list_tag_resources,
-        (Product::Vpc, "CreateVpc") => network::create_vpc,
-        (Product::Vpc, "CreateVSwitch") => network::create_vswitch,
-        (Product::Vpc, "DescribeVpcs") => network::describe_vpcs,
-        (Product::Vpc, "DescribeVpcAttribute") => network::describe_vpc_attribute,
-        (Product::Vpc, "DescribeVSwitches") => network::describe_vswitches,
-        (Product::Vpc, "DescribeVSwitchAttributes") => network::describe_vswitch_attributes,
-        (Product::Vpc, "DeleteVSwitch") => network::delete_vswitch,
-        (Product::Vpc, "DeleteVpc") => network::delete_vpc,
-        (Product::Vpc, "AllocateEipAddress") => network::allocate_eip,
-        (Product::Vpc, "DescribeEipAddresses") => network::describe_eips,
-        (Product::Vpc, "ReleaseEipAddress") => network::release_eip,
-        // ECS 2014-05-26 still serves these VPC actions for old SDKs: same handlers.
-        (Product::Ecs, "CreateVpc") => network::create_vpc,
-        (Product::Ecs, "CreateVSwitch") => network::create_vswitch,
-        (Product::Ecs, "DescribeVpcs") => network::describe_vpcs,
-        (Product::Ecs, "DescribeVSwitches") => network::describe_vswitches,
-        (Product::Ecs, "DeleteVSwitch") => network::delete_vswitch,
-        (Product::Ecs, "DeleteVpc") => network::delete_vpc,
-        _ => return None,
-    };
-    Some(h)
+    HANDLERS.iter().find(|(a, _)| a.is(action)).map(|(_, h)| *h)
 }
 
 fn unknown_action(req: &SimRequest) -> SimError {
@@ -396,7 +454,7 @@ fn not_found(code: &str, what: &str, id: &str) -> SimError {
 
 /// The response of a successful dry run of `action`.
 fn dry_run_passed(action: &str) -> SimError {
-    let code = if action == "DeleteInstances" {
+    let code = if action == A::DELETE_INSTANCES.name {
         "DRYRUN.SUCCESS"
     } else {
         "DryRunOperation"

@@ -10,12 +10,13 @@
 
 use super::super::catalog::{Catalog, InstanceType};
 use super::super::SimError;
-use super::instances::{self, Instance};
+use super::describe::{self, describe_instances_bytes};
+use super::instances::Instance;
 use super::network::RESOURCE_GROUP;
 use super::paging;
 use super::params::Params;
 use super::World;
-use crate::ops::{Action, Product};
+use crate::ops::{Action, A};
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -48,13 +49,13 @@ impl Answer {
 /// A handler that renders its own answer.
 pub type Handler = fn(&mut World, &Params) -> Result<Answer, SimError>;
 
+/// The actions whose answers are rendered here, and their handlers; each also has a row in the
+/// model's table (its answer as a tree), which these take over for the server.
+static RENDERED: &[(&Action, Handler)] = &[(&A::DESCRIBE_INSTANCES, describe_instances_bytes)];
+
 /// The handler of an action whose answer is rendered here, or None (the model's table then).
 pub fn handler(action: &Action) -> Option<Handler> {
-    let h: Handler = match (action.product, action.name) {
-        (Product::Ecs, "DescribeInstances") => instances::describe_instances,
-        _ => return None,
-    };
-    Some(h)
+    RENDERED.iter().find(|(a, _)| a.is(action)).map(|(_, h)| *h)
 }
 
 /// A DescribeInstances body: `body` (from [`paging::frame`], with the paging fields and an
@@ -131,7 +132,7 @@ const NONE: [&str; 0] = [];
 /// One DescribeInstances entry, in the answer's field order.
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct InstanceView<'a> {
+pub(super) struct InstanceView<'a> {
     instance_id: &'a str,
     instance_name: &'a str,
     host_name: &'a str,
@@ -208,7 +209,7 @@ struct InstanceView<'a> {
 }
 
 impl<'a> InstanceView<'a> {
-    fn of(i: &'a Instance) -> InstanceView<'a> {
+    pub(super) fn of(i: &'a Instance) -> InstanceView<'a> {
         let catalog = Catalog::get();
         let itype = catalog.instance_type(&i.instance_type);
         let image = catalog.image(&i.image_id);
@@ -217,7 +218,7 @@ impl<'a> InstanceView<'a> {
             instance_name: &i.name,
             host_name: &i.host_name,
             description: &i.description,
-            status: instances::shown_status(i).as_str(),
+            status: describe::shown_status(i).as_str(),
             region_id: &i.region,
             zone_id: &i.zone,
             instance_type: &i.instance_type,
@@ -263,7 +264,7 @@ impl<'a> InstanceView<'a> {
             deletion_protection: i.deletion_protection,
             key_pair_name: &i.key_pair,
             resource_group_id: RESOURCE_GROUP,
-            serial_number: format!("{:x}", instances::md5ish(&i.id)),
+            serial_number: format!("{:x}", describe::md5ish(&i.id)),
             device_available: true,
             recyclable: false,
             network_interfaces: NetworkInterfaces {
@@ -369,7 +370,7 @@ impl<'a> NetworkInterface<'a> {
         NetworkInterface {
             network_interface_id: format!("eni-{}", i.id.trim_start_matches("i-")),
             primary_ip_address: &i.private_ip,
-            mac_address: instances::mac(&i.id),
+            mac_address: describe::mac(&i.id),
             kind: "Primary",
             private_ip_sets: PrivateIpSets {
                 private_ip_set: [PrivateIpSet {

@@ -2,6 +2,7 @@
 //! the deterministic Steps mode, so every assertion about a lifecycle is exact.
 
 use super::*;
+use crate::ops::Product;
 use base64::Engine;
 use serde_json::Value;
 
@@ -141,6 +142,31 @@ fn wait_running(w: &mut World, id: &str) {
 }
 
 // ---- dispatch and the registry ------------------------------------------------------------
+
+#[test]
+fn handlers_are_the_registry() {
+    // Both directions: every ECS/VPC entry has exactly one handler row, and every row is a
+    // registered ECS/VPC entry (STS is `sim::sts`'s, beside the model).
+    let registry: Vec<(Product, &str)> = ops::ACTIONS
+        .iter()
+        .filter(|a| a.product != Product::Sts)
+        .map(|a| (a.product, a.name))
+        .collect();
+    let table: Vec<(Product, &str)> = super::HANDLERS
+        .iter()
+        .map(|(a, _)| (a.product, a.name))
+        .collect();
+    for key in &registry {
+        let rows = table.iter().filter(|k| *k == key).count();
+        assert_eq!(rows, 1, "{key:?}: {rows} handler rows (want exactly 1)");
+    }
+    for key in &table {
+        assert!(
+            registry.contains(key),
+            "{key:?} has a handler but is not a registered ECS/VPC action"
+        );
+    }
+}
 
 #[test]
 fn every_registered_action_has_a_handler() {
@@ -1839,4 +1865,188 @@ fn auto_release_time_follows_the_services_rules_and_expires_in_simulated_time() 
         &[HZ, ("InstanceId", "i-missing"), ("AutoReleaseTime", &soon)],
     );
     assert_eq!(e.code, "InvalidInstanceId.NotFound");
+}
+
+// ---- Instances group (issue 15) ------------------------------------------------------------
+
+/// Two Running instances in one network.
+fn two_running(w: &mut World) -> (String, String, String) {
+    let (_, vsw, sg) = network(w);
+    let ids = run(w, &vsw, &sg, &[("Amount", "2")]).expect("RunInstances");
+    for id in &ids {
+        wait_running(w, id);
+    }
+    (ids[0].clone(), ids[1].clone(), sg)
+}
+
+fn stopped(w: &mut World, id: &str) {
+    ok(w, "StopInstance", &[HZ, ("InstanceId", id)]);
+    while status(w, id) != "Stopped" {}
+}
+
+#[test]
+fn stop_instances_all_together_changes_none_when_one_cannot() {
+    let mut w = world(1);
+    let (a, b, _) = two_running(&mut w);
+    stopped(&mut w, &b);
+    let e = err(
+        &mut w,
+        "StopInstances",
+        &[HZ, ("InstanceId.1", &a), ("InstanceId.2", &b)],
+    );
+    assert_eq!(
+        (e.status, e.code.as_str()),
+        (403, "IncorrectInstanceStatus")
+    );
+    assert!(e.message.contains(&b), "{}", e.message);
+    assert_eq!(
+        status(&mut w, &a),
+        "Running",
+        "AllTogether stopped one anyway"
+    );
+    // A dry run checks the same and answers as DeleteInstances does.
+    let e = err(
+        &mut w,
+        "StopInstances",
+        &[HZ, ("InstanceId.1", &a), ("DryRun", "true")],
+    );
+    assert_eq!(e.code, "DRYRUN.SUCCESS");
+    assert_eq!(status(&mut w, &a), "Running");
+}
+
+#[test]
+fn stop_instances_success_first_stops_what_it_can_and_reports_the_rest() {
+    let mut w = world(1);
+    let (a, b, _) = two_running(&mut w);
+    stopped(&mut w, &b);
+    let v = ok(
+        &mut w,
+        "StopInstances",
+        &[
+            HZ,
+            ("InstanceId.1", &a),
+            ("InstanceId.2", &b),
+            ("BatchOptimization", "SuccessFirst"),
+            ("StoppedMode", "StopCharging"),
+        ],
+    );
+    let rows = &v["InstanceResponses"]["InstanceResponse"];
+    assert_eq!(rows[0]["Code"], "200", "{v}");
+    assert_eq!(rows[0]["PreviousStatus"], "Running", "{v}");
+    assert_eq!(rows[0]["CurrentStatus"], "Stopping", "{v}");
+    assert_eq!(rows[1]["Code"], "IncorrectInstanceStatus", "{v}");
+    assert_eq!(rows[1]["CurrentStatus"], "Stopped", "{v}");
+    while status(&mut w, &a) != "Stopped" {}
+    let attr = ok(
+        &mut w,
+        "DescribeInstanceAttribute",
+        &[HZ, ("InstanceId", &a)],
+    );
+    assert_eq!(attr["StoppedMode"], "StopCharging", "{attr}");
+    // The batch start brings both back; a repeated id is refused.
+    let e = err(
+        &mut w,
+        "StartInstances",
+        &[HZ, ("InstanceId.1", &a), ("InstanceId.2", &a)],
+    );
+    assert_eq!(e.code, "InvalidParameter");
+    ok(
+        &mut w,
+        "StartInstances",
+        &[HZ, ("InstanceId.1", &a), ("InstanceId.2", &b)],
+    );
+    wait_running(&mut w, &a);
+    wait_running(&mut w, &b);
+}
+
+#[test]
+fn reboot_instances_goes_through_stopping_and_starting_back_to_running() {
+    let mut w = world(1);
+    let (a, _, _) = two_running(&mut w);
+    ok(&mut w, "RebootInstances", &[HZ, ("InstanceId.1", &a)]);
+    let mut seen = vec![];
+    while seen.last().map(String::as_str) != Some("Running") {
+        let st = status(&mut w, &a);
+        if seen.last() != Some(&st) {
+            seen.push(st);
+        }
+        assert!(seen.len() < 5, "{seen:?}");
+    }
+    assert_eq!(seen, ["Stopping", "Starting", "Running"]);
+}
+
+#[test]
+fn modify_instance_spec_changes_a_stopped_instances_type_only() {
+    let mut w = world(1);
+    let (a, _, _) = two_running(&mut w);
+    fn spec<'a>(id: &'a str, t: &'a str) -> [(&'a str, &'a str); 3] {
+        [HZ, ("InstanceId", id), ("InstanceType", t)]
+    }
+    let e = err(&mut w, "ModifyInstanceSpec", &spec(&a, "ecs.g7.large"));
+    assert_eq!(e.code, "IncorrectInstanceStatus", "{}", e.message);
+    stopped(&mut w, &a);
+    let e = err(&mut w, "ModifyInstanceSpec", &spec(&a, "ecs.nosuch.large"));
+    assert_eq!(e.code, "InvalidInstanceType.ValueNotSupported");
+    let e = err(&mut w, "ModifyInstanceSpec", &spec(&a, "ecs.t6-c1m2.large"));
+    assert_eq!(e.code, "InvalidInstanceType.ValueUnauthorized", "same type");
+    ok(&mut w, "ModifyInstanceSpec", &spec(&a, "ecs.g7.large"));
+    let attr = ok(
+        &mut w,
+        "DescribeInstanceAttribute",
+        &[HZ, ("InstanceId", &a)],
+    );
+    assert_eq!(attr["InstanceType"], "ecs.g7.large", "{attr}");
+    let e = err(&mut w, "ModifyInstanceSpec", &[HZ, ("InstanceId", &a)]);
+    assert_eq!(e.code, "MissingParameter", "nothing to change");
+}
+
+#[test]
+fn modify_instance_attribute_changes_what_is_given_and_checks_groups() {
+    let mut w = world(1);
+    let (a, _, sg) = two_running(&mut w);
+    ok(
+        &mut w,
+        "ModifyInstanceAttribute",
+        &[
+            HZ,
+            ("InstanceId", &a),
+            ("InstanceName", "web-1"),
+            ("DeletionProtection", "true"),
+        ],
+    );
+    let attr = ok(
+        &mut w,
+        "DescribeInstanceAttribute",
+        &[HZ, ("InstanceId", &a)],
+    );
+    assert_eq!(attr["InstanceName"], "web-1", "{attr}");
+    assert_eq!(
+        s(&attr, "SecurityGroupIds.SecurityGroupId.0"),
+        sg,
+        "untouched: {attr}"
+    );
+    // A group of another VPC is refused with RunInstances' code; an unknown one is not found.
+    let (_, _, other) = network(&mut w);
+    let e = err(
+        &mut w,
+        "ModifyInstanceAttribute",
+        &[HZ, ("InstanceId", &a), ("SecurityGroupIds.1", &other)],
+    );
+    assert_eq!(e.code, "InvalidParameter.Mismatch", "{}", e.message);
+    let e = err(
+        &mut w,
+        "ModifyInstanceAttribute",
+        &[
+            HZ,
+            ("InstanceId", &a),
+            ("SecurityGroupIds.1", "sg-bp1nosuchgroup00000"),
+        ],
+    );
+    assert_eq!(e.code, "InvalidSecurityGroupId.NotFound");
+    let e = err(
+        &mut w,
+        "ModifyInstanceAttribute",
+        &[HZ, ("InstanceId", &a), ("HostName", "-bad")],
+    );
+    assert_eq!(e.code, "InvalidParameter");
 }

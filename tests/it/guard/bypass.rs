@@ -211,13 +211,13 @@ attempt("ImportImage", || call_api("ecs", "ImportImage", #{ OSType: "linux" }));
 attempt("ReActivateInstances", || call_api("ecs", "ReActivateInstances", #{ InstanceId: "i-1" }));
 attempt("ReplaceSystemDisk", || call_api("ecs", "ReplaceSystemDisk", #{ InstanceId: "i-1", ImageId: "m-1" }));
 attempt("ModifyInstanceAutoRenewAttribute", || call_api("ecs", "ModifyInstanceAutoRenewAttribute", #{ InstanceId: "i-1", AutoRenew: true }));
-attempt("ModifyInstanceAttribute", || call_api("ecs", "ModifyInstanceAttribute", #{ InstanceId: "i-1", CreditSpecification: "Unlimited" }));
+attempt("ModifyInstanceMetadataOptions", || call_api("ecs", "ModifyInstanceMetadataOptions", #{ InstanceId: "i-1", HttpTokens: "optional" }));
 attempt("StartImagePipelineExecution", || call_api("ecs", "StartImagePipelineExecution", #{ ImagePipelineId: "ip-1" }));
 attempt("ModifyDedicatedHostsChargeType", || call_api("ecs", "ModifyDedicatedHostsChargeType", #{ DedicatedHostIds: "[\"dh-1\"]" }));
 attempt("ModifyNatGatewaySpec", || call_api("vpc", "ModifyNatGatewaySpec", #{ NatGatewayId: "ngw-1", Spec: "XLarge" }));
 attempt("ConvertNatPublicIpToEip", || call_api("vpc", "ConvertNatPublicIpToEip", #{ InstanceId: "ngw-1" }));
 attempt("CreateNatGateway", || call_api("vpc", "CreateNatGateway", #{ VpcId: "vpc-1" }));
-attempt("ModifyInstanceSpec", || call_api("ecs", "ModifyInstanceSpec", #{ InstanceId: "i-1", InstanceType: "ecs.g7.8xlarge" }));
+attempt("ModifyPrepayInstanceSpec", || call_api("ecs", "ModifyPrepayInstanceSpec", #{ InstanceId: "i-1", InstanceType: "ecs.g7.8xlarge" }));
 "#;
 const UNKNOWN_COUNT: usize = 14;
 
@@ -882,4 +882,45 @@ attempt("already billed", || call_api("ecs", "StartInstance", #{{ InstanceId: ch
         1,
         "only the one that bills nothing new"
     );
+}
+
+// --- Instances group (issue 15) ----------------------------------------------------------
+
+#[test]
+fn a_spec_change_and_a_batch_start_that_resumes_billing_are_quoted_and_refused_without_approval() {
+    let sim = Sim::start();
+    let script = format!(
+        r#"{PREP}
+let one = base; one.estimated_runtime = "5m";
+let id = call_api("ecs", "RunInstances", one).InstanceIdSets.InstanceIdSet[0];
+wait_instances(#{{ instance_ids: [id] }});
+stop_instances(#{{ instance_ids: [id], stopped_mode: "StopCharging" }});
+wait_instances(#{{ instance_ids: [id], status: "Stopped" }});
+attempt("spec", || modify_instance_spec(#{{ instance_id: id, instance_type: "ecs.c7.xlarge", estimated_runtime: "10h" }}));
+attempt("raw spec", || call_api("ecs", "ModifyInstanceSpec", #{{ InstanceId: id, InstanceType: "ecs.c7.xlarge", estimated_runtime: "10h" }}));
+attempt("batch start", || start_instances(#{{ instance_ids: [id], estimated_runtime: "10h" }}));
+attempt("rename", || modify_instance_attribute(#{{ instance_id: id, instance_name: "free" }}));
+attempt("credit", || call_api("ecs", "ModifyInstanceAttribute", #{{ InstanceId: id, CreditSpecification: "Unlimited" }}));
+"#
+    );
+    let (out, err, code) = sim.run(&["--max-cost", "0.2"], &script);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(
+        outcomes(&out),
+        [
+            ("spec".into(), "Refused.Budget".into()),
+            ("raw spec".into(), "Refused.Budget".into()),
+            ("batch start".into(), "Refused.Budget".into()),
+            ("rename".into(), "SENT".into()),
+            // Registered and free, except with a parameter that changes the bill.
+            ("credit".into(), "Refused.Unpriced".into()),
+        ],
+        "{err}"
+    );
+    // The decisions say what was priced: the new type against the current one, and the start.
+    assert!(err.contains("ecs.c6.large -> ecs.c7.xlarge"), "{err}");
+    assert!(err.contains("resumes billing"), "{err}");
+    assert_eq!(sim.received("ModifyInstanceSpec"), 0, "refused: never sent");
+    assert_eq!(sim.received("StartInstances"), 0, "refused: never sent");
+    assert_eq!(sim.received("ModifyInstanceAttribute"), 1, "free: sent");
 }
