@@ -34,8 +34,12 @@ pub fn run(flags: &Flags) -> Result<()> {
             vec![("MaxResults".to_string(), "100".to_string())],
         ),
     ] {
+        let default_page = params.is_empty();
         let r = runtime.block_on(throughput(&sim, &client, params, clients, seconds))?;
         println!("- {label}: {r}");
+        if default_page {
+            println!("  - goal (issue 19): {}", r.against_goal());
+        }
     }
     drop(sim);
 
@@ -80,6 +84,26 @@ impl std::fmt::Display for Throughput {
             server_us,
             1e6 / server_us.max(0.001),
             self.client_cpu.as_secs_f64() / n * 1e6,
+        )
+    }
+}
+
+impl Throughput {
+    /// Issue 19's goal for the default page: ≥ 10,000 requests/s with the load generator on the
+    /// same cores, or at least ≤ 100 µs of simulator CPU per request.
+    fn against_goal(&self) -> String {
+        let n = self.requests.max(1) as f64;
+        let rate = n / self.wall.as_secs_f64();
+        let server_us = self.server_cpu.as_secs_f64() / n * 1e6;
+        let verdict = if rate >= 10_000.0 {
+            "met (rate)"
+        } else if server_us <= 100.0 {
+            "met (simulator CPU)"
+        } else {
+            "missed"
+        };
+        format!(
+            "≥ 10,000 requests/s or ≤ 100 µs simulator CPU per request; measured {rate:.0}/s and {server_us:.1} µs: {verdict}"
         )
     }
 }

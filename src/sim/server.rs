@@ -14,7 +14,7 @@
 use super::auth::{Authenticator, Credential};
 use super::faults::{self, FaultSpec, Faults};
 use super::metadata::{self, MetadataConfig};
-use super::model::{Fidelity, World, WorldOptions};
+use super::model::{Answer, Fidelity, World, WorldOptions};
 use super::persist::{self, StateFile};
 use super::protocol::{self, Format, RawRequest, SignatureStyle, MAX_BODY_BYTES};
 use super::request_log::RequestLog;
@@ -331,7 +331,7 @@ struct WorldSlot {
 struct Outcome {
     product: Option<Product>,
     host: String,
-    result: Result<Value, SimError>,
+    result: Result<Answer, SimError>,
     retry_after_ms: Option<u64>,
     /// A snapshot to write before answering: (generation, bytes).
     snapshot: Option<(u64, Vec<u8>)>,
@@ -348,7 +348,7 @@ impl Outcome {
         Outcome {
             product,
             host: raw.header("host").unwrap_or_default(),
-            result: Ok(Value::Null),
+            result: Ok(Answer::Tree(Value::Null)),
             retry_after_ms: None,
             snapshot: None,
             server_time: None,
@@ -378,7 +378,7 @@ impl Shared {
         outcome
     }
 
-    fn dispatch(&self, raw: &RawRequest, outcome: &mut Outcome) -> Result<Value, SimError> {
+    fn dispatch(&self, raw: &RawRequest, outcome: &mut Outcome) -> Result<Answer, SimError> {
         let parsed = protocol::parse(raw).inspect_err(|_| {
             outcome.product = protocol::guess_product(raw);
         })?;
@@ -407,15 +407,19 @@ impl Shared {
         let action = parsed.action;
         let request = model_request(parsed, access_key_id);
         if request.product == Product::Sts {
-            return self.sts.handle(&request);
+            return self.sts.handle(&request).map(Answer::Tree);
         }
         let mut slot = self.lock();
-        let answer = slot.world.handle(&request);
-        if let Some(upstream) = &self.upstream {
-            if action.effect != Effect::Read {
-                upstream.observe(&request, &answer);
+        let answer = slot.world.answer(&request);
+        // The shadow's upstream sees what a non-read did (never a rendered page: that is a read).
+        let answer = match (&self.upstream, action.effect != Effect::Read) {
+            (Some(upstream), true) => {
+                let tree = answer.and_then(Answer::into_value);
+                upstream.observe(&request, &tree);
+                tree.map(Answer::Tree)
             }
-        }
+            _ => answer,
+        };
         let body = answer?;
         if self.state.is_some() && action.effect != Effect::Read {
             slot.generation += 1;
@@ -468,7 +472,7 @@ impl Shared {
             }
         };
         let request = model_request(parsed, access_key_id);
-        outcome.result = upstream.catalogue(&request).await;
+        outcome.result = upstream.catalogue(&request).await.map(Answer::Tree);
         outcome.server_time = Some(self.lock().world.wall_now());
         Some(outcome)
     }
@@ -613,7 +617,22 @@ pub fn new_request_id() -> String {
 }
 
 fn render(outcome: Outcome, request_id: &str) -> Response {
-    let (status, body) = match outcome.result {
+    let result = match outcome.result {
+        // Written straight to JSON by the model: only RequestId to put in front.
+        Ok(Answer::Json(bytes)) if outcome.xml.is_none() => {
+            return respond(
+                StatusCode::OK,
+                with_request_id(&bytes, request_id),
+                "application/json;charset=utf-8",
+                request_id,
+                outcome.retry_after_ms,
+                outcome.server_time,
+            )
+        }
+        Ok(answer) => answer.into_value(),
+        Err(e) => Err(e),
+    };
+    let (status, body) = match result {
         Ok(Value::Object(fields)) => {
             let mut out = Map::with_capacity(fields.len() + 1);
             out.insert("RequestId".into(), Value::String(request_id.to_owned()));
@@ -646,6 +665,40 @@ fn render(outcome: Outcome, request_id: &str) -> Response {
             "application/json;charset=utf-8",
         ),
     };
+    respond(
+        status,
+        bytes,
+        content_type,
+        request_id,
+        outcome.retry_after_ms,
+        outcome.server_time,
+    )
+}
+
+/// `{"RequestId":"…",` followed by the fields of a JSON object's bytes (the order
+/// [`render`] gives tree answers too).
+fn with_request_id(object: &[u8], request_id: &str) -> Vec<u8> {
+    let fields = object.strip_prefix(b"{").unwrap_or(object);
+    let mut out = Vec::with_capacity(fields.len() + request_id.len() + 16);
+    out.extend_from_slice(b"{\"RequestId\":\"");
+    out.extend_from_slice(request_id.as_bytes());
+    out.push(b'"');
+    if fields != b"}" {
+        out.push(b',');
+    }
+    out.extend_from_slice(fields);
+    out
+}
+
+/// The HTTP response: body, content type and the headers every answer carries.
+fn respond(
+    status: StatusCode,
+    bytes: Vec<u8>,
+    content_type: &'static str,
+    request_id: &str,
+    retry_after_ms: Option<u64>,
+    server_time: Option<time::OffsetDateTime>,
+) -> Response {
     let mut response = Response::new(Body::from(bytes));
     *response.status_mut() = status;
     let headers = response.headers_mut();
@@ -653,11 +706,10 @@ fn render(outcome: Outcome, request_id: &str) -> Response {
     if let Ok(v) = HeaderValue::from_str(request_id) {
         headers.insert("x-acs-request-id", v);
     }
-    if let Some(ms) = outcome.retry_after_ms {
+    if let Some(ms) = retry_after_ms {
         headers.insert("x-acs-retry-after", HeaderValue::from(ms));
     }
-    if let Some(v) = outcome
-        .server_time
+    if let Some(v) = server_time
         .and_then(|t| t.format(crate::rpc::HTTP_DATE).ok())
         .and_then(|t| HeaderValue::from_str(&t).ok())
     {

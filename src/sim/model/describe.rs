@@ -4,150 +4,25 @@
 //!
 //! Must not: change an instance (observing one only moves it along its lifecycle).
 
-use super::super::catalog::{Catalog, InstanceType};
 use super::instances::{Instance, Status};
-use super::network::RESOURCE_GROUP;
 use super::params::Params;
+use super::render::{self, Answer};
 use super::{paging, tags, SimError, World};
 use serde_json::{json, Map, Value};
+/// One DescribeInstances entry as a tree (DescribeInstanceAttribute's answer): the same typed
+/// view that [`render`] writes straight to bytes for listings, so the two cannot drift apart.
 pub(super) fn instance_json(i: &Instance) -> Value {
-    let catalog = Catalog::get();
-    let itype = catalog.instance_type(&i.instance_type);
-    let image = catalog.image(&i.image_id);
-    let status = shown_status(i);
-    let base = json!({
-        "InstanceId": i.id,
-        "InstanceName": i.name,
-        "HostName": i.host_name,
-        "Description": i.description,
-        "Status": status.as_str(),
-        "RegionId": i.region,
-        "ZoneId": i.zone,
-        "InstanceType": i.instance_type,
-        "InstanceTypeFamily": itype.map_or("", |t| t.family.as_str()),
-        "Cpu": itype.map_or(0, |t| t.cores),
-        "Memory": itype.map_or(0, |t| (t.memory * 1024.0).round() as u64),
-        "GPUAmount": itype.map_or(0, |t| t.gpu_amount),
-        "GPUSpec": itype.map_or("", |t| t.gpu_spec.as_str()),
-        "ImageId": i.image_id,
-        "OSType": image.map_or("linux", |m| m.os_type.as_str()),
-        "OSName": image.map_or("", |m| m.os_name.as_str()),
-        "OSNameEn": image.map_or("", |m| m.os_name_en.as_str()),
-        "InstanceChargeType": i.charge_type,
-        "SpotStrategy": i.spot_strategy,
-        "InternetChargeType": i.internet_charge_type,
-        "InternetMaxBandwidthOut": i.bandwidth_out,
-        "InternetMaxBandwidthIn": i.bandwidth_in,
-        "InstanceNetworkType": "vpc",
-        "IoOptimized": true,
-        "CreationTime": i.creation_time,
-        "StartTime": i.start_time,
-        "ExpiredTime": i.expired_time,
-        "AutoReleaseTime": i.auto_release_time,
-    });
-    let network = json!({
-        "PublicIpAddress": { "IpAddress": i.public_ip.iter().collect::<Vec<_>>() },
-        "EipAddress": { "IpAddress": "", "AllocationId": "", "Bandwidth": 0 },
-        "InnerIpAddress": { "IpAddress": [] },
-        "VpcAttributes": {
-            "VpcId": i.vpc_id,
-            "VSwitchId": i.vswitch_id,
-            "PrivateIpAddress": { "IpAddress": [i.private_ip] },
-            "NatIpAddress": "",
-        },
-        "SecurityGroupIds": { "SecurityGroupId": i.sg_ids },
-        "Tags": tags::ecs_style(&i.tags),
-        "OperationLocks": { "LockReason": [] },
-        "StoppedMode": i.stopped_mode,
-        "DeletionProtection": i.deletion_protection,
-        "KeyPairName": i.key_pair,
-        "ResourceGroupId": RESOURCE_GROUP,
-        "SerialNumber": format!("{:x}", md5ish(&i.id)),
-        "DeviceAvailable": true,
-        "Recyclable": false,
-    });
-    if let (Value::Object(mut a), Value::Object(b), Value::Object(c)) =
-        (base, network, documented_defaults(i, itype))
-    {
-        a.extend(b);
-        a.extend(c);
-        return Value::Object(a);
-    }
-    Value::Null
+    // A struct of strings, numbers and booleans always converts.
+    serde_json::to_value(render::InstanceView::of(i)).unwrap_or(Value::Null)
 }
 
-/// The documented DescribeInstances fields the simulator has no feature behind, each with the
-/// value a plain pay-as-you-go VPC instance shows (DescribeInstancesResponseBody in the Tea SDK
-/// model): spot settings, metadata and CPU options, the primary interface's IP sets, and the
-/// empty dedicated-host, deployment-set and capacity-reservation attributes.
-fn documented_defaults(i: &Instance, itype: Option<&InstanceType>) -> Value {
-    let cores = itype.map_or(1, |t| t.cores);
-    let threads = if cores >= 2 { 2 } else { 1 };
-    let interfaces = json!([{
-        "NetworkInterfaceId": format!("eni-{}", i.id.trim_start_matches("i-")),
-        "PrimaryIpAddress": i.private_ip,
-        "MacAddress": mac(&i.id),
-        "Type": "Primary",
-        "PrivateIpSets": { "PrivateIpSet": [{ "PrivateIpAddress": i.private_ip, "Primary": true }] },
-        "Ipv6Sets": { "Ipv6Set": [] },
-        "Ipv4PrefixSets": { "Ipv4PrefixSet": [] },
-        "Ipv6PrefixSets": { "Ipv6PrefixSet": [] },
-    }]);
-    json!({
-        "NetworkInterfaces": { "NetworkInterface": interfaces },
-        "SpotPriceLimit": 0.0,
-        "SpotDuration": 0,
-        "SpotInterruptionBehavior": "Terminate",
-        "MetadataOptions": {
-            "HttpEndpoint": "enabled",
-            "HttpTokens": "optional",
-            "HttpPutResponseHopLimit": 1,
-        },
-        "CpuOptions": {
-            "CoreCount": (cores / threads).max(1),
-            "ThreadsPerCore": threads,
-            "Numa": "",
-            "TopologyType": "",
-        },
-        "DeploymentSetId": "",
-        "DeploymentSetGroupNo": 0,
-        "HpcClusterId": "",
-        "VlanId": "",
-        "ClusterId": "",
-        "CreditSpecification": "",
-        "LocalStorageAmount": 0,
-        "LocalStorageCapacity": 0,
-        "SaleCycle": "",
-        "ISP": "",
-        "RdmaIpAddress": { "IpAddress": [] },
-        "HibernationOptions": { "Configured": false },
-        "DedicatedHostAttribute": {
-            "DedicatedHostId": "",
-            "DedicatedHostName": "",
-            "DedicatedHostClusterId": "",
-        },
-        "DedicatedInstanceAttribute": { "Affinity": "", "Tenancy": "" },
-        "EcsCapacityReservationAttr": {
-            "CapacityReservationId": "",
-            "CapacityReservationPreference": "",
-        },
-        "PrivateDnsNameOptions": {
-            "EnableInstanceIdDnsARecord": false,
-            "EnableInstanceIdDnsAAAARecord": false,
-            "EnableIpDnsARecord": false,
-            "EnableIpDnsPtrRecord": false,
-            "HostnameType": "Custom",
-        },
-    })
-}
-
-fn md5ish(s: &str) -> u128 {
+pub(super) fn md5ish(s: &str) -> u128 {
     s.bytes().fold(0xcbf29ce484222325u128, |h, b| {
         (h ^ u128::from(b)).wrapping_mul(0x100000001b3)
     })
 }
 
-fn mac(id: &str) -> String {
+pub(super) fn mac(id: &str) -> String {
     let h = md5ish(id).to_be_bytes();
     format!("00:16:3e:{:02x}:{:02x}:{:02x}", h[0], h[1], h[2])
 }
@@ -208,8 +83,37 @@ pub(super) fn matching<'w>(
     list
 }
 
+/// [`observe`] then [`matching`] (`show` on top of `keep`) in one walk of the account, for a
+/// listing of the whole region, in no particular order (a page orders only what it shows:
+/// [`paging::order_window`]). Also the ids of the instances that walk found gone for good,
+/// already hidden, for the caller to remove once it is done with the list.
+fn observe_listing<'w>(
+    w: &'w mut World,
+    region: &str,
+    keep: &impl Fn(&Instance) -> bool,
+    show: &impl Fn(&Instance) -> bool,
+) -> (Vec<&'w Instance>, Vec<String>) {
+    let clock = &w.clock;
+    let mut list = Vec::new();
+    let mut gone = Vec::new();
+    for inst in w.instances.values_mut() {
+        if inst.region != region || !inst.visible() || !keep(inst) {
+            continue;
+        }
+        if !inst.settle(clock) {
+            gone.push(inst.id.clone());
+            continue;
+        }
+        let inst: &'w Instance = inst;
+        if inst.visible() && show(inst) {
+            list.push(inst);
+        }
+    }
+    (list, gone)
+}
+
 /// The status an instance shows (a released one is `Stopping` until it vanishes).
-fn shown_status(i: &Instance) -> Status {
+pub(super) fn shown_status(i: &Instance) -> Status {
     if i.released.is_some() {
         Status::Stopping
     } else {
@@ -242,7 +146,14 @@ fn wildcard(pattern: &str, text: &str) -> bool {
     p[pi..].iter().all(|c| *c == '*')
 }
 
+/// DescribeInstances as a tree (the handler table's row; the server uses
+/// [`describe_instances_bytes`]).
 pub fn describe_instances(w: &mut World, p: &Params) -> Result<Value, SimError> {
+    describe_instances_bytes(w, p)?.into_value()
+}
+
+/// DescribeInstances, its answer written straight to bytes ([`render::instances_page`]).
+pub fn describe_instances_bytes(w: &mut World, p: &Params) -> Result<Answer, SimError> {
     let region = p.region()?.to_string();
     let ids = p.json_list("InstanceIds", 100)?;
     let status = p
@@ -300,13 +211,39 @@ pub fn describe_instances(w: &mut World, p: &Params) -> Result<Value, SimError> 
     let scope: Option<Vec<&str>> = ids
         .as_ref()
         .map(|ids| ids.iter().map(String::as_str).collect());
-    observe(w, &region, scope.as_deref(), &keep);
     let with_status =
         |i: &Instance| keep(i) && status.map_or(true, |s| s == shown_status(i).as_str());
-    let list = matching(w, &region, scope.as_deref(), &with_status);
-    let mut body = paging::page_clamped(p, list, instance_json, Map::new(), Some((10, 100)))?;
-    super::eips::show_on_instances(w, &mut body);
-    Ok(body)
+    // An instance with an EIP bound shows it (issue 15's `eips`): such a page takes the tree
+    // path, the rare case; every other page is written straight to bytes.
+    let eip_holders: Vec<String> = w
+        .eips
+        .values()
+        .map(super::eips::instance_of)
+        .filter(|id| !id.is_empty())
+        .map(str::to_string)
+        .collect();
+    let (mut list, gone) = match scope.as_deref() {
+        Some(ids) => {
+            observe(w, &region, Some(ids), &keep);
+            (matching(w, &region, Some(ids), &with_status), Vec::new())
+        }
+        None => observe_listing(w, &region, &keep, &with_status),
+    };
+    let (body, window) = paging::frame(p, list.len(), Map::new(), Some((10, 100)))?;
+    paging::order_window(&mut list, &window, |i| i.seq);
+    let with_eip = list[window.clone()]
+        .iter()
+        .any(|i| eip_holders.contains(&i.id));
+    let answer = render::instances_page(p, body, &list[window]);
+    for id in gone {
+        w.instances.remove(&id);
+    }
+    if !with_eip {
+        return answer;
+    }
+    let mut tree = answer?.into_value()?;
+    super::eips::show_on_instances(w, &mut tree);
+    Ok(Answer::Tree(tree))
 }
 
 pub fn describe_instance_status(w: &mut World, p: &Params) -> Result<Value, SimError> {

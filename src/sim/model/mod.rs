@@ -28,6 +28,7 @@ mod launch;
 mod network;
 mod paging;
 mod params;
+mod render;
 mod security;
 mod sg_changes;
 mod snapshots;
@@ -39,6 +40,7 @@ mod tests;
 
 pub use super::clock::TimeMode;
 pub use exec::ExecMode;
+pub use render::Answer;
 
 use super::catalog::Catalog;
 use super::clock::Clock;
@@ -133,6 +135,12 @@ impl Default for World {
 
 /// One action's handler.
 type Handler = fn(&mut World, &Params) -> Result<Value, SimError>;
+
+/// Who answers an action: a handler of the table below, or one that renders its own bytes.
+enum Route {
+    Tree(Handler),
+    Rendered(render::Handler),
+}
 
 impl World {
     pub fn new(opts: WorldOptions) -> World {
@@ -234,8 +242,14 @@ impl World {
 
     /// Serves one request. Every parameter (common ones included) is in `req.params`.
     pub fn handle(&mut self, req: &SimRequest) -> Result<Value, SimError> {
+        self.answer(req)?.into_value()
+    }
+
+    /// Serves one request like [`World::handle`], with the body as the handler made it: a tree,
+    /// or the bytes of the listings [`render`] writes directly (what the server sends).
+    pub fn answer(&mut self, req: &SimRequest) -> Result<Answer, SimError> {
         let action = ops::find(req.product, &req.action).ok_or_else(|| unknown_action(req))?;
-        let handler = handler(action).ok_or_else(|| unknown_action(req))?;
+        let route = route(action).ok_or_else(|| unknown_action(req))?;
         // The service releases instances whose AutoReleaseTime has passed on its own; here,
         // before any request can see them.
         instances::release_expired(self);
@@ -251,19 +265,34 @@ impl World {
         let token = idempotency::token(&p)?;
         if let Some(token) = &token {
             if let Some(replay) = self.tokens.replay(action.name, token, &p)? {
-                return Ok(replay);
+                return Ok(Answer::Tree(replay));
             }
         }
-        let body = handler(self, &p)?;
-        if let Some(token) = token {
-            self.tokens.remember(action.name, &token, &p, &body);
+        let body = match route {
+            Route::Rendered(render) => render(self, &p)?,
+            Route::Tree(handler) => Answer::Tree(handler(self, &p)?),
+        };
+        match token {
+            Some(token) => {
+                let body = body.into_value()?;
+                self.tokens.remember(action.name, &token, &p, &body);
+                Ok(Answer::Tree(body))
+            }
+            None => Ok(body),
         }
-        Ok(body)
     }
 
     fn seq(&mut self) -> u64 {
         self.next_seq += 1;
         self.next_seq
+    }
+}
+
+/// Who answers an action of the registry, or None when the model has no handler for it.
+fn route(action: &Action) -> Option<Route> {
+    match render::handler(action) {
+        Some(render) => Some(Route::Rendered(render)),
+        None => handler(action).map(Route::Tree),
     }
 }
 

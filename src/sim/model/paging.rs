@@ -9,7 +9,9 @@
 
 use super::super::SimError;
 use super::params::Params;
+use crate::ops::Action;
 use serde_json::{Map, Value};
+use std::ops::Range;
 
 enum Style {
     Pages { number: usize },
@@ -32,10 +34,36 @@ pub fn page<T>(
 pub fn page_clamped<T>(
     p: &Params,
     items: Vec<T>,
-    mut render: impl FnMut(T) -> Value,
-    mut body: Map<String, Value>,
+    render: impl FnMut(T) -> Value,
+    body: Map<String, Value>,
     clamp: Option<(u32, u32)>,
 ) -> Result<Value, SimError> {
+    let (mut body, window) = frame(p, items.len(), body, clamp)?;
+    let rendered: Vec<Value> = items
+        .into_iter()
+        .skip(window.start)
+        .take(window.len())
+        .map(render)
+        .collect();
+    put(&mut body, list_path(p.action), Value::Array(rendered));
+    Ok(Value::Object(body))
+}
+
+/// Where an action's list goes in its answer (a dotted path).
+pub fn list_path(action: &Action) -> &'static str {
+    action.list_path.unwrap_or("Items.Item")
+}
+
+/// The page of `total` items the request asks for, and `body` with the paging fields and an
+/// empty list at [`list_path`] (a placeholder that keeps the list's place ahead of the paging
+/// fields): what [`page_clamped`] fills with rendered items, and `render` writes straight to
+/// bytes.
+pub fn frame(
+    p: &Params,
+    total: usize,
+    mut body: Map<String, Value>,
+    clamp: Option<(u32, u32)>,
+) -> Result<(Map<String, Value>, Range<usize>), SimError> {
     let action = p.action;
     let (max, default, registry_token) =
         action.paging.sizes().unwrap_or((u32::MAX, u32::MAX, false));
@@ -69,17 +97,9 @@ pub fn page_clamped<T>(
         },
         Style::Pages { number } => (number - 1).saturating_mul(size),
     };
-    let total = items.len();
     let end = offset.saturating_add(size).min(total);
-    let rendered: Vec<Value> = items
-        .into_iter()
-        .skip(offset)
-        .take(end.saturating_sub(offset))
-        .map(&mut render)
-        .collect();
 
-    let list_path = action.list_path.unwrap_or("Items.Item");
-    put(&mut body, list_path, Value::Array(rendered));
+    put(&mut body, list_path(action), Value::Array(Vec::new()));
     let root = match action.paging_root {
         Some(r) => object_at(&mut body, r),
         None => &mut body,
@@ -103,7 +123,25 @@ pub fn page_clamped<T>(
             }
         }
     }
-    Ok(Value::Object(body))
+    Ok((body, offset.min(end)..end))
+}
+
+/// Puts in order (by `key`, ascending) only the items of `window`, leaving the rest in any
+/// order: a page of 10 out of 1,000 needs two linear selections and a sort of 10, not a sort of
+/// 1,000. `window` is what [`frame`] returned for `items.len()`.
+pub fn order_window<T>(items: &mut [T], window: &Range<usize>, key: impl Fn(&T) -> u64 + Copy) {
+    if window.is_empty() {
+        return;
+    }
+    let by_key = |a: &T, b: &T| key(a).cmp(&key(b));
+    if window.end < items.len() {
+        items.select_nth_unstable_by(window.end, by_key);
+    }
+    let head = &mut items[..window.end];
+    if window.start > 0 {
+        head.select_nth_unstable_by(window.start, by_key);
+    }
+    head[window.start..].sort_unstable_by(by_key);
 }
 
 fn next_token(end: usize, total: usize) -> String {
@@ -151,6 +189,30 @@ fn put(body: &mut Map<String, Value>, path: &str, value: Value) {
         }
         None => {
             body.insert(path.to_string(), value);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::order_window;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn the_window_holds_what_a_full_sort_puts_there(
+            (keys, mut shuffled) in proptest::collection::btree_set(any::<u64>(), 0..60)
+                .prop_flat_map(|set| {
+                    let sorted: Vec<u64> = set.into_iter().collect();
+                    (Just(sorted.clone()), Just(sorted).prop_shuffle())
+                }),
+            start in 0usize..70,
+            len in 0usize..30,
+        ) {
+            let end = (start + len).min(keys.len());
+            let window = start.min(end)..end;
+            order_window(&mut shuffled, &window, |k| *k);
+            prop_assert_eq!(&shuffled[window.clone()], &keys[window]);
         }
     }
 }

@@ -173,7 +173,7 @@ fn every_registered_action_has_a_handler() {
     let mut w = world(0);
     // STS is served by `sim::sts`, beside the model (its tests cover every STS action).
     for a in ops::ACTIONS.iter().filter(|a| a.product != Product::Sts) {
-        assert!(handler(a).is_some(), "{} has no handler", a.name);
+        assert!(route(a).is_some(), "{} has no handler", a.name);
         if let Err(e) = call(&mut w, a.name, &[HZ]) {
             assert_ne!(e.code, "InvalidAction.NotFound", "{}", a.name);
         }
@@ -817,27 +817,40 @@ fn client_token_replays_and_detects_mismatch() {
 
 // ---- paging ----------------------------------------------------------------------------------
 
+/// The instance ids of one DescribeInstances page, in the answer's order.
+fn page_ids(v: &Value) -> Vec<String> {
+    v["Instances"]["Instance"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| s(i, "InstanceId"))
+        .collect()
+}
+
+/// Every instance id of the region, page after page by NextToken with `size` per page.
+fn ids_by_token(w: &mut World, size: &str) -> Vec<String> {
+    let mut token = String::new();
+    let mut seen = Vec::new();
+    loop {
+        let mut p = vec![HZ, ("MaxResults", size)];
+        if !token.is_empty() {
+            p.push(("NextToken", &token));
+        }
+        let v = ok(w, "DescribeInstances", &p);
+        seen.extend(page_ids(&v));
+        token = s(&v, "NextToken");
+        if token.is_empty() {
+            return seen;
+        }
+    }
+}
+
 #[test]
 fn paging_follows_the_registry() {
     let mut w = world(0);
     let (_, vsw, sg) = network(&mut w);
     run(&mut w, &vsw, &sg, &[("Amount", "25")]).unwrap();
-    let mut token = String::new();
-    let mut seen = Vec::new();
-    loop {
-        let mut p = vec![HZ, ("MaxResults", "10")];
-        if !token.is_empty() {
-            p.push(("NextToken", &token));
-        }
-        let v = ok(&mut w, "DescribeInstances", &p);
-        for i in v["Instances"]["Instance"].as_array().unwrap() {
-            seen.push(s(i, "InstanceId"));
-        }
-        token = s(&v, "NextToken");
-        if token.is_empty() {
-            break;
-        }
-    }
+    let mut seen = ids_by_token(&mut w, "10");
     seen.dedup();
     assert_eq!(seen.len(), 25);
     let v = ok(
@@ -870,6 +883,39 @@ fn paging_follows_the_registry() {
     let v = ok(&mut w, "DescribeImages", &[HZ, ("PageSize", "5")]);
     assert_eq!(v["Images"]["Image"].as_array().map(Vec::len), Some(5));
     assert!(v["TotalCount"].as_u64().unwrap_or(0) > 5);
+}
+
+#[test]
+fn every_page_lists_instances_oldest_first() {
+    // Ids are random, so the account's map holds them in no useful order; each page must still
+    // be the next slice of the creation order, whichever paging style asks for it.
+    let mut w = world(0);
+    let (_, vsw, sg) = network(&mut w);
+    let mut created = Vec::new();
+    for amount in ["9", "1", "13"] {
+        created.extend(run(&mut w, &vsw, &sg, &[("Amount", amount)]).unwrap());
+    }
+    assert_eq!(ids_by_token(&mut w, "10"), created);
+    let mut by_number = Vec::new();
+    for n in ["1", "2", "3", "4"] {
+        let v = ok(
+            &mut w,
+            "DescribeInstances",
+            &[HZ, ("PageNumber", n), ("PageSize", "7")],
+        );
+        assert_eq!(v["TotalCount"], 23);
+        by_number.extend(page_ids(&v));
+    }
+    assert_eq!(by_number, created);
+    let past = ok(
+        &mut w,
+        "DescribeInstances",
+        &[HZ, ("PageNumber", "9"), ("PageSize", "7")],
+    );
+    assert_eq!(
+        (page_ids(&past).len(), past["TotalCount"].clone()),
+        (0, 23.into())
+    );
 }
 
 // ---- network -------------------------------------------------------------------------------
