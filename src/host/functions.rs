@@ -639,6 +639,12 @@ pub static TABLE: &[HostFn] = &[
         "the options with defaults filled in (map)",
         "let o = check_options(\"create_vpc\", #{ cidr_block: \"10.0.0.0/8\" });",
         Handler::Builtin) },
+    f("release_created", SX, None,
+        "Releases resources the run created, all at once, through the ledger's release planner: dependency order (instances before their security groups, vswitches before their VPC), retries while members are still going, each deletion verified. What the run did not create is left alone and reported. Never raises: the flows' cleanup on failure uses it.",
+        &[req(local("resources", Kind::MapList, "#{kind, id} each; kind as ledger() shows it: ECS, SecurityGroup, VSwitch, VPC, Disk, EIP, …"))],
+        "#{released: [\"ECS i-…\", …], errors: [\"VPC vpc-…: Code: message\", …]}",
+        "let r = release_created(#{ resources: [#{ kind: \"SecurityGroup\", id: sg }, #{ kind: \"VPC\", id: vpc }] });",
+        Handler::Custom(super::cleanup::release_created)),
     // --- Instances (issue 15) ---
     f("start_instances", SX, Some(&A::START_INSTANCES),
         "Starts Stopped instances (up to 100). One stopped in StopCharging mode is billed again, so the guard quotes it and asks first. Returns at once; wait with wait_instances(#{ instance_ids, status: \"Running\" }).",

@@ -118,6 +118,12 @@ impl Gateway {
         &self.runtime
     }
 
+    /// The client this gateway sends through (the stdlib's cleanup without a ledger releases
+    /// through it: `host::cleanup`).
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
     /// Calls `action` of `product` with `params` (a JSON object; arrays and objects are
     /// flattened as the API expects).
     ///

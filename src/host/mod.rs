@@ -13,6 +13,7 @@
 
 pub mod assistant;
 pub mod bind;
+pub mod cleanup;
 pub mod convert;
 pub mod docs;
 pub mod engine;
