@@ -616,9 +616,6 @@ impl Ledger {
         Ok(kept)
     }
 
-    /// `release(id)`: releases one resource the run created, now, whether held or kept,
-    /// verified like a scope's release (with what was kept only for it). Errors when the run
-    /// did not create `id` or already released it.
     /// Releases what the run created among `ids`, all at once, in the planner's dependency
     /// order (the stdlib's cleanup of a failed flow: `release_created`). An id the run did not
     /// create is not touched: it comes back in the second list. Ids already released are
@@ -627,42 +624,21 @@ impl Ledger {
         &self,
         ids: &[String],
     ) -> Result<(ReleaseReport, Vec<String>), LedgerError> {
-        let (targets, untracked) = {
+        let untracked: Vec<String> = {
             let live = self.live();
-            let untracked: Vec<String> = ids
-                .iter()
+            ids.iter()
                 .filter(|id| live.state.find(id).is_none())
                 .cloned()
-                .collect();
-            let targets = live
-                .state
-                .resources
-                .iter()
-                .filter(|t| ids.contains(&t.id) && t.status != Holding::Released)
-                .map(|t| Target {
-                    kind: t.kind,
-                    id: t.id.clone(),
-                    region: t.region.clone(),
-                    already_deleting: t.status == Holding::Deleting,
-                })
-                .collect::<Vec<_>>();
-            (targets, untracked)
+                .collect()
         };
-        let report = release::release(
-            self.inner.cloud.clone(),
-            targets,
-            &self.inner.policy,
-            self.observer(),
-        )
-        .await;
-        if let Some(e) = self.live().journal_error.take() {
-            return Err(e);
-        }
-        Ok((report, untracked))
+        Ok((self.release_unreleased(ids).await?, untracked))
     }
 
+    /// `release(id)`: releases one resource the run created, now, whether held or kept,
+    /// verified like a scope's release (with what was kept only for it). Errors when the run
+    /// did not create `id` or already released it.
     pub async fn release_now(&self, id: &str) -> Result<ReleaseReport, LedgerError> {
-        let targets = {
+        let ids = {
             let live = self.live();
             match live.state.find(id).map(|t| t.status.clone()) {
                 None => return Err(LedgerError::NotTracked(id.to_string())),
@@ -681,6 +657,15 @@ impl Ledger {
                     .filter(|t| t.needed_by.as_deref() == Some(id))
                     .map(|t| t.id.clone()),
             );
+            ids
+        };
+        self.release_unreleased(&ids).await
+    }
+
+    /// Releases, through the planner, those of `ids` the run created and has not released yet.
+    async fn release_unreleased(&self, ids: &[String]) -> Result<ReleaseReport, LedgerError> {
+        let targets = {
+            let live = self.live();
             live.state
                 .resources
                 .iter()
