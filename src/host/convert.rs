@@ -136,7 +136,10 @@ mod tests {
                        "A": {"B": {}}, "S": "é"});
         let (borrowed, owned) = (to_dynamic(&v), into_dynamic(v.clone()));
         assert_eq!(borrowed.to_string(), owned.to_string());
-        assert_eq!(to_json(&owned, "v").unwrap(), to_json(&borrowed, "v").unwrap());
+        assert_eq!(
+            to_json(&owned, "v").unwrap(),
+            to_json(&borrowed, "v").unwrap()
+        );
         assert!(owned.read_lock::<Map>().unwrap()["Z"]
             .read_lock::<rhai::Array>()
             .unwrap()[3]

@@ -146,14 +146,19 @@ mod tests {
             want.push_str(&percent_encode(&canonical_query(&params)));
             prop_assert_eq!(string_to_sign(&method, &params), want);
         }
+    }
 
-        /// The table keeps exactly the RFC 3986 unreserved bytes.
-        #[test]
-        fn only_unreserved_bytes_stay(s in "\\PC{0,16}") {
-            let encoded = percent_encode(&s);
-            let kept = s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.~".contains(&b));
-            prop_assert_eq!(encoded == s, kept);
+    /// The table keeps exactly the RFC 3986 unreserved bytes; every other byte, in any
+    /// character, is escaped with upper-case hex.
+    #[test]
+    fn only_unreserved_bytes_stay() {
+        for b in 0..128u8 {
+            let s = char::from(b).to_string();
+            let kept = b.is_ascii_alphanumeric() || b"-_.~".contains(&b);
+            let want = if kept { s.clone() } else { format!("%{b:02X}") };
+            assert_eq!(percent_encode(&s), want, "byte {b}");
         }
+        assert_eq!(percent_encode("é€"), "%C3%A9%E2%82%AC");
     }
 
     fn vector_a() -> Vec<(&'static str, &'static str)> {

@@ -79,8 +79,8 @@ fn classify(
     string_to_sign: &str,
 ) -> Result<Value, CallError> {
     if (200..300).contains(&status) {
-        // Parsed from the bytes (serde_json checks the UTF-8 of its strings as it goes); the
-        // lossy text is only made for the error.
+        // Parsed from the bytes (`answer` reads bytes that are not UTF-8 as U+FFFD, as this
+        // did); the text of the answer is only made for the error.
         return super::answer::from_slice(body)
             .map_err(|_| invalid(status, &String::from_utf8_lossy(body), creds));
     }
