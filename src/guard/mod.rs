@@ -426,16 +426,16 @@ pub const READ_VERBS: [&str; 4] = ["Describe", "List", "Get", "Query"];
 /// chargeable in any product counts.
 pub fn needs_approval(action: &str) -> bool {
     let canon = policy::canonical(action);
-    let known: Vec<&ops::Action> = ops::ACTIONS
+    let mut known = ops::ACTIONS
         .iter()
-        .filter(|a| policy::canonical(a.name) == canon)
-        .collect();
-    if known.is_empty() {
+        .filter(|a| policy::canonical_eq(a.name, &canon))
+        .peekable();
+    if known.peek().is_none() {
         !READ_VERBS
             .iter()
             .any(|verb| canon.starts_with(&verb.to_ascii_lowercase()))
     } else {
-        known.iter().any(|a| a.chargeable)
+        known.any(|a| a.chargeable)
     }
 }
 

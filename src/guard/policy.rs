@@ -113,7 +113,7 @@ fn is_ingress(action: &str) -> bool {
     crate::ops::ACTIONS
         .iter()
         .filter(|a| a.ingress)
-        .any(|a| canonical(a.name) == canon)
+        .any(|a| canonical_eq(a.name, &canon))
 }
 
 /// The action name as the guard compares it: ASCII letters and digits, lower case, so that
@@ -124,6 +124,17 @@ pub fn canonical(action: &str) -> String {
         .filter(char::is_ascii_alphanumeric)
         .map(|c| c.to_ascii_lowercase())
         .collect()
+}
+
+/// `canonical(name) == canon`, without building `canonical(name)`: the guard compares a
+/// request's action with every registry entry on every call's path (BENCHMARKS.md, client
+/// overhead), so these comparisons must not allocate.
+pub fn canonical_eq(name: &str, canon: &str) -> bool {
+    let mut want = canon.bytes();
+    name.bytes()
+        .filter(u8::is_ascii_alphanumeric)
+        .all(|b| want.next() == Some(b.to_ascii_lowercase()))
+        && want.next().is_none()
 }
 
 /// Checks a request as a script wrote it (ecsh-only options still inside `params`).
@@ -440,6 +451,31 @@ mod tests {
         match v {
             Value::Object(m) => m,
             _ => unreachable!("test literal is an object"),
+        }
+    }
+
+    #[test]
+    fn canonical_eq_agrees_with_comparing_canonical_forms() {
+        let names = [
+            "RunInstances",
+            "runinstances",
+            "Run_Instances",
+            " RunInstances ",
+            "RunInstance",
+            "RunInstancesX",
+            "Rün",
+            "",
+            "_",
+            "Describe-Regions",
+        ];
+        for a in names {
+            for b in names {
+                assert_eq!(
+                    canonical_eq(a, &canonical(b)),
+                    canonical(a) == canonical(b),
+                    "{a:?} vs {b:?}"
+                );
+            }
         }
     }
 

@@ -28,7 +28,7 @@ mod storage;
 
 use super::block::{format_estimate, format_price, CostBlock, Money};
 use super::params::Flat;
-use super::policy::canonical;
+use super::policy::{canonical, canonical_eq};
 use super::runtime::{Runtime, MINIMUM_CHARGE};
 use crate::ops::{self, Pricing as Kind, Product, A};
 use serde_json::{Map, Value};
@@ -66,7 +66,7 @@ fn kind_of(action: &str) -> Kind {
     let canon = canonical(action);
     ops::ACTIONS
         .iter()
-        .find(|a| a.chargeable && canonical(a.name) == canon)
+        .find(|a| a.chargeable && canonical_eq(a.name, &canon))
         .map_or(Kind::Unpriced, |a| a.pricing)
 }
 

@@ -11,23 +11,38 @@ use serde_json::Value;
 /// A JSON value as a Rhai value: null → `()`, numbers → INT when integral and in range,
 /// otherwise FLOAT.
 pub fn to_dynamic(v: &Value) -> Dynamic {
+    into_dynamic(v.clone())
+}
+
+/// [`to_dynamic`] of an answer the caller owns: its strings and keys move into the Rhai value
+/// instead of being copied (every API answer a script sees comes through here).
+pub fn into_dynamic(v: Value) -> Dynamic {
     match v {
         Value::Null => Dynamic::UNIT,
-        Value::Bool(b) => (*b).into(),
+        Value::Bool(b) => b.into(),
         Value::Number(n) => match n.as_i64() {
             Some(i) => i.into(),
             None => n.as_f64().unwrap_or(f64::NAN).into(),
         },
-        Value::String(s) => s.clone().into(),
-        Value::Array(items) => items.iter().map(to_dynamic).collect::<rhai::Array>().into(),
-        Value::Object(obj) => to_map(obj).into(),
+        Value::String(s) => s.into(),
+        Value::Array(items) => items
+            .into_iter()
+            .map(into_dynamic)
+            .collect::<rhai::Array>()
+            .into(),
+        Value::Object(obj) => into_map(obj).into(),
     }
 }
 
 /// A JSON object as a Rhai map.
 pub fn to_map(obj: &serde_json::Map<String, Value>) -> Map {
-    obj.iter()
-        .map(|(k, v)| (k.as_str().into(), to_dynamic(v)))
+    into_map(obj.clone())
+}
+
+/// [`to_map`] of an object the caller owns (moved, not copied).
+pub fn into_map(obj: serde_json::Map<String, Value>) -> Map {
+    obj.into_iter()
+        .map(|(k, v)| (k.into(), into_dynamic(v)))
         .collect()
 }
 
@@ -113,6 +128,22 @@ mod tests {
         let v = json!({"A": [1, 2.5, "x", true, null], "B": {"C": -3}});
         let d = to_dynamic(&v);
         assert_eq!(to_json(&d, "v").unwrap(), v);
+    }
+
+    #[test]
+    fn owned_and_borrowed_conversions_agree() {
+        let v = json!({"Z": [1, -2, 2.5, u64::MAX, "a long string that is not inlined", true, null],
+                       "A": {"B": {}}, "S": "é"});
+        let (borrowed, owned) = (to_dynamic(&v), into_dynamic(v.clone()));
+        assert_eq!(borrowed.to_string(), owned.to_string());
+        assert_eq!(
+            to_json(&owned, "v").unwrap(),
+            to_json(&borrowed, "v").unwrap()
+        );
+        assert!(owned.read_lock::<Map>().unwrap()["Z"]
+            .read_lock::<rhai::Array>()
+            .unwrap()[3]
+            .is_float());
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //! is a host or stdlib name, because a script function would shadow it even for the stdlib's
 //! own calls ([`HostEngine::check_names`]).
 
-use super::convert::{map_to_json, to_dynamic};
+use super::convert::{into_dynamic, map_to_json};
 use super::errors::HostError;
 use super::functions::{self, Handler, HostFn, TABLE};
 use super::gateway::parse_product;
@@ -280,7 +280,7 @@ fn register_op(engine: &mut Engine, host: &Rc<Host>, spec: &'static HostFn) {
             engine,
             move |ctx: NativeCallContext, opts: Map| -> RResult<Dynamic> {
                 invoke(&h, spec, &opts)
-                    .map(|v| to_dynamic(&v))
+                    .map(into_dynamic)
                     .map_err(|e| e.into_rhai(ctx.call_position()))
             },
         );
@@ -291,7 +291,7 @@ fn register_op(engine: &mut Engine, host: &Rc<Host>, spec: &'static HostFn) {
         .with_volatility(true)
         .register_into_engine(engine, move |ctx: NativeCallContext| -> RResult<Dynamic> {
             invoke(&h, spec, &Map::new())
-                .map(|v| to_dynamic(&v))
+                .map(into_dynamic)
                 .map_err(|e| e.into_rhai(ctx.call_position()))
         });
 }
@@ -352,7 +352,7 @@ fn register_call(engine: &mut Engine, host: &Rc<Host>) {
             engine,
             move |ctx: NativeCallContext, p: &str, a: &str, params: Map| -> RResult<Dynamic> {
                 raw_call(&h, p, a, &params)
-                    .map(|v| to_dynamic(&v))
+                    .map(into_dynamic)
                     .map_err(|e| e.into_rhai(ctx.call_position()))
             },
         );
@@ -365,7 +365,7 @@ fn register_call(engine: &mut Engine, host: &Rc<Host>) {
             engine,
             move |ctx: NativeCallContext, p: &str, a: &str| -> RResult<Dynamic> {
                 raw_call(&h, p, a, &Map::new())
-                    .map(|v| to_dynamic(&v))
+                    .map(into_dynamic)
                     .map_err(|e| e.into_rhai(ctx.call_position()))
             },
         );

@@ -7,7 +7,8 @@
 //! 2. [`sign`] (pure): common parameters with a fresh nonce ([`clock`]) and timestamp are
 //!    added and the request is signed (v1, HMAC-SHA1) — on every attempt.
 //! 3. `transport`: GET (query) or POST (form body) to the [`endpoint`] of the product and
-//!    region, or the override; the answer is JSON or an [`error::ApiError`].
+//!    region, or the override; the answer is JSON (parsed by `answer`, maps sized once) or an
+//!    [`error::ApiError`].
 //! 4. [`retry`]: safe actions are retried on throttling, 5xx and timeouts with jittered
 //!    backoff, honouring `x-acs-retry-after`.
 //!
@@ -19,6 +20,7 @@
 //! output or errors.
 
 mod aliyun_config;
+mod answer;
 pub mod client;
 pub mod clock;
 pub mod credentials;

@@ -78,10 +78,13 @@ fn classify(
     creds: &Credentials,
     string_to_sign: &str,
 ) -> Result<Value, CallError> {
-    let text = String::from_utf8_lossy(body);
     if (200..300).contains(&status) {
-        return serde_json::from_str(&text).map_err(|_| invalid(status, &text, creds));
+        // Parsed from the bytes (`answer` reads bytes that are not UTF-8 as U+FFFD, as this
+        // did); the text of the answer is only made for the error.
+        return super::answer::from_slice(body)
+            .map_err(|_| invalid(status, &String::from_utf8_lossy(body), creds));
     }
+    let text = String::from_utf8_lossy(body);
     match ApiError::from_body(status, &text) {
         Some(mut e) => {
             e.message = creds.scrub(&e.message);
