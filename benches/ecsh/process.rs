@@ -8,9 +8,10 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-/// The release `ecsh` binary cargo built for this bench.
-pub fn ecsh_binary() -> &'static str {
-    env!("CARGO_BIN_EXE_ecsh")
+/// The release `ecsh` binary cargo built for this bench, or the one `ECSH_BENCH_BINARY` names
+/// (to measure another build, e.g. main's, beside this one with the same load generator).
+pub fn ecsh_binary() -> String {
+    std::env::var("ECSH_BENCH_BINARY").unwrap_or_else(|_| env!("CARGO_BIN_EXE_ecsh").to_string())
 }
 
 /// A standalone simulator (`ecsh sim`), stopped with SIGTERM when dropped.

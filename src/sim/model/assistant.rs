@@ -15,7 +15,8 @@
 use super::super::clock::{self, stamp, Clock, Timer};
 use super::commands::{command_id, results_for, running_instance, substitute_with, Invocation};
 use super::exec::{self, ExecMode};
-use super::instances::{Instance, Status};
+use super::instance_store::InstanceStore;
+use super::instances::Status;
 use super::params::Params;
 use super::{not_found, paging, tags, SimError, World};
 use base64::engine::general_purpose::STANDARD as B64;
@@ -511,7 +512,7 @@ fn deliver(
     file: &mut SentFile,
     clock: &Clock,
     exec: &ExecMode,
-    instances: &BTreeMap<String, Instance>,
+    instances: &InstanceStore,
     files: &mut Files,
 ) {
     let path = format!("{}/{}", file.target_dir.trim_end_matches('/'), file.name);

@@ -8,6 +8,7 @@
 use super::super::catalog::Catalog;
 use super::super::clock::{self, stamp, Clock, Timer};
 use super::exec::{ExecMode, Poll, Runs, OUTPUT_CAP};
+use super::instance_store::InstanceStore;
 use super::instances::{Instance, Status};
 use super::params::Params;
 use super::{new_id, paging, tags, SimError, World};
@@ -102,7 +103,7 @@ fn settle(
     clock: &Clock,
     exec: &ExecMode,
     runs: &mut Runs,
-    instances: &BTreeMap<String, Instance>,
+    instances: &InstanceStore,
 ) {
     for r in &mut inv.results {
         if r.status == "Pending" {

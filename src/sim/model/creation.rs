@@ -651,7 +651,7 @@ fn spawn(w: &mut World, s: &Spec, count: u32, from_run: bool) -> Result<Vec<Stri
             stopped_mode: "Not-applicable".to_string(),
             public_ip_reclaimed: false,
         };
-        w.instances.insert(id.clone(), inst);
+        w.instances.insert(inst);
         add_disk(
             w,
             s,

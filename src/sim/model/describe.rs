@@ -9,6 +9,7 @@ use super::params::Params;
 use super::render::{self, Answer};
 use super::{paging, tags, SimError, World};
 use serde_json::{json, Map, Value};
+use std::ops::Range;
 /// One DescribeInstances entry as a tree (DescribeInstanceAttribute's answer): the same typed
 /// view that [`render`] writes straight to bytes for listings, so the two cannot drift apart.
 pub(super) fn instance_json(i: &Instance) -> Value {
@@ -30,33 +31,32 @@ pub(super) fn mac(id: &str) -> String {
 /// Observes (moves along) the visible instances of a region that `keep` selects. Criteria
 /// that depend on the state (Status) belong in [`matching`], so that polling with a status
 /// filter still observes the instances it waits for. `scope`, when given, lists the only ids
-/// to consider (a lookup instead of a scan of the whole account).
+/// to consider (a lookup instead of the region's unsteady instances).
 pub(super) fn observe(
     w: &mut World,
     region: &str,
     scope: Option<&[&str]>,
     keep: &impl Fn(&Instance) -> bool,
 ) {
-    let clock = &w.clock;
-    let mut gone = Vec::new();
-    let mut visit = |inst: &mut Instance| {
-        if inst.region == region && inst.visible() && keep(inst) && !inst.settle(clock) {
-            gone.push(inst.id.clone());
-        }
-    };
-    match scope {
+    let gone = match scope {
         Some(ids) => {
+            let clock = &w.clock;
             let mut ids = ids.to_vec();
             ids.sort_unstable();
             ids.dedup();
+            let mut gone = Vec::new();
             for id in ids {
                 if let Some(inst) = w.instances.get_mut(id) {
-                    visit(inst);
+                    if inst.region == region && inst.visible() && keep(inst) && !inst.settle(clock)
+                    {
+                        gone.push(inst.id.clone());
+                    }
                 }
             }
+            gone
         }
-        None => w.instances.values_mut().for_each(visit),
-    }
+        None => w.instances.settle_region(&w.clock, region, keep).gone_ids,
+    };
     for id in gone {
         w.instances.remove(&id);
     }
@@ -70,46 +70,49 @@ pub(super) fn matching<'w>(
     keep: &impl Fn(&Instance) -> bool,
 ) -> Vec<&'w Instance> {
     let wanted = |i: &&Instance| i.region == region && i.visible() && keep(i);
-    let mut list: Vec<&Instance> = match scope {
-        Some(ids) => ids
-            .iter()
-            .filter_map(|id| w.instances.get(*id))
-            .filter(wanted)
-            .collect(),
-        None => w.instances.values().filter(wanted).collect(),
-    };
-    list.sort_unstable_by_key(|i| i.seq);
-    list.dedup_by_key(|i| i.seq);
-    list
+    match scope {
+        Some(ids) => {
+            let mut list: Vec<&Instance> = ids
+                .iter()
+                .filter_map(|id| w.instances.get(id))
+                .filter(wanted)
+                .collect();
+            list.sort_unstable_by_key(|i| i.seq);
+            list.dedup_by_key(|i| i.seq);
+            list
+        }
+        // The region's index is already in creation order.
+        None => w.instances.in_region(region).filter(wanted).collect(),
+    }
 }
 
-/// [`observe`] then [`matching`] (`show` on top of `keep`) in one walk of the account, for a
-/// listing of the whole region, in no particular order (a page orders only what it shows:
-/// [`paging::order_window`]). Also the ids of the instances that walk found gone for good,
-/// already hidden, for the caller to remove once it is done with the list.
-fn observe_listing<'w>(
+/// One page of a whole-region listing (no `InstanceIds`): [`observe`] then [`matching`]
+/// (`show` on top of `keep`), with the paging fields of `frame` for the total. When neither
+/// selects anything (`everything`), only the unsteady instances are settled and only the page
+/// is read: the rest are counted (issue 19). Also the ids of the instances found gone for good,
+/// already hidden, for the caller to remove once it is done with the page.
+fn listing_page<'w, B>(
     w: &'w mut World,
     region: &str,
+    everything: bool,
     keep: &impl Fn(&Instance) -> bool,
     show: &impl Fn(&Instance) -> bool,
-) -> (Vec<&'w Instance>, Vec<String>) {
-    let clock = &w.clock;
-    let mut list = Vec::new();
-    let mut gone = Vec::new();
-    for inst in w.instances.values_mut() {
-        if inst.region != region || !inst.visible() || !keep(inst) {
-            continue;
-        }
-        if !inst.settle(clock) {
-            gone.push(inst.id.clone());
-            continue;
-        }
-        let inst: &'w Instance = inst;
-        if inst.visible() && show(inst) {
-            list.push(inst);
-        }
+    frame: impl FnOnce(usize) -> Result<(B, Range<usize>), SimError>,
+) -> Result<(B, Vec<&'w Instance>, Vec<String>), SimError> {
+    let settled = w.instances.settle_region(&w.clock, region, keep);
+    let w = &*w;
+    if everything {
+        let (body, window) = frame(w.instances.listed_count(region, &settled))?;
+        let page = w.instances.listed_window(region, &settled, &window);
+        return Ok((body, page, settled.gone_ids));
     }
-    (list, gone)
+    let list: Vec<&Instance> = w
+        .instances
+        .in_region(region)
+        .filter(|i| i.visible() && keep(i) && show(i))
+        .collect();
+    let (body, window) = frame(list.len())?;
+    Ok((body, list[window].to_vec(), settled.gone_ids))
 }
 
 /// The status an instance shows (a released one is `Stopping` until it vanishes).
@@ -152,67 +155,148 @@ pub fn describe_instances(w: &mut World, p: &Params) -> Result<Value, SimError> 
     describe_instances_bytes(w, p)?.into_value()
 }
 
-/// DescribeInstances, its answer written straight to bytes ([`render::instances_page`]).
-pub fn describe_instances_bytes(w: &mut World, p: &Params) -> Result<Answer, SimError> {
-    let region = p.region()?.to_string();
-    let ids = p.json_list("InstanceIds", 100)?;
-    let status = p
-        .choice(
-            "Status",
-            &["Pending", "Starting", "Running", "Stopping", "Stopped"],
-        )
-        .map_err(|e| {
-            if p.strict() {
-                // The code the API reference lists for a Status that is not a status.
-                SimError::new(400, "InvalidStatus.NotFound", e.message)
-            } else {
-                e
-            }
-        })?;
-    let private = p.json_list("PrivateIpAddresses", 100)?;
-    let public = p.json_list("PublicIpAddresses", 100)?;
-    let filter = p.tags()?;
-    let f = |k: &str| p.str(k);
-    let (vpc, vsw, zone, sg, name, itype, family, image, charge, net) = (
-        f("VpcId"),
-        f("VSwitchId"),
-        f("ZoneId"),
-        f("SecurityGroupId"),
-        f("InstanceName"),
-        f("InstanceType"),
-        f("InstanceTypeFamily"),
-        f("ImageId"),
-        f("InstanceChargeType"),
-        f("InternetChargeType"),
-    );
-    let keep = |i: &Instance| {
-        ids.as_ref().map_or(true, |ids| ids.contains(&i.id))
-            && vpc.map_or(true, |v| v == i.vpc_id)
-            && vsw.map_or(true, |v| v == i.vswitch_id)
-            && zone.map_or(true, |z| z == i.zone)
-            && sg.map_or(true, |s| i.sg_ids.iter().any(|x| x == s))
-            && name.map_or(true, |n| wildcard(n, &i.name))
-            && itype.map_or(true, |t| t == i.instance_type)
-            && family.map_or(true, |fam| {
+/// DescribeInstances' filters, each `None` (or empty) when the request does not give it.
+struct Filters<'p> {
+    ids: Option<Vec<String>>,
+    vpc: Option<&'p str>,
+    vswitch: Option<&'p str>,
+    zone: Option<&'p str>,
+    group: Option<&'p str>,
+    name: Option<&'p str>,
+    instance_type: Option<&'p str>,
+    family: Option<&'p str>,
+    image: Option<&'p str>,
+    charge: Option<&'p str>,
+    internet_charge: Option<&'p str>,
+    private_ips: Option<Vec<String>>,
+    public_ips: Option<Vec<String>>,
+    tags: tags::Tags,
+    /// Compared with the status shown ([`shown_status`]), after the instance is observed.
+    status: Option<&'p str>,
+}
+
+impl<'p> Filters<'p> {
+    /// The request's filters, checked in the order the answers' errors always came in.
+    fn of(p: &'p Params) -> Result<Filters<'p>, SimError> {
+        let ids = p.json_list("InstanceIds", 100)?;
+        let status = p
+            .choice(
+                "Status",
+                &["Pending", "Starting", "Running", "Stopping", "Stopped"],
+            )
+            .map_err(|e| {
+                if p.strict() {
+                    // The code the API reference lists for a Status that is not a status.
+                    SimError::new(400, "InvalidStatus.NotFound", e.message)
+                } else {
+                    e
+                }
+            })?;
+        let private_ips = p.json_list("PrivateIpAddresses", 100)?;
+        let public_ips = p.json_list("PublicIpAddresses", 100)?;
+        let tags = p.tags()?;
+        let f = |k: &str| p.str(k);
+        Ok(Filters {
+            ids,
+            vpc: f("VpcId"),
+            vswitch: f("VSwitchId"),
+            zone: f("ZoneId"),
+            group: f("SecurityGroupId"),
+            name: f("InstanceName"),
+            instance_type: f("InstanceType"),
+            family: f("InstanceTypeFamily"),
+            image: f("ImageId"),
+            charge: f("InstanceChargeType"),
+            internet_charge: f("InternetChargeType"),
+            private_ips,
+            public_ips,
+            tags,
+            status,
+        })
+    }
+
+    /// True when no filter is given: the listing is the whole region (every field is named
+    /// here, so a new filter cannot be forgotten).
+    fn none(&self) -> bool {
+        let Filters {
+            ids,
+            vpc,
+            vswitch,
+            zone,
+            group,
+            name,
+            instance_type,
+            family,
+            image,
+            charge,
+            internet_charge,
+            private_ips,
+            public_ips,
+            tags,
+            status,
+        } = self;
+        ids.is_none()
+            && [
+                vpc,
+                vswitch,
+                zone,
+                group,
+                name,
+                instance_type,
+                family,
+                image,
+                charge,
+                internet_charge,
+                status,
+            ]
+            .iter()
+            .all(|f| f.is_none())
+            && private_ips.is_none()
+            && public_ips.is_none()
+            && tags.is_empty()
+    }
+
+    /// The filters that do not depend on the instance's state (all but Status): what decides
+    /// whether an instance is observed.
+    fn keeps(&self, i: &Instance) -> bool {
+        self.ids.as_ref().map_or(true, |ids| ids.contains(&i.id))
+            && self.vpc.map_or(true, |v| v == i.vpc_id)
+            && self.vswitch.map_or(true, |v| v == i.vswitch_id)
+            && self.zone.map_or(true, |z| z == i.zone)
+            && self.group.map_or(true, |s| i.sg_ids.iter().any(|x| x == s))
+            && self.name.map_or(true, |n| wildcard(n, &i.name))
+            && self.instance_type.map_or(true, |t| t == i.instance_type)
+            && self.family.map_or(true, |fam| {
                 i.instance_type.starts_with(&format!("{fam}."))
                     || i.instance_type.starts_with(&format!("{fam}-"))
             })
-            && image.map_or(true, |m| m == i.image_id)
-            && charge.map_or(true, |c| c == i.charge_type)
-            && net.map_or(true, |n| n == i.internet_charge_type)
-            && private
+            && self.image.map_or(true, |m| m == i.image_id)
+            && self.charge.map_or(true, |c| c == i.charge_type)
+            && self
+                .internet_charge
+                .map_or(true, |n| n == i.internet_charge_type)
+            && self
+                .private_ips
                 .as_ref()
                 .map_or(true, |ips| ips.contains(&i.private_ip))
-            && public.as_ref().map_or(true, |ips| {
+            && self.public_ips.as_ref().map_or(true, |ips| {
                 i.public_ip.as_ref().is_some_and(|ip| ips.contains(ip))
             })
-            && tags::matches(&i.tags, &filter)
-    };
-    let scope: Option<Vec<&str>> = ids
-        .as_ref()
-        .map(|ids| ids.iter().map(String::as_str).collect());
-    let with_status =
-        |i: &Instance| keep(i) && status.map_or(true, |s| s == shown_status(i).as_str());
+            && tags::matches(&i.tags, &self.tags)
+    }
+
+    /// [`Filters::keeps`] and the Status filter.
+    fn shows(&self, i: &Instance) -> bool {
+        self.keeps(i) && self.status.map_or(true, |s| s == shown_status(i).as_str())
+    }
+}
+
+/// DescribeInstances, its answer written straight to bytes ([`render::instances_page`]).
+pub fn describe_instances_bytes(w: &mut World, p: &Params) -> Result<Answer, SimError> {
+    let region = p.region()?.to_string();
+    let filters = Filters::of(p)?;
+    let keep = |i: &Instance| filters.keeps(i);
+    let show = |i: &Instance| filters.shows(i);
     // An instance with an EIP bound shows it (issue 15's `eips`): such a page takes the tree
     // path, the rare case; every other page is written straight to bytes.
     let eip_holders: Vec<String> = w
@@ -222,19 +306,19 @@ pub fn describe_instances_bytes(w: &mut World, p: &Params) -> Result<Answer, Sim
         .filter(|id| !id.is_empty())
         .map(str::to_string)
         .collect();
-    let (mut list, gone) = match scope.as_deref() {
+    let frame = |total| paging::frame(p, total, Map::new(), Some((10, 100)));
+    let (body, page, gone) = match filters.ids.as_ref() {
         Some(ids) => {
-            observe(w, &region, Some(ids), &keep);
-            (matching(w, &region, Some(ids), &with_status), Vec::new())
+            let scope: Vec<&str> = ids.iter().map(String::as_str).collect();
+            observe(w, &region, Some(&scope), &keep);
+            let list = matching(w, &region, Some(&scope), &show);
+            let (body, window) = frame(list.len())?;
+            (body, list[window].to_vec(), Vec::new())
         }
-        None => observe_listing(w, &region, &keep, &with_status),
+        None => listing_page(w, &region, filters.none(), &keep, &show, frame)?,
     };
-    let (body, window) = paging::frame(p, list.len(), Map::new(), Some((10, 100)))?;
-    paging::order_window(&mut list, &window, |i| i.seq);
-    let with_eip = list[window.clone()]
-        .iter()
-        .any(|i| eip_holders.contains(&i.id));
-    let answer = render::instances_page(p, body, &list[window]);
+    let with_eip = page.iter().any(|i| eip_holders.contains(&i.id));
+    let answer = render::instances_page(p, body, &page);
     for id in gone {
         w.instances.remove(&id);
     }

@@ -533,23 +533,11 @@ pub fn allocate_public_ip(w: &mut World, p: &Params) -> Result<Value, SimError> 
 // ---- AutoReleaseTime ------------------------------------------------------------------------
 
 /// Releases every instance whose AutoReleaseTime has passed on the simulated wall clock, as
-/// the service does by itself.
+/// the service does by itself. Runs before every request, so it reads only the deadlines that
+/// are due (the store keeps them in time order), not every instance.
 pub(super) fn release_expired(w: &mut World) {
     let now = w.clock.wall_now();
-    let due: Vec<String> = w
-        .instances
-        .values()
-        .filter(|i| i.released.is_none() && !i.auto_release_time.is_empty())
-        .filter(|i| {
-            time::OffsetDateTime::parse(
-                &i.auto_release_time,
-                &time::format_description::well_known::Rfc3339,
-            )
-            .is_ok_and(|t| t <= now)
-        })
-        .map(|i| i.id.clone())
-        .collect();
-    for id in due {
+    for id in w.instances.take_due(now) {
         release(w, &id);
     }
 }

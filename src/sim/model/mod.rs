@@ -22,6 +22,7 @@ mod eips;
 mod exec;
 mod idempotency;
 mod import;
+mod instance_store;
 mod instances;
 mod keypairs;
 mod launch;
@@ -92,7 +93,8 @@ pub struct World {
     no_stock: BTreeSet<(String, String)>,
     /// Creation order, shared by every kind so listings come out oldest first.
     next_seq: u64,
-    instances: BTreeMap<String, instances::Instance>,
+    /// Serialised as the map by id; its indexes are rebuilt on restore.
+    instances: instance_store::InstanceStore,
     disks: BTreeMap<String, disks::Disk>,
     vpcs: BTreeMap<String, network::Vpc>,
     vswitches: BTreeMap<String, network::VSwitch>,
@@ -149,7 +151,7 @@ impl World {
             exec: opts.exec,
             no_stock: BTreeSet::new(),
             next_seq: 0,
-            instances: BTreeMap::new(),
+            instances: instance_store::InstanceStore::default(),
             disks: BTreeMap::new(),
             vpcs: BTreeMap::new(),
             vswitches: BTreeMap::new(),

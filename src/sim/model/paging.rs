@@ -126,24 +126,6 @@ pub fn frame(
     Ok((body, offset.min(end)..end))
 }
 
-/// Puts in order (by `key`, ascending) only the items of `window`, leaving the rest in any
-/// order: a page of 10 out of 1,000 needs two linear selections and a sort of 10, not a sort of
-/// 1,000. `window` is what [`frame`] returned for `items.len()`.
-pub fn order_window<T>(items: &mut [T], window: &Range<usize>, key: impl Fn(&T) -> u64 + Copy) {
-    if window.is_empty() {
-        return;
-    }
-    let by_key = |a: &T, b: &T| key(a).cmp(&key(b));
-    if window.end < items.len() {
-        items.select_nth_unstable_by(window.end, by_key);
-    }
-    let head = &mut items[..window.end];
-    if window.start > 0 {
-        head.select_nth_unstable_by(window.start, by_key);
-    }
-    head[window.start..].sort_unstable_by(by_key);
-}
-
 fn next_token(end: usize, total: usize) -> String {
     if end < total {
         format!("ecsh{end:08x}")
@@ -189,30 +171,6 @@ fn put(body: &mut Map<String, Value>, path: &str, value: Value) {
         }
         None => {
             body.insert(path.to_string(), value);
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::order_window;
-    use proptest::prelude::*;
-
-    proptest! {
-        #[test]
-        fn the_window_holds_what_a_full_sort_puts_there(
-            (keys, mut shuffled) in proptest::collection::btree_set(any::<u64>(), 0..60)
-                .prop_flat_map(|set| {
-                    let sorted: Vec<u64> = set.into_iter().collect();
-                    (Just(sorted.clone()), Just(sorted).prop_shuffle())
-                }),
-            start in 0usize..70,
-            len in 0usize..30,
-        ) {
-            let end = (start + len).min(keys.len());
-            let window = start.min(end)..end;
-            order_window(&mut shuffled, &window, |k| *k);
-            prop_assert_eq!(&shuffled[window.clone()], &keys[window]);
         }
     }
 }

@@ -2050,3 +2050,108 @@ fn modify_instance_attribute_changes_what_is_given_and_checks_groups() {
     );
     assert_eq!(e.code, "InvalidParameter");
 }
+
+// ---- the instance store's indexes (issue 19) -------------------------------------------------
+
+/// What a whole-region page was before the indexes: settle every visible instance of the region
+/// (in the account's id order), then order them all by creation. Returns the total and the ids
+/// of the page `offset..offset + size`.
+fn walked_page(w: &mut World, region: &str, offset: usize, size: usize) -> (usize, Vec<String>) {
+    let ids: Vec<String> = w.instances.values().map(|i| i.id.clone()).collect();
+    let clock = &w.clock;
+    let mut gone = Vec::new();
+    let mut listed = Vec::new();
+    for id in ids {
+        let Some(inst) = w.instances.get_mut(&id) else {
+            continue;
+        };
+        if inst.region != region || !inst.visible() {
+            continue;
+        }
+        if !inst.settle(clock) {
+            gone.push(id);
+        } else if inst.visible() {
+            listed.push((inst.seq, id));
+        }
+    }
+    for id in gone {
+        w.instances.remove(&id);
+    }
+    listed.sort();
+    let total = listed.len();
+    let page = listed
+        .into_iter()
+        .skip(offset)
+        .take(size)
+        .map(|(_, id)| id)
+        .collect();
+    (total, page)
+}
+
+#[test]
+fn indexed_pages_answer_what_a_walk_of_every_instance_answers() {
+    use rand::{rngs::StdRng, Rng, SeedableRng};
+    for seed in 0..3u64 {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let mut w = world(2);
+        let (_, vsw, sg) = network(&mut w);
+        let mut ids: Vec<String> = Vec::new();
+        let later = crate::rpc::format_timestamp(w.wall_now() + time::Duration::hours(2));
+        for step in 0..120 {
+            let pick = |rng: &mut StdRng, ids: &[String]| {
+                ids.get(rng.gen_range(0..ids.len().max(1)))
+                    .cloned()
+                    .unwrap_or_default()
+            };
+            let id = pick(&mut rng, &ids);
+            // A change, a partial observation, or nothing; errors (a wrong status) are fine.
+            let _ = match rng.gen_range(0..10) {
+                0 | 1 => {
+                    let amount = rng.gen_range(1..6).to_string();
+                    run(&mut w, &vsw, &sg, &[("Amount", &amount)]).map(|made| {
+                        ids.extend(made);
+                        Value::Null
+                    })
+                }
+                2 => call(&mut w, "StopInstance", &[HZ, ("InstanceId", &id)]),
+                3 => call(&mut w, "StartInstance", &[HZ, ("InstanceId", &id)]),
+                4 => call(&mut w, "RebootInstance", &[HZ, ("InstanceId", &id)]),
+                5 => call(
+                    &mut w,
+                    "DeleteInstance",
+                    &[HZ, ("InstanceId", &id), ("Force", "true")],
+                ),
+                6 => call(
+                    &mut w,
+                    "ModifyInstanceAutoReleaseTime",
+                    &[HZ, ("InstanceId", &id), ("AutoReleaseTime", &later)],
+                ),
+                7 => call(&mut w, "DescribeInstanceStatus", &[HZ]),
+                8 => call(
+                    &mut w,
+                    "DescribeInstances",
+                    &[HZ, ("InstanceIds", &format!("[\"{id}\"]"))],
+                ),
+                _ => Ok(Value::Null),
+            };
+            let mut walked = World::restore(&w.snapshot().unwrap(), w.options()).unwrap();
+            let (size, offset) = (rng.gen_range(10..=100), rng.gen_range(0..30));
+            let (total, expected) = walked_page(&mut walked, "cn-hangzhou", offset, size);
+            let (size_s, token) = (size.to_string(), format!("ecsh{offset:08x}"));
+            let mut params = vec![HZ, ("MaxResults", size_s.as_str())];
+            if offset > 0 {
+                params.push(("NextToken", &token));
+            }
+            let v = ok(&mut w, "DescribeInstances", &params);
+            let context = format!("seed {seed}, step {step}");
+            assert_eq!(v["TotalCount"], total, "{context}");
+            assert_eq!(page_ids(&v), expected, "{context}");
+            assert_eq!(
+                w.snapshot().unwrap(),
+                walked.snapshot().unwrap(),
+                "{context}: the state after the page"
+            );
+            w.instances.check_indexes();
+        }
+    }
+}
