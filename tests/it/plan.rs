@@ -471,3 +471,126 @@ fn on_a_terminal_the_action_beyond_the_plan_is_asked_again_showing_the_differenc
     assert_eq!(sim.received("RunInstances"), 1, "the planned one only");
     assert_no_instances(&sim);
 }
+
+/// A catalogue the shadow's embedded one lacks: a zone of its own in cn-hangzhou selling only a
+/// new 2 vCPU / 4 GiB type (the cheapest, so the quickstart picks it), and a newer Ubuntu 24.04
+/// image (so create_instance_with_infra picks it as the family's latest).
+const EXTRA_CATALOGUE: &str = r#"{
+  "regions": [{ "RegionId": "cn-hangzhou", "zones": [
+    { "ZoneId": "cn-hangzhou-z", "LocalNameEn": "China (Hangzhou) Zone Z",
+      "instance_types": ["ecs.g9z.large"] } ] }],
+  "instance_types": [{ "id": "ecs.g9z.large", "family": "ecs.g9z", "generation": "ecs-9",
+    "cores": 2, "memory": 4.0, "gpu_amount": 0, "gpu_spec": "", "gpu_memory": 0,
+    "level": "EnterpriseLevel", "arch": "X86", "processor": "Test Processor 9",
+    "disk_categories": ["cloud_essd", "cloud_auto"], "launched": "2026-06-01" }],
+  "prices": { "cn-hangzhou": { "ecs.g9z.large": { "hour": 0.013, "month": 5.2 } } },
+  "images": [{ "ImageId": "ubuntu_24_04_x64_20G_alibase_20261101.vhd",
+    "ImageName": "ubuntu_24_04_x64_20G_alibase_20261101.vhd",
+    "ImageFamily": "acs:ubuntu_24_04_x64", "ImageVersion": "20261101",
+    "OSName": "Ubuntu  24.04 64位", "OSNameEn": "Ubuntu  24.04 64 bit", "OSType": "linux",
+    "Platform": "Ubuntu", "Architecture": "x86_64", "Size": 20,
+    "CreationTime": "2026-11-01T08:00:00Z" }]
+}"#;
+
+/// A standalone target started with [`EXTRA_CATALOGUE`].
+fn target_with_extra_catalogue(extra: &[&str]) -> (Sim, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("catalogue.json");
+    std::fs::write(&file, EXTRA_CATALOGUE).expect("write the catalogue");
+    let mut args = vec!["--catalogue", file.to_str().expect("utf-8")];
+    args.extend_from_slice(extra);
+    (Sim::start_with(&args), dir)
+}
+
+#[test]
+fn the_shadow_learns_a_zone_type_and_image_only_the_target_has() {
+    let (sim, _dir) = target_with_extra_catalogue(&[]);
+    let (plan, err) = plan(&sim, &repo_script("quickstart.rhai"));
+    assert!(plan["error"].is_null(), "{plan:#}\n{err}");
+    let new = |k: &str| (k.to_string(), "new".to_string());
+    assert_eq!(
+        kinds(&plan),
+        [new("VPC"), new("VSwitch"), new("SecurityGroup"), new("ECS")],
+        "{plan:#}"
+    );
+    let instance = &plan["resources"][3];
+    assert_eq!(instance["zone"], "cn-hangzhou-z", "{instance}");
+    assert_eq!(instance["spec"], "ecs.g9z.large x 1", "{instance}");
+    assert_eq!(plan["resources"][1]["zone"], "cn-hangzhou-z");
+    // The cost block names the target's type (its vCPUs and memory) and its newer image.
+    let details = &plan["charges"][0]["details"];
+    let line = |label: &str| -> String {
+        details
+            .as_array()
+            .expect("details")
+            .iter()
+            .find(|d| d[0] == label)
+            .map(|d| d[1].as_str().unwrap_or_default().to_string())
+            .unwrap_or_else(|| panic!("no {label} in {details}"))
+    };
+    assert!(
+        line("Spec").starts_with("ecs.g9z.large (2 vCPU, 4 GB)"),
+        "{details}"
+    );
+    assert!(line("Image").contains("24.04"), "{details}");
+    let run = sim
+        .requests()
+        .into_iter()
+        .rfind(|r| r["action"] == "DescribePrice")
+        .expect("the target quoted the run");
+    assert_eq!(run["params"]["InstanceType"], "ecs.g9z.large", "{run}");
+    assert_eq!(
+        run["params"]["ZoneId"], "cn-hangzhou-z",
+        "the guard quoted the target's zone: {run}"
+    );
+    // The target's price: its catalogue's 0.013/hour for the type, plus the disk.
+    let hourly = plan["charges"][0]["hourly"]["amount"]
+        .as_f64()
+        .expect("hourly");
+    assert!(hourly > 0.013 && hourly < 0.19, "{hourly}");
+    assert_only_reads(&sim);
+    assert_no_instances(&sim);
+}
+
+#[test]
+fn run_with_plan_runs_for_real_on_the_target_with_its_own_catalogue() {
+    let (sim, _dir) = target_with_extra_catalogue(&[]);
+    let out = sim.ecsh(&["run", "--plan", "--yes", &repo_script("quickstart.rhai")]);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(stdout.contains("is Running in cn-hangzhou-z"), "{stdout}");
+    assert!(
+        format!("{stdout}{stderr}").contains("approved (the plan)"),
+        "{stdout}{stderr}"
+    );
+    let run = sim
+        .requests()
+        .into_iter()
+        .find(|r| r["action"] == "RunInstances")
+        .expect("the run bought its instance");
+    assert_eq!(run["params"]["InstanceType"], "ecs.g9z.large");
+    assert_eq!(
+        run["params"]["ImageId"],
+        "ubuntu_24_04_x64_20G_alibase_20261101.vhd"
+    );
+    assert_eq!(run["code"], "OK", "{run}");
+    assert_no_instances(&sim);
+}
+
+#[test]
+fn a_bad_catalogue_file_stops_the_simulator_naming_the_field() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("catalogue.json");
+    std::fs::write(
+        &file,
+        EXTRA_CATALOGUE.replace("\"cores\": 2,", "\"vcpus\": 2,"),
+    )
+    .expect("write");
+    let out = crate::support::ecsh(&["sim", "--catalogue", file.to_str().expect("utf-8")], &[]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("instance_types[0]") && err.contains("vcpus"),
+        "{err}"
+    );
+}

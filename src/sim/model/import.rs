@@ -11,15 +11,19 @@ use super::super::upstream::Account;
 use super::network::{Cidr, NetStatus, VSwitch, Vpc};
 use super::security::SecurityGroup;
 use super::World;
+use crate::ops::A;
 use serde_json::Value;
 
 impl World {
-    /// Adds `account`'s resources of `region` (and its sold-out pairs) to the model, keeping
-    /// anything already there.
-    pub fn import_account(&mut self, region: &str, account: &Account) {
-        for (instance_type, zone_id) in &account.sold_out {
-            self.add_no_stock(instance_type, zone_id);
-        }
+    /// Adds `account`'s resources of `region` to the model, keeping anything already there,
+    /// and learns the region's zones and stock. Returns the types the region sells that the
+    /// catalogue has no details of (see [`World::learn_catalogue`]).
+    pub fn import_account(&mut self, region: &str, account: &Account) -> Vec<String> {
+        let lacking = self.learn_catalogue(
+            &A::DESCRIBE_AVAILABLE_RESOURCE,
+            Some(region),
+            &account.stock,
+        );
         for v in &account.vpcs {
             let (Some(id), Some(cidr)) = (
                 text(v, "VpcId"),
@@ -92,6 +96,7 @@ impl World {
             };
             self.groups.entry(group.id.clone()).or_insert(group);
         }
+        lacking
     }
 }
 
