@@ -1,6 +1,7 @@
 //! The shadow's upstream: the real target, read-only. Catalogue reads are forwarded (and
-//! cached for the plan); the account's VPCs, vswitches, security groups and stock of a region
-//! are read once, when the script first names the region, and the details of instance types
+//! cached for the plan); the account's state of a region (VPCs, vswitches, security groups and
+//! their rules, instances, disks, EIPs, key pairs, with their tags) and its stock are read once,
+//! every page, when the script first names the region, and the details of instance types
 //! the shadow learned a zone sells (DescribeInstanceTypes) when it asks.
 //!
 //! [`Forwarder::read`] is the one place a request leaves for the target, and it refuses
@@ -108,10 +109,36 @@ impl Forwarder {
                 ],
             )
             .await?;
+        let security_groups = self.all(&A::DESCRIBE_SECURITY_GROUPS, region).await?;
+        let mut rules = Vec::new();
+        for group in &security_groups {
+            let Some(id) = group["SecurityGroupId"].as_str() else {
+                continue;
+            };
+            let answer = self
+                .read(
+                    &A::DESCRIBE_SECURITY_GROUP_ATTRIBUTE,
+                    vec![
+                        ("RegionId".into(), region.into()),
+                        ("SecurityGroupId".into(), id.into()),
+                    ],
+                )
+                .await?;
+            let list = answer["Permissions"]["Permission"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            rules.push((id.to_string(), list));
+        }
         let account = Account {
             vpcs: self.all(&A::DESCRIBE_VPCS, region).await?,
             vswitches: self.all(&A::DESCRIBE_VSWITCHES, region).await?,
-            security_groups: self.all(&A::DESCRIBE_SECURITY_GROUPS, region).await?,
+            security_groups,
+            rules,
+            instances: self.all(&A::DESCRIBE_INSTANCES, region).await?,
+            disks: self.all(&A::DESCRIBE_DISKS, region).await?,
+            eips: self.all(&A::DESCRIBE_EIP_ADDRESSES, region).await?,
+            key_pairs: self.all(&A::DESCRIBE_KEY_PAIRS, region).await?,
             stock,
         };
         self.recorder.imported(&account);

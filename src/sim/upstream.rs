@@ -25,6 +25,14 @@ pub struct Account {
     pub vpcs: Vec<Value>,
     pub vswitches: Vec<Value>,
     pub security_groups: Vec<Value>,
+    /// Each security group's rules: (group id, its DescribeSecurityGroupAttribute
+    /// `Permissions.Permission` list).
+    pub rules: Vec<(String, Vec<Value>)>,
+    pub instances: Vec<Value>,
+    pub disks: Vec<Value>,
+    pub eips: Vec<Value>,
+    /// DescribeKeyPairs' entries: names and fingerprints (never key material).
+    pub key_pairs: Vec<Value>,
     pub stock: Value,
 }
 

@@ -594,3 +594,142 @@ fn a_bad_catalogue_file_stops_the_simulator_naming_the_field() {
         "{err}"
     );
 }
+
+/// The team's resources, made on the target by a real run and kept: a key pair, a tagged
+/// instance using it with its network and security group (one SSH rule from the office), and
+/// an EIP bound to it.
+const TEAM_SETUP: &str = r#"create_key_pair(#{ key_pair_name: "team-key" });
+let infra = create_instance_with_infra(#{ instance_type: "ecs.g7.large", zone_id: "cn-hangzhou-i",
+    region: "cn-hangzhou", estimated_runtime: "5m", key_pair_name: "team-key", instance_name: "team-web" });
+tag_resources(#{ resource_type: "instance", resource_ids: [infra.instance_id], tags: #{ team: "web" } });
+authorize_security_group(#{ sg_id: infra.security_group_id, ip_protocol: "TCP", port_range: "22/22",
+    source_cidr_ip: "203.0.113.0/24" });
+let eip = allocate_eip_address(#{ bandwidth: 5 });
+associate_eip_address(#{ allocation_id: eip.AllocationId, instance_id: infra.instance_id });
+for id in ["team-key", infra.instance_id, eip.AllocationId] { keep(id); }
+print(`team-web=${infra.instance_id} eip=${eip.AllocationId} sg=${infra.security_group_id}`);
+"#;
+
+/// Finds the team's instance by name and checks its tag, its EIP and its group's rule (each a
+/// read the shadow answers from what it imported), runs a command on it, and starts a worker
+/// with the team's key pair.
+const TEAM_WORKER: &str = r#"let found = describe_instances(#{ instance_name: "team-web" }).Instances.Instance;
+if found.len() != 1 { throw `the team's instance is not there (${found.len()} found)`; }
+let web = found[0];
+let tagged = web.Tags.Tag.filter(|t| t.TagKey == "team" && t.TagValue == "web");
+if tagged.is_empty() { throw `team-web has no team tag: ${web.Tags}`; }
+let eips = describe_eip_addresses(#{}).EipAddresses.EipAddress.filter(|e| e.InstanceId == web.InstanceId);
+if eips.is_empty() { throw "team-web has no EIP"; }
+let sg = web.SecurityGroupIds.SecurityGroupId[0];
+let rules = call_api("ecs", "DescribeSecurityGroupAttribute", #{ RegionId: "cn-hangzhou", SecurityGroupId: sg })
+    .Permissions.Permission.filter(|r| r.PortRange == "22/22" && r.SourceCidrIp == "203.0.113.0/24");
+if rules.is_empty() { throw "the office's SSH rule is not in the group"; }
+// The same rule again: a no-op on the target, so in the plan too.
+authorize_security_group(#{ sg_id: sg, ip_protocol: "TCP", port_range: "22/22", source_cidr_ip: "203.0.113.0/24" });
+let keys = describe_key_pairs(#{}).KeyPairs.KeyPair.filter(|k| k.KeyPairName == "team-key");
+if keys.is_empty() { throw "no team-key"; }
+run_command_and_wait(#{ instance_id: web.InstanceId, command_content: "uptime" });
+let worker = create_instance_with_infra(#{ instance_type: "ecs.g7.large", zone_id: "cn-hangzhou-i",
+    region: "cn-hangzhou", estimated_runtime: "5m", key_pair_name: "team-key", instance_name: "team-worker" });
+"#;
+
+#[test]
+fn the_accounts_instances_eips_key_pairs_tags_and_rules_are_imported_into_the_plan() {
+    let sim = Sim::start();
+    let setup = sim.script("setup.rhai", TEAM_SETUP);
+    let out = sim.ecsh(&["--yes", "run", &setup]);
+    let made = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{made}{}", text(&out.stderr));
+    let id_of = |key: &str| -> String {
+        made.split_whitespace()
+            .find_map(|w| w.strip_prefix(&format!("{key}=")))
+            .unwrap_or_else(|| panic!("no {key} in {made}"))
+            .to_string()
+    };
+    let (web, sg) = (id_of("team-web"), id_of("sg"));
+    let before = sim.requests().len();
+    let worker = sim.script("worker.rhai", TEAM_WORKER);
+    let (plan, err) = plan(&sim, &worker);
+    assert!(plan["error"].is_null(), "{plan:#}\n{err}");
+    let entry = |id: &str| entry_of(&plan, id);
+    let (w, k) = (entry(&web), entry("team-key"));
+    assert_eq!(
+        (w["kind"].as_str(), w["status"].as_str(), w["name"].as_str()),
+        (Some("ECS"), Some("reused"), Some("team-web")),
+        "{plan:#}"
+    );
+    assert_eq!(
+        (k["kind"].as_str(), k["status"].as_str()),
+        (Some("KeyPair"), Some("reused")),
+        "{plan:#}"
+    );
+    assert_eq!(
+        entry(&sg)["status"],
+        "reused",
+        "the rule went to the team's group"
+    );
+    // The worker's own group and instance are new; its network is the team's.
+    let new: Vec<String> = kinds(&plan)
+        .into_iter()
+        .filter(|(_, status)| status == "new")
+        .map(|(k, _)| k)
+        .collect();
+    assert_eq!(new, ["SecurityGroup", "ECS"], "{plan:#}");
+    // Planning sent the target only reads, and no key material was asked for.
+    let planned: Vec<Value> = sim.requests().split_off(before);
+    for r in &planned {
+        let action = r["action"].as_str().unwrap_or_default();
+        assert!(
+            ecsh::ops::ACTIONS
+                .iter()
+                .any(|a| a.name == action && a.effect == ecsh::ops::Effect::Read),
+            "the target received {action} while planning"
+        );
+        assert!(r["params"].get("IncludePublicKey").is_none(), "{r}");
+    }
+    for read in [
+        "DescribeInstances",
+        "DescribeDisks",
+        "DescribeEipAddresses",
+        "DescribeKeyPairs",
+        "DescribeSecurityGroupAttribute",
+    ] {
+        assert!(
+            planned.iter().any(|r| r["action"] == read),
+            "the plan did not import with {read}"
+        );
+    }
+    // A plan that would delete the team's instance says so.
+    let delete = sim.script(
+        "delete.rhai",
+        &format!("delete_instances(#{{ instance_ids: [\"{web}\"], force: true }});\n"),
+    );
+    let (deleting, err) = super::plan::plan(&sim, &delete);
+    assert!(deleting["error"].is_null(), "{deleting:#}\n{err}");
+    let gone = entry_of(&deleting, &web);
+    assert_eq!(
+        (gone["kind"].as_str(), gone["status"].as_str()),
+        (Some("ECS"), Some("deleted")),
+        "{deleting:#}"
+    );
+    assert_eq!(
+        listed(
+            &sim,
+            "ecs",
+            "DescribeInstances",
+            "Instances.Instance[].InstanceId"
+        ),
+        [web],
+        "the target still holds the team's instance"
+    );
+}
+
+fn entry_of(plan: &Value, id: &str) -> Value {
+    plan["resources"]
+        .as_array()
+        .expect("resources")
+        .iter()
+        .find(|r| r["id"] == id)
+        .cloned()
+        .unwrap_or_else(|| panic!("{id} is not in the plan: {plan:#}"))
+}

@@ -35,7 +35,7 @@ pub struct KeyPair {
 }
 
 /// The map key of a key pair: names are unique within a region only.
-fn key(region: &str, name: &str) -> String {
+pub(super) fn key(region: &str, name: &str) -> String {
     format!("{region}/{name}")
 }
 
