@@ -93,10 +93,21 @@ impl Forwarder {
             next = answer["NextToken"].as_str().unwrap_or_default().to_string();
             let more = if token { !next.is_empty() } else { full };
             if !more {
-                break;
+                return Ok(out);
             }
         }
-        Ok(out)
+        // Never a silently partial account: the plan would miss what the script may reuse.
+        Err(SimError::new(
+            503,
+            "Plan.TooManyPages",
+            format!(
+                "the account lists more than {MAX_PAGES} pages of {} in {region} ({} read so \
+                 far); a plan imports a region's whole account, so plan against a region with \
+                 fewer, or run without --plan",
+                a.name,
+                out.len()
+            ),
+        ))
     }
 
     async fn fetch_account(&self, region: &str) -> Result<Account, SimError> {

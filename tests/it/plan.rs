@@ -733,3 +733,35 @@ fn entry_of(plan: &Value, id: &str) -> Value {
         .cloned()
         .unwrap_or_else(|| panic!("{id} is not in the plan: {plan:#}"))
 }
+
+#[test]
+fn the_import_reads_every_page_of_the_account() {
+    let sim = Sim::start();
+    // 51 key pairs: DescribeKeyPairs pages 50 at most, so the last is on the second page.
+    let setup = sim.script(
+        "keys.rhai",
+        "for n in 0..51 { let name = if n < 10 { `key-0${n}` } else { `key-${n}` };\n\
+         create_key_pair(#{ key_pair_name: name }); keep(name); }\n",
+    );
+    let out = sim.ecsh(&["--yes", "run", &setup]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let before = sim.requests().len();
+    let uses = sim.script(
+        "uses.rhai",
+        "let infra = create_instance_with_infra(#{ instance_type: \"ecs.g7.large\", \
+         zone_id: \"cn-hangzhou-i\", region: \"cn-hangzhou\", estimated_runtime: \"5m\", \
+         key_pair_name: \"key-50\" });\n",
+    );
+    let (plan, err) = plan(&sim, &uses);
+    assert!(plan["error"].is_null(), "{plan:#}\n{err}");
+    assert_eq!(entry_of(&plan, "key-50")["status"], "reused", "{plan:#}");
+    let pages: Vec<Value> = sim
+        .requests()
+        .split_off(before)
+        .into_iter()
+        .filter(|r| r["action"] == "DescribeKeyPairs")
+        .collect();
+    assert_eq!(pages.len(), 2, "{pages:?}");
+    assert_eq!(pages[0]["params"]["PageSize"], "50", "{pages:?}");
+    assert_eq!(pages[1]["params"]["PageNumber"], "2", "{pages:?}");
+}
