@@ -306,17 +306,7 @@ impl Catalog {
             }
         }
         for t in &ext.instance_types {
-            match out.instance_types.iter_mut().find(|h| h.id == t.id) {
-                Some(have) if have == t => {}
-                Some(have) => {
-                    *have = t.clone();
-                    changed = true;
-                }
-                None => {
-                    out.instance_types.push(t.clone());
-                    changed = true;
-                }
-            }
+            changed |= upsert(&mut out.instance_types, t, |h| h.id == t.id);
         }
         for (region, types) in &ext.prices {
             let have = out.prices.entry(region.clone()).or_default();
@@ -328,19 +318,25 @@ impl Catalog {
             }
         }
         for image in &ext.images {
-            match out.images.iter_mut().find(|h| h.image_id == image.image_id) {
-                Some(have) if have == image => {}
-                Some(have) => {
-                    *have = image.clone();
-                    changed = true;
-                }
-                None => {
-                    out.images.push(image.clone());
-                    changed = true;
-                }
-            }
+            changed |= upsert(&mut out.images, image, |h| h.image_id == image.image_id);
         }
         changed.then_some(out)
+    }
+}
+
+/// Puts `item` in `list` in place of the entry `same` picks, or at the end; true if that
+/// changed anything.
+fn upsert<T: Clone + PartialEq>(list: &mut Vec<T>, item: &T, same: impl Fn(&T) -> bool) -> bool {
+    match list.iter_mut().find(|h| same(h)) {
+        Some(have) if have == item => false,
+        Some(have) => {
+            *have = item.clone();
+            true
+        }
+        None => {
+            list.push(item.clone());
+            true
+        }
     }
 }
 

@@ -47,6 +47,17 @@ fn kinds(plan: &Value) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The quickstart's plan creates a VPC, a vswitch, a security group and an instance, in order.
+#[track_caller]
+fn assert_quickstart_resources(plan: &Value) {
+    let new = |k: &str| (k.to_string(), "new".to_string());
+    assert_eq!(
+        kinds(plan),
+        [new("VPC"), new("VSwitch"), new("SecurityGroup"), new("ECS")],
+        "{plan:#}"
+    );
+}
+
 /// Every action the target received, and asserts each one is a read in the registry.
 #[track_caller]
 fn assert_only_reads(sim: &Sim) -> Vec<String> {
@@ -98,12 +109,7 @@ fn assert_no_instances(sim: &Sim) {
 fn the_quickstart_plan_lists_what_it_would_create_at_the_targets_price_and_sends_only_reads() {
     let sim = Sim::start();
     let (plan, err) = plan(&sim, &repo_script("quickstart.rhai"));
-    let new = |k: &str| (k.to_string(), "new".to_string());
-    assert_eq!(
-        kinds(&plan),
-        [new("VPC"), new("VSwitch"), new("SecurityGroup"), new("ECS")],
-        "{plan:#}"
-    );
+    assert_quickstart_resources(&plan);
     let instance = &plan["resources"][3];
     assert!(
         instance["spec"].as_str().unwrap_or("").ends_with(" x 1"),
@@ -194,16 +200,7 @@ fn a_network_already_in_the_target_is_reused_in_the_plan() {
         "VSwitchId",
     );
     let (plan, _) = plan(&sim, &repo_script("quickstart.rhai"));
-    let reused = |id: &str| {
-        plan["resources"]
-            .as_array()
-            .expect("resources")
-            .iter()
-            .find(|r| r["id"] == id)
-            .cloned()
-            .unwrap_or_else(|| panic!("{id} is not in the plan: {plan:#}"))
-    };
-    let (v, s) = (reused(&vpc), reused(&vsw));
+    let (v, s) = (entry_of(&plan, &vpc), entry_of(&plan, &vsw));
     assert_eq!(
         (v["kind"].as_str(), v["status"].as_str(), v["name"].as_str()),
         (Some("VPC"), Some("reused"), Some("team-vpc"))
@@ -507,12 +504,7 @@ fn the_shadow_learns_a_zone_type_and_image_only_the_target_has() {
     let (sim, _dir) = target_with_extra_catalogue(&[]);
     let (plan, err) = plan(&sim, &repo_script("quickstart.rhai"));
     assert!(plan["error"].is_null(), "{plan:#}\n{err}");
-    let new = |k: &str| (k.to_string(), "new".to_string());
-    assert_eq!(
-        kinds(&plan),
-        [new("VPC"), new("VSwitch"), new("SecurityGroup"), new("ECS")],
-        "{plan:#}"
-    );
+    assert_quickstart_resources(&plan);
     let instance = &plan["resources"][3];
     assert_eq!(instance["zone"], "cn-hangzhou-z", "{instance}");
     assert_eq!(instance["spec"], "ecs.g9z.large x 1", "{instance}");
@@ -724,6 +716,7 @@ fn the_accounts_instances_eips_key_pairs_tags_and_rules_are_imported_into_the_pl
     );
 }
 
+/// The plan's resource entry with this (account) id.
 fn entry_of(plan: &Value, id: &str) -> Value {
     plan["resources"]
         .as_array()
