@@ -277,8 +277,8 @@ fn one_of(at: &str, field: &str, value: &str, allowed: &[&str]) -> Result<(), St
 impl Catalog {
     /// A copy of this catalogue with `ext` merged in, or `None` when it would add or change
     /// nothing. New regions, zones, types, prices and images are added; a zone already there
-    /// gains the types it lacks, and takes the extension's stock marks (sold out, limited) for
-    /// each type the extension lists; a type or image already there takes the extension's
+    /// gains the types it lacks, and takes the extension's sold-out mark (and limit, where it
+    /// gives one) for each type the extension lists; a type or image already there takes the extension's
     /// attributes (what a shadow learned from the target is the truth).
     pub fn extended(&self, ext: &Extension) -> Option<Catalog> {
         let mut out = self.clone();
@@ -349,8 +349,8 @@ fn merge_zone(region: &mut Region, zone: &Zone) -> bool {
         region.zones.push(new);
         return true;
     };
-    // For each type the entry lists, the entry's stock marks win (a shadow holds the target's
-    // stock, whatever the embedded catalogue said).
+    // For each type the entry lists, the entry's sold-out mark wins (a shadow holds the
+    // target's stock, whatever the embedded catalogue said).
     let before = (
         have.instance_types.len(),
         have.sold_out.clone(),
@@ -365,10 +365,11 @@ fn merge_zone(region: &mut Region, zone: &Zone) -> bool {
         if sold_out {
             have.sold_out.push(t.clone());
         }
-        match zone.limited.get(t) {
-            Some(n) => have.limited.insert(t.clone(), *n),
-            None => have.limited.remove(t),
-        };
+        // A quantity is kept unless the entry gives one: a stock answer says Available, not
+        // how many are left.
+        if let Some(n) = zone.limited.get(t) {
+            have.limited.insert(t.clone(), *n);
+        }
     }
     let mut after_sold_out = have.sold_out.clone();
     let mut before_sold_out = before.1;

@@ -272,3 +272,80 @@ fn regions_of(answer: &Value) -> Extension {
         ..Extension::default()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::super::catalog::Stock;
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_stock_answer_teaches_zones_types_and_the_targets_sold_out_marks() {
+        let mut w = World::default();
+        assert!(w.catalog().zone("cn-hangzhou", "cn-hangzhou-z").is_none());
+        // The embedded catalogue has ecs.t6-c1m2.large sold out in cn-hangzhou-h; the target
+        // has it, sells a type of its own in a zone of its own, and has ecs.g7.xlarge sold out.
+        let stock = json!({ "AvailableZones": { "AvailableZone": [
+            { "ZoneId": "cn-hangzhou-h", "AvailableResources": { "AvailableResource": [{
+                "Type": "InstanceType", "SupportedResources": { "SupportedResource": [
+                    { "Value": "ecs.t6-c1m2.large", "Status": "Available" },
+                    { "Value": "ecs.g7.xlarge", "Status": "SoldOut" } ] } }] } },
+            { "ZoneId": "cn-hangzhou-z", "AvailableResources": { "AvailableResource": [{
+                "Type": "InstanceType", "SupportedResources": { "SupportedResource": [
+                    { "Value": "ecs.g9z.large", "Status": "Available" } ] } }] } } ] } });
+        let lacking =
+            w.learn_catalogue(&A::DESCRIBE_AVAILABLE_RESOURCE, Some("cn-hangzhou"), &stock);
+        assert_eq!(lacking, ["ecs.g9z.large"]);
+        let c = w.catalog();
+        assert_eq!(
+            c.stock("cn-hangzhou", "cn-hangzhou-h", "ecs.t6-c1m2.large"),
+            Stock::Plenty
+        );
+        assert_eq!(
+            c.stock("cn-hangzhou", "cn-hangzhou-h", "ecs.g7.xlarge"),
+            Stock::SoldOut
+        );
+        assert_eq!(
+            c.zone("cn-hangzhou", "cn-hangzhou-z").unwrap().local_name,
+            "cn-hangzhou-z"
+        );
+        // Its details, from DescribeInstanceTypes; an embedded type keeps its disk categories.
+        let types = json!({ "InstanceTypes": { "InstanceType": [
+            { "InstanceTypeId": "ecs.g9z.large", "InstanceTypeFamily": "ecs.g9z",
+              "CpuCoreCount": 2, "MemorySize": 8.0, "CpuArchitecture": "ARM" },
+            { "InstanceTypeId": "ecs.g7.large", "CpuCoreCount": 2, "MemorySize": 8.0 } ] } });
+        let lacking = w.learn_catalogue(&A::DESCRIBE_INSTANCE_TYPES, Some("cn-hangzhou"), &types);
+        assert!(lacking.is_empty(), "{lacking:?}");
+        let c = w.catalog();
+        let g9z = c.instance_type("ecs.g9z.large").unwrap();
+        assert_eq!((g9z.cores, g9z.memory, g9z.image_arch()), (2, 8.0, "arm64"));
+        assert!(
+            g9z.takes_disk("cloud_auto"),
+            "a learned type takes any category"
+        );
+        assert!(!c
+            .instance_type("ecs.g7.large")
+            .unwrap()
+            .disk_categories
+            .is_empty());
+        // The same answer again changes nothing (nothing more is leaked).
+        let before = w.catalog() as *const _;
+        w.learn_catalogue(&A::DESCRIBE_INSTANCE_TYPES, Some("cn-hangzhou"), &types);
+        assert!(std::ptr::eq(before, w.catalog()));
+    }
+
+    #[test]
+    fn an_images_answer_makes_the_targets_image_the_familys_latest() {
+        let mut w = World::default();
+        let images = json!({ "Images": { "Image": [{
+            "ImageId": "ubuntu_24_04_x64_20G_alibase_20261101.vhd", "ImageFamily": "acs:ubuntu_24_04_x64",
+            "ImageVersion": "20261101", "OSType": "linux", "Architecture": "x86_64", "Size": 20 }] } });
+        w.learn_catalogue(&A::DESCRIBE_IMAGES, Some("cn-hangzhou"), &images);
+        let latest = w
+            .catalog()
+            .latest_in_family("acs:ubuntu_24_04_x64")
+            .unwrap();
+        assert_eq!(latest.image_id, "ubuntu_24_04_x64_20G_alibase_20261101.vhd");
+        assert_eq!(latest.image_name, latest.image_id);
+    }
+}
