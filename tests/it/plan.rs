@@ -758,3 +758,34 @@ fn the_import_reads_every_page_of_the_account() {
     assert_eq!(pages[0]["params"]["PageSize"], "50", "{pages:?}");
     assert_eq!(pages[1]["params"]["PageNumber"], "2", "{pages:?}");
 }
+
+/// A script that names the target's zone, type and image outright, with no catalogue read of
+/// its own.
+const HARD_CODED: &str = r#"let net = ensure_vpc_and_vswitch(#{ region: "cn-hangzhou", zone_id: "cn-hangzhou-z" });
+let sg = create_security_group(#{ vpc_id: net.vpc_id });
+run_instances(#{ instance_type: "ecs.g9z.large", image_id: "ubuntu_24_04_x64_20G_alibase_20261101.vhd",
+    vswitch_id: net.vswitch_id, security_group_id: sg, estimated_runtime: "5m" });
+"#;
+
+#[test]
+fn a_type_and_image_written_into_the_script_are_read_from_the_target() {
+    let (sim, _dir) = target_with_extra_catalogue(&[]);
+    let path = sim.script("hard.rhai", HARD_CODED);
+    let (plan, err) = plan(&sim, &path);
+    assert!(plan["error"].is_null(), "{plan:#}\n{err}");
+    let instance = entry_kind(&plan, "ECS");
+    assert_eq!(instance["spec"], "ecs.g9z.large x 1", "{plan:#}");
+    assert_eq!(plan["charges"][0]["outcome"], "created", "{plan:#}");
+    assert_only_reads(&sim);
+}
+
+/// The plan's first resource entry of this kind.
+fn entry_kind(plan: &Value, kind: &str) -> Value {
+    plan["resources"]
+        .as_array()
+        .expect("resources")
+        .iter()
+        .find(|r| r["kind"] == kind)
+        .cloned()
+        .unwrap_or_else(|| panic!("no {kind} in the plan: {plan:#}"))
+}
