@@ -4,13 +4,15 @@
 
 use super::exit;
 use crate::secret::Secret;
+use crate::sim::catalog::Catalog;
+use crate::sim::catalog_ext::Extension;
 use crate::sim::faults::FaultSpec;
 use crate::sim::metadata::{MetadataConfig, Tokens};
 use crate::sim::model::Fidelity;
 use crate::sim::{self, SimConfig};
 use clap::{Args, ValueEnum};
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 #[derive(Debug, Args)]
 pub struct SimArgs {
@@ -58,6 +60,10 @@ pub struct SimArgs {
     /// DryRun on every action, unexpired subscriptions released, zones selling every type.
     #[arg(long)]
     pub lenient: bool,
+    /// Add zones, instance types (with prices) and public images to the embedded catalogue,
+    /// from a JSON file (README, "Extending the simulator's catalogue"); checked at start.
+    #[arg(long, value_name = "FILE")]
+    pub catalogue: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -75,6 +81,15 @@ pub fn run(args: SimArgs) -> anyhow::Result<i32> {
         return Ok(exit::USAGE);
     }
     let mut cfg = SimConfig::embedded();
+    if let Some(path) = &args.catalogue {
+        match Extension::from_file(path, Catalog::get()) {
+            Ok(ext) => cfg.catalogue = Some(ext),
+            Err(e) => {
+                eprintln!("ecsh sim: --catalogue: {e}");
+                return Ok(exit::USAGE);
+            }
+        }
+    }
     cfg.listen = args.listen;
     if let (Some(id), Some(secret)) = (args.access_key_id, args.access_key_secret) {
         cfg.access_key_id = id;
@@ -91,6 +106,15 @@ pub fn run(args: SimArgs) -> anyhow::Result<i32> {
             tokens: args.metadata_tokens,
         });
     }
+    let added = cfg.catalogue.as_ref().map(|ext| {
+        let zones: usize = ext.regions.iter().map(|r| r.zones.len()).sum();
+        format!(
+            "embedded + {} ({zones} zone(s), {} instance type(s), {} image(s))",
+            args.catalogue.as_deref().unwrap_or(Path::new("")).display(),
+            ext.instance_types.len(),
+            ext.images.len()
+        )
+    });
     let lenient = args.lenient;
     if lenient {
         cfg.fidelity = Fidelity::Lenient;
@@ -106,6 +130,9 @@ pub fn run(args: SimArgs) -> anyhow::Result<i32> {
         );
         if let Some(url) = running.metadata_endpoint() {
             println!("metadata service:  {url}");
+        }
+        if let Some(added) = &added {
+            println!("catalogue:         {added}");
         }
         if let Some(path) = running.state_file() {
             println!("state file:        {}", path.display());

@@ -1,6 +1,8 @@
 //! The shadow's upstream: the real target, read-only. Catalogue reads are forwarded (and
-//! cached for the plan); the account's VPCs, vswitches, security groups and sold-out stock of
-//! a region are read once, when the script first names the region.
+//! cached for the plan); the account's state of a region (VPCs, vswitches, security groups and
+//! their rules, instances, disks, EIPs, key pairs, with their tags) and its stock are read once,
+//! every page, when the script first names the region, and the details of instance types
+//! the shadow learned a zone sells (DescribeInstanceTypes) when it asks.
 //!
 //! [`Forwarder::read`] is the one place a request leaves for the target, and it refuses
 //! anything the registry does not mark `Effect::Read`: whatever the script does in the shadow,
@@ -17,6 +19,9 @@ use std::sync::Mutex;
 
 /// Most pages read of one account list (50 × 50 VPCs is more than any quota allows).
 const MAX_PAGES: usize = 50;
+
+/// Most names one DescribeInstanceTypes takes (`InstanceTypes.N`).
+const MAX_TYPES_NAMED: usize = 10;
 
 pub struct Forwarder {
     target: Client,
@@ -88,10 +93,21 @@ impl Forwarder {
             next = answer["NextToken"].as_str().unwrap_or_default().to_string();
             let more = if token { !next.is_empty() } else { full };
             if !more {
-                break;
+                return Ok(out);
             }
         }
-        Ok(out)
+        // Never a silently partial account: the plan would miss what the script may reuse.
+        Err(SimError::new(
+            503,
+            "Plan.TooManyPages",
+            format!(
+                "the account lists more than {MAX_PAGES} pages of {} in {region} ({} read so \
+                 far); a plan imports a region's whole account, so plan against a region with \
+                 fewer, or run without --plan",
+                a.name,
+                out.len()
+            ),
+        ))
     }
 
     async fn fetch_account(&self, region: &str) -> Result<Account, SimError> {
@@ -104,11 +120,37 @@ impl Forwarder {
                 ],
             )
             .await?;
+        let security_groups = self.all(&A::DESCRIBE_SECURITY_GROUPS, region).await?;
+        let mut rules = Vec::new();
+        for group in &security_groups {
+            let Some(id) = group["SecurityGroupId"].as_str() else {
+                continue;
+            };
+            let answer = self
+                .read(
+                    &A::DESCRIBE_SECURITY_GROUP_ATTRIBUTE,
+                    vec![
+                        ("RegionId".into(), region.into()),
+                        ("SecurityGroupId".into(), id.into()),
+                    ],
+                )
+                .await?;
+            let list = answer["Permissions"]["Permission"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            rules.push((id.to_string(), list));
+        }
         let account = Account {
             vpcs: self.all(&A::DESCRIBE_VPCS, region).await?,
             vswitches: self.all(&A::DESCRIBE_VSWITCHES, region).await?,
-            security_groups: self.all(&A::DESCRIBE_SECURITY_GROUPS, region).await?,
-            sold_out: sold_out(&stock),
+            security_groups,
+            rules,
+            instances: self.all(&A::DESCRIBE_INSTANCES, region).await?,
+            disks: self.all(&A::DESCRIBE_DISKS, region).await?,
+            eips: self.all(&A::DESCRIBE_EIP_ADDRESSES, region).await?,
+            key_pairs: self.all(&A::DESCRIBE_KEY_PAIRS, region).await?,
+            stock,
         };
         self.recorder.imported(&account);
         Ok(account)
@@ -150,30 +192,29 @@ impl Upstream for Forwarder {
         Box::pin(self.fetch_account(region))
     }
 
+    fn instance_types<'a>(&'a self, region: &'a str, names: &'a [String]) -> Pending<'a, Value> {
+        Box::pin(async move {
+            // DescribeInstanceTypes takes at most 10 names; more are read as the whole list.
+            let types = if names.len() <= MAX_TYPES_NAMED {
+                let mut params: Params = vec![("RegionId".into(), region.into())];
+                for (i, name) in names.iter().enumerate() {
+                    params.push((format!("InstanceTypes.{}", i + 1), name.clone()));
+                }
+                let answer = self.read(&A::DESCRIBE_INSTANCE_TYPES, params).await?;
+                answer["InstanceTypes"]["InstanceType"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
+            } else {
+                self.all(&A::DESCRIBE_INSTANCE_TYPES, region).await?
+            };
+            Ok(serde_json::json!({ "InstanceTypes": { "InstanceType": types } }))
+        })
+    }
+
     fn observe(&self, request: &SimRequest, answer: &Result<Value, SimError>) {
         self.recorder.observe(request, answer)
     }
-}
-
-/// The (instance type, zone) pairs a DescribeAvailableResource answer shows as not in stock.
-fn sold_out(answer: &Value) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    let zones = answer["AvailableZones"]["AvailableZone"].as_array();
-    for zone in zones.into_iter().flatten() {
-        let zone_id = zone["ZoneId"].as_str().unwrap_or_default();
-        let resources = zone["AvailableResources"]["AvailableResource"].as_array();
-        for r in resources.into_iter().flatten() {
-            let supported = r["SupportedResources"]["SupportedResource"].as_array();
-            for s in supported.into_iter().flatten() {
-                if s["Status"].as_str().is_some_and(|st| st != "Available") {
-                    if let Some(t) = s["Value"].as_str() {
-                        out.push((t.to_string(), zone_id.to_string()));
-                    }
-                }
-            }
-        }
-    }
-    out
 }
 
 /// The target's error, as the shadow answers it to the script (same code, status, message).

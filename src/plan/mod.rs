@@ -4,9 +4,10 @@
 //! The shadow is an in-process simulator (`crate::sim`, strict, instant time, commands
 //! simulated) reached through the same `rpc::Client`, gateway, guard and ledger as a real run.
 //! Its [`forward::Forwarder`] sends the registry's catalogue reads to the real target (so
-//! stock and prices are the target's) and imports the account's VPCs, vswitches, security
-//! groups and sold-out stock of a region the first time the script names it (so reuse
-//! decisions match the account); nothing but reads ever reaches the target.
+//! stock and prices are the target's) and imports the account's state of a region (VPCs,
+//! vswitches, security groups and rules, instances, disks, EIPs, key pairs, tags) and its
+//! stock the first time the script names it (so reuse decisions match the account); nothing
+//! but reads ever reaches the target.
 //! While the script runs, the [`Recorder`] collects, in order and with the script line that
 //! caused each: every cost block the guard built (through [`PlanPrompter`], which approves
 //! everything, since nothing real is bought), every resource the shadow created, every account
@@ -168,6 +169,21 @@ impl Recorder {
                 &account.security_groups,
                 "SecurityGroupId",
                 "SecurityGroupName",
+            ),
+            (
+                ResourceKind::Instance,
+                &account.instances,
+                "InstanceId",
+                "InstanceName",
+            ),
+            (ResourceKind::Disk, &account.disks, "DiskId", "DiskName"),
+            (ResourceKind::Eip, &account.eips, "AllocationId", "Name"),
+            // A key pair is named, not numbered: requests name it by KeyPairName.
+            (
+                ResourceKind::KeyPair,
+                &account.key_pairs,
+                "KeyPairName",
+                "KeyPairName",
             ),
         ];
         self.with(|log| {

@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 const CATALOG_JSON: &str = include_str!("catalog.json");
 
 /// The whole catalogue.
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 pub struct Catalog {
     /// Currency of every price (`CNY`).
     pub currency: String,
@@ -26,32 +26,40 @@ pub struct Catalog {
     pub images: Vec<Image>,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
+/// A region. Only `RegionId` is required, so a `--catalogue` file can add zones to a region
+/// by its id alone (`catalog_ext` fills a new region's names and endpoints from its id).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
 pub struct Region {
     pub region_id: String,
+    #[serde(default)]
     pub local_name: String,
+    #[serde(default)]
     pub local_name_en: String,
+    #[serde(default)]
     pub region_endpoint: String,
+    #[serde(default)]
     pub vpc_endpoint: String,
-    #[serde(rename = "zones")]
+    #[serde(rename = "zones", default)]
     pub zones: Vec<Zone>,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
 pub struct Zone {
     pub zone_id: String,
+    #[serde(default)]
     pub local_name: String,
+    #[serde(default)]
     pub local_name_en: String,
     /// Instance types offered in this zone.
-    #[serde(rename = "instance_types")]
+    #[serde(rename = "instance_types", default)]
     pub instance_types: Vec<String>,
     /// Offered but with no stock at all.
-    #[serde(rename = "sold_out")]
+    #[serde(rename = "sold_out", default)]
     pub sold_out: Vec<String>,
     /// Offered with only this many instances' worth of stock.
-    #[serde(rename = "limited")]
+    #[serde(rename = "limited", default)]
     pub limited: BTreeMap<String, u32>,
     /// False for a zone closed to new purchases (an old zone whose existing resources still
     /// run): strict mode answers `Zone.NotOnSale` to anything bought there.
@@ -63,7 +71,8 @@ fn on_sale() -> bool {
     true
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
 pub struct InstanceType {
     pub id: String,
     pub family: String,
@@ -79,6 +88,8 @@ pub struct InstanceType {
     /// X86 | ARM.
     pub arch: String,
     pub processor: String,
+    /// The disk categories it takes. Empty for a type a shadow learned from the target's
+    /// DescribeInstanceTypes (which does not list them): any category, the target decides.
     pub disk_categories: Vec<String>,
     /// Launch date (`YYYY-MM-DD`), for NewProductFirst ordering.
     pub launched: String,
@@ -93,12 +104,19 @@ impl InstanceType {
             "x86_64"
         }
     }
+    /// True if it takes disks of `category` (any category, for a learned type that does not
+    /// say: the target decides).
+    pub fn takes_disk(&self, category: &str) -> bool {
+        self.disk_categories.is_empty() || self.disk_categories.iter().any(|c| c == category)
+    }
+
     pub fn is_burstable(&self) -> bool {
         self.level == "CreditEntryLevel"
     }
 }
 
-#[derive(Clone, Copy, Debug, Deserialize)]
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
 pub struct TypePrice {
     /// PostPaid, per hour.
     pub hour: f64,
@@ -106,7 +124,7 @@ pub struct TypePrice {
     pub month: f64,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 pub struct DiskCategory {
     pub category: String,
     pub hour_per_gb: f64,
@@ -115,14 +133,14 @@ pub struct DiskCategory {
     pub max: u32,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[allow(non_snake_case)]
 pub struct Bandwidth {
     pub PayByBandwidth: BandwidthPrices,
     pub PayByTraffic: TrafficPrice,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 pub struct BandwidthPrices {
     pub hour_per_mbps_first5: f64,
     pub hour_per_mbps_above5: f64,
@@ -130,13 +148,13 @@ pub struct BandwidthPrices {
     pub month_per_mbps_above5: f64,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 pub struct TrafficPrice {
     pub per_gb: f64,
 }
 
-#[derive(Debug, Deserialize, serde::Serialize)]
-#[serde(rename_all = "PascalCase")]
+#[derive(Clone, Debug, Deserialize, serde::Serialize, PartialEq)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
 pub struct Image {
     pub image_id: String,
     pub image_name: String,

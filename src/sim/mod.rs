@@ -5,7 +5,8 @@
 //! (signature v1/v3, nonce, timestamp) → `faults` (injected throttling, 5xx, latency) →
 //! `model` (the state: dispatch to per-resource handlers; never sees HTTP) → back out as JSON,
 //! or as XML in the real element layout (`xml`) when the request asks for it.
-//! `catalog` holds the embedded data (regions, zones, instance types, prices, images, stock).
+//! `catalog` holds the embedded data (regions, zones, instance types, prices, images, stock);
+//! `catalog_ext` what a world adds to it (`ecsh sim --catalogue FILE`, or what a shadow learns).
 //! `sts` is the Security Token Service (AssumeRole, AssumeRoleWithOIDC, GetCallerIdentity;
 //! temporary keys that expire in simulated time) and `metadata` the ECS instance metadata
 //! service that hands out an instance role's keys, both for the credential chain's tests.
@@ -17,6 +18,7 @@
 
 pub mod auth;
 pub mod catalog;
+pub mod catalog_ext;
 pub mod clock;
 pub mod faults;
 pub mod metadata;

@@ -12,6 +12,7 @@
 //! nothing of resources; the model does.
 
 use super::auth::{Authenticator, Credential};
+use super::catalog_ext::Extension;
 use super::faults::{self, FaultSpec, Faults};
 use super::metadata::{self, MetadataConfig};
 use super::model::{Answer, Fidelity, World, WorldOptions};
@@ -57,6 +58,8 @@ pub struct SimConfig {
     pub fidelity: Fidelity,
     /// Makes this simulator the shadow of a real target (`ecsh plan`; see `super::upstream`).
     pub upstream: Option<Arc<dyn Upstream>>,
+    /// `--catalogue FILE`: zones, types, prices and images on top of the embedded catalogue.
+    pub catalogue: Option<Extension>,
 }
 
 impl SimConfig {
@@ -76,6 +79,7 @@ impl SimConfig {
             metadata: None,
             fidelity: Fidelity::Strict,
             upstream: None,
+            catalogue: None,
         }
     }
 }
@@ -209,6 +213,9 @@ pub async fn start(cfg: SimConfig) -> Result<RunningSim> {
         None => World::new(cfg.world.clone()),
     };
     world.set_fidelity(cfg.fidelity);
+    if let Some(ext) = &cfg.catalogue {
+        world.extend_catalogue(ext);
+    }
     for (instance_type, zone_id) in faults::no_stock_pairs(&cfg.faults) {
         world.add_no_stock(instance_type, zone_id);
     }
@@ -241,6 +248,7 @@ pub async fn start(cfg: SimConfig) -> Result<RunningSim> {
         },
         upstream: cfg.upstream.clone(),
         imported: Mutex::new(std::collections::BTreeSet::new()),
+        asked_types: Mutex::new(std::collections::BTreeSet::new()),
     });
     let listener = tokio::net::TcpListener::bind(cfg.listen)
         .await
@@ -319,6 +327,8 @@ struct Shared {
     upstream: Option<Arc<dyn Upstream>>,
     /// The regions whose account state the upstream has been asked for.
     imported: Mutex<std::collections::BTreeSet<String>>,
+    /// The instance types whose details the upstream has been asked for (asked once each).
+    asked_types: Mutex<std::collections::BTreeSet<String>>,
 }
 
 struct WorldSlot {
@@ -447,14 +457,18 @@ impl Shared {
         if let Some(region) = parsed.params.get("RegionId") {
             let first = self.imported().insert(region.clone());
             if first {
-                match upstream.account(region).await {
-                    Ok(account) => self.lock().world.import_account(region, &account),
-                    Err(e) => {
-                        // Asked again by the next request naming the region.
-                        self.imported().remove(region);
-                        outcome.result = Err(e);
-                        return Some(outcome);
+                let imported = match upstream.account(region).await {
+                    Ok(account) => {
+                        let lacking = self.lock().world.import_account(region, &account);
+                        self.learn_types(upstream.as_ref(), region, lacking).await
                     }
+                    Err(e) => Err(e),
+                };
+                if let Err(e) = imported {
+                    // Asked again by the next request naming the region.
+                    self.imported().remove(region);
+                    outcome.result = Err(e);
+                    return Some(outcome);
                 }
             }
         }
@@ -471,10 +485,52 @@ impl Shared {
                 return Some(outcome);
             }
         };
+        let action = parsed.action;
         let request = model_request(parsed, access_key_id);
-        outcome.result = upstream.catalogue(&request).await.map(Answer::Tree);
+        let mut answer = upstream.catalogue(&request).await;
+        if let Ok(body) = &answer {
+            // What the target reported exists in the shadow from now on (model/learn.rs).
+            let region = request.get("RegionId");
+            let lacking = self.lock().world.learn_catalogue(action, region, body);
+            if let Err(e) = self
+                .learn_types(upstream.as_ref(), region.unwrap_or_default(), lacking)
+                .await
+            {
+                answer = Err(e);
+            }
+        }
+        outcome.result = answer.map(Answer::Tree);
         outcome.server_time = Some(self.lock().world.wall_now());
         Some(outcome)
+    }
+
+    /// Reads the details (vCPUs, memory) of types a shadow learned a zone sells, each once.
+    async fn learn_types(
+        &self,
+        upstream: &dyn Upstream,
+        region: &str,
+        lacking: Vec<String>,
+    ) -> Result<(), SimError> {
+        let names: Vec<String> = {
+            let mut asked = self
+                .asked_types
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            lacking
+                .into_iter()
+                .filter(|t| asked.insert(t.clone()))
+                .collect()
+        };
+        if names.is_empty() {
+            return Ok(());
+        }
+        let answer = upstream.instance_types(region, &names).await?;
+        self.lock().world.learn_catalogue(
+            &crate::ops::A::DESCRIBE_INSTANCE_TYPES,
+            Some(region),
+            &answer,
+        );
+        Ok(())
     }
 
     /// Writes the current world to the state file, if there is one.

@@ -19,7 +19,7 @@ const MAX_GROUPS: usize = 5;
 pub fn describe_instance_attribute(w: &mut World, p: &Params) -> Result<Value, SimError> {
     let id = p.need("InstanceId")?;
     let i = w.instance_in(p, id)?;
-    Ok(instance_json(i))
+    Ok(instance_json(p.catalog, i))
 }
 
 pub fn modify_instance_attribute(w: &mut World, p: &Params) -> Result<Value, SimError> {

@@ -5,7 +5,6 @@
 //!
 //! Must not: run anything itself (that is `exec`), or change instance states.
 
-use super::super::catalog::Catalog;
 use super::super::clock::{self, stamp, Clock, Timer};
 use super::exec::{ExecMode, Poll, Runs, OUTPUT_CAP};
 use super::instance_store::InstanceStore;
@@ -356,6 +355,7 @@ pub(super) fn results_for(
     ids: &[&str],
     command_type: &str,
 ) -> Result<Vec<InvokeResult>, SimError> {
+    let catalog = w.catalog;
     if ids.is_empty() {
         return Err(SimError::missing("InstanceId.1"));
     }
@@ -369,7 +369,7 @@ pub(super) fn results_for(
     let mut results = Vec::new();
     for id in ids {
         let inst = running_instance(w, region, id, "runs commands")?;
-        let os = Catalog::get()
+        let os = catalog
             .image(&inst.image_id)
             .map_or("linux", |i| i.os_type.as_str());
         let mut r = InvokeResult {
@@ -614,7 +614,8 @@ pub fn describe_agent_status(w: &mut World, p: &Params) -> Result<Value, SimErro
     let rows: Vec<&Instance> = super::describe::matching(w, &region, scope, &keep)
         .into_iter()
         .filter(|i| {
-            let image_os = Catalog::get()
+            let image_os = w
+                .catalog
                 .image(&i.image_id)
                 .map_or("linux", |m| m.os_type.as_str());
             os.map_or(true, |o| o.eq_ignore_ascii_case(image_os))
@@ -639,7 +640,8 @@ pub fn describe_agent_status(w: &mut World, p: &Params) -> Result<Value, SimErro
                 .map(|inv| inv.creation_time.as_str())
                 .max()
                 .unwrap_or("");
-            let os = Catalog::get()
+            let os = w
+                .catalog
                 .image(&i.image_id)
                 .map_or("linux", |m| m.os_type.as_str());
             json!({

@@ -47,7 +47,7 @@ struct Spec {
 
 /// The image a request names, by ImageId or ImageFamily (the latest of the family).
 pub(super) fn resolve_image(p: &Params) -> Result<Option<&'static Image>, SimError> {
-    let catalog = Catalog::get();
+    let catalog = p.catalog;
     if let Some(id) = p.str("ImageId") {
         return catalog
             .image(id)
@@ -104,7 +104,7 @@ pub(super) fn check_group_in_vpc(
 
 pub(super) fn resolve_type(p: &Params) -> Result<&'static InstanceType, SimError> {
     let name = p.need("InstanceType")?;
-    Catalog::get().instance_type(name).ok_or_else(|| {
+    p.catalog.instance_type(name).ok_or_else(|| {
         SimError::new(
             400,
             "InvalidInstanceType.ValueNotSupported",
@@ -362,6 +362,10 @@ pub(super) fn check_auto_release_time(
 
 fn default_category(itype: &InstanceType) -> String {
     let c = &itype.disk_categories;
+    if c.is_empty() {
+        // A learned type that does not list its categories: today's default, ESSD.
+        return "cloud_essd".into();
+    }
     ["cloud_efficiency", "cloud_essd", "cloud_auto"]
         .iter()
         .find(|d| c.iter().any(|x| x == *d))
@@ -376,7 +380,7 @@ fn system_disk(
     let category = p
         .str("SystemDisk.Category")
         .map_or_else(|| default_category(itype), str::to_string);
-    if !itype.disk_categories.contains(&category) {
+    if !itype.takes_disk(&category) {
         return Err(SimError::new(
             400,
             "InvalidSystemDiskCategory.ValueNotSupported",
@@ -425,7 +429,7 @@ fn data_disks(
     if disks.len() > 16 {
         return Err(SimError::invalid("DataDisk.N", "at most 16 data disks"));
     }
-    let catalog = Catalog::get();
+    let catalog = p.catalog;
     disks
         .iter()
         .enumerate()
@@ -436,7 +440,7 @@ fn data_disks(
                 .map_or_else(|| default_category(itype), |c| c.to_string());
             let spec = catalog
                 .disk(&category)
-                .filter(|_| itype.disk_categories.contains(&category))
+                .filter(|_| itype.takes_disk(&category))
                 .ok_or_else(|| {
                     SimError::new(
                         400,
@@ -569,8 +573,8 @@ pub(super) fn order_id() -> String {
         .to_string()
 }
 
-fn trade_price(s: &Spec, count: u32) -> f64 {
-    let price = Catalog::get().price(&s.region, &s.itype.id);
+fn trade_price(catalog: &Catalog, s: &Spec, count: u32) -> f64 {
+    let price = catalog.price(&s.region, &s.itype.id);
     let unit = match (price, s.charge_type) {
         (Some(pr), "PrePaid") => {
             pr.month * f64::from(s.period.map_or(1, Period::billed_months).max(1))
@@ -748,7 +752,7 @@ pub fn run_instances(w: &mut World, p: &Params) -> Result<Value, SimError> {
     Ok(json!({
         "InstanceIdSets": { "InstanceIdSet": ids },
         "OrderId": order_id(),
-        "TradePrice": trade_price(&s, count),
+        "TradePrice": trade_price(p.catalog, &s, count),
     }))
 }
 
@@ -764,6 +768,6 @@ pub fn create_instance(w: &mut World, p: &Params) -> Result<Value, SimError> {
     Ok(json!({
         "InstanceId": ids.first().cloned().unwrap_or_default(),
         "OrderId": order_id(),
-        "TradePrice": trade_price(&s, 1),
+        "TradePrice": trade_price(p.catalog, &s, 1),
     }))
 }

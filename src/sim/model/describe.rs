@@ -4,6 +4,7 @@
 //!
 //! Must not: change an instance (observing one only moves it along its lifecycle).
 
+use super::super::catalog::Catalog;
 use super::instances::{Instance, Status};
 use super::params::Params;
 use super::render::{self, Answer};
@@ -12,9 +13,9 @@ use serde_json::{json, Map, Value};
 use std::ops::Range;
 /// One DescribeInstances entry as a tree (DescribeInstanceAttribute's answer): the same typed
 /// view that [`render`] writes straight to bytes for listings, so the two cannot drift apart.
-pub(super) fn instance_json(i: &Instance) -> Value {
+pub(super) fn instance_json(catalog: &Catalog, i: &Instance) -> Value {
     // A struct of strings, numbers and booleans always converts.
-    serde_json::to_value(render::InstanceView::of(i)).unwrap_or(Value::Null)
+    serde_json::to_value(render::InstanceView::of(catalog, i)).unwrap_or(Value::Null)
 }
 
 pub(super) fn md5ish(s: &str) -> u128 {

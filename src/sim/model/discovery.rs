@@ -17,7 +17,8 @@ fn english(p: &Params) -> bool {
 
 pub fn describe_regions(_w: &mut World, p: &Params) -> Result<Value, SimError> {
     let en = english(p);
-    let regions: Vec<Value> = Catalog::get()
+    let regions: Vec<Value> = p
+        .catalog
         .regions
         .iter()
         .map(|r| {
@@ -33,11 +34,7 @@ pub fn describe_regions(_w: &mut World, p: &Params) -> Result<Value, SimError> {
 }
 
 /// Instance types offered in a zone (in catalogue order).
-fn zone_types<'c>(region: &str, zone: &str) -> Vec<&'c InstanceType>
-where
-    'c: 'static,
-{
-    let catalog = Catalog::get();
+fn zone_types(catalog: &'static Catalog, region: &str, zone: &str) -> Vec<&'static InstanceType> {
     catalog
         .zone(region, zone)
         .map(|z| {
@@ -64,7 +61,7 @@ pub fn describe_zones(w: &mut World, p: &Params) -> Result<Value, SimError> {
     let verbose = p.bool("Verbose")?.unwrap_or(true);
     let en = english(p);
     let usage = w.usage();
-    let Some(region) = Catalog::get().region(region_id) else {
+    let Some(region) = p.catalog.region(region_id) else {
         return Ok(json!({ "Zones": { "Zone": [] } }));
     };
     let zones: Vec<Value> = region
@@ -81,7 +78,7 @@ pub fn describe_zones(w: &mut World, p: &Params) -> Result<Value, SimError> {
             );
             m.insert("ZoneType".into(), "AvailabilityZone".into());
             if verbose {
-                let types: Vec<&InstanceType> = zone_types(region_id, &z.zone_id)
+                let types: Vec<&InstanceType> = zone_types(p.catalog, region_id, &z.zone_id)
                     .into_iter()
                     .filter(|t| w.stock_left_with(&usage, region_id, &z.zone_id, &t.id) > 0)
                     .collect();
@@ -199,7 +196,7 @@ pub fn recommend_instance_type(w: &mut World, p: &Params) -> Result<Value, SimEr
     let disk = p.str("SystemDiskCategory");
     let max_price = p.float("MaxPrice", 0.0, 1e9)?;
     let zone_filter = p.str("ZoneId");
-    let catalog = Catalog::get();
+    let catalog = p.catalog;
     let usage = w.usage();
     let Some(region) = catalog.region(region_id) else {
         return Ok(json!({ "Data": { "RecommendInstanceType": [] } }));
@@ -216,12 +213,12 @@ pub fn recommend_instance_type(w: &mut World, p: &Params) -> Result<Value, SimEr
         .iter()
         .filter(|z| zone_filter.map_or(true, |f| f == z.zone_id))
     {
-        for t in zone_types(region_id, &z.zone_id) {
+        for t in zone_types(p.catalog, region_id, &z.zone_id) {
             let fits = t.cores == cores
                 && same_memory(t.memory, memory)
                 && (families.is_empty() || families.contains(&t.family.as_str()))
                 && level.map_or(true, |l| l == t.level)
-                && disk.map_or(true, |d| t.disk_categories.iter().any(|c| c == d));
+                && disk.map_or(true, |d| t.takes_disk(d));
             if !fits {
                 continue;
             }
@@ -347,7 +344,8 @@ pub fn describe_instance_types(_w: &mut World, p: &Params) -> Result<Value, SimE
     let max_gpu = p.int("MaximumGPUAmount", 0, 64)?;
     let level = p.str("InstanceFamilyLevel");
     let category = p.str("InstanceCategory");
-    let list: Vec<&InstanceType> = Catalog::get()
+    let list: Vec<&InstanceType> = p
+        .catalog
         .instance_types
         .iter()
         .filter(|t| {
@@ -374,11 +372,11 @@ pub fn describe_instance_types(_w: &mut World, p: &Params) -> Result<Value, SimE
 pub fn describe_families(_w: &mut World, p: &Params) -> Result<Value, SimError> {
     let region_id = p.region()?;
     let generation = p.str("Generation");
-    let catalog = Catalog::get();
+    let catalog = p.catalog;
     let mut seen: Vec<(&str, &str)> = Vec::new();
     if let Some(region) = catalog.region(region_id) {
         for z in &region.zones {
-            for t in zone_types(region_id, &z.zone_id) {
+            for t in zone_types(p.catalog, region_id, &z.zone_id) {
                 let pair = (t.family.as_str(), t.generation.as_str());
                 if generation.map_or(true, |g| g == pair.1) && !seen.contains(&pair) {
                     seen.push(pair);
@@ -428,7 +426,7 @@ pub fn describe_available_resource(w: &mut World, p: &Params) -> Result<Value, S
     let (cores, memory, itype) = requested_shape(p)?;
     let sys_disk = p.str("SystemDiskCategory");
     let data_disk = p.str("DataDiskCategory");
-    let catalog = Catalog::get();
+    let catalog = p.catalog;
     let usage = w.usage();
     let Some(region) = catalog.region(region_id) else {
         return Ok(json!({ "AvailableZones": { "AvailableZone": [] } }));
@@ -439,14 +437,14 @@ pub fn describe_available_resource(w: &mut World, p: &Params) -> Result<Value, S
         .iter()
         .filter(|z| zone_filter.map_or(true, |f| f == z.zone_id))
     {
-        let types: Vec<(&InstanceType, Stock, u32)> = zone_types(region_id, &z.zone_id)
+        let types: Vec<(&InstanceType, Stock, u32)> = zone_types(p.catalog, region_id, &z.zone_id)
             .into_iter()
             .filter(|t| {
                 itype.map_or(true, |i| i.id == t.id)
                     && cores.map_or(true, |c| c == t.cores)
                     && memory.map_or(true, |m| same_memory(m, t.memory))
-                    && sys_disk.map_or(true, |d| t.disk_categories.iter().any(|c| c == d))
-                    && data_disk.map_or(true, |d| t.disk_categories.iter().any(|c| c == d))
+                    && sys_disk.map_or(true, |d| t.takes_disk(d))
+                    && data_disk.map_or(true, |d| t.takes_disk(d))
             })
             .map(|t| {
                 (
@@ -539,13 +537,14 @@ fn unit_factor(unit: &str) -> (bool, f64, f64) {
 }
 
 fn disk_part(
+    p: &Params,
     name: &'static str,
     category: &str,
     size: u32,
     unit: &str,
     key: &str,
 ) -> Result<Part, SimError> {
-    let d = Catalog::get().disk(category).ok_or_else(|| {
+    let d = p.catalog.disk(category).ok_or_else(|| {
         SimError::new(
             400,
             "InvalidDiskCategory.ValueNotSupported",
@@ -570,7 +569,7 @@ fn bandwidth_part(p: &Params, unit: &str) -> Result<Part, SimError> {
     if charge == "PayByTraffic" {
         return Ok(("bandwidth", 0.0));
     }
-    let b = &Catalog::get().bandwidth.PayByBandwidth;
+    let b = &p.catalog.bandwidth.PayByBandwidth;
     let first = bw.min(5.0);
     let above = (bw - 5.0).max(0.0);
     let price = if hourly {
@@ -597,7 +596,7 @@ pub fn describe_price(_w: &mut World, p: &Params) -> Result<Value, SimError> {
     let period = p.int("Period", 1, 60)?.unwrap_or(1) as f64;
     let amount = p.int("Amount", 1, 1000)?.unwrap_or(1) as f64;
     let (hourly, mult, discount) = unit_factor(unit);
-    let catalog = Catalog::get();
+    let catalog = p.catalog;
     let mut parts: Vec<Part> = Vec::new();
     if resource == "instance" {
         let t = resolve_type(p)?;
@@ -622,6 +621,7 @@ pub fn describe_price(_w: &mut World, p: &Params) -> Result<Value, SimError> {
             .map_or_else(|| default_disk(t), str::to_string);
         let size = p.int("SystemDisk.Size", 20, 2048)?.unwrap_or(40) as u32;
         parts.push(disk_part(
+            p,
             "systemDisk",
             &category,
             size,
@@ -638,7 +638,7 @@ pub fn describe_price(_w: &mut World, p: &Params) -> Result<Value, SimError> {
                 .and_then(|s| s.parse::<u32>().ok())
                 .filter(|s| (1..=65536).contains(s))
                 .ok_or_else(|| SimError::invalid(&key, "give a size in GiB from 1 to 65536"))?;
-            parts.push(disk_part("dataDisk", category, size, unit, &key)?);
+            parts.push(disk_part(p, "dataDisk", category, size, unit, &key)?);
         }
         if resource == "disk" && parts.is_empty() {
             return Err(SimError::missing("DataDisk.1.Size"));
@@ -759,7 +759,7 @@ pub fn describe_images(w: &mut World, p: &Params) -> Result<Value, SimError> {
     let status_ok = statuses
         .iter()
         .any(|s| *s == "Available" || s.eq_ignore_ascii_case("ALL"));
-    let catalog = Catalog::get();
+    let catalog = p.catalog;
     let mut list: Vec<&Image> = catalog
         .images
         .iter()

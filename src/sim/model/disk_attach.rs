@@ -9,7 +9,6 @@
 //!
 //! Must not: know about HTTP or ClientTokens.
 
-use super::super::catalog::Catalog;
 use super::super::clock::Timer;
 use super::disks::Disk;
 use super::instances::Status;
@@ -237,9 +236,7 @@ pub fn resize_disk(w: &mut World, p: &Params) -> Result<Value, SimError> {
     let max = if disk.disk_type == "system" {
         2048
     } else {
-        Catalog::get()
-            .disk(&disk.category)
-            .map_or(32_768, |c| c.max)
+        p.catalog.disk(&disk.category).map_or(32_768, |c| c.max)
     };
     if new_size > max {
         return Err(SimError::new(

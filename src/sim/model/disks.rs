@@ -4,7 +4,6 @@
 //!
 //! Must not: know about HTTP or ClientTokens (the dispatcher replays those).
 
-use super::super::catalog::Catalog;
 use super::super::clock::stamp;
 use super::creation::{order_id, zone_not_on_sale};
 use super::network::{check_name, RESOURCE_GROUP};
@@ -40,7 +39,7 @@ pub struct Disk {
 pub fn create_disk(w: &mut World, p: &Params) -> Result<Value, SimError> {
     let region = p.region()?.to_string();
     let zone = p.need("ZoneId")?.to_string();
-    if Catalog::get().zone(&region, &zone).is_none() {
+    if w.catalog.zone(&region, &zone).is_none() {
         return Err(SimError::new(
             400,
             "InvalidZoneId.NotFound",
@@ -51,7 +50,7 @@ pub fn create_disk(w: &mut World, p: &Params) -> Result<Value, SimError> {
         return Err(zone_not_on_sale(&zone));
     }
     let category = p.str("DiskCategory").unwrap_or("cloud_efficiency");
-    let spec = Catalog::get().disk(category).ok_or_else(|| {
+    let spec = w.catalog.disk(category).ok_or_else(|| {
         SimError::new(
             400,
             "InvalidDiskCategory.ValueNotSupported",

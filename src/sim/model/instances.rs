@@ -6,7 +6,7 @@
 //!
 //! Must not: know about HTTP or ClientTokens (the dispatcher replays those).
 
-use super::super::catalog::{Catalog, Stock, PLENTY};
+use super::super::catalog::{Stock, PLENTY};
 use super::super::clock::{self, stamp, Clock, Timer};
 use super::creation::check_auto_release_time;
 use super::network::public_ip;
@@ -214,7 +214,7 @@ impl World {
         if self.no_stock.contains(&key) || self.closed(region, zone) {
             return 0;
         }
-        let cap = match Catalog::get().stock(region, zone, instance_type) {
+        let cap = match self.catalog.stock(region, zone, instance_type) {
             Stock::NotOffered | Stock::SoldOut => 0,
             Stock::Limited(n) => n,
             Stock::Plenty => PLENTY,
@@ -225,9 +225,7 @@ impl World {
     /// True for a zone closed to new purchases, in strict mode (lenient sells there as before).
     pub(super) fn closed(&self, region: &str, zone: &str) -> bool {
         self.fidelity == super::Fidelity::Strict
-            && Catalog::get()
-                .zone(region, zone)
-                .is_some_and(|z| !z.on_sale)
+            && self.catalog.zone(region, zone).is_some_and(|z| !z.on_sale)
     }
 
     /// The catalogue's stock, with the `--fault no-stock` pairs and closed zones applied.
@@ -235,7 +233,7 @@ impl World {
         if self.closed(region, zone) {
             return Stock::NotOffered;
         }
-        let s = Catalog::get().stock(region, zone, instance_type);
+        let s = self.catalog.stock(region, zone, instance_type);
         if s != Stock::NotOffered
             && self
                 .no_stock

@@ -35,7 +35,7 @@ pub struct KeyPair {
 }
 
 /// The map key of a key pair: names are unique within a region only.
-fn key(region: &str, name: &str) -> String {
+pub(super) fn key(region: &str, name: &str) -> String {
     format!("{region}/{name}")
 }
 
@@ -306,7 +306,7 @@ fn bind(w: &mut World, p: &Params, attach: bool) -> Result<Value, SimError> {
                 "InvalidInstanceId.NotFound",
                 format!("The instance {id} does not exist."),
             )),
-            Some(i) if is_windows(&i.image_id) => Err((
+            Some(i) if is_windows(p.catalog, &i.image_id) => Err((
                 "DependencyViolation.WindowsInstance",
                 "Windows instances take no key pairs; log in with a password.".to_string(),
             )),
@@ -344,8 +344,8 @@ fn bind(w: &mut World, p: &Params, attach: bool) -> Result<Value, SimError> {
     }))
 }
 
-fn is_windows(image_id: &str) -> bool {
-    Catalog::get()
+fn is_windows(catalog: &Catalog, image_id: &str) -> bool {
+    catalog
         .image(image_id)
         .is_some_and(|m| m.os_type.eq_ignore_ascii_case("windows"))
 }

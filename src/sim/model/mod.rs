@@ -26,6 +26,7 @@ mod instance_store;
 mod instances;
 mod keypairs;
 mod launch;
+mod learn;
 mod network;
 mod paging;
 mod params;
@@ -44,6 +45,7 @@ pub use exec::ExecMode;
 pub use render::Answer;
 
 use super::catalog::Catalog;
+use super::catalog_ext::{self, Extension};
 use super::clock::Clock;
 use super::{SimError, SimRequest};
 use crate::ops::{self, Action, A};
@@ -127,6 +129,10 @@ pub struct World {
     /// Processes started by `ExecMode::Local`; live handles do not survive a snapshot.
     #[serde(skip)]
     runs: exec::Runs,
+    /// The catalogue this world sells from: the embedded one, or that extended by
+    /// `--catalogue` or by what a shadow learned (`extend_catalogue`); not in a snapshot.
+    #[serde(skip, default = "Catalog::get")]
+    catalog: &'static Catalog,
 }
 
 impl Default for World {
@@ -168,6 +174,24 @@ impl World {
             tokens: idempotency::Tokens::default(),
             fidelity: Fidelity::Strict,
             runs: exec::Runs::default(),
+            catalog: Catalog::get(),
+        }
+    }
+
+    /// The catalogue this world sells from.
+    pub fn catalog(&self) -> &'static Catalog {
+        self.catalog
+    }
+
+    /// Adds `ext`'s zones, types, prices and images to this world's catalogue (see
+    /// `catalog_ext`); true if that changed anything.
+    pub fn extend_catalogue(&mut self, ext: &Extension) -> bool {
+        match self.catalog.extended(ext) {
+            Some(extended) => {
+                self.catalog = catalog_ext::leak(extended);
+                true
+            }
+            None => false,
         }
     }
 
@@ -208,8 +232,8 @@ impl World {
 
     /// Checks a `--fault no-stock TYPE@ZONE` pair against the catalogue, so a typo is an error
     /// rather than a fault that never fires.
-    pub fn check_stock_pair(instance_type: &str, zone_id: &str) -> Result<(), String> {
-        let catalog = Catalog::get();
+    pub fn check_stock_pair(&self, instance_type: &str, zone_id: &str) -> Result<(), String> {
+        let catalog = self.catalog;
         if catalog.instance_type(instance_type).is_none() {
             let near = catalog
                 .instance_types
@@ -255,10 +279,10 @@ impl World {
         // The service releases instances whose AutoReleaseTime has passed on its own; here,
         // before any request can see them.
         instances::release_expired(self);
-        let p = Params::new(req, action, self.fidelity);
+        let p = Params::new(req, action, self.fidelity, self.catalog);
         check_required(action, &p)?;
         if let Some(region) = p.str("RegionId") {
-            check_region(region)?;
+            check_region(self.catalog, region)?;
         }
         if action.effect == ops::Effect::Read && p.dry_run()? {
             // A read's dry run only checks the request (permissions, parameters): it passes.
@@ -481,11 +505,11 @@ fn check_required(action: &Action, p: &Params) -> Result<(), SimError> {
     Ok(())
 }
 
-fn check_region(region: &str) -> Result<(), SimError> {
-    if Catalog::get().region(region).is_some() {
+fn check_region(catalog: &Catalog, region: &str) -> Result<(), SimError> {
+    if catalog.region(region).is_some() {
         return Ok(());
     }
-    let known: Vec<&str> = Catalog::get()
+    let known: Vec<&str> = catalog
         .regions
         .iter()
         .map(|r| r.region_id.as_str())

@@ -5,7 +5,6 @@
 //! Must not: touch instances or security groups except to ask whether they still hold a
 //! vswitch or VPC.
 
-use super::super::catalog::Catalog;
 use super::super::clock::{self, stamp, Clock, Timer};
 use super::params::Params;
 use super::{dry_run_passed, new_id, not_found, paging, tags, SimError, World};
@@ -547,7 +546,7 @@ pub fn create_vswitch(w: &mut World, p: &Params) -> Result<Value, SimError> {
     let name = p.str("VSwitchName").unwrap_or("").to_string();
     check_name("VSwitchName", &name)?;
     let tags = p.tags()?;
-    if Catalog::get().zone(&region, &zone_id).is_none() {
+    if w.catalog.zone(&region, &zone_id).is_none() {
         return Err(SimError::new(
             400,
             "InvalidZoneId.NotFound",

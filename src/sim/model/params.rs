@@ -3,6 +3,7 @@
 //! accepted values. Owns the flattened-list conventions (`Name.N`, `Name.N.Field`, JSON-array
 //! strings, comma lists). Must not decide anything about resources.
 
+use super::super::catalog::Catalog;
 use super::super::{SimError, SimRequest};
 use super::Fidelity;
 use crate::ops::Action;
@@ -13,17 +14,25 @@ pub struct Params<'a> {
     pub req: &'a SimRequest,
     pub action: &'static Action,
     pub fidelity: Fidelity,
+    /// The world's catalogue (types, images, zones a request names are looked up there).
+    pub catalog: &'static Catalog,
 }
 
 /// Most entries a `Name.N` list may have; protects against absurd indices.
 const MAX_LIST: usize = 1000;
 
 impl<'a> Params<'a> {
-    pub fn new(req: &'a SimRequest, action: &'static Action, fidelity: Fidelity) -> Params<'a> {
+    pub fn new(
+        req: &'a SimRequest,
+        action: &'static Action,
+        fidelity: Fidelity,
+        catalog: &'static Catalog,
+    ) -> Params<'a> {
         Params {
             req,
             action,
             fidelity,
+            catalog,
         }
     }
 

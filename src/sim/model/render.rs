@@ -65,9 +65,9 @@ pub fn instances_page(
     body: Map<String, Value>,
     page: &[&Instance],
 ) -> Result<Answer, SimError> {
-    let page = InstancePage(page);
+    let page = InstancePage(p.catalog, page);
     let path: Vec<&str> = paging::list_path(p.action).split('.').collect();
-    let mut out = Vec::with_capacity(512 + 3072 * page.0.len());
+    let mut out = Vec::with_capacity(512 + 3072 * page.1.len());
     Spliced {
         node: &body,
         path: &path,
@@ -112,11 +112,11 @@ impl<T: Serialize> Serialize for Spliced<'_, T> {
     }
 }
 
-struct InstancePage<'a>(&'a [&'a Instance]);
+struct InstancePage<'a>(&'a Catalog, &'a [&'a Instance]);
 
 impl Serialize for InstancePage<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(self.0.iter().map(|i| InstanceView::of(i)))
+        serializer.collect_seq(self.1.iter().map(|i| InstanceView::of(self.0, i)))
     }
 }
 
@@ -209,8 +209,7 @@ pub(super) struct InstanceView<'a> {
 }
 
 impl<'a> InstanceView<'a> {
-    pub(super) fn of(i: &'a Instance) -> InstanceView<'a> {
-        let catalog = Catalog::get();
+    pub(super) fn of(catalog: &'a Catalog, i: &'a Instance) -> InstanceView<'a> {
         let itype = catalog.instance_type(&i.instance_type);
         let image = catalog.image(&i.image_id);
         InstanceView {

@@ -6,7 +6,6 @@
 //!
 //! Must not: know about HTTP or ClientTokens.
 
-use super::super::catalog::Catalog;
 use super::super::clock::{stamp, Timer};
 use super::network::RESOURCE_GROUP;
 use super::params::Params;
@@ -404,7 +403,7 @@ pub fn delete_image(w: &mut World, p: &Params) -> Result<Value, SimError> {
     let region = p.region()?;
     let id = p.need("ImageId")?.to_string();
     if !w.images.get(&id).is_some_and(|i| i.region == region) {
-        if Catalog::get().image(&id).is_some() {
+        if w.catalog.image(&id).is_some() {
             return Err(SimError::new(
                 403,
                 "InvalidImageId.NotOwned",
@@ -453,7 +452,7 @@ pub fn own_images(
         })
         .collect();
     list.sort_by_key(|i| std::cmp::Reverse(i.seq));
-    let catalog = Catalog::get();
+    let catalog = w.catalog;
     Ok(list
         .into_iter()
         .map(|i| {

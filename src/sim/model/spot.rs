@@ -23,8 +23,8 @@ use serde_json::{json, Map, Value};
 
 /// The hourly spot price of one instance of `instance_type` in `zone`, or `None` when the
 /// region does not sell the type.
-pub fn price(region: &str, zone: &str, instance_type: &str) -> Option<f64> {
-    let payg = Catalog::get().price(region, instance_type)?.hour;
+pub fn price(catalog: &Catalog, region: &str, zone: &str, instance_type: &str) -> Option<f64> {
+    let payg = catalog.price(region, instance_type)?.hour;
     // FNV-1a of "zone|type": a fixed share of 10%..30% of the pay-as-you-go price.
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for b in zone.bytes().chain(*b"|").chain(instance_type.bytes()) {
@@ -36,11 +36,16 @@ pub fn price(region: &str, zone: &str, instance_type: &str) -> Option<f64> {
 }
 
 /// The zone a spot quote is for: the request's, else the region's first zone offering the type.
-fn zone_for(region: &str, zone: Option<&str>, instance_type: &str) -> Option<String> {
+fn zone_for(
+    catalog: &Catalog,
+    region: &str,
+    zone: Option<&str>,
+    instance_type: &str,
+) -> Option<String> {
     if let Some(z) = zone {
         return Some(z.to_string());
     }
-    Catalog::get()
+    catalog
         .region(region)?
         .zones
         .iter()
@@ -53,8 +58,8 @@ fn zone_for(region: &str, zone: Option<&str>, instance_type: &str) -> Option<Str
 pub fn quoted_hourly(p: &Params, region: &str, instance_type: &str) -> Option<f64> {
     match p.str("SpotStrategy") {
         Some("SpotAsPriceGo" | "SpotWithPriceLimit") => {
-            let zone = zone_for(region, p.str("ZoneId"), instance_type)?;
-            price(region, &zone, instance_type)
+            let zone = zone_for(p.catalog, region, p.str("ZoneId"), instance_type)?;
+            price(p.catalog, region, &zone, instance_type)
         }
         _ => None,
     }
@@ -93,7 +98,7 @@ pub fn check_launch(
             format!("{strategy} is for pay-as-you-go instances; use InstanceChargeType=PostPaid"),
         ));
     }
-    let market = price(region, zone, instance_type).unwrap_or(0.0);
+    let market = price(w.catalog, region, zone, instance_type).unwrap_or(0.0);
     if strategy == "SpotWithPriceLimit" {
         let limit = p.float("SpotPriceLimit", 0.0, 1e6)?.ok_or_else(|| {
             SimError::new(
@@ -131,7 +136,7 @@ pub fn describe_spot_price_history(w: &mut World, p: &Params) -> Result<Value, S
     let region = p.region()?.to_string();
     p.choice("NetworkType", &["vpc", "classic"])?;
     let instance_type = p.need("InstanceType")?;
-    let catalog = Catalog::get();
+    let catalog = w.catalog;
     if catalog.price(&region, instance_type).is_none() {
         return Err(SimError::new(
             400,
@@ -188,7 +193,7 @@ pub fn describe_spot_price_history(w: &mut World, p: &Params) -> Result<Value, S
         .map_or(0.0, |t| t.hour);
     let mut points = Vec::new();
     for zone in &zones {
-        let Some(spot) = price(&region, zone, instance_type) else {
+        let Some(spot) = price(catalog, &region, zone, instance_type) else {
             continue;
         };
         let mut t = start;

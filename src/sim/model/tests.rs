@@ -1482,10 +1482,16 @@ fn a_snapshot_restores_the_world() {
 
 #[test]
 fn stock_pairs_are_checked() {
-    assert!(World::check_stock_pair("ecs.g7.large", "cn-hangzhou-j").is_ok());
-    let e = World::check_stock_pair("ecs.g7.larg", "cn-hangzhou-j").unwrap_err();
+    assert!(World::default()
+        .check_stock_pair("ecs.g7.large", "cn-hangzhou-j")
+        .is_ok());
+    let e = World::default()
+        .check_stock_pair("ecs.g7.larg", "cn-hangzhou-j")
+        .unwrap_err();
     assert!(e.contains("did you mean ecs.g7.large"), "{e}");
-    assert!(World::check_stock_pair("ecs.g7.large", "cn-hangzhou-z").is_err());
+    assert!(World::default()
+        .check_stock_pair("ecs.g7.large", "cn-hangzhou-z")
+        .is_err());
 }
 
 #[test]
