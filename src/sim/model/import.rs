@@ -112,9 +112,9 @@ impl World {
         }
         for i in &account.instances {
             if let Some(instance) = self.imported_instance(region, i) {
-                self.instances
-                    .entry(instance.id.clone())
-                    .or_insert(instance);
+                if self.instances.get(&instance.id).is_none() {
+                    self.instances.insert(instance);
+                }
             }
         }
         for d in &account.disks {
