@@ -374,15 +374,18 @@ fn register_helpers(engine: &mut Engine, host: &Rc<Host>) {
     FuncRegistration::new("check_options")
         .with_params_info(["func: string", "opts: map", "map"])
         .with_volatility(true)
-        .register_into_engine(engine, move |ctx: NativeCallContext, func: &str, opts: Map| -> RResult<Dynamic> {
-            let spec = functions::find(func).ok_or_else(|| {
-                HostError::UnknownAction(format!("check_options: no function named '{func}'"))
-                    .into_rhai(ctx.call_position())
-            })?;
-            check_spec(&h, spec, &opts)
-                .map(|c| c.to_rhai_map().into())
-                .map_err(|e| e.into_rhai(ctx.call_position()))
-        });
+        .register_into_engine(
+            engine,
+            move |ctx: NativeCallContext, func: &str, opts: Map| -> RResult<Dynamic> {
+                let spec = functions::find(func).ok_or_else(|| {
+                    HostError::UnknownAction(format!("check_options: no function named '{func}'"))
+                        .into_rhai(ctx.call_position())
+                })?;
+                check_spec(&h, spec, &opts)
+                    .map(|c| c.to_rhai_map().into())
+                    .map_err(|e| e.into_rhai(ctx.call_position()))
+            },
+        );
     let h = host.clone();
     // Quotes a run_instances call and asks for its approval now, before anything is created;
     // `network` is shown in the cost block (which VPC/vswitch is reused, or that new ones are
@@ -391,21 +394,33 @@ fn register_helpers(engine: &mut Engine, host: &Rc<Host>) {
     FuncRegistration::new("preapprove_run_instances")
         .with_params_info(["opts: Map", "network: &str", "()"])
         .with_volatility(true)
-        .register_into_engine(engine, move |ctx: NativeCallContext, opts: Map, network: &str| -> RResult<()> {
-            let fail = |e: HostError| e.into_rhai(ctx.call_position());
-            let spec = functions::find("run_instances")
-                .ok_or_else(|| fail(HostError::UnknownAction("run_instances is not in the table".into())))?;
-            // The network is made after the approval; it does not change the price.
-            let mut opts = opts;
-            for key in ["vswitch_id", "security_group_id"] {
-                opts.entry(key.into()).or_insert_with(|| "(created after the approval)".into());
-            }
-            let checked = check_spec(&h, spec, &opts).map_err(fail)?;
-            let params = super::handlers::run_instances_params(&checked).map_err(fail)?;
-            h.gateway
-                .preapprove(crate::ops::A::RUN_INSTANCES.product, crate::ops::A::RUN_INSTANCES.name, params, &[("Network".into(), network.into())])
-                .map_err(fail)
-        });
+        .register_into_engine(
+            engine,
+            move |ctx: NativeCallContext, opts: Map, network: &str| -> RResult<()> {
+                let fail = |e: HostError| e.into_rhai(ctx.call_position());
+                let spec = functions::find("run_instances").ok_or_else(|| {
+                    fail(HostError::UnknownAction(
+                        "run_instances is not in the table".into(),
+                    ))
+                })?;
+                // The network is made after the approval; it does not change the price.
+                let mut opts = opts;
+                for key in ["vswitch_id", "security_group_id"] {
+                    opts.entry(key.into())
+                        .or_insert_with(|| "(created after the approval)".into());
+                }
+                let checked = check_spec(&h, spec, &opts).map_err(fail)?;
+                let params = super::handlers::run_instances_params(&checked).map_err(fail)?;
+                h.gateway
+                    .preapprove(
+                        crate::ops::A::RUN_INSTANCES.product,
+                        crate::ops::A::RUN_INSTANCES.name,
+                        params,
+                        &[("Network".into(), network.into())],
+                    )
+                    .map_err(fail)
+            },
+        );
     let h = host.clone();
     // Writes a warning to the session's diagnostics (stderr), not to the script's output.
     FuncRegistration::new("warn")
