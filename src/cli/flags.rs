@@ -349,6 +349,12 @@ impl Columns {
 /// serves every command. `command` is the subcommand's name (`repl` for none).
 pub fn misplaced(matches: &ArgMatches, command: &str) -> Vec<String> {
     let mut warnings = Vec::new();
+    // Building the whole command tree again costs more than the rest of parsing: only when
+    // a top-level flag was typed at all (`ecsh run f.rhai` has none).
+    let typed = |id: &clap::Id| matches.value_source(id.as_str()) == Some(ValueSource::CommandLine);
+    if !matches.ids().any(typed) {
+        return warnings;
+    }
     let cli = super::Cli::command();
     let Some(sub) = cli.find_subcommand(command) else {
         return warnings;

@@ -142,6 +142,10 @@ pub(super) fn read_script(file: &str) -> Result<(String, String), String> {
 /// Script arguments spelled like one of `run`'s own flags went to the script, as the one rule
 /// says; a warning says where the flag belongs, since that is rarely what was meant.
 fn warn_flag_like_args(args: &RunArgs) {
+    if args.args().is_empty() {
+        // Nothing to look at; building the command tree is most of what parsing costs.
+        return;
+    }
     let run = super::Cli::command();
     let Some(run) = run.find_subcommand("run") else {
         return;

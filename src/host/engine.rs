@@ -269,11 +269,13 @@ fn check_spec(host: &Host, spec: &HostFn, opts: &Map) -> Result<options::Checked
     Ok(checked)
 }
 
+/// Registers a table function with and without its options map. Its docs are the table's
+/// (help, `docs/functions.md`); the engine gets none: nothing reads them from the engine's
+/// metadata, and formatting them into every engine was a tenth of what `ecsh run` of an empty
+/// script executed (BENCHMARKS.md, "Start-up").
 fn register_op(engine: &mut Engine, host: &Rc<Host>, spec: &'static HostFn) {
-    let docs = spec.doc_lines();
     let h = host.clone();
     FuncRegistration::new(spec.name)
-        .with_comments(&docs)
         .with_params_info(["opts: map", spec.returns])
         .with_volatility(true)
         .register_into_engine(
@@ -286,7 +288,6 @@ fn register_op(engine: &mut Engine, host: &Rc<Host>, spec: &'static HostFn) {
         );
     let h = host.clone();
     FuncRegistration::new(spec.name)
-        .with_comments(&docs)
         .with_params_info([spec.returns])
         .with_volatility(true)
         .register_into_engine(engine, move |ctx: NativeCallContext| -> RResult<Dynamic> {
@@ -297,7 +298,6 @@ fn register_op(engine: &mut Engine, host: &Rc<Host>, spec: &'static HostFn) {
 }
 
 fn register_search(engine: &mut Engine, spec: &'static HostFn) {
-    let docs = spec.doc_lines();
     let formatted = spec.name == "search_and_format";
     let run = move |query: &str, product: Option<&str>| -> Result<Dynamic, HostError> {
         let hits = docs::search(query, product, docs::DEFAULT_LIMIT)?;
@@ -311,7 +311,6 @@ fn register_search(engine: &mut Engine, spec: &'static HostFn) {
         })
     };
     FuncRegistration::new(spec.name)
-        .with_comments(&docs)
         .with_params_info(["query: string", spec.returns])
         .with_volatility(true)
         .register_into_engine(
@@ -321,7 +320,6 @@ fn register_search(engine: &mut Engine, spec: &'static HostFn) {
             },
         );
     FuncRegistration::new(spec.name)
-        .with_comments(&docs)
         .with_params_info(["query: string", "product: string", spec.returns])
         .with_volatility(true)
         .register_into_engine(
@@ -342,10 +340,8 @@ fn raw_call(host: &Host, product: &str, action: &str, params: &Map) -> Result<Va
 }
 
 fn register_call(engine: &mut Engine, host: &Rc<Host>) {
-    let docs = functions::find(RAW_CALL).map_or_else(Vec::new, HostFn::doc_lines);
     let h = host.clone();
     FuncRegistration::new(RAW_CALL)
-        .with_comments(&docs)
         .with_params_info(["product: string", "action: string", "params: map", "map"])
         .with_volatility(true)
         .register_into_engine(
@@ -358,7 +354,6 @@ fn register_call(engine: &mut Engine, host: &Rc<Host>) {
         );
     let h = host.clone();
     FuncRegistration::new(RAW_CALL)
-        .with_comments(&docs)
         .with_params_info(["product: string", "action: string", "map"])
         .with_volatility(true)
         .register_into_engine(
@@ -373,50 +368,62 @@ fn register_call(engine: &mut Engine, host: &Rc<Host>) {
 
 fn register_helpers(engine: &mut Engine, host: &Rc<Host>) {
     let h = host.clone();
+    // Checks an options map against a function's declared options (as the Rust functions do)
+    // and returns every option with its default filled in (() when not given). The stdlib
+    // uses it.
     FuncRegistration::new("check_options")
-        .with_comments([
-            "/// Checks an options map against a function's declared options (as the Rust functions do) and",
-            "/// returns every option with its default filled in (() when not given). The stdlib uses it.",
-        ])
         .with_params_info(["func: string", "opts: map", "map"])
         .with_volatility(true)
-        .register_into_engine(engine, move |ctx: NativeCallContext, func: &str, opts: Map| -> RResult<Dynamic> {
-            let spec = functions::find(func).ok_or_else(|| {
-                HostError::UnknownAction(format!("check_options: no function named '{func}'"))
-                    .into_rhai(ctx.call_position())
-            })?;
-            check_spec(&h, spec, &opts)
-                .map(|c| c.to_rhai_map().into())
-                .map_err(|e| e.into_rhai(ctx.call_position()))
-        });
+        .register_into_engine(
+            engine,
+            move |ctx: NativeCallContext, func: &str, opts: Map| -> RResult<Dynamic> {
+                let spec = functions::find(func).ok_or_else(|| {
+                    HostError::UnknownAction(format!("check_options: no function named '{func}'"))
+                        .into_rhai(ctx.call_position())
+                })?;
+                check_spec(&h, spec, &opts)
+                    .map(|c| c.to_rhai_map().into())
+                    .map_err(|e| e.into_rhai(ctx.call_position()))
+            },
+        );
     let h = host.clone();
+    // Quotes a run_instances call and asks for its approval now, before anything is created;
+    // `network` is shown in the cost block (which VPC/vswitch is reused, or that new ones are
+    // made). The next run_instances with the same priced options is then admitted without
+    // asking again. create_instance_with_infra uses it so that a "no" sends no creating call.
     FuncRegistration::new("preapprove_run_instances")
-        .with_comments([
-            "/// Quotes a run_instances call and asks for its approval now, before anything is created;",
-            "/// `network` is shown in the cost block (which VPC/vswitch is reused, or that new ones are made).",
-            "/// The next run_instances with the same priced options is then admitted without asking again.",
-            "/// create_instance_with_infra uses it so that a \"no\" sends no creating call at all.",
-        ])
         .with_params_info(["opts: Map", "network: &str", "()"])
         .with_volatility(true)
-        .register_into_engine(engine, move |ctx: NativeCallContext, opts: Map, network: &str| -> RResult<()> {
-            let fail = |e: HostError| e.into_rhai(ctx.call_position());
-            let spec = functions::find("run_instances")
-                .ok_or_else(|| fail(HostError::UnknownAction("run_instances is not in the table".into())))?;
-            // The network is made after the approval; it does not change the price.
-            let mut opts = opts;
-            for key in ["vswitch_id", "security_group_id"] {
-                opts.entry(key.into()).or_insert_with(|| "(created after the approval)".into());
-            }
-            let checked = check_spec(&h, spec, &opts).map_err(fail)?;
-            let params = super::handlers::run_instances_params(&checked).map_err(fail)?;
-            h.gateway
-                .preapprove(crate::ops::A::RUN_INSTANCES.product, crate::ops::A::RUN_INSTANCES.name, params, &[("Network".into(), network.into())])
-                .map_err(fail)
-        });
+        .register_into_engine(
+            engine,
+            move |ctx: NativeCallContext, opts: Map, network: &str| -> RResult<()> {
+                let fail = |e: HostError| e.into_rhai(ctx.call_position());
+                let spec = functions::find("run_instances").ok_or_else(|| {
+                    fail(HostError::UnknownAction(
+                        "run_instances is not in the table".into(),
+                    ))
+                })?;
+                // The network is made after the approval; it does not change the price.
+                let mut opts = opts;
+                for key in ["vswitch_id", "security_group_id"] {
+                    opts.entry(key.into())
+                        .or_insert_with(|| "(created after the approval)".into());
+                }
+                let checked = check_spec(&h, spec, &opts).map_err(fail)?;
+                let params = super::handlers::run_instances_params(&checked).map_err(fail)?;
+                h.gateway
+                    .preapprove(
+                        crate::ops::A::RUN_INSTANCES.product,
+                        crate::ops::A::RUN_INSTANCES.name,
+                        params,
+                        &[("Network".into(), network.into())],
+                    )
+                    .map_err(fail)
+            },
+        );
     let h = host.clone();
+    // Writes a warning to the session's diagnostics (stderr), not to the script's output.
     FuncRegistration::new("warn")
-        .with_comments(["/// Writes a warning to the session's diagnostics (stderr), not to the script's output."])
         .with_params_info(["message: string", "()"])
         .with_volatility(true)
         .register_into_engine(engine, move |msg: &str| (h.output.warn)(msg));
@@ -463,7 +470,7 @@ mod tests {
     }
 
     #[test]
-    fn every_table_function_is_registered_with_its_docs_and_the_stdlib_loads() {
+    fn every_table_function_is_registered_and_the_stdlib_loads() {
         let (he, _rt) = offline_engine();
         let json = he.engine.gen_fn_metadata_to_json(false).unwrap();
         let meta: serde_json::Value = serde_json::from_str(&json).unwrap();
@@ -479,14 +486,6 @@ mod tests {
             assert!(names.contains(&f.name), "{} is not registered", f.name);
         }
         assert!(names.contains(&RAW_CALL));
-        let price = meta["functions"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|f| f["name"] == "describe_price")
-            .unwrap();
-        let docs = price["docComments"].to_string();
-        assert!(docs.contains("instance_type (string, required)"), "{docs}");
     }
 
     /// Every function a session's engine offers (the ledger's included) has a row in the

@@ -91,30 +91,6 @@ impl HostFn {
     pub fn action(&self) -> Option<&'static ops::Action> {
         self.action
     }
-
-    /// The doc comment lines (`/// …`) shown by help and the metadata.
-    pub fn doc_lines(&self) -> Vec<String> {
-        let mut lines = vec![format!("/// {}", self.doc), "///".into()];
-        if let Some(a) = self.action {
-            lines.push(format!(
-                "/// API: {} {}. Seed section: {}.",
-                a.product, a.name, self.section
-            ));
-        }
-        for o in self.options {
-            lines.push(format!("/// - {}", describe_option(o)));
-        }
-        if !self.positional() {
-            lines
-                .push("/// - region (string): region id; defaults to the session's region.".into());
-        }
-        if self.paged() {
-            lines.push("/// - page_size (integer), max_items (integer): paging limits; every page is returned by default.".into());
-        }
-        lines.push(format!("/// Returns: {}", self.result));
-        lines.push(format!("/// Example: {}", self.example));
-        lines
-    }
 }
 
 pub fn describe_option(o: &Opt) -> String {

@@ -112,11 +112,32 @@ pub enum Record {
     End { by: EndedBy, at: String },
 }
 
+impl Record {
+    /// True for the records that tell of resources (a creating request, its outcome, a keep,
+    /// a release). Until the first of them a journal holds only the run's header, scopes and
+    /// end: a run that has sent nothing that creates, which a crash cannot leave anything
+    /// behind for, so those records are not synced on their own (the first resource record's
+    /// sync makes them durable with it).
+    fn tells_of_resources(&self) -> bool {
+        !matches!(
+            self,
+            Record::Run { .. }
+                | Record::ScopeOpen { .. }
+                | Record::ScopeClose { .. }
+                | Record::End { .. }
+        )
+    }
+}
+
 /// The open journal of a live run (or of a run being cleaned up): holds an exclusive lock on
 /// the file so that two processes never release the same run at once.
 pub struct Journal {
     file: File,
     path: PathBuf,
+    /// True once the file and its directory entry are on disk: from the first record that
+    /// tells of resources on (a journal opened again is already there). Before that, appends
+    /// are written but not synced, so a run that creates nothing never waits for the disk.
+    synced: bool,
 }
 
 impl Journal {
@@ -131,11 +152,12 @@ impl Journal {
             .open(&path)
             .map_err(|e| LedgerError::io(&path, "create journal", e))?;
         try_lock(&file, &path)?;
-        // The new directory entry must survive a crash too.
-        if let Ok(d) = File::open(dir) {
-            let _ = d.sync_all();
-        }
-        Ok(Journal { file, path })
+        // Neither the file nor its directory entry is synced yet: see `append`.
+        Ok(Journal {
+            file,
+            path,
+            synced: false,
+        })
     }
 
     /// Opens an existing journal for appending, taking its lock. Fails with
@@ -151,6 +173,7 @@ impl Journal {
         Ok(Journal {
             file,
             path: path.to_path_buf(),
+            synced: true,
         })
     }
 
@@ -165,6 +188,7 @@ impl Journal {
         Ok(Journal {
             file,
             path: path.to_path_buf(),
+            synced: true,
         })
     }
 
@@ -172,7 +196,9 @@ impl Journal {
         &self.path
     }
 
-    /// Appends one record as one line and fsyncs it before returning.
+    /// Appends one record as one line and, from the first record that tells of resources on
+    /// (an `intent` before its request is sent), fdatasyncs it before returning. The first
+    /// such sync also syncs the directory, so that the new file's entry survives a crash.
     pub fn append(&mut self, record: &Record) -> Result<(), LedgerError> {
         let mut line = serde_json::to_string(record).map_err(|e| LedgerError::Corrupt {
             path: self.path.clone(),
@@ -182,8 +208,22 @@ impl Journal {
         line.push('\n');
         self.file
             .write_all(line.as_bytes())
-            .and_then(|()| self.file.sync_data())
-            .map_err(|e| LedgerError::io(&self.path, "append to journal", e))
+            .map_err(|e| LedgerError::io(&self.path, "append to journal", e))?;
+        if !self.synced && !record.tells_of_resources() {
+            return Ok(());
+        }
+        self.file
+            .sync_data()
+            .map_err(|e| LedgerError::io(&self.path, "append to journal", e))?;
+        if !self.synced {
+            // Some file systems refuse to sync a directory; the record itself is on disk, so
+            // that is no reason to refuse the call (nor was it when this ran at creation).
+            if let Some(Ok(dir)) = self.path.parent().map(File::open) {
+                let _ = dir.sync_all();
+            }
+            self.synced = true;
+        }
+        Ok(())
     }
 }
 
@@ -386,6 +426,26 @@ mod tests {
         assert_eq!(text.lines().count(), 2);
         assert!(text.starts_with(r#"{"t":"intent","seq":1,"#), "{text}");
         assert_eq!(read(j.path()).unwrap()[0], intent(1));
+    }
+
+    #[test]
+    fn a_journal_is_synced_from_its_first_resource_record_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let run = RunId::new();
+        let mut j = Journal::create(dir.path(), &run).unwrap();
+        j.append(&Record::ScopeOpen {
+            scope: 0,
+            parent: None,
+            label: "script empty.rhai".into(),
+        })
+        .unwrap();
+        assert!(!j.synced, "a run that created nothing waits for no disk");
+        j.append(&intent(1)).unwrap();
+        assert!(j.synced, "an intent is on disk before its request is sent");
+        assert_eq!(read(j.path()).unwrap().len(), 2, "nothing unsynced is lost");
+        let path = j.path().to_path_buf();
+        drop(j);
+        assert!(Journal::open_existing(&path).unwrap().synced);
     }
 
     #[test]
