@@ -92,19 +92,20 @@ impl Target {
             Arc::new(Guard::from_flags(true, None).map_err(|e| anyhow!(e))?),
         );
         session.wait = self.wait;
-        session.pace = pace;
         // As `ecsh run --yes`: chargeable calls approved (the guard still quotes them), and
         // every creating call journalled in a run ledger that is finished after the script.
         let journal = tempfile::tempdir()?;
-        let ledger = ecsh::ledger::start_run(
+        let ledger = ecsh::ledger::start_run_with(
             &self.client,
             Some(journal.path()),
             "bench",
             "sim (embedded)",
             ecsh::ledger::lease::LeasePolicy::default(),
             None,
+            pace.release_policy(),
         )?;
         session.ledger = Some(ledger.clone());
+        session.pace = pace;
         let start = Instant::now();
         let outcome = runner::run_file(file, args, session);
         let finished = self.runtime.block_on(ledger.finish());

@@ -81,13 +81,15 @@ pub fn prepare_guarded(
         Some(_) => Some(super::ledger::journals(global)?),
         None => None,
     };
-    let ledger = crate::ledger::start_run(
+    let (pace, remembered) = load_pace(global, &target, &options);
+    let ledger = crate::ledger::start_run_with(
         &target.client,
         journal.path(),
         label,
         &target.label(),
         lease,
         store,
+        pace.release_policy(),
     )?;
     // The lease is renewed for as long as the run or session lives.
     let output = super::run::terminal_output(global.quiet);
@@ -101,7 +103,6 @@ pub fn prepare_guarded(
         guard.clone(),
     );
     session.ledger = Some(ledger.clone());
-    let (pace, remembered) = load_pace(global, &target, &options);
     session.pace = pace;
     Ok(Ok(Prepared {
         runtime,

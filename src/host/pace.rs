@@ -19,6 +19,8 @@ pub mod kind {
     pub const NETWORK_RELEASED: &str = "network parts to be released";
     pub const INSTANCES_RELEASED: &str = "instances to be released";
     pub const OTHERS_RELEASED: &str = "other resources to be released";
+    /// A security group held by the instance released before it, until it lets go.
+    pub const SECURITY_GROUPS_FREED: &str = "security groups to be freed by released instances";
 
     /// Instances reaching `status` (`Running`, `Stopped`, …).
     pub fn instances_to_be(status: &str) -> String {
@@ -59,6 +61,27 @@ impl Pace {
         if let Ok(mut map) = self.learned.lock() {
             map.insert(kind.to_string(), took);
         }
+    }
+
+    /// The release planner's expectations from these guesses: how long instances and network
+    /// parts take to go once deleted, how long a released instance holds its security group.
+    pub fn release_policy(&self) -> crate::ledger::ReleasePolicy {
+        use crate::ops::ResourceKind as R;
+        let mut policy = crate::ledger::ReleasePolicy::default();
+        let gone = [
+            (R::Instance, kind::INSTANCES_RELEASED),
+            (R::VSwitch, kind::NETWORK_RELEASED),
+            (R::Vpc, kind::NETWORK_RELEASED),
+        ];
+        for (of, k) in gone {
+            if let Some(d) = self.guess(k) {
+                policy.gone_after.insert(of, d);
+            }
+        }
+        if let Some(d) = self.guess(kind::SECURITY_GROUPS_FREED) {
+            policy.free_after.insert(R::SecurityGroup, d);
+        }
+        policy
     }
 
     /// What this session learned (the last duration of each kind it waited for).
@@ -106,6 +129,7 @@ pub fn first_guesses(known: Known) -> HashMap<String, Duration> {
             (kind::AGENTS_ONLINE.into(), c::AGENT_ONLINE * f),
             (kind::INSTANCES_RELEASED.into(), c::INSTANCE_VANISHING * f),
             (kind::NETWORK_RELEASED.into(), c::NETWORK_DELETING * f),
+            (kind::SECURITY_GROUPS_FREED.into(), c::RELEASE_WINDOW * f),
         ],
         Known::Embedded(_) => Vec::new(),
         Known::Service => vec![

@@ -172,8 +172,17 @@ fn estimate(
         (true, Some(step), _) => sent.saturating_sub(step / 2).max(last_pending),
         // Done at the first poll of the schedule: at most this long.
         (_, _, false) => sent,
-        // The change happened between the last pending poll and this one.
-        (_, _, true) => (last_pending + sent) / 2,
+        // The change happened between the last pending poll and this one. Far apart (the
+        // policy's growing polls), the next run's guess leans to the later end: from there one
+        // fine step or two find it (and learn it closely), where the middle would cost fine
+        // steps across half the gap.
+        (_, _, true) => {
+            let step = fine_step(sent);
+            match sent.saturating_sub(last_pending) > step * 2 {
+                true => sent.saturating_sub(step),
+                false => (last_pending + sent) / 2,
+            }
+        }
     }
 }
 
@@ -619,6 +628,8 @@ mod tests {
         let mut s = Schedule::new(&p, None);
         s.next_interval();
         assert_eq!(estimate(&s, false, ms(0), ms(200)), ms(200));
+        // Between two polls far apart: one fine step (4%) before the later one.
+        assert_eq!(estimate(&s, true, ms(2250), ms(3000)), ms(2880));
     }
 
     #[test]
