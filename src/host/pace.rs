@@ -19,6 +19,10 @@ pub mod kind {
     pub const NETWORK_RELEASED: &str = "network parts to be released";
     pub const INSTANCES_RELEASED: &str = "instances to be released";
     pub const OTHERS_RELEASED: &str = "other resources to be released";
+    /// A Cloud Assistant command from RunCommand to its end. Commands differ, so this is only a
+    /// hint: a much quicker one is still seen by the early polls, a much longer one by the
+    /// widening polls after the fine ones.
+    pub const COMMANDS_FINISHED: &str = "commands to finish";
     /// A security group held by the instance released before it, until it lets go.
     pub const SECURITY_GROUPS_FREED: &str = "security groups to be freed by released instances";
 
@@ -130,6 +134,11 @@ pub fn first_guesses(known: Known) -> HashMap<String, Duration> {
             (kind::INSTANCES_RELEASED.into(), c::INSTANCE_VANISHING * f),
             (kind::NETWORK_RELEASED.into(), c::NETWORK_DELETING * f),
             (kind::SECURITY_GROUPS_FREED.into(), c::RELEASE_WINDOW * f),
+            // A simulated command's dispatch and run (one run locally takes its own time).
+            (
+                kind::COMMANDS_FINISHED.into(),
+                (c::COMMAND_DISPATCH + c::COMMAND_RUN) * f,
+            ),
         ],
         Known::Embedded(_) => Vec::new(),
         Known::Service => vec![

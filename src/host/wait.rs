@@ -189,7 +189,8 @@ fn estimate(
 /// Polls until `poll` is `Done`, fails, or `timeout` passes. The first poll is immediate (the
 /// state may already be there); the next ones follow the policy, or the run's last duration of
 /// a `kind` transition when there is one (see [`Pace`]), which this wait then updates. `None`
-/// for a wait whose length says nothing about the next one (a command's run). `fresh`: the
+/// for a wait whose length says nothing about the next one (a delete accepted once an instance
+/// stops initializing). `fresh`: the
 /// caller's own request just started the transition, so the immediate poll is skipped.
 #[allow(clippy::too_many_arguments)]
 pub fn until<T>(
@@ -518,7 +519,8 @@ pub fn invocation(
     instance_id: &str,
 ) -> Result<Value, HostError> {
     let what = format!("invocation {invoke_id} on {instance_id} to finish");
-    until(gw, policy, pace, None, false, timeout, &what, || {
+    let finished = Some(kind::COMMANDS_FINISHED);
+    until(gw, policy, pace, finished, false, timeout, &what, || {
         let params =
             json!({ "RegionId": region, "InvokeId": invoke_id, "InstanceId": instance_id });
         let resp = gw.send(&A::DESCRIBE_INVOCATION_RESULTS, object(params))?;
