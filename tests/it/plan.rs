@@ -99,9 +99,10 @@ fn the_quickstart_plan_lists_what_it_would_create_at_the_targets_price_and_sends
     let sim = Sim::start();
     let (plan, err) = plan(&sim, &repo_script("quickstart.rhai"));
     let new = |k: &str| (k.to_string(), "new".to_string());
+    // In creation order: the security group is made while the VPC becomes Available.
     assert_eq!(
         kinds(&plan),
-        [new("VPC"), new("VSwitch"), new("SecurityGroup"), new("ECS")],
+        [new("VPC"), new("SecurityGroup"), new("VSwitch"), new("ECS")],
         "{plan:#}"
     );
     let instance = &plan["resources"][3];
