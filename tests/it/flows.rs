@@ -132,3 +132,38 @@ fn a_second_quickstart_against_the_same_simulator_starts_from_the_remembered_pac
         warm.len()
     );
 }
+
+#[test]
+fn a_damaged_pace_file_is_noted_under_verbose_and_never_fails_a_run() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("pace.json"), "{\"version\":1,\"targ").expect("write");
+    let script = dir.path().join("empty.rhai");
+    std::fs::write(&script, "print(\"ran\");\n").expect("script");
+    let journal = dir.path().to_str().expect("utf-8");
+    let file = script.to_str().expect("utf-8");
+    let out = crate::support::ecsh(
+        &[
+            "--cloud",
+            "sim",
+            "--journal-dir",
+            journal,
+            "-v",
+            "run",
+            file,
+        ],
+        &[],
+    );
+    let err = text(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert_eq!(text(&out.stdout).trim(), "ran");
+    assert!(err.contains("pace.json is damaged"), "{err}");
+    let quiet = crate::support::ecsh(
+        &["--cloud", "sim", "--journal-dir", journal, "run", file],
+        &[],
+    );
+    assert!(quiet.status.success());
+    assert!(
+        !text(&quiet.stderr).contains("pace.json"),
+        "only -v says it"
+    );
+}
