@@ -1,6 +1,7 @@
 //! `-v` / `--verbose` and `ECSH_LOG`: the `tracing` subscriber that writes the client's events
 //! on stderr. `-v` shows one line per API call (`ecsh::api` events: product, action, region,
-//! HTTP status, duration, request id, retries); `-vv` adds every debug event of ecsh.
+//! HTTP status, duration, request id, retries) and notes about the pace file (`ecsh::pace`: a
+//! damaged or unwritable `pace.json`, ignored); `-vv` adds every debug event of ecsh.
 //! `ECSH_LOG` takes an `EnvFilter` directive (`info`, `ecsh::api=info`, `debug`) and wins
 //! over `-v`. Events carry names and ids only, never parameters, so no secret can show.
 
@@ -26,7 +27,7 @@ pub fn init(verbose: u8) {
         }
         _ => match verbose {
             0 => return,
-            1 => EnvFilter::new("ecsh::api=info"),
+            1 => EnvFilter::new("ecsh::api=info,ecsh::pace=info"),
             _ => EnvFilter::new("ecsh=debug"),
         },
     };

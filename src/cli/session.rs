@@ -4,6 +4,8 @@
 use super::{exit, GlobalArgs};
 use crate::connect::Target;
 use crate::guard::Guard;
+use crate::host::pace::{first_guesses, Known, Pace};
+use crate::host::pace_file::{self, PaceFile};
 use crate::host::Session;
 use crate::ledger::Ledger;
 use std::path::{Path, PathBuf};
@@ -19,6 +21,8 @@ pub struct Prepared {
     pub cancel: Arc<AtomicBool>,
     pub session: Session,
     pub ledger: Ledger,
+    /// Where the run's learned durations are remembered, and the target's key there.
+    pace: Option<(PaceFile, String)>,
     /// Declared last: dropped after the ledger is done with its journal.
     _journal: JournalDir,
 }
@@ -77,13 +81,15 @@ pub fn prepare_guarded(
         Some(_) => Some(super::ledger::journals(global)?),
         None => None,
     };
-    let ledger = crate::ledger::start_run(
+    let (pace, remembered) = load_pace(global, &target, &options);
+    let ledger = crate::ledger::start_run_with(
         &target.client,
         journal.path(),
         label,
         &target.label(),
         lease,
         store,
+        pace.release_policy(),
     )?;
     // The lease is renewed for as long as the run or session lives.
     let output = super::run::terminal_output(global.quiet);
@@ -97,6 +103,7 @@ pub fn prepare_guarded(
         guard.clone(),
     );
     session.ledger = Some(ledger.clone());
+    session.pace = pace;
     Ok(Ok(Prepared {
         runtime,
         target,
@@ -104,13 +111,58 @@ pub fn prepare_guarded(
         cancel,
         session,
         ledger,
+        pace: remembered,
         _journal: journal,
     }))
 }
 
+/// The waits' first guesses for `target`: what earlier runs against it remembered in the
+/// pace file (beside the journals; for the embedded simulator too, whose own journal is
+/// temporary), over the table of [`first_guesses`]. A file that cannot be read is noted under
+/// `-v` (`ecsh::pace`) and ignored: remembering is an optimisation, never a reason to fail.
+fn load_pace(
+    global: &GlobalArgs,
+    target: &Target,
+    options: &crate::connect::TargetOptions,
+) -> (Pace, Option<(PaceFile, String)>) {
+    let (known, key) = match target.sim {
+        Some(_) => (
+            Known::Embedded(options.sim_world.time),
+            pace_file::embedded_key(options.sim_world.time),
+        ),
+        None => (
+            Known::Service,
+            pace_file::endpoint_key(target.resolved.endpoint.as_deref(), &target.resolved.region),
+        ),
+    };
+    let mut prior = first_guesses(known);
+    let dir = match &global.journal_dir {
+        Some(d) => Some(d.clone()),
+        None => crate::ledger::journal::default_dir().ok(),
+    };
+    let Some(file) = dir.map(|d| PaceFile::in_dir(&d)) else {
+        return (Pace::with_prior(prior), None);
+    };
+    match file.load(&key, unix_now()) {
+        Ok(remembered) => prior.extend(remembered),
+        Err(e) => tracing::info!(target: "ecsh::pace", "{e}"),
+    }
+    (Pace::with_prior(prior), Some((file, key)))
+}
+
+fn unix_now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
 impl Prepared {
-    /// Stops the embedded simulator, if there is one.
+    /// Remembers what the run's waits learned (see [`load_pace`]; a failure is only noted),
+    /// and stops the embedded simulator, if there is one.
     pub fn close(self) {
+        if let Some((file, key)) = &self.pace {
+            if let Err(e) = file.record(key, &self.session.pace.learned(), unix_now()) {
+                tracing::info!(target: "ecsh::pace", "{e}");
+            }
+        }
         let Prepared {
             runtime, target, ..
         } = self;

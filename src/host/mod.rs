@@ -3,7 +3,8 @@
 //! - [`functions`]: THE table of seed functions (name, options, action, docs) and their handlers.
 //! - [`options`]: option maps checked against the table (typos, types, required, defaults).
 //! - [`gateway`]: the one door to the cloud; guard and ledger hook in there.
-//! - [`wait`] / [`paging`]: adaptive polling and auto-paging, host primitives.
+//! - [`wait`] / [`paging`]: adaptive polling and auto-paging, host primitives; [`pace`] and
+//!   [`pace_file`]: how long transitions take, guessed, learned and remembered across runs.
 //! - [`convert`] / [`errors`]: JSON ⇄ Rhai values; errors as catchable maps.
 //! - [`engine`]: builds the locked-down engine with the functions and the Rhai stdlib.
 //! - [`docs`]: the offline `doc_search` index.
@@ -26,6 +27,8 @@ pub mod keep;
 pub mod keys;
 pub mod lint;
 pub mod options;
+pub mod pace;
+pub mod pace_file;
 pub mod paging;
 pub mod runner;
 pub mod security_groups;
@@ -125,6 +128,9 @@ pub struct Session {
     /// Told the line of the user's script as it steps (`ecsh plan` names the line that causes
     /// each entry); `None` (every real run) registers no debugger, so costs nothing.
     pub on_line: Option<LineSink>,
+    /// The waits' guesses (remembered or from a table) and what they learn; shared by clones,
+    /// so the caller can remember what the run learned (`pace_file`). Empty by default.
+    pub pace: pace::Pace,
 }
 
 /// Receives the script's current line (see [`Session::on_line`]).
@@ -155,6 +161,7 @@ impl Session {
             ledger: None,
             simulated: SimulatedCommands::default(),
             on_line: None,
+            pace: pace::Pace::default(),
         }
     }
 }
@@ -164,8 +171,8 @@ pub struct Host {
     pub gateway: Gateway,
     pub region: String,
     pub wait: WaitPolicy,
-    /// How long transitions took so far in this run: the first guess of the next wait.
-    pub pace: wait::Pace,
+    /// How long transitions take: the guess of the next wait, and what this run learns.
+    pub pace: pace::Pace,
     pub output: Output,
 }
 
@@ -183,7 +190,7 @@ impl Host {
             .with_simulated(session.simulated.clone()),
             region: session.region.clone(),
             wait: session.wait,
-            pace: wait::Pace::default(),
+            pace: session.pace.clone(),
             output: session.output.clone(),
         }
     }

@@ -5,19 +5,20 @@
 //! intervals come from the session's [`WaitPolicy`], so tests against a sped-up simulator use
 //! short ones. Every sleep goes through the gateway and so stops at once on Ctrl-C.
 //!
-//! Waits learn from the run ([`Pace`]): once a transition of a kind (a network part becoming
-//! Available, instances reaching a status, an agent coming online, …) has been seen, the next
-//! wait of that kind sleeps through most of the time it took and then polls finely, instead of
-//! polling from 200 ms up: fewer calls, and a poll lands close to the change.
+//! Waits learn ([`Pace`]): how long a transition of a kind (a VPC becoming Available,
+//! instances reaching a status, an agent coming online, …) took this run, else on an earlier
+//! run against the same target (`pace.json`, [`super::pace_file`]), else a first guess from a
+//! table ([`super::pace::first_guesses`]). With a guess a wait polls at it and then in fine
+//! steps, instead of on intervals growing from 200 ms: fewer calls, and a poll lands close to
+//! the change.
 
 use super::errors::HostError;
 use super::gateway::Gateway;
+use super::pace::{kind, Pace};
 use super::paging::get_path;
 use super::Progress;
 use crate::ops::{ResourceKind, A};
 use serde_json::{json, Value};
-use std::cell::RefCell;
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 /// How to poll.
@@ -63,45 +64,45 @@ pub enum Poll<T> {
     Failed(HostError),
 }
 
-/// How long each kind of transition took the last time this run waited for one. Kinds are
-/// coarse on purpose (a VPC and a vswitch becoming Available are one kind; so are deleting
-/// them), so even a one-shot flow reuses what its first wait learned.
-#[derive(Debug, Default)]
-pub struct Pace {
-    learned: RefCell<HashMap<String, Duration>>,
-}
-
-/// A guess is slept through up to this share before the first poll after the immediate one…
-const GUESS_SLEEP: f64 = 0.85;
-/// …then polls follow at this share of the guess, growing by the policy's factor.
-const GUESS_STEP: f64 = 0.08;
-/// With a guess, the policy's own polls go on only while they come before this share of it.
+/// With a guess, the policy's own (growing) polls go on only while they come before this share
+/// of it, so a transition that got much quicker is still seen soon.
 const EARLY_SHARE: f64 = 0.5;
-/// The finest step after a guess: below this, a poll costs more than the time it saves.
-const MIN_STEP: Duration = Duration::from_millis(50);
+/// From the guess on, polls follow in fine steps of this share of it…
+const FINE_SHARE: f64 = 0.04;
+/// …at least this long (below it a poll costs more than the time it saves)…
+const FINE_MIN: Duration = Duration::from_millis(20);
+/// …and at most this long, so a long transition is still seen within 0.2 s of its end.
+const FINE_MAX: Duration = Duration::from_millis(200);
+/// The fine steps go on for this share of the guess (and at least [`FINE_POLLS`] of them),
+/// then the intervals widen by the policy's factor up to its cap: the guess was too short.
+const FINE_WINDOW: f64 = 0.25;
+const FINE_POLLS: u32 = 5;
 
-impl Pace {
-    /// The last duration of a `kind` transition, if one was seen in this run.
-    pub fn guess(&self, kind: &str) -> Option<Duration> {
-        self.learned.borrow().get(kind).copied()
-    }
-
-    fn learn(&self, kind: &str, took: Duration) {
-        self.learned.borrow_mut().insert(kind.to_string(), took);
-    }
+/// Where a [`Schedule`] is.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Phase {
+    /// The policy's intervals, until the poll at `guess`.
+    Early { guess: Duration },
+    /// Steps of `step` until `until` (time since the wait began).
+    Fine { step: Duration, until: Duration },
+    /// The policy's growing intervals (from `Schedule::next`), up to its cap.
+    Wide,
 }
 
-/// When to poll: the policy's growing intervals; with a guess, those only while they stay
-/// under half the guess (a transition that got much quicker is still seen soon), then one poll
-/// at most of the guess, then fine steps.
+/// When to poll. Without a guess: the policy's growing intervals. With one (see
+/// [`super::pace::Pace`]): those only while they stay under half the guess, then one poll at
+/// the guess, then fine steps (≤ 0.2 s) for a while, then widening intervals again.
 struct Schedule<'a> {
     policy: &'a WaitPolicy,
     /// The policy's next interval.
     next: Duration,
     /// Time since the wait began at the next poll so far.
     at: Duration,
-    /// The guessed poll still to come (its time since the wait began) and the fine step after.
-    guess: Option<(Duration, Duration)>,
+    phase: Phase,
+    /// The fine step of this wait's guess, if it has one.
+    step: Option<Duration>,
+    /// The interval just given was the jump to the guess.
+    at_guess: bool,
 }
 
 impl<'a> Schedule<'a> {
@@ -110,22 +111,36 @@ impl<'a> Schedule<'a> {
             policy,
             next: policy.first_interval,
             at: Duration::ZERO,
-            guess: guess.map(|g| {
-                let step = g.mul_f64(GUESS_STEP).max(MIN_STEP).min(policy.max_interval);
-                (g.mul_f64(GUESS_SLEEP), step)
-            }),
+            phase: guess.map_or(Phase::Wide, |guess| Phase::Early { guess }),
+            step: guess.map(fine_step),
+            at_guess: false,
         }
     }
 
     fn next_interval(&mut self) -> Duration {
-        let d = match self.guess {
-            Some((guessed, step)) if self.at + self.next > guessed.mul_f64(EARLY_SHARE) => {
-                // Jump to the guessed poll, then poll finely from there.
-                self.guess = None;
-                self.next = step;
-                guessed.saturating_sub(self.at).max(MIN_STEP)
+        self.at_guess = false;
+        let d = match self.phase {
+            Phase::Early { guess } if self.at + self.next > guess.mul_f64(EARLY_SHARE) => {
+                let step = fine_step(guess);
+                let window = guess.mul_f64(FINE_WINDOW).max(step * FINE_POLLS);
+                self.phase = Phase::Fine {
+                    step,
+                    until: guess + window,
+                };
+                self.at_guess = true;
+                guess.saturating_sub(self.at).max(FINE_MIN)
             }
-            _ => {
+            Phase::Fine { step, until } if self.at + step <= until => step,
+            Phase::Fine { step, .. } => {
+                // The guess was too short: widen from the fine step.
+                self.phase = Phase::Wide;
+                let d = step
+                    .mul_f64(self.policy.factor)
+                    .min(self.policy.max_interval);
+                self.next = d.mul_f64(self.policy.factor).min(self.policy.max_interval);
+                d
+            }
+            Phase::Early { .. } | Phase::Wide => {
                 let d = self.next;
                 self.next = d.mul_f64(self.policy.factor).min(self.policy.max_interval);
                 d
@@ -136,10 +151,46 @@ impl<'a> Schedule<'a> {
     }
 }
 
+/// The fine step after a guess: a share of it, within [`FINE_MIN`]..[`FINE_MAX`].
+fn fine_step(guess: Duration) -> Duration {
+    guess.mul_f64(FINE_SHARE).clamp(FINE_MIN, FINE_MAX)
+}
+
+/// How long the transition took, from the polls that saw it: the last one that still saw the
+/// old state (`last_pending`, zero if none did) and the one that saw it done (`sent`), both
+/// since the wait began.
+fn estimate(
+    schedule: &Schedule,
+    pending_seen: bool,
+    last_pending: Duration,
+    sent: Duration,
+) -> Duration {
+    match (schedule.at_guess, schedule.step, pending_seen) {
+        // Seen at the guessed poll: it took at most that, maybe a little less. Learning half a
+        // fine step less lets a guess that is too long shrink run by run, while one that is
+        // right costs at most one early poll the next time.
+        (true, Some(step), _) => sent.saturating_sub(step / 2).max(last_pending),
+        // Done at the first poll of the schedule: at most this long.
+        (_, _, false) => sent,
+        // The change happened between the last pending poll and this one. Far apart (the
+        // policy's growing polls), the next run's guess leans to the later end: from there one
+        // fine step or two find it (and learn it closely), where the middle would cost fine
+        // steps across half the gap.
+        (_, _, true) => {
+            let step = fine_step(sent);
+            match sent.saturating_sub(last_pending) > step * 2 {
+                true => sent.saturating_sub(step),
+                false => (last_pending + sent) / 2,
+            }
+        }
+    }
+}
+
 /// Polls until `poll` is `Done`, fails, or `timeout` passes. The first poll is immediate (the
 /// state may already be there); the next ones follow the policy, or the run's last duration of
 /// a `kind` transition when there is one (see [`Pace`]), which this wait then updates. `None`
-/// for a wait whose length says nothing about the next one (a command's run). `fresh`: the
+/// for a wait whose length says nothing about the next one (a delete accepted once an instance
+/// stops initializing). `fresh`: the
 /// caller's own request just started the transition, so the immediate poll is skipped.
 #[allow(clippy::too_many_arguments)]
 pub fn until<T>(
@@ -180,6 +231,7 @@ fn poll_until<T>(
     let mut schedule = Schedule::new(policy, guess);
     // When the last poll that still saw the old state was sent, and how many polls went out.
     let mut last_pending = Duration::ZERO;
+    let mut pending_seen = false;
     let mut polls = 0u32;
     if fresh {
         // The host's own call started this transition a moment ago: an immediate poll could
@@ -195,17 +247,16 @@ fn poll_until<T>(
                 match (kind, polls) {
                     // Done at once: it says nothing about how long the transition takes.
                     (None, _) | (_, 1) => {}
-                    // Done at the first scheduled poll: it took at most this long (so a
-                    // guess that was too long shrinks run by run).
-                    (Some(k), 2) => pace.learn(k, sent),
-                    // The change happened between the last pending poll and this one.
-                    (Some(k), _) => pace.learn(k, (last_pending + sent) / 2),
+                    (Some(k), _) => {
+                        pace.learn(k, estimate(&schedule, pending_seen, last_pending, sent))
+                    }
                 }
                 return Ok(v);
             }
             Poll::Failed(e) => return Err(e),
             Poll::Pending(state) => state,
         };
+        pending_seen = polls > 1;
         last_pending = sent;
         let elapsed = start.elapsed();
         if elapsed >= timeout {
@@ -238,7 +289,7 @@ pub fn instances_status(
     status: &str,
 ) -> Result<Vec<Value>, HostError> {
     let what = format!("instances {} to be {status}", ids.join(", "));
-    let kind = format!("instances to be {status}");
+    let kind = kind::instances_to_be(status);
     until(gw, policy, pace, Some(&kind), fresh, timeout, &what, || {
         let listed = describe_instances(gw, region, ids)?;
         let mut states = Vec::new();
@@ -323,11 +374,11 @@ pub fn gone(
 }
 
 /// The [`Pace`] kind of releasing `kind`: deleting a vswitch and a VPC take alike.
-fn released_kind(kind: ResourceKind) -> &'static str {
-    match kind {
-        ResourceKind::VSwitch | ResourceKind::Vpc => "network parts to be released",
-        ResourceKind::Instance => "instances to be released",
-        _ => "other resources to be released",
+fn released_kind(of: ResourceKind) -> &'static str {
+    match of {
+        ResourceKind::VSwitch | ResourceKind::Vpc => kind::NETWORK_RELEASED,
+        ResourceKind::Instance => kind::INSTANCES_RELEASED,
+        _ => kind::OTHERS_RELEASED,
     }
 }
 
@@ -351,26 +402,31 @@ fn describe_instances(gw: &Gateway, region: &str, ids: &[String]) -> Result<Vec<
         .unwrap_or_default())
 }
 
-/// Waits until a VPC (`kind` = `Vpc`) or vswitch (`VSwitch`) is `Available`.
+/// Waits until a VPC (`net` = `Vpc`) or vswitch (`VSwitch`) is `Available`.
 pub fn network_available(
     gw: &Gateway,
     policy: &WaitPolicy,
     pace: &Pace,
     timeout: Duration,
     region: &str,
-    kind: NetKind,
+    net: NetKind,
     id: &str,
 ) -> Result<Value, HostError> {
-    let (action, id_param, list) = match kind {
-        NetKind::Vpc => (&A::DESCRIBE_VPCS, "VpcId", "Vpcs.Vpc"),
-        NetKind::VSwitch => (&A::DESCRIBE_VSWITCHES, "VSwitchId", "VSwitches.VSwitch"),
+    let (action, id_param, list, learned) = match net {
+        NetKind::Vpc => (&A::DESCRIBE_VPCS, "VpcId", "Vpcs.Vpc", kind::VPC_AVAILABLE),
+        NetKind::VSwitch => (
+            &A::DESCRIBE_VSWITCHES,
+            "VSwitchId",
+            "VSwitches.VSwitch",
+            kind::VSWITCH_AVAILABLE,
+        ),
     };
     let what = format!("{id} to be Available");
     until(
         gw,
         policy,
         pace,
-        Some("network parts to be Available"),
+        Some(learned),
         false,
         timeout,
         &what,
@@ -411,7 +467,7 @@ pub fn cloud_assistant(
         gw,
         policy,
         pace,
-        Some("Cloud Assistant agents to be online"),
+        Some(kind::AGENTS_ONLINE),
         false,
         timeout,
         &what,
@@ -463,7 +519,8 @@ pub fn invocation(
     instance_id: &str,
 ) -> Result<Value, HostError> {
     let what = format!("invocation {invoke_id} on {instance_id} to finish");
-    until(gw, policy, pace, None, false, timeout, &what, || {
+    let finished = Some(kind::COMMANDS_FINISHED);
+    until(gw, policy, pace, finished, false, timeout, &what, || {
         let params =
             json!({ "RegionId": region, "InvokeId": invoke_id, "InstanceId": instance_id });
         let resp = gw.send(&A::DESCRIBE_INVOCATION_RESULTS, object(params))?;
@@ -517,43 +574,64 @@ mod tests {
         );
     }
 
-    #[test]
-    fn a_guess_is_slept_through_mostly_then_polled_finely() {
-        let p = WaitPolicy::default();
-        // A short guess: straight to 85% of it, then steps of 8% (at least 50 ms), growing.
-        let mut short = Schedule::new(&p, Some(Duration::from_millis(300)));
-        let ms: Vec<u128> = (0..4).map(|_| short.next_interval().as_millis()).collect();
-        assert_eq!(ms, [255, 50, 62, 78]);
-        // A long one: the policy's own polls while under half of it (so a transition that got
-        // much quicker is still seen soon), then 85% of 30 s, then 8% of it capped at 2 s.
-        let mut long = Schedule::new(&p, Some(Duration::from_secs(30)));
+    /// The times (since the wait began) of the next `n` polls.
+    fn poll_times(s: &mut Schedule, n: usize) -> Vec<u128> {
         let mut at = Duration::ZERO;
-        let mut times = Vec::new();
-        for _ in 0..16 {
-            at += long.next_interval();
-            times.push(at.as_millis());
-        }
-        assert!(times.contains(&25_500), "{times:?}");
-        let before: Vec<u128> = times.iter().copied().filter(|t| *t < 25_500).collect();
-        assert!(before.iter().all(|t| *t <= 15_000), "{before:?}");
+        (0..n)
+            .map(|_| {
+                at += s.next_interval();
+                at.as_millis()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn with_a_guess_it_polls_at_the_guess_then_finely_then_wider() {
+        let p = WaitPolicy::default();
+        // A short guess (a VPC at time scale 0.1): straight to it, then 20 ms steps (4% of it,
+        // at least 20 ms) for at least five polls, then widening by the policy's factor.
+        let mut short = Schedule::new(&p, Some(Duration::from_millis(300)));
+        let times = poll_times(&mut short, 9);
+        assert_eq!(times, [300, 320, 340, 360, 380, 400, 425, 456, 495]);
+        // A long one (a boot at real speed): the policy's own polls while under half of it
+        // (so a transition that got much quicker is still seen soon), then the guess, then
+        // 200 ms steps (4% capped at 0.2 s) for a quarter of it, then wider up to the cap.
+        let mut long = Schedule::new(&p, Some(Duration::from_secs(30)));
+        let times = poll_times(&mut long, 80);
+        let before: Vec<u128> = times.iter().copied().filter(|t| *t < 30_000).collect();
         assert_eq!(before[..3], [200, 450, 762]);
-        let after: Vec<u128> = times.iter().copied().filter(|t| *t > 25_500).collect();
-        assert_eq!(after[..2], [27_500, 29_500]);
+        assert!(before.iter().all(|t| *t <= 15_000), "{before:?}");
+        assert!(times.contains(&30_000), "{times:?}");
+        let fine: Vec<u128> = times
+            .iter()
+            .copied()
+            .filter(|t| *t > 30_000 && *t <= 37_500)
+            .collect();
+        assert_eq!(fine.len(), 37, "{fine:?}");
+        assert!(fine.windows(2).all(|w| w[1] - w[0] == 200), "{fine:?}");
+        let wide: Vec<u128> = times.iter().copied().filter(|t| *t > 37_500).collect();
+        assert_eq!(wide[..3], [37_650, 37_962, 38_353], "{wide:?}");
         let mut none = Schedule::new(&p, None);
         assert_eq!(none.next_interval(), p.first_interval);
     }
 
     #[test]
-    fn the_pace_keeps_the_last_duration_of_each_kind() {
-        let pace = Pace::default();
-        assert_eq!(pace.guess("network parts to be Available"), None);
-        pace.learn("network parts to be Available", Duration::from_secs(3));
-        pace.learn("network parts to be Available", Duration::from_secs(2));
-        assert_eq!(
-            pace.guess("network parts to be Available"),
-            Some(Duration::from_secs(2))
-        );
-        assert_eq!(pace.guess("instances to be Running"), None);
+    fn what_a_wait_learns_from_its_polls() {
+        let p = WaitPolicy::default();
+        let ms = Duration::from_millis;
+        // Seen at the guessed poll: half a fine step less than it, so a long guess shrinks.
+        let mut s = Schedule::new(&p, Some(ms(300)));
+        s.next_interval();
+        assert_eq!(estimate(&s, false, ms(0), ms(302)), ms(292));
+        // Seen by a fine step: the middle of it.
+        s.next_interval();
+        assert_eq!(estimate(&s, true, ms(302), ms(322)), ms(312));
+        // Without a guess, done at the first scheduled poll: at most that long.
+        let mut s = Schedule::new(&p, None);
+        s.next_interval();
+        assert_eq!(estimate(&s, false, ms(0), ms(200)), ms(200));
+        // Between two polls far apart: one fine step (4%) before the later one.
+        assert_eq!(estimate(&s, true, ms(2250), ms(3000)), ms(2880));
     }
 
     #[test]

@@ -257,6 +257,28 @@ pub fn start_run(
     lease: lease::LeasePolicy,
     store: Option<store::Journals>,
 ) -> Result<Ledger, LedgerError> {
+    start_run_with(
+        client,
+        journal_dir,
+        label,
+        target,
+        lease,
+        store,
+        ReleasePolicy::default(),
+    )
+}
+
+/// [`start_run`] with the release planner's `policy` (the host's expected durations per kind:
+/// `host::pace::Pace::release_policy`).
+pub fn start_run_with(
+    client: &crate::rpc::Client,
+    journal_dir: Option<&Path>,
+    label: &str,
+    target: &str,
+    lease: lease::LeasePolicy,
+    store: Option<store::Journals>,
+    policy: ReleasePolicy,
+) -> Result<Ledger, LedgerError> {
     let mut opts = LedgerOptions::for_run(
         journal_dir,
         client.region(),
@@ -266,6 +288,7 @@ pub fn start_run(
     opts.home = Some(target::RunTarget::of(client));
     opts.lease = lease;
     opts.store = store;
+    opts.policy = policy;
     Ledger::start(std::sync::Arc::new(client.clone()), opts)
 }
 

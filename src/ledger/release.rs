@@ -6,7 +6,10 @@
 //! only when every resource of this one is verified gone (a security group cannot be deleted
 //! while its instances still exist). Transient refusals (an instance still initializing, a
 //! dependency not yet gone, throttling) are retried with jittered backoff up to a deadline. A
-//! failure to release one resource never stops the others: it is reported with its id.
+//! failure to release one resource never stops the others: it is reported with its id. When
+//! the caller knows how long a kind takes to go (or to be freed by what held it), the verify
+//! and the dependency retries poll first at that time and finely after it
+//! ([`ReleasePolicy::gone_after`], [`ReleasePolicy::free_after`]).
 //!
 //! This module only calls the cloud through [`Cloud`]; it reports progress through an observer
 //! (the live ledger journals it) and never prints.
@@ -29,6 +32,14 @@ pub struct ReleasePolicy {
     pub delete_deadline: Duration,
     /// How long to wait for a deleted resource to disappear from its describe.
     pub verify_deadline: Duration,
+    /// How long this target takes, per kind, until a deleted resource is no longer listed
+    /// (the host's guesses, `host::pace`): the verify then polls first at it and finely after
+    /// it, instead of at once and on the backoff. Empty: the backoff only.
+    pub gone_after: BTreeMap<ResourceKind, Duration>,
+    /// How long, per kind, a resource stays held by what was released before it (a security
+    /// group by its released instance): a delete refused for a dependency is retried first at
+    /// it and finely after it.
+    pub free_after: BTreeMap<ResourceKind, Duration>,
 }
 
 impl Default for ReleasePolicy {
@@ -38,11 +49,48 @@ impl Default for ReleasePolicy {
             max_delay: Duration::from_secs(8),
             delete_deadline: Duration::from_secs(300),
             verify_deadline: Duration::from_secs(600),
+            gone_after: BTreeMap::new(),
+            free_after: BTreeMap::new(),
+        }
+    }
+}
+
+/// The fine polls after an expected duration: this many, each 4% of it (20 ms to 0.2 s), then
+/// the policy's backoff: the expectation was too short.
+const FINE_POLLS: u32 = 5;
+
+/// The delays between the polls of one verify or one retried delete: with an expectation, it,
+/// then fine steps, then the backoff; without, the backoff.
+struct Delays<'a> {
+    policy: &'a ReleasePolicy,
+    expected: Option<Duration>,
+    attempt: u32,
+}
+
+impl Delays<'_> {
+    fn next(&mut self) -> Duration {
+        let n = self.attempt;
+        self.attempt += 1;
+        match self.expected {
+            Some(e) if n == 0 => e,
+            Some(e) if n <= FINE_POLLS => e
+                .mul_f64(0.04)
+                .clamp(Duration::from_millis(20), Duration::from_millis(200)),
+            Some(_) => self.policy.backoff(n - FINE_POLLS - 1),
+            None => self.policy.backoff(n),
         }
     }
 }
 
 impl ReleasePolicy {
+    fn delays(&self, expected: Option<&Duration>) -> Delays<'_> {
+        Delays {
+            policy: self,
+            expected: expected.copied(),
+            attempt: 0,
+        }
+    }
+
     fn backoff(&self, attempt: u32) -> Duration {
         let exp = self
             .base_delay
@@ -273,7 +321,7 @@ impl Batch {
         if ids.is_empty() {
             return Vec::new();
         }
-        match self.delete_with_retry(rel, region, ids).await {
+        match self.delete_with_retry(rel, kind, region, ids).await {
             Ok(()) => Vec::new(),
             Err(e) if ids.len() == 1 => vec![failure(kind, &ids[0], region, &e)],
             Err(_) => {
@@ -289,7 +337,7 @@ impl Batch {
                     let (rel, id, region) = (*rel, id.clone(), region.to_string());
                     set.spawn(async move {
                         let one = [id.clone()];
-                        job.delete_with_retry(&rel, &region, &one)
+                        job.delete_with_retry(&rel, kind, &region, &one)
                             .await
                             .err()
                             .map(|e| failure(kind, &id, &region, &e))
@@ -309,12 +357,16 @@ impl Batch {
     async fn delete_with_retry(
         &self,
         rel: &Release,
+        kind: ResourceKind,
         region: &str,
         ids: &[String],
     ) -> Result<(), CloudError> {
         let params = delete_params(rel, region, ids);
         let started = Instant::now();
         let mut attempt = 0;
+        // A dependency refusal clears when what holds the resource is gone: at the expected
+        // time, if the host knows it; anything else (throttling, a 5xx) on the backoff.
+        let mut held = self.policy.delays(self.policy.free_after.get(&kind));
         loop {
             match self
                 .call(rel.action.product, rel.action.name, params.clone())
@@ -332,7 +384,12 @@ impl Batch {
                         .unwrap_or_else(|p| p.into_inner())
                         .entry(e.code().to_string())
                         .or_default() += 1;
-                    tokio::time::sleep(self.policy.backoff(attempt)).await;
+                    let delay = if e.code().starts_with("DependencyViolation") {
+                        held.next()
+                    } else {
+                        self.policy.backoff(attempt)
+                    };
+                    tokio::time::sleep(delay).await;
                     attempt += 1;
                 }
                 Err(e) => return Err(e),
@@ -350,8 +407,13 @@ impl Batch {
     ) -> (Vec<String>, Vec<Failure>) {
         let mut gone = Vec::new();
         let started = Instant::now();
-        let mut attempt = 0;
+        let expected = self.policy.gone_after.get(&kind);
+        let mut delays = self.policy.delays(expected);
         let mut last = String::from("not checked");
+        if !ids.is_empty() && expected.is_some() {
+            // The host expects the deletion to take this long: a poll before it is wasted.
+            tokio::time::sleep(delays.next()).await;
+        }
         while !ids.is_empty() {
             match self.listed(rel, region, &ids).await {
                 Ok(still) => {
@@ -368,8 +430,7 @@ impl Batch {
             if ids.is_empty() || started.elapsed() >= self.policy.verify_deadline {
                 break;
             }
-            tokio::time::sleep(self.policy.backoff(attempt)).await;
-            attempt += 1;
+            tokio::time::sleep(delays.next()).await;
         }
         let waited = started.elapsed().as_secs();
         let failed = ids

@@ -89,6 +89,7 @@ impl Harness {
             ledger: None,
             simulated: Default::default(),
             on_line: None,
+            pace: Default::default(),
         }
     }
 

@@ -138,6 +138,7 @@ fn fast() -> ReleasePolicy {
         max_delay: Duration::from_millis(20),
         delete_deadline: Duration::from_secs(20),
         verify_deadline: Duration::from_secs(20),
+        ..ReleasePolicy::default()
     }
 }
 

@@ -5,6 +5,7 @@ mod cli;
 mod cli_ux;
 mod conformance;
 mod failures;
+mod flows;
 mod guard;
 mod host;
 mod instances;
