@@ -509,7 +509,7 @@ fn the_shadow_learns_a_zone_type_and_image_only_the_target_has() {
     let instance = &plan["resources"][3];
     assert_eq!(instance["zone"], "cn-hangzhou-z", "{instance}");
     assert_eq!(instance["spec"], "ecs.g9z.large x 1", "{instance}");
-    assert_eq!(plan["resources"][1]["zone"], "cn-hangzhou-z");
+    assert_eq!(plan["resources"][2]["zone"], "cn-hangzhou-z", "the vswitch");
     // The cost block names the target's type (its vCPUs and memory) and its newer image.
     let details = &plan["charges"][0]["details"];
     let line = |label: &str| -> String {
