@@ -19,6 +19,7 @@
 
 use super::SimError;
 use crate::ops::{self, Action, Product};
+use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
 
 // Limits. Beyond these the answer is 400 `InvalidParameter` with a RequestId. Two limits sit
@@ -78,7 +79,10 @@ impl RawRequest {
 
     /// The first value of header `name`.
     pub fn header(&self, name: &str) -> Option<String> {
-        self.header_values(name).into_iter().next()
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
     }
 }
 
@@ -87,7 +91,9 @@ impl RawRequest {
 pub struct ParsedRequest {
     pub method: String,
     pub path: String,
-    /// The decoded URL query alone, in the order sent (v3 signs the query, not the body).
+    /// The decoded URL query alone, in the order sent, for a v3 request (v3 signs the query, not
+    /// the body); empty for v1, whose signature covers `params`, so that its pairs are moved
+    /// there rather than copied.
     pub query: Vec<(String, String)>,
     /// Query and body together.
     pub params: BTreeMap<String, String>,
@@ -131,15 +137,22 @@ pub fn parse(raw: &RawRequest) -> Result<ParsedRequest, SimError> {
         )
     })?;
     let body = form_body(raw, &method)?;
-    let params = merge(&query, &body)?;
-    let style = signature_style(raw)?;
+    // Read now to know whether the query must be kept; its error still comes after the
+    // parameters' errors, as it always did.
+    let style = signature_style(raw);
+    let signed_query = match style {
+        Ok(SignatureStyle::V3 { .. }) => query.clone(),
+        _ => Vec::new(),
+    };
+    let params = merge(query, body)?;
+    let style = style?;
     let product = product_of(raw, &params, &style)?;
     let action = action_of(raw, &params, &style, product)?;
     let format = format_of(&params)?;
     Ok(ParsedRequest {
         method,
         path: raw.path.clone(),
-        query,
+        query: signed_query,
         params,
         product,
         action,
@@ -204,8 +217,8 @@ fn too_large(what: &str, size: usize, max: usize) -> SimError {
 /// Query ∪ body; a key present twice (in either or across both) is refused, because the two
 /// values would be signed together but only one could be used.
 fn merge(
-    query: &[(String, String)],
-    body: &[(String, String)],
+    query: Vec<(String, String)>,
+    body: Vec<(String, String)>,
 ) -> Result<BTreeMap<String, String>, SimError> {
     if query.len() + body.len() > MAX_PARAMS {
         return Err(SimError::new(
@@ -218,7 +231,7 @@ fn merge(
         ));
     }
     let mut params = BTreeMap::new();
-    for (k, v) in query.iter().chain(body) {
+    for (k, v) in query.into_iter().chain(body) {
         if k.is_empty() {
             return Err(SimError::new(
                 400,
@@ -236,12 +249,20 @@ fn merge(
                 MAX_VALUE_BYTES,
             ));
         }
-        if params.insert(k.clone(), v.clone()).is_some() {
-            return Err(SimError::new(
-                400,
-                "InvalidParameter",
-                format!("the parameter \"{k}\" is given more than once; send each parameter once"),
-            ));
+        match params.entry(k) {
+            Entry::Vacant(slot) => {
+                slot.insert(v);
+            }
+            Entry::Occupied(slot) => {
+                return Err(SimError::new(
+                    400,
+                    "InvalidParameter",
+                    format!(
+                        "the parameter \"{}\" is given more than once; send each parameter once",
+                        slot.key()
+                    ),
+                ))
+            }
         }
     }
     Ok(params)
@@ -353,7 +374,8 @@ fn format_of(params: &BTreeMap<String, String>) -> Result<Format, SimError> {
 /// bytes must be UTF-8. Empty segments (`a=1&&b=2`) are skipped; a key without `=` has an
 /// empty value, as in the form encoding every SDK uses.
 pub fn decode_pairs(input: &[u8]) -> Result<Vec<(String, String)>, String> {
-    let mut pairs = Vec::new();
+    let count = input.iter().filter(|&&b| b == b'&').count() + 1;
+    let mut pairs = Vec::with_capacity(count.min(MAX_PARAMS));
     for segment in input.split(|&b| b == b'&').filter(|s| !s.is_empty()) {
         if pairs.len() >= MAX_PARAMS {
             return Err(format!("more than {MAX_PARAMS} parameters"));
@@ -461,7 +483,8 @@ mod tests {
         r.body = b"RegionId=cn-beijing&Name=a+b".to_vec();
         let p = parse(&r).unwrap();
         assert_eq!(p.params["Name"], "a b");
-        assert_eq!(p.query.len(), 2, "v3 signs the query alone");
+        assert!(p.query.is_empty(), "v1 signs the parameters: {:?}", p.query);
+        assert_eq!(p.params.len(), 4);
         r.body = b"Action=DescribeRegions".to_vec();
         let e = parse(&r).unwrap_err();
         assert_eq!((e.status, e.code.as_str()), (400, "InvalidParameter"));
@@ -527,6 +550,19 @@ mod tests {
         let p = parse(&r).unwrap();
         assert!(matches!(p.style, SignatureStyle::V3 { .. }));
         assert_eq!(p.action.name, "DescribeRegions");
+        assert_eq!(
+            p.query,
+            [("RegionId".into(), "cn-hangzhou".into())],
+            "v3 signs the query"
+        );
+        r.body = b"InstanceName=a".to_vec();
+        r.headers.push((
+            "content-type".into(),
+            b"application/x-www-form-urlencoded".to_vec(),
+        ));
+        let p = parse(&r).unwrap();
+        assert_eq!(p.query.len(), 1, "the query alone: {:?}", p.query);
+        assert_eq!((p.params.len(), &*p.params["InstanceName"]), (2, "a"));
         r.headers[1].1 = b"Basic xyz".to_vec();
         assert_eq!(code(parse(&r)), (400, "IncompleteSignature".into()));
     }

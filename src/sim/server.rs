@@ -15,7 +15,7 @@ use super::auth::{Authenticator, Credential};
 use super::catalog_ext::Extension;
 use super::faults::{self, FaultSpec, Faults};
 use super::metadata::{self, MetadataConfig};
-use super::model::{Answer, Fidelity, World, WorldOptions};
+use super::model::{Answer, Fidelity, JsonObject, World, WorldOptions};
 use super::persist::{self, StateFile};
 use super::protocol::{self, Format, RawRequest, SignatureStyle, MAX_BODY_BYTES};
 use super::request_log::RequestLog;
@@ -675,10 +675,10 @@ pub fn new_request_id() -> String {
 fn render(outcome: Outcome, request_id: &str) -> Response {
     let result = match outcome.result {
         // Written straight to JSON by the model: only RequestId to put in front.
-        Ok(Answer::Json(bytes)) if outcome.xml.is_none() => {
+        Ok(Answer::Json(object)) if outcome.xml.is_none() => {
             return respond(
                 StatusCode::OK,
-                with_request_id(&bytes, request_id),
+                with_request_id(object, request_id),
                 "application/json;charset=utf-8",
                 request_id,
                 outcome.retry_after_ms,
@@ -731,31 +731,30 @@ fn render(outcome: Outcome, request_id: &str) -> Response {
     )
 }
 
-/// `{"RequestId":"…",` followed by the fields of a JSON object's bytes (the order
-/// [`render`] gives tree answers too).
-fn with_request_id(object: &[u8], request_id: &str) -> Vec<u8> {
-    let fields = object.strip_prefix(b"{").unwrap_or(object);
-    let mut out = Vec::with_capacity(fields.len() + request_id.len() + 16);
-    out.extend_from_slice(b"{\"RequestId\":\"");
-    out.extend_from_slice(request_id.as_bytes());
-    out.push(b'"');
-    if fields != b"}" {
-        out.push(b',');
+/// `{"RequestId":"…",` followed by the fields of a JSON object (the order [`render`] gives
+/// tree answers too), written into the object's headroom: the body is not copied again.
+fn with_request_id(object: JsonObject, request_id: &str) -> Bytes {
+    let mut head = String::with_capacity(request_id.len() + 16);
+    head.push_str("{\"RequestId\":\"");
+    head.push_str(request_id);
+    head.push('"');
+    if object.as_bytes() != b"{}" {
+        head.push(',');
     }
-    out.extend_from_slice(fields);
-    out
+    let (buf, begin) = object.behind(head.as_bytes());
+    Bytes::from(buf).slice(begin..)
 }
 
 /// The HTTP response: body, content type and the headers every answer carries.
 fn respond(
     status: StatusCode,
-    bytes: Vec<u8>,
+    bytes: impl Into<Bytes>,
     content_type: &'static str,
     request_id: &str,
     retry_after_ms: Option<u64>,
     server_time: Option<time::OffsetDateTime>,
 ) -> Response {
-    let mut response = Response::new(Body::from(bytes));
+    let mut response = Response::new(Body::from(bytes.into()));
     *response.status_mut() = status;
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));

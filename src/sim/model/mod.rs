@@ -42,7 +42,7 @@ mod tests;
 
 pub use super::clock::TimeMode;
 pub use exec::ExecMode;
-pub use render::Answer;
+pub use render::{Answer, JsonObject};
 
 use super::catalog::Catalog;
 use super::catalog_ext::{self, Extension};
