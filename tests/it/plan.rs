@@ -296,17 +296,14 @@ fn with_the_preferred_zone_sold_out_in_the_target_the_plan_shows_the_fallback() 
     assert_only_reads(&sim);
 }
 
-#[test]
-fn run_with_plan_asks_once_for_the_fallback_script_then_runs_it() {
-    use expectrl::Session;
-    use std::process::Command;
-    use std::time::Duration;
-    let sim = Sim::start_with(&["--fault", NOSTOCK]);
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ecsh"));
+/// `ecsh run --plan FILE ARGS…` against `sim` on a pseudo-terminal, so the guard asks as it
+/// asks a person.
+fn run_plan_on_a_pty(sim: &Sim, file: &str, args: &[&str]) -> expectrl::Session {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_ecsh"));
     cmd.args(["--endpoint", &sim.endpoint, "--journal-dir"])
         .arg(sim.dir.path().join("journal"))
-        .args(["run", "--plan", &repo_script("nostock_fallback.rhai")])
-        .args(FALLBACK_ARGS)
+        .args(["run", "--plan", file])
+        .args(args)
         .env("HOME", sim.dir.path())
         .env("ALIBABA_CLOUD_ACCESS_KEY_ID", crate::guard::bypass::KEY_ID)
         .env(
@@ -315,9 +312,16 @@ fn run_with_plan_asks_once_for_the_fallback_script_then_runs_it() {
         )
         .env("ECSH_SIM_TIME_SCALE", "0")
         .env_remove("ALIBABA_CLOUD_PROFILE");
-    let mut s = Session::spawn(cmd).expect("ecsh on a pty");
+    let mut s = expectrl::Session::spawn(cmd).expect("ecsh on a pty");
     // Only a bound so a broken prompt fails instead of hanging; not a speed assertion.
-    s.set_expect_timeout(Some(Duration::from_secs(180)));
+    s.set_expect_timeout(Some(std::time::Duration::from_secs(180)));
+    s
+}
+
+#[test]
+fn run_with_plan_asks_once_for_the_fallback_script_then_runs_it() {
+    let sim = Sim::start_with(&["--fault", NOSTOCK]);
+    let mut s = run_plan_on_a_pty(&sim, &repo_script("nostock_fallback.rhai"), &FALLBACK_ARGS);
     let asked = s
         .expect("Proceed with creation? [y/N] ")
         .expect("the plan's question");
@@ -431,26 +435,9 @@ fn plan_works_on_the_embedded_simulator_and_says_when_the_script_fails() {
 
 #[test]
 fn on_a_terminal_the_action_beyond_the_plan_is_asked_again_showing_the_difference() {
-    use expectrl::Session;
-    use std::process::Command;
-    use std::time::Duration;
     let sim = Sim::start_with(&["--sim-exec", "local"]);
     let path = sim.script("more.rhai", MORE_THAN_PLANNED);
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ecsh"));
-    cmd.args(["--endpoint", &sim.endpoint, "--journal-dir"])
-        .arg(sim.dir.path().join("journal"))
-        .args(["run", "--plan", &path])
-        .env("HOME", sim.dir.path())
-        .env("ALIBABA_CLOUD_ACCESS_KEY_ID", crate::guard::bypass::KEY_ID)
-        .env(
-            "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
-            crate::guard::bypass::KEY_SECRET,
-        )
-        .env("ECSH_SIM_TIME_SCALE", "0")
-        .env_remove("ALIBABA_CLOUD_PROFILE");
-    let mut s = Session::spawn(cmd).expect("ecsh on a pty");
-    // Only a bound so a broken prompt fails instead of hanging; not a speed assertion.
-    s.set_expect_timeout(Some(Duration::from_secs(180)));
+    let mut s = run_plan_on_a_pty(&sim, &path, &[]);
     s.expect("Proceed with creation? [y/N] ")
         .expect("the plan's question");
     s.send_line("y").expect("answer");
