@@ -704,15 +704,20 @@ fn the_accounts_instances_eips_key_pairs_tags_and_rules_are_imported_into_the_pl
     );
 }
 
-/// The plan's resource entry with this (account) id.
-fn entry_of(plan: &Value, id: &str) -> Value {
+/// The plan's first resource entry whose `field` is `value`.
+fn entry_where(plan: &Value, field: &str, value: &str) -> Value {
     plan["resources"]
         .as_array()
         .expect("resources")
         .iter()
-        .find(|r| r["id"] == id)
+        .find(|r| r[field] == value)
         .cloned()
-        .unwrap_or_else(|| panic!("{id} is not in the plan: {plan:#}"))
+        .unwrap_or_else(|| panic!("no resource with {field} {value} in the plan: {plan:#}"))
+}
+
+/// The plan's resource entry with this (account) id.
+fn entry_of(plan: &Value, id: &str) -> Value {
+    entry_where(plan, "id", id)
 }
 
 #[test]
@@ -761,19 +766,8 @@ fn a_type_and_image_written_into_the_script_are_read_from_the_target() {
     let path = sim.script("hard.rhai", HARD_CODED);
     let (plan, err) = plan(&sim, &path);
     assert!(plan["error"].is_null(), "{plan:#}\n{err}");
-    let instance = entry_kind(&plan, "ECS");
+    let instance = entry_where(&plan, "kind", "ECS");
     assert_eq!(instance["spec"], "ecs.g9z.large x 1", "{plan:#}");
     assert_eq!(plan["charges"][0]["outcome"], "created", "{plan:#}");
     assert_only_reads(&sim);
-}
-
-/// The plan's first resource entry of this kind.
-fn entry_kind(plan: &Value, kind: &str) -> Value {
-    plan["resources"]
-        .as_array()
-        .expect("resources")
-        .iter()
-        .find(|r| r["kind"] == kind)
-        .cloned()
-        .unwrap_or_else(|| panic!("no {kind} in the plan: {plan:#}"))
 }
