@@ -10,6 +10,7 @@
 mod client;
 mod flows;
 mod ledger;
+mod placement;
 mod process;
 mod simulator;
 mod startup;

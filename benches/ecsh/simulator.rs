@@ -6,7 +6,11 @@
 //! The simulator runs in its own process, so its CPU time (from /proc) per request is reported
 //! apart from the load generator's: on a shared machine that is the steadier figure, and
 //! `cores / CPU per request` is the rate the simulator could serve with the cores to itself.
+//! The default page is measured in both placements of `placement.rs` (as scheduled, and with
+//! the load generator and the simulator on one CPU), since on this VM every cross-CPU wake-up
+//! between them is charged to the waker.
 
+use crate::placement::{Placement, PLACEMENTS};
 use crate::process::{self, mib, SimProcess};
 use crate::{client_for, Flags};
 use anyhow::{bail, Context, Result};
@@ -27,19 +31,23 @@ pub fn run(flags: &Flags) -> Result<()> {
     let sim = SimProcess::start(0.0)?;
     let client = client_for(&sim)?;
     runtime.block_on(populate(&client, instances))?;
-    for (label, params) in [
-        ("default page (10 instances per answer)", vec![]),
-        (
-            "MaxResults=100 (100 instances per answer)",
-            vec![("MaxResults".to_string(), "100".to_string())],
-        ),
-    ] {
-        let default_page = params.is_empty();
-        let r = runtime.block_on(throughput(&sim, &client, params, clients, seconds))?;
-        println!("- {label}: {r}");
-        if default_page {
-            println!("  - goal (issue 19): {}", r.against_goal());
-        }
+    let default_page = "default page (10 instances per answer)";
+    let big_page = vec![("MaxResults".to_string(), "100".to_string())];
+    let mut goal = Vec::new();
+    for placement in PLACEMENTS {
+        let _pinned = placement.apply(&[sim.pid()])?;
+        let r = runtime.block_on(throughput(&sim, &client, vec![], clients, seconds))?;
+        println!("- {default_page}, {placement}: {r}");
+        goal.push(format!("{placement}: {}", r.against_goal()));
+    }
+    let r = runtime.block_on(throughput(&sim, &client, big_page, clients, seconds))?;
+    println!(
+        "- MaxResults=100 (100 instances per answer), {}: {r}",
+        Placement::AsScheduled
+    );
+    println!("- goal (issue 19), default page: ≥ 10,000 requests/s or ≤ 100 µs simulator CPU per request");
+    for g in goal {
+        println!("  - {g}");
     }
     drop(sim);
 
@@ -102,9 +110,7 @@ impl Throughput {
         } else {
             "missed"
         };
-        format!(
-            "≥ 10,000 requests/s or ≤ 100 µs simulator CPU per request; measured {rate:.0}/s and {server_us:.1} µs: {verdict}"
-        )
+        format!("{rate:.0}/s and {server_us:.1} µs: {verdict}")
     }
 }
 
