@@ -8,6 +8,8 @@ use ecsh::guard::Guard;
 use ecsh::host::pace::{first_guesses, Known, Pace};
 use ecsh::host::pace_file::{self, PaceFile};
 use ecsh::host::{runner, Output, Session, WaitPolicy};
+use ecsh::ledger::summary::Fate;
+use ecsh::ledger::Summary;
 use ecsh::rpc::{Client, ClientConfig, Credentials};
 use ecsh::sim::clock::{self, TimeMode};
 use ecsh::sim::{self, RunningSim, SimConfig};
@@ -70,18 +72,13 @@ impl Target {
 
     /// Runs a script; returns its printed lines and the wall time. Its waits start from the
     /// embedded simulator's first guesses only, as `ecsh run` with nothing remembered.
-    fn run(&self, file: &Path, args: Vec<String>) -> Result<(Vec<String>, Duration)> {
+    fn run(&self, file: &Path, args: Vec<String>) -> Result<Ran> {
         let pace = Pace::with_prior(first_guesses(Known::Embedded(self.mode)));
         self.run_paced(file, args, pace)
     }
 
     /// [`Target::run`] with the waits' guesses of `pace` (and what they learn left in it).
-    fn run_paced(
-        &self,
-        file: &Path,
-        args: Vec<String>,
-        pace: Pace,
-    ) -> Result<(Vec<String>, Duration)> {
+    fn run_paced(&self, file: &Path, args: Vec<String>, pace: Pace) -> Result<Ran> {
         let (output, printed, warned) = Output::capture();
         let mut session = Session::new(
             self.client.clone(),
@@ -111,13 +108,33 @@ impl Target {
         let finished = self.runtime.block_on(ledger.finish());
         let wall = start.elapsed();
         outcome.map_err(|f| anyhow!("{}", runner::render_error(&f)))?;
-        finished?;
+        let (_, summary) = finished?;
         let warnings = warned.lock().map(|w| w.clone()).unwrap_or_default();
         if !warnings.is_empty() {
             return Err(anyhow!("the script warned: {warnings:?}"));
         }
         let lines = printed.lock().map(|p| p.clone()).unwrap_or_default();
-        Ok((lines, wall))
+        Ok(Ran {
+            lines,
+            wall,
+            summary,
+        })
+    }
+}
+
+/// What one script run printed, how long it took, and the ledger's resource summary.
+struct Ran {
+    lines: Vec<String>,
+    wall: Duration,
+    summary: Summary,
+}
+
+impl Ran {
+    /// "released R of N": the run's resources the summary shows released, of all it created.
+    fn released(&self) -> String {
+        let all = &self.summary.lines;
+        let released = all.iter().filter(|l| l.fate == Fate::Released).count();
+        format!("{released} of {}", all.len())
     }
 }
 
@@ -194,17 +211,17 @@ pub fn quickstart_at(flags: &Flags, scale: f64) -> Result<()> {
         let mut prior = first_guesses(Known::Embedded(target.mode));
         prior.extend(file.load(&key, now)?);
         let pace = Pace::with_prior(prior);
-        let (lines, wall) = target.run_paced(
+        let ran = target.run_paced(
             &repo_file("scripts/quickstart.rhai"),
             Vec::new(),
             pace.clone(),
         )?;
         file.record(&key, &pace.learned(), now)?;
-        let released = lines.iter().filter(|l| l.ends_with("[released]")).count();
+        let (wall, released) = (ran.wall, ran.released());
         let stats = target.client.stats();
         println!(
             "- ecsh ({label}): wall {:.2} s; least the simulator allows {:.2} s ({:.0} s × {scale}); \
-             ratio {:.3}; API calls {} (retries {}; minimum {}); resources released: {released} of 4",
+             ratio {:.3}; API calls {} (retries {}; minimum {}); resources released: {released}",
             wall.as_secs_f64(),
             least,
             quickstart_critical_path(),
@@ -308,16 +325,17 @@ pub fn scale(flags: &Flags) -> Result<()> {
         "## Scale: create and clean up N instances (benches/scale.rhai, time scale {scale}, {})",
         describe_policy(&wait)
     );
-    println!("| N | wall (s) | API calls | printed |");
-    println!("|--:|--:|--:|---|");
+    println!("| N | wall (s) | API calls | released | printed |");
+    println!("|--:|--:|--:|--:|---|");
     for n in sizes {
         let target = Target::start(scale, wait)?;
-        let (lines, wall) = target.run(&repo_file("benches/scale.rhai"), vec![n.to_string()])?;
+        let ran = target.run(&repo_file("benches/scale.rhai"), vec![n.to_string()])?;
         println!(
-            "| {n} | {:.2} | {} | {} |",
-            wall.as_secs_f64(),
+            "| {n} | {:.2} | {} | {} | {} |",
+            ran.wall.as_secs_f64(),
             target.client.stats().calls,
-            lines.join("; ")
+            ran.released(),
+            ran.lines.join("; ")
         );
     }
     Ok(())
