@@ -68,7 +68,7 @@ pub struct ClientConfig {
 }
 
 impl ClientConfig {
-    /// POST, the default retry policy (4 attempts, 500 ms base, 20 s cap), a 60 s timeout, the
+    /// POST, the default retry policy (6 attempts, 500 ms base, 20 s cap), a 60 s timeout, the
     /// system clock and random nonces.
     pub fn new(credentials: Credentials, region: impl Into<String>) -> ClientConfig {
         ClientConfig {

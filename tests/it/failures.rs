@@ -532,6 +532,17 @@ fn a_corrupt_journal_line_hides_no_run_and_blocks_no_cleanup() {
     assert!(said.contains("searched by the run tag"), "{said}");
 }
 
+/// Under 20% throttling and 10% server errors, 28% of attempts fail. With six attempts a call
+/// fails for good about once in 2,000 (0.28^6), so a ~50-call quickstart fails about one run in
+/// 40: over 20 seeds about half a run is expected to fail, and more than three almost never
+/// (0.2% for a Poisson mean of 0.5). A run that fails must fail with the injected fault after
+/// its retries, never otherwise, and leave nothing behind either way.
+///
+/// Time scale 0.01, not 0.002: the five backoffs of a call that fails for good take up to
+/// 15.5 s of real time, and the default 1-hour lease, computed once before the first attempt
+/// (the ClientToken keeps every attempt's parameters identical), is only 30 simulated minutes
+/// above the service's minimum: 18 s of real time at 0.01, 3.6 s at 0.002, where a
+/// slow-retried RunInstances met `InvalidAutoReleaseTime`, a failure no real time scale shows.
 #[test]
 fn the_quickstart_completes_under_throttling_and_server_errors() {
     let mut completed = 0;
@@ -539,25 +550,25 @@ fn the_quickstart_completes_under_throttling_and_server_errors() {
     let quickstart = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/quickstart.rhai");
     for seed in 0..20 {
         let seed = format!("seed={seed}");
-        let case = Case::new("0.002", &["throttle=0.2", "5xx=0.1", &seed]);
+        let case = Case::new("0.01", &["throttle=0.2", "5xx=0.1", &seed]);
         let out = case.ecsh(&["run", quickstart]);
+        let stderr = text(&out.stderr);
         if out.status.code() == Some(0) {
             completed += 1;
         } else {
-            failures.push(format!("{seed}: {}", text(&out.stderr)));
+            assert!(
+                stderr.contains("Throttling.User") || stderr.contains("ServiceUnavailable"),
+                "{seed}: a run may only fail with the injected fault, after its retries: {stderr}"
+            );
+            failures.push(format!("{seed}: {stderr}"));
             // A failed run still releases; whatever a release could not finish, cleanup does.
             let _ = case.ecsh(&["cleanup"]);
         }
-        assert_eq!(
-            case.inventory(),
-            Vec::<String>::new(),
-            "{seed}: {}",
-            text(&out.stderr)
-        );
+        assert_eq!(case.inventory(), Vec::<String>::new(), "{seed}: {stderr}");
     }
     println!("quickstart under throttle 0.2 + 5xx 0.1: {completed}/20 completed");
     assert!(
-        completed >= 19,
+        completed >= 17,
         "{completed}/20 completed:\n{}",
         failures.join("\n")
     );
