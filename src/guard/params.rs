@@ -118,11 +118,17 @@ impl Flat {
     /// are case-sensitive, so such a key would be judged as one thing and mean another (or
     /// nothing); the guard refuses it and names the spelling.
     pub fn case_near_miss(&self) -> Option<(&str, &'static str)> {
+        let index = known_names_by_case();
         self.0.keys().find_map(|key| {
             key.split('.').find_map(|part| {
-                known_names()
-                    .find(|n| n.eq_ignore_ascii_case(part) && *n != part)
-                    .map(|n| (key.as_str(), n))
+                let at = index
+                    .binary_search_by(|(lower, _)| cmp_ignoring_case(lower, part))
+                    .ok()?;
+                index[at]
+                    .1
+                    .iter()
+                    .find(|n| **n != part)
+                    .map(|n| (key.as_str(), *n))
             })
         })
     }
@@ -219,6 +225,32 @@ const GUARD_READS: &[&str] = &[
     "ZoneId",
 ];
 
+/// [`known_names`] grouped by their lower-case form, sorted by it, each group's spellings in
+/// [`known_names`] order: every request's guard check looks its parts up here (a scan of the
+/// registry per part was a sixth of a script's read call: BENCHMARKS.md, client overhead,
+/// stop 23).
+fn known_names_by_case() -> &'static [(String, Vec<&'static str>)] {
+    static INDEX: std::sync::OnceLock<Vec<(String, Vec<&'static str>)>> =
+        std::sync::OnceLock::new();
+    INDEX.get_or_init(|| {
+        let mut groups: BTreeMap<String, Vec<&'static str>> = BTreeMap::new();
+        for name in known_names() {
+            let spellings = groups.entry(name.to_ascii_lowercase()).or_default();
+            if !spellings.contains(&name) {
+                spellings.push(name);
+            }
+        }
+        groups.into_iter().collect()
+    })
+}
+
+/// `lower` (already lower case) against `part` lower-cased, without building the latter.
+fn cmp_ignoring_case(lower: &str, part: &str) -> std::cmp::Ordering {
+    lower
+        .bytes()
+        .cmp(part.bytes().map(|b| b.to_ascii_lowercase()))
+}
+
 /// Every parameter name the guard or the registry knows (one dotted part each).
 fn known_names() -> impl Iterator<Item = &'static str> {
     GUARD_READS.iter().copied().chain(
@@ -239,6 +271,35 @@ mod tests {
         match v {
             Value::Object(m) => m,
             _ => unreachable!("test literal is an object"),
+        }
+    }
+
+    /// The index finds what a scan of every known name finds: the first spelling that
+    /// differs from the part, for every known name in other letter cases and for other parts.
+    #[test]
+    fn case_near_miss_agrees_with_a_scan_of_the_known_names() {
+        let scan = |flat: &Flat| -> Option<(String, &'static str)> {
+            flat.0.keys().find_map(|key| {
+                key.split('.').find_map(|part| {
+                    known_names()
+                        .find(|n| n.eq_ignore_ascii_case(part) && *n != part)
+                        .map(|n| (key.clone(), n))
+                })
+            })
+        };
+        let mut keys: Vec<String> = Vec::new();
+        for n in known_names() {
+            keys.push(n.to_string());
+            keys.push(n.to_ascii_lowercase());
+            keys.push(n.to_ascii_uppercase());
+            keys.push(format!("Tag.1.{}", n.to_ascii_lowercase()));
+            keys.push(format!("{n}x"));
+        }
+        keys.extend(["", "N", "n", "1", "Tag..Key", "ÄRegionId"].map(String::from));
+        for key in &keys {
+            let flat = Flat([(key.clone(), String::new())].into_iter().collect());
+            let got = flat.case_near_miss().map(|(k, n)| (k.to_string(), n));
+            assert_eq!(got, scan(&flat), "{key:?}");
         }
     }
 
