@@ -25,12 +25,13 @@ pub fn into_dynamic(v: Value) -> Dynamic {
             None => n.as_f64().unwrap_or(f64::NAN).into(),
         },
         Value::String(s) => s.into(),
-        Value::Array(items) => items
-            .into_iter()
-            .map(into_dynamic)
-            .collect::<rhai::Array>()
-            .into(),
-        Value::Object(obj) => into_map(obj).into(),
+        // `from_array`/`from_map`, not `.into()`: rhai's generic `From<Vec<T>>` and
+        // `From<BTreeMap<K, T>>` rebuild the whole vector or map, element by element, to
+        // convert each element (BENCHMARKS.md, client overhead, stop 23).
+        Value::Array(items) => {
+            Dynamic::from_array(items.into_iter().map(into_dynamic).collect::<rhai::Array>())
+        }
+        Value::Object(obj) => Dynamic::from_map(into_map(obj)),
     }
 }
 
