@@ -35,6 +35,14 @@ pub fn take_ecsh_options(params: &mut Map<String, Value>) -> Result<Flat, ParamE
 }
 
 fn strip_into(obj: &mut Map<String, Value>, prefix: &str, taken: &mut Map<String, Value>) {
+    // Most objects (every read's arguments) hold neither an ecsh option nor anything nested:
+    // they are left without copying a name (this runs on every call).
+    if !obj
+        .iter()
+        .any(|(k, v)| is_ecsh_key(k) || v.is_object() || v.is_array())
+    {
+        return;
+    }
     let keys: Vec<String> = obj.keys().cloned().collect();
     for key in keys {
         let path = join(prefix, &key);
@@ -104,6 +112,19 @@ impl Flat {
     /// Two keys that differ only in letter case (`Amount`, `amount`), if any. Which one a
     /// service honours is not knowable, so the guard refuses such requests outright.
     pub fn case_duplicate(&self) -> Option<(&str, &str)> {
+        // A few names (every call passes here) are compared pair by pair, without a lower-case
+        // copy of each; either way the answer is the first name, in key order, whose lower-case
+        // form came before, with that earlier name.
+        const PAIRWISE_UP_TO: usize = 24;
+        if self.0.len() <= PAIRWISE_UP_TO {
+            let keys: Vec<&str> = self.0.keys().map(String::as_str).collect();
+            return (1..keys.len()).find_map(|j| {
+                keys[..j]
+                    .iter()
+                    .find(|first| first.eq_ignore_ascii_case(keys[j]))
+                    .map(|first| (*first, keys[j]))
+            });
+        }
         let mut seen: BTreeMap<String, &str> = BTreeMap::new();
         for k in self.0.keys() {
             if let Some(first) = seen.insert(k.to_ascii_lowercase(), k) {
@@ -271,6 +292,31 @@ mod tests {
         match v {
             Value::Object(m) => m,
             _ => unreachable!("test literal is an object"),
+        }
+    }
+
+    /// Short lists (pairwise) and long ones (a map of lower-case names) find the same pair.
+    #[test]
+    fn case_duplicate_finds_the_first_pair_at_any_length() {
+        for n in [2, 5, 24, 25, 60] {
+            let mut keys: Vec<String> = (0..n).map(|i| format!("Name{i}")).collect();
+            keys.push(format!("NAME{}", n / 2));
+            keys.push(format!("name{}", n - 1));
+            let flat = Flat(keys.iter().map(|k| (k.clone(), String::new())).collect());
+            let mut seen: BTreeMap<String, &str> = BTreeMap::new();
+            let want = flat.0.keys().find_map(|k| {
+                seen.insert(k.to_ascii_lowercase(), k)
+                    .map(|first| (first, k.as_str()))
+            });
+            assert_eq!(flat.case_duplicate(), want, "{n} names");
+            assert!(want.is_some());
+            let clean = Flat(
+                keys[..n]
+                    .iter()
+                    .map(|k| (k.clone(), String::new()))
+                    .collect(),
+            );
+            assert_eq!(clean.case_duplicate(), None);
         }
     }
 
