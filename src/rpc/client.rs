@@ -440,6 +440,27 @@ impl Client {
         Ok(params)
     }
 
+    /// The v1 signature of `string_to_sign` with `secret`, keyed once per secret (a refreshed
+    /// secret is keyed again).
+    fn signature(&self, secret: &Secret, string_to_sign: &str) -> String {
+        let mut held = self
+            .inner
+            .signing
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        match &*held {
+            Some((for_secret, key)) if for_secret.expose() == secret.expose() => {
+                key.sign(string_to_sign)
+            }
+            _ => {
+                let key = sign::SigningKey::new(secret.expose());
+                let signature = key.sign(string_to_sign);
+                *held = Some((secret.clone(), key));
+                signature
+            }
+        }
+    }
+
     /// Adds the common parameters with a fresh nonce and timestamp, and signs with `creds`
     /// (`None`: no AccessKeyId, no signature).
     fn sign(
@@ -496,29 +517,6 @@ impl Client {
             query,
             body,
             string_to_sign,
-        }
-    }
-}
-
-impl Client {
-    /// The v1 signature of `string_to_sign` with `secret`, keyed once per secret (a refreshed
-    /// secret is keyed again).
-    fn signature(&self, secret: &Secret, string_to_sign: &str) -> String {
-        let mut held = self
-            .inner
-            .signing
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        match &*held {
-            Some((for_secret, key)) if for_secret.expose() == secret.expose() => {
-                key.sign(string_to_sign)
-            }
-            _ => {
-                let key = sign::SigningKey::new(secret.expose());
-                let signature = key.sign(string_to_sign);
-                *held = Some((secret.clone(), key));
-                signature
-            }
         }
     }
 }
