@@ -426,17 +426,27 @@ pub const READ_VERBS: [&str; 4] = ["Describe", "List", "Get", "Query"];
 /// chargeable in any product counts.
 pub fn needs_approval(action: &str) -> bool {
     let canon = policy::canonical(action);
-    let mut known = ops::ACTIONS
-        .iter()
-        .filter(|a| policy::canonical_eq(a.name, &canon))
-        .peekable();
-    if known.peek().is_none() {
-        !READ_VERBS
+    let index = chargeable_by_canonical_name();
+    match index.binary_search_by(|(name, _)| name.as_str().cmp(&canon)) {
+        Ok(at) => index[at].1,
+        Err(_) => !READ_VERBS
             .iter()
-            .any(|verb| canon.starts_with(&verb.to_ascii_lowercase()))
-    } else {
-        known.any(|a| a.chargeable)
+            .any(|verb| canon.starts_with(&verb.to_ascii_lowercase())),
     }
+}
+
+/// Every registry name in its canonical form (`policy::canonical`), sorted, with whether any
+/// entry of that form is chargeable: built once, looked up on every call (a scan of the registry
+/// per call was 5% of a read call's instructions: BENCHMARKS.md, client overhead, stop 23).
+fn chargeable_by_canonical_name() -> &'static [(String, bool)] {
+    static INDEX: std::sync::OnceLock<Vec<(String, bool)>> = std::sync::OnceLock::new();
+    INDEX.get_or_init(|| {
+        let mut by_name: std::collections::BTreeMap<String, bool> = Default::default();
+        for a in ops::ACTIONS {
+            *by_name.entry(policy::canonical(a.name)).or_default() |= a.chargeable;
+        }
+        by_name.into_iter().collect()
+    })
 }
 
 #[cfg(test)]
@@ -568,6 +578,40 @@ mod tests {
     fn the_guard_can_be_shared_across_threads() {
         fn shared<T: Send + Sync>() {}
         shared::<Guard>();
+    }
+
+    /// The index answers what a scan of the registry answers, for every registered name in
+    /// other spellings and for names outside it.
+    #[test]
+    fn needs_approval_agrees_with_a_scan_of_the_registry() {
+        let scan = |action: &str| {
+            let canon = policy::canonical(action);
+            let known: Vec<_> = ops::ACTIONS
+                .iter()
+                .filter(|a| policy::canonical(a.name) == canon)
+                .collect();
+            if known.is_empty() {
+                !READ_VERBS
+                    .iter()
+                    .any(|verb| canon.starts_with(&verb.to_ascii_lowercase()))
+            } else {
+                known.iter().any(|a| a.chargeable)
+            }
+        };
+        let mut names: Vec<String> = Vec::new();
+        for a in ops::ACTIONS {
+            names.push(a.name.to_string());
+            names.push(a.name.to_ascii_uppercase());
+            names.push(format!(" {}_", a.name.to_ascii_lowercase()));
+            names.push(format!("{}s", a.name));
+            names.push(a.name[..a.name.len() - 1].to_string());
+        }
+        names.extend(
+            ["", "_", "Describe", "describex", "Zzz", "CopyImage", "9Run"].map(String::from),
+        );
+        for name in &names {
+            assert_eq!(needs_approval(name), scan(name), "{name:?}");
+        }
     }
 
     #[test]

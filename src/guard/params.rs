@@ -35,6 +35,14 @@ pub fn take_ecsh_options(params: &mut Map<String, Value>) -> Result<Flat, ParamE
 }
 
 fn strip_into(obj: &mut Map<String, Value>, prefix: &str, taken: &mut Map<String, Value>) {
+    // Most objects (every read's arguments) hold neither an ecsh option nor anything nested:
+    // they are left without copying a name (this runs on every call).
+    if !obj
+        .iter()
+        .any(|(k, v)| is_ecsh_key(k) || v.is_object() || v.is_array())
+    {
+        return;
+    }
     let keys: Vec<String> = obj.keys().cloned().collect();
     for key in keys {
         let path = join(prefix, &key);
@@ -104,6 +112,19 @@ impl Flat {
     /// Two keys that differ only in letter case (`Amount`, `amount`), if any. Which one a
     /// service honours is not knowable, so the guard refuses such requests outright.
     pub fn case_duplicate(&self) -> Option<(&str, &str)> {
+        // A few names (every call passes here) are compared pair by pair, without a lower-case
+        // copy of each; either way the answer is the first name, in key order, whose lower-case
+        // form came before, with that earlier name.
+        const PAIRWISE_UP_TO: usize = 24;
+        if self.0.len() <= PAIRWISE_UP_TO {
+            let keys: Vec<&str> = self.0.keys().map(String::as_str).collect();
+            return (1..keys.len()).find_map(|j| {
+                keys[..j]
+                    .iter()
+                    .find(|first| first.eq_ignore_ascii_case(keys[j]))
+                    .map(|first| (*first, keys[j]))
+            });
+        }
         let mut seen: BTreeMap<String, &str> = BTreeMap::new();
         for k in self.0.keys() {
             if let Some(first) = seen.insert(k.to_ascii_lowercase(), k) {
@@ -118,11 +139,17 @@ impl Flat {
     /// are case-sensitive, so such a key would be judged as one thing and mean another (or
     /// nothing); the guard refuses it and names the spelling.
     pub fn case_near_miss(&self) -> Option<(&str, &'static str)> {
+        let index = known_names_by_case();
         self.0.keys().find_map(|key| {
             key.split('.').find_map(|part| {
-                known_names()
-                    .find(|n| n.eq_ignore_ascii_case(part) && *n != part)
-                    .map(|n| (key.as_str(), n))
+                let at = index
+                    .binary_search_by(|(lower, _)| cmp_ignoring_case(lower, part))
+                    .ok()?;
+                index[at]
+                    .1
+                    .iter()
+                    .find(|n| **n != part)
+                    .map(|n| (key.as_str(), *n))
             })
         })
     }
@@ -219,6 +246,32 @@ const GUARD_READS: &[&str] = &[
     "ZoneId",
 ];
 
+/// [`known_names`] grouped by their lower-case form, sorted by it, each group's spellings in
+/// [`known_names`] order: every request's guard check looks its parts up here (a scan of the
+/// registry per part was a sixth of a script's read call: BENCHMARKS.md, client overhead,
+/// stop 23).
+fn known_names_by_case() -> &'static [(String, Vec<&'static str>)] {
+    static INDEX: std::sync::OnceLock<Vec<(String, Vec<&'static str>)>> =
+        std::sync::OnceLock::new();
+    INDEX.get_or_init(|| {
+        let mut groups: BTreeMap<String, Vec<&'static str>> = BTreeMap::new();
+        for name in known_names() {
+            let spellings = groups.entry(name.to_ascii_lowercase()).or_default();
+            if !spellings.contains(&name) {
+                spellings.push(name);
+            }
+        }
+        groups.into_iter().collect()
+    })
+}
+
+/// `lower` (already lower case) against `part` lower-cased, without building the latter.
+fn cmp_ignoring_case(lower: &str, part: &str) -> std::cmp::Ordering {
+    lower
+        .bytes()
+        .cmp(part.bytes().map(|b| b.to_ascii_lowercase()))
+}
+
 /// Every parameter name the guard or the registry knows (one dotted part each).
 fn known_names() -> impl Iterator<Item = &'static str> {
     GUARD_READS.iter().copied().chain(
@@ -239,6 +292,60 @@ mod tests {
         match v {
             Value::Object(m) => m,
             _ => unreachable!("test literal is an object"),
+        }
+    }
+
+    /// Short lists (pairwise) and long ones (a map of lower-case names) find the same pair.
+    #[test]
+    fn case_duplicate_finds_the_first_pair_at_any_length() {
+        for n in [2, 5, 24, 25, 60] {
+            let mut keys: Vec<String> = (0..n).map(|i| format!("Name{i}")).collect();
+            keys.push(format!("NAME{}", n / 2));
+            keys.push(format!("name{}", n - 1));
+            let flat = Flat(keys.iter().map(|k| (k.clone(), String::new())).collect());
+            let mut seen: BTreeMap<String, &str> = BTreeMap::new();
+            let want = flat.0.keys().find_map(|k| {
+                seen.insert(k.to_ascii_lowercase(), k)
+                    .map(|first| (first, k.as_str()))
+            });
+            assert_eq!(flat.case_duplicate(), want, "{n} names");
+            assert!(want.is_some());
+            let clean = Flat(
+                keys[..n]
+                    .iter()
+                    .map(|k| (k.clone(), String::new()))
+                    .collect(),
+            );
+            assert_eq!(clean.case_duplicate(), None);
+        }
+    }
+
+    /// The index finds what a scan of every known name finds: the first spelling that
+    /// differs from the part, for every known name in other letter cases and for other parts.
+    #[test]
+    fn case_near_miss_agrees_with_a_scan_of_the_known_names() {
+        let scan = |flat: &Flat| -> Option<(String, &'static str)> {
+            flat.0.keys().find_map(|key| {
+                key.split('.').find_map(|part| {
+                    known_names()
+                        .find(|n| n.eq_ignore_ascii_case(part) && *n != part)
+                        .map(|n| (key.clone(), n))
+                })
+            })
+        };
+        let mut keys: Vec<String> = Vec::new();
+        for n in known_names() {
+            keys.push(n.to_string());
+            keys.push(n.to_ascii_lowercase());
+            keys.push(n.to_ascii_uppercase());
+            keys.push(format!("Tag.1.{}", n.to_ascii_lowercase()));
+            keys.push(format!("{n}x"));
+        }
+        keys.extend(["", "N", "n", "1", "Tag..Key", "ÄRegionId"].map(String::from));
+        for key in &keys {
+            let flat = Flat([(key.clone(), String::new())].into_iter().collect());
+            let got = flat.case_near_miss().map(|(k, n)| (k.to_string(), n));
+            assert_eq!(got, scan(&flat), "{key:?}");
         }
     }
 

@@ -119,11 +119,16 @@ fn is_ingress(action: &str) -> bool {
 /// The action name as the guard compares it: ASCII letters and digits, lower case, so that
 /// `runinstances`, `Run_Instances` and ` RunInstances` all read as `runinstances`.
 pub fn canonical(action: &str) -> String {
-    action
-        .chars()
-        .filter(char::is_ascii_alphanumeric)
-        .map(|c| c.to_ascii_lowercase())
-        .collect()
+    // By bytes into a buffer of the final size at most (several times per call: the bytes of
+    // a multi-byte character are never ASCII letters or digits, so this equals a walk by chars).
+    let mut out = String::with_capacity(action.len());
+    out.extend(
+        action
+            .bytes()
+            .filter(u8::is_ascii_alphanumeric)
+            .map(|b| char::from(b.to_ascii_lowercase())),
+    );
+    out
 }
 
 /// `canonical(name) == canon`, without building `canonical(name)`: the guard compares a
@@ -476,6 +481,25 @@ mod tests {
                     "{a:?} vs {b:?}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn canonical_by_bytes_is_canonical_by_chars() {
+        for s in [
+            "Run_Instances",
+            " Rün9 ",
+            "ÄÖü",
+            "",
+            "a1-B2",
+            "RunＩnstances",
+        ] {
+            let by_chars: String = s
+                .chars()
+                .filter(char::is_ascii_alphanumeric)
+                .map(|c| c.to_ascii_lowercase())
+                .collect();
+            assert_eq!(canonical(s), by_chars, "{s:?}");
         }
     }
 

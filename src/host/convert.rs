@@ -25,12 +25,13 @@ pub fn into_dynamic(v: Value) -> Dynamic {
             None => n.as_f64().unwrap_or(f64::NAN).into(),
         },
         Value::String(s) => s.into(),
-        Value::Array(items) => items
-            .into_iter()
-            .map(into_dynamic)
-            .collect::<rhai::Array>()
-            .into(),
-        Value::Object(obj) => into_map(obj).into(),
+        // `from_array`/`from_map`, not `.into()`: rhai's generic `From<Vec<T>>` and
+        // `From<BTreeMap<K, T>>` rebuild the whole vector or map, element by element, to
+        // convert each element (BENCHMARKS.md, client overhead, stop 23).
+        Value::Array(items) => {
+            Dynamic::from_array(items.into_iter().map(into_dynamic).collect::<rhai::Array>())
+        }
+        Value::Object(obj) => Dynamic::from_map(into_map(obj)),
     }
 }
 
@@ -39,11 +40,16 @@ pub fn to_map(obj: &serde_json::Map<String, Value>) -> Map {
     into_map(obj.clone())
 }
 
-/// [`to_map`] of an object the caller owns (moved, not copied).
+/// [`to_map`] of an object the caller owns (moved, not copied). Inserted one by one: an
+/// answer's objects have a few keys each, and collecting into a `BTreeMap` first gathers and
+/// sorts them in a vector of their own (an allocation per object: BENCHMARKS.md, client
+/// overhead, stop 23). A JSON object has no duplicate keys, so the result is the same.
 pub fn into_map(obj: serde_json::Map<String, Value>) -> Map {
-    obj.into_iter()
-        .map(|(k, v)| (k.into(), into_dynamic(v)))
-        .collect()
+    let mut map = Map::new();
+    for (k, v) in obj {
+        map.insert(k.into(), into_dynamic(v));
+    }
+    map
 }
 
 /// A Rhai value as JSON, or an error naming `what` when it holds something JSON cannot

@@ -28,6 +28,11 @@ impl PrivateKeys {
         let Some(obj) = answer.as_object_mut() else {
             return;
         };
+        // Every answer passes here: a scan of its few top-level names costs less than the
+        // hashed lookup `remove` makes, and only CreateKeyPair's answer has the key.
+        if !obj.keys().any(|k| k == "PrivateKeyBody") {
+            return;
+        }
         let Some(Value::String(key)) = obj.remove("PrivateKeyBody") else {
             return;
         };

@@ -14,7 +14,6 @@ use super::errors::HostError;
 use crate::ops::edit_distance;
 use rhai::{Dynamic, Map};
 use serde_json::Value;
-use std::collections::BTreeMap;
 
 /// The type an option accepts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -157,13 +156,17 @@ pub const MAX_ITEMS: Opt = local("max_items", Kind::Int, "Return at most this ma
 #[derive(Clone, Debug)]
 pub struct Checked {
     pub func: &'static str,
-    values: BTreeMap<&'static str, (Opt, Value)>,
+    /// Sorted by name, one entry per name. A short list, not a map: a function has a handful
+    /// of options, and a `BTreeMap` node of these entries was a 2 KB allocation on every call
+    /// (BENCHMARKS.md, client overhead, stop 23).
+    values: Vec<(Opt, Value)>,
 }
 
 impl Checked {
     pub fn get(&self, name: &str) -> Option<&Value> {
         self.values
-            .get(name)
+            .iter()
+            .find(|(o, _)| o.name == name)
             .map(|(_, v)| v)
             .filter(|v| !v.is_null())
     }
@@ -198,7 +201,7 @@ impl Checked {
     /// The API parameters: every given option that maps to a parameter.
     pub fn api_params(&self) -> serde_json::Map<String, Value> {
         self.values
-            .values()
+            .iter()
             .filter(|(_, v)| !v.is_null())
             .filter_map(|(o, v)| o.param.map(|p| (p.to_string(), v.clone())))
             .collect()
@@ -209,7 +212,7 @@ impl Checked {
     pub fn to_rhai_map(&self) -> Map {
         self.values
             .iter()
-            .map(|(k, (_, v))| ((*k).into(), super::convert::to_dynamic(v)))
+            .map(|(o, v)| (o.name.into(), super::convert::to_dynamic(v)))
             .collect()
     }
 }
@@ -254,7 +257,7 @@ pub fn check(
             return Err(unknown_key(func, key, &all));
         }
     }
-    let mut values = BTreeMap::new();
+    let mut values: Vec<(Opt, Value)> = Vec::with_capacity(all.len());
     for o in &all {
         let v = match given.get(o.name).filter(|v| !v.is_unit()) {
             Some(v) => typed(func, o, v)?,
@@ -268,11 +271,19 @@ pub fn check(
                 o.doc
             )));
         }
-        values.insert(o.name, (*o, v));
+        // A later declaration of a name replaces an earlier one (as a map's insert would).
+        match values.iter_mut().find(|(x, _)| x.name == o.name) {
+            Some(slot) => *slot = (*o, v),
+            None => values.push((*o, v)),
+        }
     }
-    if values.get("region").is_some_and(|(_, v)| v.is_null()) {
-        values.insert("region", (REGION, Value::from(session_region)));
+    if let Some(slot) = values
+        .iter_mut()
+        .find(|(o, v)| o.name == "region" && v.is_null())
+    {
+        *slot = (REGION, Value::from(session_region));
     }
+    values.sort_by_key(|(o, _)| o.name);
     Ok(Checked { func, values })
 }
 

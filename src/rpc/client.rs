@@ -17,6 +17,7 @@ use super::{sign, transport};
 use crate::ops::{self, Effect, Product};
 use crate::secret::Secret;
 use serde_json::Value;
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -116,7 +117,56 @@ pub struct Client {
 struct Inner {
     config: ClientConfig,
     http: reqwest::Client,
+    /// The base URL of every product on the wire, parsed once (see [`Base`]).
+    bases: Bases,
+    /// The HMAC key of the secret signed with last, made ready once (see `sign::SigningKey`).
+    signing: std::sync::Mutex<Option<(Secret, sign::SigningKey)>>,
     counters: Arc<Counters>,
+}
+
+/// A product's base URL, as text (what printed requests show) and parsed. reqwest parses a
+/// URL handed to it as text on every request (BENCHMARKS.md, client overhead, stop 23); a
+/// request's URL is a clone of the parsed base with the signed query set on it instead.
+#[derive(Debug)]
+struct Base {
+    text: String,
+    url: reqwest::Url,
+}
+
+/// The base of each product on the wire, one field per product, so every product has one.
+#[derive(Clone, Debug)]
+struct Bases {
+    ecs: Arc<Base>,
+    vpc: Arc<Base>,
+    sts: Arc<Base>,
+}
+
+impl Bases {
+    /// The bases for `config` (region and override already checked).
+    fn new(config: &ClientConfig) -> Result<Bases, CallError> {
+        let base = |product| -> Result<Arc<Base>, CallError> {
+            let text = base_url(product, &config.region, config.endpoint_override.as_deref());
+            let url = reqwest::Url::parse(&text).map_err(|e| ConfigError::InvalidEndpoint {
+                value: text.clone(),
+                source_name: "the client configuration".into(),
+                reason: e.to_string(),
+            })?;
+            Ok(Arc::new(Base { text, url }))
+        };
+        Ok(Bases {
+            ecs: base(Product::Ecs)?,
+            vpc: base(Product::Vpc)?,
+            sts: base(Product::Sts)?,
+        })
+    }
+
+    fn of(&self, product: Product) -> &Arc<Base> {
+        match product {
+            Product::Ecs => &self.ecs,
+            Product::Vpc => &self.vpc,
+            Product::Sts => &self.sts,
+        }
+    }
 }
 
 /// Shared by a client and its [`Client::detached`] copies, so the stats count every call.
@@ -145,10 +195,13 @@ impl Client {
             config.endpoint_override = Some(normalize_override(url, "the client configuration")?);
         }
         let http = http_client(&config)?;
+        let bases = Bases::new(&config)?;
         Ok(Client {
             inner: Arc::new(Inner {
                 config,
                 http,
+                bases,
+                signing: Default::default(),
                 counters: Arc::default(),
             }),
         })
@@ -164,6 +217,8 @@ impl Client {
             inner: Arc::new(Inner {
                 config,
                 http,
+                bases: self.inner.bases.clone(),
+                signing: Default::default(),
                 counters: self.inner.counters.clone(),
             }),
         })
@@ -203,11 +258,12 @@ impl Client {
 
     /// The base URL requests for `product` go to.
     pub fn base_url(&self, product: Product) -> String {
-        base_url(
-            product,
-            &self.inner.config.region,
-            self.inner.config.endpoint_override.as_deref(),
-        )
+        self.base(product).text.clone()
+    }
+
+    /// The parsed base of `product` (every product on the wire has one).
+    fn base(&self, product: Product) -> &Arc<Base> {
+        self.inner.bases.of(product)
     }
 
     pub fn stats(&self) -> CallStats {
@@ -234,11 +290,12 @@ impl Client {
         Ok(self.sign(product, action, &params, Some(&creds)))
     }
 
-    /// The keys for the next request: the refresher's (fetched again when due) or the fixed ones.
-    async fn credentials(&self) -> Result<Credentials, CallError> {
+    /// The keys for the next request: the refresher's (fetched again when due) or the fixed
+    /// ones (borrowed: copying them was three allocations per call).
+    async fn credentials(&self) -> Result<Cow<'_, Credentials>, CallError> {
         match &self.inner.config.refresher {
-            Some(r) => Ok(r.current().await?),
-            None => Ok(self.inner.config.credentials.clone()),
+            Some(r) => Ok(Cow::Owned(r.current().await?)),
+            None => Ok(Cow::Borrowed(&self.inner.config.credentials)),
         }
     }
 
@@ -323,7 +380,11 @@ impl Client {
             .await
             {
                 Ok((status, value)) => {
-                    let request_id = value.get("RequestId").and_then(Value::as_str);
+                    // A scan of the few top-level names, not a hashed lookup: only for the log.
+                    let request_id = value
+                        .as_object()
+                        .and_then(|o| o.iter().find(|(k, _)| *k == "RequestId"))
+                        .and_then(|(_, v)| v.as_str());
                     log_call(
                         product,
                         action,
@@ -394,6 +455,25 @@ impl Client {
         Ok(params)
     }
 
+    /// The v1 signature of `string_to_sign` with `secret`, keyed once per secret (a refreshed
+    /// secret is keyed again).
+    fn signature(&self, secret: &Secret, string_to_sign: &str) -> String {
+        let mut held = self
+            .inner
+            .signing
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        match &*held {
+            Some((for_secret, key)) if for_secret == secret => key.sign(string_to_sign),
+            _ => {
+                let key = sign::SigningKey::new(secret.expose());
+                let signature = key.sign(string_to_sign);
+                *held = Some((secret.clone(), key));
+                signature
+            }
+        }
+    }
+
     /// Adds the common parameters with a fresh nonce and timestamp, and signs with `creds`
     /// (`None`: no AccessKeyId, no signature).
     fn sign(
@@ -404,43 +484,58 @@ impl Client {
         creds: Option<&Credentials>,
     ) -> PreparedRequest {
         let config = &self.inner.config;
-        let mut common: Params = vec![
-            ("Action".into(), action.to_string()),
-            ("Version".into(), product.version().to_string()),
-            ("Format".into(), "JSON".into()),
-        ];
+        // Names and fixed values are static text: a call signs on every attempt, and each
+        // `String` made here was an allocation on the hot path (BENCHMARKS.md, stop 23).
+        let mut common: Pairs = Vec::with_capacity(11 + params.len());
+        common.push(("Action".into(), action.to_string().into()));
+        common.push(("Version".into(), product.version().into()));
+        common.push(("Format".into(), "JSON".into()));
         if let Some(creds) = creds {
-            common.push(("AccessKeyId".into(), creds.access_key_id.clone()));
+            common.push(("AccessKeyId".into(), creds.access_key_id.clone().into()));
             common.push(("SignatureMethod".into(), "HMAC-SHA1".into()));
             common.push(("SignatureVersion".into(), "1.0".into()));
         }
-        common.push(("SignatureNonce".into(), config.nonce.nonce()));
-        common.push(("Timestamp".into(), format_timestamp(config.clock.now())));
+        common.push(("SignatureNonce".into(), config.nonce.nonce().into()));
+        common.push((
+            "Timestamp".into(),
+            format_timestamp(config.clock.now()).into(),
+        ));
         if let Some(token) = creds.and_then(|c| c.security_token.as_ref()) {
-            common.push(("SecurityToken".into(), token.expose().to_string()));
+            common.push(("SecurityToken".into(), token.expose().to_string().into()));
         }
-        let all: Vec<&(String, String)> = common.iter().chain(params.iter()).collect();
-        let pairs: Vec<(&str, &str)> = all.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        let string_to_sign = sign::string_to_sign(config.method.as_str(), &pairs);
-        let signature = creds.map(|c| sign::hmac_sha1_base64(c.secret.expose(), &string_to_sign));
+        let mut all: Vec<(&str, &str)> = Vec::with_capacity(common.len() + params.len());
+        all.extend(common.iter().map(|(k, v)| (k.as_ref(), v.as_ref())));
+        all.extend(params.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        let string_to_sign = sign::string_to_sign(config.method.as_str(), &all);
+        let signature = creds.map(|c| self.signature(&c.secret, &string_to_sign));
         let (mut query, body) = match config.method {
-            Method::Get => (all.into_iter().cloned().collect(), Vec::new()),
+            Method::Get => {
+                common.extend(
+                    params
+                        .iter()
+                        .map(|(k, v)| (k.clone().into(), v.clone().into())),
+                );
+                (common, Vec::new())
+            }
             Method::Post => (common, params.clone()),
         };
         if let Some(signature) = signature {
-            query.push(("Signature".into(), signature));
+            query.push(("Signature".into(), signature.into()));
         }
         PreparedRequest {
             product,
             action: action.to_string(),
             method: config.method,
-            base_url: self.base_url(product),
+            base: self.base(product).clone(),
             query,
             body,
             string_to_sign,
         }
     }
 }
+
+/// Query parameters: the common ones have static names and often static values.
+type Pairs = Vec<(Cow<'static, str>, Cow<'static, str>)>;
 
 /// The one `-v` / `ECSH_LOG` line of a finished call (all its attempts), as a `tracing` event
 /// of target `ecsh::api`. Only names and ids: parameters, and so secrets, are never logged.
@@ -457,13 +552,26 @@ fn log_call(
         .iter()
         .find(|(k, _)| k == "RegionId")
         .map_or("-", |(_, v)| v.as_str());
-    let status = status.map_or_else(|| "-".to_string(), |s| s.to_string());
     tracing::info!(
         target: "ecsh::api",
-        "{product} {action} region={region} status={status} duration={}ms request_id={} retries={retries}",
+        "{product} {action} region={region} status={} duration={}ms request_id={} retries={retries}",
+        Dash(status),
         started.elapsed().as_millis(),
         request_id.unwrap_or("-"),
     );
+}
+
+/// A value, or `-` when there is none, written only when the line is (no `String` per call
+/// when nobody listens).
+struct Dash<T>(Option<T>);
+
+impl<T: fmt::Display> fmt::Display for Dash<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            Some(v) => v.fmt(f),
+            None => f.write_str("-"),
+        }
+    }
 }
 
 /// The HTTP client for `config`: timeouts, user agent, and no proxy for loopback endpoints.
@@ -490,8 +598,8 @@ pub struct PreparedRequest {
     product: Product,
     action: String,
     method: Method,
-    base_url: String,
-    query: Params,
+    base: Arc<Base>,
+    query: Pairs,
     body: Params,
     /// Holds the token (encoded): kept for diagnosing `SignatureDoesNotMatch`, never printed.
     string_to_sign: String,
@@ -520,7 +628,7 @@ impl PreparedRequest {
 
     /// The URL with its signed query string; the token shows as a literal `<redacted>`.
     pub fn url_redacted(&self) -> String {
-        format!("{}/?{}", self.base_url, encode_redacted(&self.query))
+        format!("{}/?{}", self.base.text, encode_redacted(&self.query))
     }
 
     /// The form body (POST only); the token shows as a literal `<redacted>`.
@@ -532,7 +640,12 @@ impl PreparedRequest {
     /// would be sent, and cannot be sent by anyone (`ecsh call --dry-run` of an action that
     /// creates or costs something; a signed URL would stay live for 15 minutes).
     pub fn without_signature(mut self) -> PreparedRequest {
-        for (k, v) in self.query.iter_mut().chain(self.body.iter_mut()) {
+        for (k, v) in &mut self.query {
+            if k == "Signature" {
+                *v = WITHHELD.into();
+            }
+        }
+        for (k, v) in &mut self.body {
             if k == "Signature" {
                 *v = WITHHELD.to_string();
             }
@@ -550,9 +663,12 @@ impl PreparedRequest {
         out
     }
 
-    /// The real URL, token included: for the transport only.
-    pub(crate) fn url(&self) -> String {
-        format!("{}/?{}", self.base_url, encode_pairs(&self.query))
+    /// The real URL, token included: for the transport only. The same URL as parsing
+    /// `{base}/?{query}` gives (a test holds them equal), without parsing the base again.
+    pub(crate) fn url(&self) -> reqwest::Url {
+        let mut url = self.base.url.clone();
+        url.set_query(Some(&encode_pairs(&self.query)));
+        url
     }
 
     /// What was signed, token included: for the transport only.
@@ -581,16 +697,17 @@ impl fmt::Debug for PreparedRequest {
 /// Parameters whose values are secrets: shown as `<redacted>` in every printed form.
 const HIDDEN_PARAMS: &[&str] = &["SecurityToken", "OIDCToken"];
 
-fn redacted(params: &[(String, String)]) -> Params {
+fn redacted<K: AsRef<str>, V: AsRef<str>>(params: &[(K, V)]) -> Params {
     params
         .iter()
         .map(|(k, v)| {
-            let v = if HIDDEN_PARAMS.contains(&k.as_str()) {
-                Secret::PLACEHOLDER.to_string()
+            let (k, v) = (k.as_ref(), v.as_ref());
+            let v = if HIDDEN_PARAMS.contains(&k) {
+                Secret::PLACEHOLDER
             } else {
-                v.clone()
+                v
             };
-            (k.clone(), v)
+            (k.to_string(), v.to_string())
         })
         .collect()
 }
@@ -600,11 +717,12 @@ pub const WITHHELD: &str = "<withheld>";
 
 /// Like [`encode_pairs`], with the token replaced by a readable, unencoded `<redacted>` (and a
 /// withheld signature shown as is).
-fn encode_redacted(pairs: &[(String, String)]) -> String {
+fn encode_redacted<K: AsRef<str>, V: AsRef<str>>(pairs: &[(K, V)]) -> String {
     pairs
         .iter()
         .map(|(k, v)| {
-            let value = if HIDDEN_PARAMS.contains(&k.as_str()) {
+            let (k, v) = (k.as_ref(), v.as_ref());
+            let value = if HIDDEN_PARAMS.contains(&k) {
                 Secret::PLACEHOLDER.to_string()
             } else if k == "Signature" && v == WITHHELD {
                 WITHHELD.to_string()
@@ -619,16 +737,105 @@ fn encode_redacted(pairs: &[(String, String)]) -> String {
 
 /// `k=v&…` with the RPC percent-encoding (space as `%20`), which servers decode like any
 /// form encoding.
-fn encode_pairs(pairs: &[(String, String)]) -> String {
-    let len: usize = pairs.iter().map(|(k, v)| k.len() + v.len() + 2).sum();
+fn encode_pairs<K: AsRef<str>, V: AsRef<str>>(pairs: &[(K, V)]) -> String {
+    let len: usize = pairs
+        .iter()
+        .map(|(k, v)| k.as_ref().len() + v.as_ref().len() + 2)
+        .sum();
     let mut out = String::with_capacity(len + len / 2);
     for (i, (k, v)) in pairs.iter().enumerate() {
         if i > 0 {
             out.push('&');
         }
-        sign::percent_encode_into(&mut out, k);
+        sign::percent_encode_into(&mut out, k.as_ref());
         out.push('=');
-        sign::percent_encode_into(&mut out, v);
+        sign::percent_encode_into(&mut out, v.as_ref());
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rpc::{FixedClock, FixedNonce};
+
+    fn client(method: Method, endpoint: Option<&str>, token: Option<&str>) -> Client {
+        let mut creds = Credentials::new("id", "se cr/et");
+        if let Some(t) = token {
+            creds = creds.with_security_token(t);
+        }
+        let mut config = ClientConfig::new(creds, "cn-beijing");
+        config.method = method;
+        config.endpoint_override = endpoint.map(str::to_string);
+        config.clock = Arc::new(FixedClock(time::macros::datetime!(2024-01-02 03:04:05 UTC)));
+        config.nonce = Arc::new(FixedNonce("n~ 1*".into()));
+        Client::new(config).unwrap()
+    }
+
+    /// The URL sent is built from the base parsed once; it must be exactly what parsing the
+    /// request's text form gives, for every method, endpoint and awkward value.
+    #[test]
+    fn the_url_sent_is_the_parsed_text_of_the_request() {
+        let params: Params = vec![
+            ("Tag.1.Key".into(), "env name/é*~".into()),
+            ("InstanceIds".into(), "[\"i-1\",\"i-2\"]".into()),
+        ];
+        for endpoint in [
+            None,
+            Some("http://127.0.0.1:8080"),
+            Some("https://Example.com:443"),
+        ] {
+            for method in [Method::Get, Method::Post] {
+                let c = client(method, endpoint, Some("to+ken="));
+                let p = c
+                    .prepare(Product::Vpc, "DescribeVpcs", params.clone())
+                    .unwrap();
+                let text = format!("{}/?{}", c.base_url(Product::Vpc), encode_pairs(&p.query));
+                assert_eq!(p.url(), reqwest::Url::parse(&text).unwrap(), "{text}");
+                assert!(p.url().as_str().contains("SecurityToken=to%2Bken%3D"));
+                let shown = p.url_redacted();
+                assert!(shown.starts_with(&format!("{}/?", c.base_url(Product::Vpc))));
+                assert!(shown.contains("SecurityToken=<redacted>"), "{shown}");
+            }
+        }
+    }
+
+    /// The signing key is kept per secret: signatures stay those of `sign_v1`, also when the
+    /// keys change between requests (a refreshed role) and back.
+    #[test]
+    fn a_changed_secret_is_keyed_again() {
+        let c = client(Method::Post, None, None);
+        let a = Credentials::new("id", "first");
+        let b = Credentials::new("id", "second");
+        for creds in [&a, &a, &b, &a, &b, &b] {
+            let p = c.sign(Product::Ecs, "DescribeRegions", &Vec::new(), Some(creds));
+            let signature = p.query.iter().find(|(k, _)| k == "Signature").unwrap();
+            let unsigned: Vec<_> = p.query.iter().filter(|(k, _)| k != "Signature").collect();
+            let pairs: Vec<(&str, &str)> = unsigned
+                .iter()
+                .map(|(k, v)| (k.as_ref(), v.as_ref()))
+                .collect();
+            assert_eq!(
+                signature.1,
+                sign::sign_v1("POST", &pairs, creds.secret.expose())
+            );
+        }
+    }
+
+    #[test]
+    fn each_product_has_its_own_base() {
+        let c = client(Method::Post, None, None);
+        assert_eq!(
+            c.base_url(Product::Ecs),
+            "https://ecs.cn-beijing.aliyuncs.com"
+        );
+        assert_eq!(
+            c.base_url(Product::Vpc),
+            "https://vpc.cn-beijing.aliyuncs.com"
+        );
+        let p = c
+            .prepare(Product::Ecs, "DescribeRegions", Vec::new())
+            .unwrap();
+        assert_eq!(p.url().host_str(), Some("ecs.cn-beijing.aliyuncs.com"));
+    }
 }

@@ -88,9 +88,22 @@ impl NonceSource for FixedNonce {
 
 /// `bytes` random bytes as lower-case hex.
 pub(crate) fn random_hex(bytes: usize) -> String {
-    let mut buf = vec![0u8; bytes];
-    rand::thread_rng().fill_bytes(&mut buf);
-    hex::encode(buf)
+    // Written straight into the one `String` (every attempt draws a nonce).
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut rng = rand::thread_rng();
+    let mut out = String::with_capacity(bytes * 2);
+    let mut chunk = [0u8; 16];
+    let mut left = bytes;
+    while left > 0 {
+        let n = left.min(chunk.len());
+        rng.fill_bytes(&mut chunk[..n]);
+        for b in &chunk[..n] {
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 15)]));
+        }
+        left -= n;
+    }
+    out
 }
 
 /// The HTTP `Date` header format (IMF-fixdate: `Tue, 01 Dec 2026 10:09:09 GMT`).
@@ -104,8 +117,18 @@ pub const HTTP_DATE: &[time::format_description::FormatItem<'static>] = time::ma
 /// faster, far behind).
 #[derive(Debug, Default)]
 pub struct ServerClock {
+    seen: std::sync::Mutex<Observed>,
+}
+
+/// What the answers' `Date` headers showed so far.
+#[derive(Debug, Default)]
+struct Observed {
     /// The first and the latest `Date` seen, with when they arrived.
-    seen: std::sync::Mutex<Option<(Seen, Seen)>>,
+    span: Option<(Seen, Seen)>,
+    /// The latest header as received: a `Date` has whole seconds, so nearly every answer
+    /// repeats the one before it, and only a changed one is parsed again (parsing it cost
+    /// more than the rest of the bookkeeping of a call's answer).
+    raw: String,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -117,24 +140,32 @@ struct Seen {
 impl ServerClock {
     /// Records a `Date` header value received now.
     pub fn observe(&self, date: &str) {
-        let Ok(t) = time::PrimitiveDateTime::parse(date.trim(), HTTP_DATE) else {
+        let local = std::time::Instant::now();
+        let Ok(mut seen) = self.seen.lock() else {
             return;
         };
-        let now = Seen {
-            server: t.assume_utc(),
-            local: std::time::Instant::now(),
+        let server = match seen.span {
+            // The same header as the latest: the same server time, received now.
+            Some((_, last)) if seen.raw == date => last.server,
+            _ => {
+                let Ok(t) = time::PrimitiveDateTime::parse(date.trim(), HTTP_DATE) else {
+                    return;
+                };
+                seen.raw.clear();
+                seen.raw.push_str(date);
+                t.assume_utc()
+            }
         };
-        if let Ok(mut seen) = self.seen.lock() {
-            let first = seen.map_or(now, |(first, _)| first);
-            *seen = Some((first, now));
-        }
+        let now = Seen { server, local };
+        let first = seen.span.map_or(now, |(first, _)| first);
+        seen.span = Some((first, now));
     }
 
     /// Now on the server's clock (the machine's until an answer said otherwise), carried
     /// forward from the latest `Date` at the rate the server's clock has been seen to run
     /// (faster than ours against a simulator in scaled time).
     pub fn now(&self) -> OffsetDateTime {
-        let Some((first, last)) = self.seen.lock().ok().and_then(|s| *s) else {
+        let Some((first, last)) = self.seen.lock().ok().and_then(|s| s.span) else {
             return OffsetDateTime::now_utc();
         };
         let local_span = (last.local - first.local).as_secs_f64();
@@ -153,15 +184,43 @@ impl ServerClock {
 /// The RPC `Timestamp` format: UTC, seconds, `Z` suffix (`2024-01-02T03:04:05Z`).
 pub fn format_timestamp(t: OffsetDateTime) -> String {
     let t = t.to_offset(time::UtcOffset::UTC);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
+    let year = t.year();
+    if !(0..=9999).contains(&year) {
+        // Not a time any service accepts; written out in full rather than cut to 4 digits.
+        return format!(
+            "{year:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+            u8::from(t.month()),
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second()
+        );
+    }
+    // Digit by digit into one buffer: every attempt signs a fresh timestamp, and `format!`
+    // was a tenth of the signing (BENCHMARKS.md, client overhead, stop 23).
+    let mut out = String::with_capacity(20);
+    let year = year.unsigned_abs();
+    push_two(&mut out, year / 100);
+    push_two(&mut out, year % 100);
+    for (separator, field) in [
+        ('-', u8::from(t.month())),
+        ('-', t.day()),
+        ('T', t.hour()),
+        (':', t.minute()),
+        (':', t.second()),
+    ] {
+        out.push(separator);
+        push_two(&mut out, u32::from(field));
+    }
+    out.push('Z');
+    out
+}
+
+/// `n` (below 100) as two decimal digits.
+fn push_two(out: &mut String, n: u32) {
+    for digit in [n / 10 % 10, n % 10] {
+        out.push(char::from_digit(digit, 10).unwrap_or('0'));
+    }
 }
 
 #[cfg(test)]
@@ -182,6 +241,28 @@ mod tests {
             "junk is ignored"
         );
     }
+
+    #[test]
+    fn a_repeated_date_keeps_its_time_and_a_changed_one_is_parsed_again() {
+        let c = ServerClock::default();
+        let at = |t: OffsetDateTime| t.format(HTTP_DATE).unwrap();
+        let near = |c: &ServerClock, t: OffsetDateTime| (c.now() - t).whole_seconds().abs() <= 1;
+        let a = OffsetDateTime::now_utc() + time::Duration::hours(3);
+        c.observe(&at(a));
+        c.observe(&at(a));
+        assert!(near(&c, a), "the same header twice is the same time");
+        let b = a + time::Duration::hours(2);
+        c.observe(&at(b));
+        assert!(near(&c, b), "a changed header is parsed again");
+        c.observe(&at(a));
+        assert!(near(&c, a), "and so is one going back to an earlier value");
+        c.observe("junk");
+        c.observe(&at(a));
+        assert!(
+            near(&c, a),
+            "junk between two equal headers changes nothing"
+        );
+    }
     use time::macros::datetime;
 
     #[test]
@@ -197,9 +278,40 @@ mod tests {
     }
 
     #[test]
+    fn timestamps_are_what_format_gives() {
+        let start = datetime!(0999-12-31 23:59:59 UTC);
+        for step in [0, 1, 59, 3_601, 86_399, 7_777_777, 31_536_000, 987_654_321] {
+            let t = start + time::Duration::seconds(step * 37);
+            let want = format!(
+                "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+                t.year(),
+                u8::from(t.month()),
+                t.day(),
+                t.hour(),
+                t.minute(),
+                t.second()
+            );
+            assert_eq!(format_timestamp(t), want);
+        }
+        assert_eq!(
+            format_timestamp(datetime!(-0005-01-02 03:04:05 UTC)),
+            "-005-01-02T03:04:05Z"
+        );
+    }
+
+    #[test]
     fn nonces_are_distinct() {
         assert_ne!(RandomNonce.nonce(), RandomNonce.nonce());
         assert_eq!(RandomNonce.nonce().len(), 32);
+        for n in [0, 1, 16, 17, 40] {
+            let h = random_hex(n);
+            assert_eq!(h.len(), n * 2);
+            assert!(
+                h.bytes()
+                    .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()),
+                "{h}"
+            );
+        }
         let c = CountingNonce::new("t");
         assert_eq!((c.nonce(), c.nonce()), ("t-1".into(), "t-2".into()));
     }

@@ -12,7 +12,6 @@
 //! action requires.
 
 use serde_json::{Map, Number, Value};
-use std::collections::HashSet;
 
 /// The flat parameters of one request, in the order given (order does not matter on the wire).
 pub type Params = Vec<(String, String)>;
@@ -119,14 +118,29 @@ pub fn check_key(key: &str) -> Result<(), ParamError> {
 }
 
 /// Fails on a key that occurs twice, naming it.
+/// Every call checks its parameters (usually fewer than a dozen) several times on its way out,
+/// so a short list is compared pair by pair, without hashing or allocating; a long one is
+/// sorted. Either way the name reported is the first one (in the given order) seen before.
 pub fn check_unique(params: &[(String, String)]) -> Result<(), ParamError> {
-    let mut seen = HashSet::new();
-    for (k, _) in params {
-        if !seen.insert(k.as_str()) {
-            return Err(ParamError::Duplicate { name: k.clone() });
-        }
+    const PAIRWISE_UP_TO: usize = 24;
+    let duplicate = if params.len() <= PAIRWISE_UP_TO {
+        (1..params.len()).find(|&i| params[..i].iter().any(|(k, _)| *k == params[i].0))
+    } else {
+        let mut order: Vec<usize> = (0..params.len()).collect();
+        order.sort_by(|&a, &b| params[a].0.cmp(&params[b].0).then(a.cmp(&b)));
+        // In each run of equal names, the second index is that name's first repeat.
+        order
+            .windows(2)
+            .filter(|w| params[w[0]].0 == params[w[1]].0)
+            .map(|w| w[1])
+            .min()
+    };
+    match duplicate {
+        Some(i) => Err(ParamError::Duplicate {
+            name: params[i].0.clone(),
+        }),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 fn flatten_value(path: &str, value: &Value, out: &mut Params) -> Result<(), ParamError> {
@@ -202,6 +216,23 @@ mod tests {
         p.iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect()
+    }
+
+    proptest::proptest! {
+        /// Short lists (compared pair by pair) and long ones (sorted) name the same duplicate
+        /// as a scan with a set would: the first name, in order, that was seen before.
+        #[test]
+        fn check_unique_names_the_first_repeat(names in proptest::collection::vec("[a-d]{1,2}", 0..60)) {
+            let params: Params = names.iter().map(|n| (n.clone(), String::new())).collect();
+            let mut seen = std::collections::HashSet::new();
+            let want = names.iter().find(|n| !seen.insert(n.as_str())).cloned();
+            let got = match check_unique(&params) {
+                Ok(()) => None,
+                Err(ParamError::Duplicate { name }) => Some(name),
+                Err(other) => panic!("{other}"),
+            };
+            proptest::prop_assert_eq!(got, want);
+        }
     }
 
     #[test]

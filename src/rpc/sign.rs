@@ -100,7 +100,7 @@ pub fn string_to_sign<K: AsRef<str>, V: AsRef<str>>(method: &str, params: &[(K, 
     let sorted = sorted(params);
     let len: usize = sorted.iter().map(|(k, v)| k.len() + v.len() + 6).sum();
     let mut out = String::with_capacity(method.len() + 5 + len + len / 2);
-    out.push_str(&method.to_ascii_uppercase());
+    out.extend(method.chars().map(|c| c.to_ascii_uppercase()));
     out.push_str("&%2F&");
     for (i, (k, v)) in sorted.iter().enumerate() {
         if i > 0 {
@@ -115,10 +115,34 @@ pub fn string_to_sign<K: AsRef<str>, V: AsRef<str>>(method: &str, params: &[(K, 
 
 /// Base64(HMAC-SHA1(secret + "&", string_to_sign)).
 pub fn hmac_sha1_base64(secret: &str, string_to_sign: &str) -> String {
-    let mut mac = Hmac::<Sha1>::new_from_slice(format!("{secret}&").as_bytes())
-        .expect("HMAC accepts keys of any length");
-    mac.update(string_to_sign.as_bytes());
-    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+    SigningKey::new(secret).sign(string_to_sign)
+}
+
+/// The HMAC-SHA1 key `secret + "&"` made ready once: keying hashes two of the five SHA-1
+/// blocks a request's signature costs, so a client keeps this for the secret it signs with
+/// (BENCHMARKS.md, client overhead, stop 23). As secret as the secret itself: never printed.
+#[derive(Clone)]
+pub struct SigningKey(Hmac<Sha1>);
+
+impl SigningKey {
+    pub fn new(secret: &str) -> SigningKey {
+        let mut key = secret.as_bytes().to_vec();
+        key.push(b'&');
+        SigningKey(Hmac::<Sha1>::new_from_slice(&key).expect("HMAC accepts keys of any length"))
+    }
+
+    /// Base64(HMAC-SHA1(key, string_to_sign)).
+    pub fn sign(&self, string_to_sign: &str) -> String {
+        let mut mac = self.0.clone();
+        mac.update(string_to_sign.as_bytes());
+        base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+    }
+}
+
+impl std::fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SigningKey(<redacted>)")
+    }
 }
 
 /// The v1 signature of a request with these parameters (query and form body together).

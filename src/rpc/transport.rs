@@ -33,18 +33,24 @@ pub(crate) async fn send(
     creds: &Credentials,
     server_clock: &super::clock::ServerClock,
 ) -> Result<(u16, Value), Failure> {
+    use reqwest::header::HeaderValue;
+    // A parsed URL (reqwest would parse text again) and static header values (a value made
+    // from text is copied into a new buffer on every request).
     let builder = match request.method() {
         Method::Get => http.get(request.url()),
         Method::Post => http
             .post(request.url())
             .header(
                 reqwest::header::CONTENT_TYPE,
-                "application/x-www-form-urlencoded",
+                HeaderValue::from_static("application/x-www-form-urlencoded"),
             )
             .body(request.body()),
     };
     let response = builder
-        .header(reqwest::header::ACCEPT, "application/json")
+        .header(
+            reqwest::header::ACCEPT,
+            HeaderValue::from_static("application/json"),
+        )
         .send()
         .await
         .map_err(|e| transport_error(e, creds))?;
