@@ -119,7 +119,7 @@ pub fn run(args: SimArgs) -> anyhow::Result<i32> {
     if lenient {
         cfg.fidelity = Fidelity::Lenient;
     }
-    let runtime = super::runtime()?;
+    let runtime = serving_runtime()?;
     runtime.block_on(sim::serve_until_signal(cfg, |running| {
         // The simulator's own credentials: printing them is the point of this command.
         println!("endpoint:          {}", running.endpoint());
@@ -156,4 +156,17 @@ pub fn run(args: SimArgs) -> anyhow::Result<i32> {
     }))?;
     eprintln!("ecsh sim: stopped");
     Ok(exit::OK)
+}
+
+/// The runtime `ecsh sim` serves on: one thread. The work per request is short and runs under
+/// the world's lock anyway, so a second worker adds no throughput; what it did add was the
+/// scheduler's cost of two workers on a 2-core machine shared with the clients (work stealing,
+/// futex wake-ups of the idle worker, connections moving between threads), charged to every
+/// request (BENCHMARKS.md, simulator, issue 19 stop 23). State files are still written on
+/// tokio's blocking pool, so a save does not stall the requests.
+fn serving_runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| anyhow::anyhow!("cannot start the async runtime: {e}"))
 }

@@ -17,6 +17,7 @@ use super::sts::Sts;
 use super::SimError;
 use crate::rpc::{sign, sign_v3};
 use crate::secret::Secret;
+use std::borrow::Cow;
 use std::collections::{HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 use time::OffsetDateTime;
@@ -98,7 +99,7 @@ impl Authenticator {
                 "Specified signature nonce was used already; send a new random nonce with each request",
             ));
         }
-        Ok(signed.access_key_id)
+        Ok(signed.access_key_id.into_owned())
     }
 
     fn credential(&self, access_key_id: &str) -> Result<Credential, SimError> {
@@ -127,14 +128,15 @@ impl Authenticator {
     }
 }
 
-/// The signature-related values of a request, whichever style carried them.
-struct SignedFields {
-    access_key_id: String,
-    signature: String,
-    nonce: String,
-    timestamp: String,
+/// The signature-related values of a request, whichever style carried them: borrowed from the
+/// parameters (v1, no copies on every request's path), owned when read from headers (v3).
+struct SignedFields<'a> {
+    access_key_id: Cow<'a, str>,
+    signature: Cow<'a, str>,
+    nonce: Cow<'a, str>,
+    timestamp: Cow<'a, str>,
     timestamp_name: &'static str,
-    security_token: Option<String>,
+    security_token: Option<Cow<'a, str>>,
     /// v3 only: the lower-case names of the signed headers.
     signed_headers: Vec<String>,
 }
@@ -144,14 +146,14 @@ struct Expected {
     string_to_sign: String,
 }
 
-fn required(req: &ParsedRequest, name: &str) -> Result<String, SimError> {
+fn required<'a>(req: &'a ParsedRequest, name: &str) -> Result<Cow<'a, str>, SimError> {
     match req.params.get(name) {
-        Some(v) if !v.is_empty() => Ok(v.clone()),
+        Some(v) if !v.is_empty() => Ok(Cow::Borrowed(v)),
         _ => Err(SimError::missing(name)),
     }
 }
 
-fn v1_fields(req: &ParsedRequest) -> Result<SignedFields, SimError> {
+fn v1_fields(req: &ParsedRequest) -> Result<SignedFields<'_>, SimError> {
     let signature = req
         .params
         .get("Signature")
@@ -191,17 +193,20 @@ fn v1_fields(req: &ParsedRequest) -> Result<SignedFields, SimError> {
         ));
     }
     Ok(SignedFields {
-        signature: signature.clone(),
+        signature: Cow::Borrowed(signature),
         nonce: required(req, "SignatureNonce")?,
         timestamp: required(req, "Timestamp")?,
         timestamp_name: "Timestamp",
-        security_token: req.params.get("SecurityToken").cloned(),
+        security_token: req
+            .params
+            .get("SecurityToken")
+            .map(|t| Cow::Borrowed(t.as_str())),
         signed_headers: Vec::new(),
         access_key_id,
     })
 }
 
-fn v3_fields(raw: &RawRequest, authorization: &str) -> Result<SignedFields, SimError> {
+fn v3_fields(raw: &RawRequest, authorization: &str) -> Result<SignedFields<'static>, SimError> {
     let auth = sign_v3::Authorization::parse(authorization).map_err(|why| {
         SimError::new(
             400,
@@ -250,12 +255,12 @@ fn v3_fields(raw: &RawRequest, authorization: &str) -> Result<SignedFields, SimE
     }
     Ok(SignedFields {
         signed_headers: auth.signed_headers,
-        access_key_id: auth.access_key_id,
-        signature: auth.signature,
-        nonce: header("x-acs-signature-nonce")?,
-        timestamp: header("x-acs-date")?,
+        access_key_id: Cow::Owned(auth.access_key_id),
+        signature: Cow::Owned(auth.signature),
+        nonce: Cow::Owned(header("x-acs-signature-nonce")?),
+        timestamp: Cow::Owned(header("x-acs-date")?),
         timestamp_name: "x-acs-date",
-        security_token,
+        security_token: security_token.map(Cow::Owned),
     })
 }
 

@@ -742,7 +742,26 @@ fn with_request_id(object: JsonObject, request_id: &str) -> Bytes {
         head.push(',');
     }
     let (buf, begin) = object.behind(head.as_bytes());
-    Bytes::from(buf).slice(begin..)
+    Bytes::from_owner(Recycled { buf, begin })
+}
+
+/// A rendered answer's buffer while hyper sends it; given back for the next page when hyper
+/// drops it (see `model::recycle`).
+struct Recycled {
+    buf: Vec<u8>,
+    begin: usize,
+}
+
+impl AsRef<[u8]> for Recycled {
+    fn as_ref(&self) -> &[u8] {
+        &self.buf[self.begin..]
+    }
+}
+
+impl Drop for Recycled {
+    fn drop(&mut self) {
+        super::model::recycle(std::mem::take(&mut self.buf));
+    }
 }
 
 /// The HTTP response: body, content type and the headers every answer carries.

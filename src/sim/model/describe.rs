@@ -24,9 +24,20 @@ pub(super) fn md5ish(s: &str) -> u128 {
     })
 }
 
-pub(super) fn mac(id: &str) -> String {
+/// An instance's MAC address, `00:16:3e:xx:xx:xx` (derived from its id); shown with `Display`,
+/// so an answer writes it without a `String` of its own.
+pub(super) struct Mac([u8; 3]);
+
+pub(super) fn mac(id: &str) -> Mac {
     let h = md5ish(id).to_be_bytes();
-    format!("00:16:3e:{:02x}:{:02x}:{:02x}", h[0], h[1], h[2])
+    Mac([h[0], h[1], h[2]])
+}
+
+impl std::fmt::Display for Mac {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let [a, b, c] = self.0;
+        write!(f, "00:16:3e:{a:02x}:{b:02x}:{c:02x}")
+    }
 }
 
 /// Observes (moves along) the visible instances of a region that `keep` selects. Criteria

@@ -7,7 +7,9 @@
 use super::super::catalog::{Catalog, Image, InstanceType, Stock};
 use super::creation::resolve_type;
 use super::params::Params;
+use super::render::{self, Answer};
 use super::{paging, SimError, World};
+use serde::Serialize;
 use serde_json::{json, Map, Value};
 
 fn english(p: &Params) -> bool {
@@ -16,21 +18,72 @@ fn english(p: &Params) -> bool {
 }
 
 pub fn describe_regions(_w: &mut World, p: &Params) -> Result<Value, SimError> {
-    let en = english(p);
-    let regions: Vec<Value> = p
-        .catalog
-        .regions
-        .iter()
-        .map(|r| {
-            json!({
-                "RegionId": r.region_id,
-                "LocalName": if en { &r.local_name_en } else { &r.local_name },
-                "RegionEndpoint": r.region_endpoint,
-                "Status": "available",
-            })
-        })
-        .collect();
-    Ok(json!({ "Regions": { "Region": regions } }))
+    // A struct of strings always converts.
+    Ok(serde_json::to_value(RegionsAnswer::of(p)).unwrap_or(Value::Null))
+}
+
+/// DescribeRegions written straight to bytes (the answer of every client's first call, and the
+/// simulator's per-request floor in the benches): the same view as [`describe_regions`].
+pub fn describe_regions_bytes(_w: &mut World, p: &Params) -> Result<Answer, SimError> {
+    let answer = RegionsAnswer::of(p);
+    let size = 32 + p.catalog.regions.len() * 160;
+    render::object(&answer, size).map(Answer::Json)
+}
+
+/// `{"Regions": {"Region": [...]}}`, in the answer's field order, borrowing the catalogue.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct RegionsAnswer {
+    regions: RegionList,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct RegionList {
+    region: Regions,
+}
+
+/// The catalogue's regions, each written as a [`RegionView`] (no list built first).
+struct Regions {
+    catalog: &'static Catalog,
+    english: bool,
+}
+
+impl Serialize for Regions {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.catalog.regions.iter().map(|r| RegionView {
+            region_id: &r.region_id,
+            local_name: if self.english {
+                &r.local_name_en
+            } else {
+                &r.local_name
+            },
+            region_endpoint: &r.region_endpoint,
+            status: "available",
+        }))
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct RegionView<'a> {
+    region_id: &'a str,
+    local_name: &'a str,
+    region_endpoint: &'a str,
+    status: &'static str,
+}
+
+impl RegionsAnswer {
+    fn of(p: &Params) -> RegionsAnswer {
+        RegionsAnswer {
+            regions: RegionList {
+                region: Regions {
+                    catalog: p.catalog,
+                    english: english(p),
+                },
+            },
+        }
+    }
 }
 
 /// Instance types offered in a zone (in catalogue order).

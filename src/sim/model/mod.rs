@@ -24,6 +24,7 @@ mod idempotency;
 mod import;
 mod instance_store;
 mod instances;
+mod json;
 mod keypairs;
 mod launch;
 mod learn;
@@ -42,7 +43,7 @@ mod tests;
 
 pub use super::clock::TimeMode;
 pub use exec::ExecMode;
-pub use render::{Answer, JsonObject};
+pub use render::{recycle, Answer, JsonObject};
 
 use super::catalog::Catalog;
 use super::catalog_ext::{self, Extension};

@@ -11,7 +11,9 @@
 use super::super::catalog::{Catalog, InstanceType};
 use super::super::SimError;
 use super::describe::{self, describe_instances_bytes};
+use super::discovery;
 use super::instances::Instance;
+use super::json;
 use super::network::RESOURCE_GROUP;
 use super::paging;
 use super::params::Params;
@@ -20,7 +22,9 @@ use crate::ops::{Action, A};
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 use serde_json::{Map, Value};
+use std::fmt;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 /// A handler's answer body (without `RequestId`).
 #[derive(Debug)]
@@ -91,7 +95,10 @@ pub type Handler = fn(&mut World, &Params) -> Result<Answer, SimError>;
 
 /// The actions whose answers are rendered here, and their handlers; each also has a row in the
 /// model's table (its answer as a tree), which these take over for the server.
-static RENDERED: &[(&Action, Handler)] = &[(&A::DESCRIBE_INSTANCES, describe_instances_bytes)];
+static RENDERED: &[(&Action, Handler)] = &[
+    (&A::DESCRIBE_INSTANCES, describe_instances_bytes),
+    (&A::DESCRIBE_REGIONS, discovery::describe_regions_bytes),
+];
 
 /// The handler of an action whose answer is rendered here, or None (the model's table then).
 pub fn handler(action: &Action) -> Option<Handler> {
@@ -107,26 +114,84 @@ pub fn instances_page(
 ) -> Result<Answer, SimError> {
     let page = InstancePage(p.catalog, page);
     let path: Vec<&str> = paging::list_path(p.action).split('.').collect();
-    let mut out = Vec::with_capacity(HEADROOM + PAGE_FRAME + INSTANCE_BYTES.estimate(page.1.len()));
-    out.resize(HEADROOM, b' ');
-    Spliced {
+    let spliced = Spliced {
         node: &body,
         path: &path,
         items: &page,
-    }
-    .serialize(&mut serde_json::Serializer::new(&mut out))
-    .map_err(|e| {
+    };
+    let object = object(&spliced, PAGE_FRAME + INSTANCE_BYTES.estimate(page.1.len()))?;
+    INSTANCE_BYTES.learn(object.as_bytes().len(), page.1.len());
+    Ok(Answer::Json(object))
+}
+
+/// `value` (which serialises as a JSON object) written behind [`HEADROOM`] spare bytes into a
+/// reused buffer with room for about `size` bytes.
+pub(super) fn object<T: Serialize>(value: &T, size: usize) -> Result<JsonObject, SimError> {
+    let mut out = PAGE_BUFFERS.take(HEADROOM + size);
+    out.resize(HEADROOM, b' ');
+    json::write(&mut out, value).map_err(|e| {
         SimError::new(
             500,
             "InternalError",
             format!("the simulator could not render its answer ({e})"),
         )
     })?;
-    INSTANCE_BYTES.learn(out.len() - HEADROOM, page.1.len());
-    Ok(Answer::Json(JsonObject {
+    Ok(JsonObject {
         buf: out,
         start: HEADROOM,
-    }))
+    })
+}
+
+/// Page buffers given back once their answer was sent ([`recycle`]), so that the next page is
+/// written into memory already allocated: a ~30 KB allocation per page went through glibc's
+/// large-chunk path (`_int_malloc`, `malloc_consolidate`: 10% of the simulator's profile with
+/// 16 clients, BENCHMARKS.md). Shared by every simulator in the process; bounded in count and
+/// in the size of a buffer kept, so a huge page's memory goes back to the allocator.
+static PAGE_BUFFERS: BufferPool = BufferPool(Mutex::new(Vec::new()));
+
+/// At most this many buffers wait for reuse (one per concurrent page is enough).
+const POOLED_BUFFERS: usize = 32;
+/// A buffer larger than this (a page of many heavily tagged instances) is freed, not kept.
+const POOLED_CAPACITY: usize = 1 << 20;
+
+struct BufferPool(Mutex<Vec<Vec<u8>>>);
+
+impl BufferPool {
+    /// An empty buffer with room for `capacity` bytes, reused when one is waiting.
+    fn take(&self, capacity: usize) -> Vec<u8> {
+        let reused = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .pop();
+        match reused {
+            Some(mut buf) => {
+                buf.reserve(capacity);
+                buf
+            }
+            None => Vec::with_capacity(capacity),
+        }
+    }
+
+    fn give(&self, mut buf: Vec<u8>) {
+        if buf.capacity() > POOLED_CAPACITY {
+            return;
+        }
+        buf.clear();
+        let mut pool = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if pool.len() < POOLED_BUFFERS {
+            pool.push(buf);
+        }
+    }
+}
+
+/// Gives a rendered answer's buffer (from [`JsonObject::behind`]) back for the next page, once
+/// its bytes were sent.
+pub fn recycle(buf: Vec<u8>) {
+    PAGE_BUFFERS.give(buf);
 }
 
 /// Bytes of a page beyond its instances (the paging fields and the wrappers), at most.
@@ -249,7 +314,7 @@ pub(super) struct InstanceView<'a> {
     deletion_protection: bool,
     key_pair_name: &'a str,
     resource_group_id: &'static str,
-    serial_number: String,
+    serial_number: Shown<SerialNumber>,
     device_available: bool,
     recyclable: bool,
     // The documented fields the simulator has no feature behind, each with the value a plain
@@ -334,7 +399,7 @@ impl<'a> InstanceView<'a> {
             deletion_protection: i.deletion_protection,
             key_pair_name: &i.key_pair,
             resource_group_id: RESOURCE_GROUP,
-            serial_number: format!("{:x}", describe::md5ish(&i.id)),
+            serial_number: Shown(SerialNumber(describe::md5ish(&i.id))),
             device_available: true,
             recyclable: false,
             network_interfaces: NetworkInterfaces {
@@ -424,9 +489,9 @@ struct NetworkInterfaces<'a> {
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
 struct NetworkInterface<'a> {
-    network_interface_id: String,
+    network_interface_id: Shown<EniId<'a>>,
     primary_ip_address: &'a str,
-    mac_address: String,
+    mac_address: Shown<describe::Mac>,
     #[serde(rename = "Type")]
     kind: &'static str,
     private_ip_sets: PrivateIpSets<'a>,
@@ -438,9 +503,9 @@ struct NetworkInterface<'a> {
 impl<'a> NetworkInterface<'a> {
     fn primary(i: &'a Instance) -> NetworkInterface<'a> {
         NetworkInterface {
-            network_interface_id: format!("eni-{}", i.id.trim_start_matches("i-")),
+            network_interface_id: Shown(EniId(&i.id)),
             primary_ip_address: &i.private_ip,
-            mac_address: describe::mac(&i.id),
+            mac_address: Shown(describe::mac(&i.id)),
             kind: "Primary",
             private_ip_sets: PrivateIpSets {
                 private_ip_set: [PrivateIpSet {
@@ -452,6 +517,34 @@ impl<'a> NetworkInterface<'a> {
             ipv4_prefix_sets: Ipv4PrefixSets::default(),
             ipv6_prefix_sets: Ipv6PrefixSets::default(),
         }
+    }
+}
+
+/// A value written as a JSON string from its `Display`: the simulator's writer formats it in
+/// place (no `String` per field per instance); `serde_json::to_value` builds the same string.
+struct Shown<T: fmt::Display>(T);
+
+impl<T: fmt::Display> Serialize for Shown<T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(&self.0)
+    }
+}
+
+/// An instance's serial number: its id's hash in lower-case hex.
+struct SerialNumber(u128);
+
+impl fmt::Display for SerialNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:x}", self.0)
+    }
+}
+
+/// The primary network interface's id, `eni-` and the instance id's tail.
+struct EniId<'a>(&'a str);
+
+impl fmt::Display for EniId<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "eni-{}", self.0.trim_start_matches("i-"))
     }
 }
 
