@@ -18,7 +18,7 @@
 //!
 //! Keys are matched case-insensitively and may also arrive flattened (`Permissions.1.allow_public_admin`).
 
-use crate::rpc::params::{flatten, ParamError};
+use crate::rpc::params::{first_repeat, flatten, ParamError};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
@@ -112,26 +112,13 @@ impl Flat {
     /// Two keys that differ only in letter case (`Amount`, `amount`), if any. Which one a
     /// service honours is not knowable, so the guard refuses such requests outright.
     pub fn case_duplicate(&self) -> Option<(&str, &str)> {
-        // A few names (every call passes here) are compared pair by pair, without a lower-case
-        // copy of each; either way the answer is the first name, in key order, whose lower-case
-        // form came before, with that earlier name.
-        const PAIRWISE_UP_TO: usize = 24;
-        if self.0.len() <= PAIRWISE_UP_TO {
-            let keys: Vec<&str> = self.0.keys().map(String::as_str).collect();
-            return (1..keys.len()).find_map(|j| {
-                keys[..j]
-                    .iter()
-                    .find(|first| first.eq_ignore_ascii_case(keys[j]))
-                    .map(|first| (*first, keys[j]))
-            });
-        }
-        let mut seen: BTreeMap<String, &str> = BTreeMap::new();
-        for k in self.0.keys() {
-            if let Some(first) = seen.insert(k.to_ascii_lowercase(), k) {
-                return Some((first, k));
-            }
-        }
-        None
+        // Every call passes here: the names are compared in place, without a lower-case copy of
+        // each; the answer is the first name, in key order, whose lower-case form came before,
+        // with that earlier name.
+        let keys: Vec<&str> = self.0.keys().map(String::as_str).collect();
+        let lower = |i: usize| keys[i].bytes().map(|b| b.to_ascii_lowercase());
+        first_repeat(keys.len(), |a, b| lower(a).cmp(lower(b)))
+            .map(|(first, repeat)| (keys[first], keys[repeat]))
     }
 
     /// A key with a part that differs from a parameter name the guard or the registry knows
@@ -295,7 +282,7 @@ mod tests {
         }
     }
 
-    /// Short lists (pairwise) and long ones (a map of lower-case names) find the same pair.
+    /// Short lists (pairwise) and long ones (sorted) find the pair a map of lower-case names finds.
     #[test]
     fn case_duplicate_finds_the_first_pair_at_any_length() {
         for n in [2, 5, 24, 25, 60] {

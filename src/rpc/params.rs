@@ -117,30 +117,37 @@ pub fn check_key(key: &str) -> Result<(), ParamError> {
     Ok(())
 }
 
-/// Fails on a key that occurs twice, naming it.
-/// Every call checks its parameters (usually fewer than a dozen) several times on its way out,
-/// so a short list is compared pair by pair, without hashing or allocating; a long one is
-/// sorted. Either way the name reported is the first one (in the given order) seen before.
+/// Fails on a key that occurs twice, naming the first repeat (in the given order).
 pub fn check_unique(params: &[(String, String)]) -> Result<(), ParamError> {
-    const PAIRWISE_UP_TO: usize = 24;
-    let duplicate = if params.len() <= PAIRWISE_UP_TO {
-        (1..params.len()).find(|&i| params[..i].iter().any(|(k, _)| *k == params[i].0))
-    } else {
-        let mut order: Vec<usize> = (0..params.len()).collect();
-        order.sort_by(|&a, &b| params[a].0.cmp(&params[b].0).then(a.cmp(&b)));
-        // In each run of equal names, the second index is that name's first repeat.
-        order
-            .windows(2)
-            .filter(|w| params[w[0]].0 == params[w[1]].0)
-            .map(|w| w[1])
-            .min()
-    };
-    match duplicate {
-        Some(i) => Err(ParamError::Duplicate {
-            name: params[i].0.clone(),
+    match first_repeat(params.len(), |a, b| params[a].0.cmp(&params[b].0)) {
+        Some((_, repeat)) => Err(ParamError::Duplicate {
+            name: params[repeat].0.clone(),
         }),
         None => Ok(()),
     }
+}
+
+/// The first of `len` items, in order, that equals an earlier one under `cmp` (a total order on
+/// indexes), with the earliest such earlier item: `(earlier, repeat)`. Every call checks its
+/// parameters (usually fewer than a dozen) several times on its way out, so a short list is
+/// compared pair by pair, without hashing or allocating; a long one is sorted by index.
+pub(crate) fn first_repeat(
+    len: usize,
+    cmp: impl Fn(usize, usize) -> std::cmp::Ordering,
+) -> Option<(usize, usize)> {
+    const PAIRWISE_UP_TO: usize = 24;
+    if len <= PAIRWISE_UP_TO {
+        return (1..len).find_map(|j| (0..j).find(|&i| cmp(i, j).is_eq()).map(|i| (i, j)));
+    }
+    let mut order: Vec<usize> = (0..len).collect();
+    order.sort_by(|&a, &b| cmp(a, b).then(a.cmp(&b)));
+    // Each run of equal items is in index order: its first two are the earliest and its first
+    // repeat, and the answer is the run whose repeat comes first.
+    order
+        .chunk_by(|&a, &b| cmp(a, b).is_eq())
+        .filter(|run| run.len() > 1)
+        .map(|run| (run[0], run[1]))
+        .min_by_key(|&(_, repeat)| repeat)
 }
 
 fn flatten_value(path: &str, value: &Value, out: &mut Params) -> Result<(), ParamError> {
