@@ -47,6 +47,15 @@ fn kinds(plan: &Value) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The kinds of the plan's resources with `status` (`new`, `reused`, …), in plan order.
+fn kinds_with_status(plan: &Value, status: &str) -> Vec<String> {
+    kinds(plan)
+        .into_iter()
+        .filter(|(_, s)| s == status)
+        .map(|(k, _)| k)
+        .collect()
+}
+
 /// The quickstart's plan creates a VPC, a vswitch, a security group and an instance, in order.
 #[track_caller]
 fn assert_quickstart_resources(plan: &Value) {
@@ -210,11 +219,7 @@ fn a_network_already_in_the_target_is_reused_in_the_plan() {
         (s["kind"].as_str(), s["status"].as_str(), s["name"].as_str()),
         (Some("VSwitch"), Some("reused"), Some("team-vsw"))
     );
-    let new: Vec<String> = kinds(&plan)
-        .into_iter()
-        .filter(|(_, status)| status == "new")
-        .map(|(k, _)| k)
-        .collect();
+    let new = kinds_with_status(&plan, "new");
     assert_eq!(new, ["SecurityGroup", "ECS"], "{plan:#}");
     // The plan's table says it too.
     let out = sim.ecsh(&["plan", "--output", "table", &repo_script("quickstart.rhai")]);
@@ -649,11 +654,7 @@ fn the_accounts_instances_eips_key_pairs_tags_and_rules_are_imported_into_the_pl
         "the rule went to the team's group"
     );
     // The worker's own group and instance are new; its network is the team's.
-    let new: Vec<String> = kinds(&plan)
-        .into_iter()
-        .filter(|(_, status)| status == "new")
-        .map(|(k, _)| k)
-        .collect();
+    let new = kinds_with_status(&plan, "new");
     assert_eq!(new, ["SecurityGroup", "ECS"], "{plan:#}");
     // Planning sent the target only reads, and no key material was asked for.
     let planned: Vec<Value> = sim.requests().split_off(before);
