@@ -18,8 +18,7 @@ fn english(p: &Params) -> bool {
 }
 
 pub fn describe_regions(_w: &mut World, p: &Params) -> Result<Value, SimError> {
-    // A struct of strings always converts.
-    Ok(serde_json::to_value(RegionsAnswer::of(p)).unwrap_or(Value::Null))
+    serde_json::to_value(RegionsAnswer::of(p)).map_err(render::cannot_render)
 }
 
 /// DescribeRegions written straight to bytes (the answer of every client's first call, and the

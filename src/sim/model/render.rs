@@ -129,17 +129,21 @@ pub fn instances_page(
 pub(super) fn object<T: Serialize>(value: &T, size: usize) -> Result<JsonObject, SimError> {
     let mut out = PAGE_BUFFERS.take(HEADROOM + size);
     out.resize(HEADROOM, b' ');
-    json::write(&mut out, value).map_err(|e| {
-        SimError::new(
-            500,
-            "InternalError",
-            format!("the simulator could not render its answer ({e})"),
-        )
-    })?;
+    json::write(&mut out, value).map_err(cannot_render)?;
     Ok(JsonObject {
         buf: out,
         start: HEADROOM,
     })
+}
+
+/// The simulator's own failure to write an answer (a view that does not serialise): a 500, as
+/// the service answers its internal errors.
+pub(super) fn cannot_render(e: impl std::fmt::Display) -> SimError {
+    SimError::new(
+        500,
+        "InternalError",
+        format!("the simulator could not render its answer ({e})"),
+    )
 }
 
 /// Page buffers given back once their answer was sent ([`recycle`]), so that the next page is
